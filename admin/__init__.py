@@ -1,0 +1,1 @@
+"""Dukcapil's work: registry, printing, revocation, keys, moderation, reports, staff accounts."""

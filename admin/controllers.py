@@ -1,0 +1,38 @@
+"""HTTP for Dukcapil's staff accounts."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, get, patch, post
+from litestar.params import FromPath, JSONBody
+from litestar.security.jwt import Token
+
+from admin import service
+from core.auth import CurrentUser
+from core.guards import requires_dukcapil_admin
+from core.schemas import StaffUserCreate, StaffUserRead, StaffUserUpdate
+
+
+class StaffAccountController(Controller):
+    path = "/api/v1/admin/staff"
+    tags = ["admin"]
+    guards = [requires_dukcapil_admin]
+
+    @get("/", summary="Dukcapil staff accounts")
+    async def list_staff(self) -> list[StaffUserRead]:
+        return [StaffUserRead(**row) for row in await service.list_staff()]
+
+    @post("/", summary="Create a Dukcapil staff account")
+    async def create_staff(self, data: JSONBody[StaffUserCreate], request: Request[CurrentUser, Token, Any]) -> StaffUserRead:
+        user = await service.create_staff(data.username, data.password, data.role, data.display_name, request.user)
+        return StaffUserRead(**(await service.get_staff(user.id)))
+
+    @patch("/{user_id:uuid}", summary="Disable, enable or reset the password of a Dukcapil staff account")
+    async def update_staff(
+        self, user_id: FromPath[uuid.UUID], data: JSONBody[StaffUserUpdate], request: Request[CurrentUser, Token, Any]
+    ) -> StaffUserRead:
+        await service.update_staff(user_id, data.active, data.password, request.user)
+        return StaffUserRead(**(await service.get_staff(user_id)))
+

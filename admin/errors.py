@@ -1,0 +1,18 @@
+"""Typed errors of Dukcapil's work."""
+
+from __future__ import annotations
+
+from core.errors import FieldProblem, Invalid
+from core.i18n import Text
+
+NOT_A_DUKCAPIL_ROLE = Text(
+    "Akun Dukcapil berperan dukcapil_admin atau dukcapil_analyst.",
+    "Dukcapil accounts have the role dukcapil_admin or dukcapil_analyst.",
+)
+
+
+class NotADukcapilRole(Invalid):
+    code = "validation_failed"
+
+    def __init__(self) -> None:
+        super().__init__([FieldProblem("role", "not_a_dukcapil_role", NOT_A_DUKCAPIL_ROLE)])

@@ -1,0 +1,107 @@
+"""create_app(): routers, plugins, lifespans and the mapping of domain errors to HTTP statuses."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from click import Group
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins import CLIPluginProtocol
+
+from admin.controllers import StaffAccountController
+from core.auth import TokenIssuer, create_jwt_auth
+from core.controllers import AuthController, OperationsController, RegionController
+from core.database import database_lifespan
+from core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    Unavailable,
+)
+from core.logs import RequestContextMiddleware, configure_logging, log_response
+from core.problems import domain_error_handler, http_exception_handler, unhandled_exception_handler
+from core.settings import Settings, get_settings
+from core.stores import Stores
+
+# Each family of domain errors answers with exactly one status.
+ERROR_STATUS: dict[type[DomainError], int] = {
+    Invalid: 422,
+    NotFound: 404,
+    Conflict: 409,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    RateLimited: 429,
+    Unavailable: 503,
+}
+
+
+class CommandsPlugin(CLIPluginProtocol):
+    """Adds each layer's commands to the `mitrakia` CLI (Litestar's CLI, extended)."""
+
+    def on_cli_init(self, cli: Group) -> None:
+        from admin.commands import demo_group
+        from core.commands import migrate_command, serve_command, users_group
+
+        for command in (serve_command, migrate_command, users_group, demo_group):
+            cli.add_command(command)
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    stores = Stores(settings.redis_url)
+    jwt_auth = create_jwt_auth(settings)
+    tokens = TokenIssuer(jwt_auth, settings.access_token_ttl)
+
+    @asynccontextmanager
+    async def resources(_: Litestar) -> AsyncIterator[None]:
+        async with database_lifespan(settings):
+            try:
+                yield
+            finally:
+                await stores.close()
+
+    def request_context_first(config: AppConfig) -> AppConfig:
+        # Outside JWTAuth's middleware, so the requests it refuses carry a request id too.
+        config.middleware.insert(0, RequestContextMiddleware())
+        return config
+
+    return Litestar(
+        route_handlers=[AuthController, OperationsController, RegionController, StaffAccountController],
+        dependencies={
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+            "stores": Provide(lambda: stores, sync_to_thread=False),
+            "tokens": Provide(lambda: tokens, sync_to_thread=False),
+        },
+        exception_handlers={
+            DomainError: domain_error_handler(ERROR_STATUS),
+            HTTPException: http_exception_handler,
+            Exception: unhandled_exception_handler,
+        },
+        on_app_init=[jwt_auth.on_app_init, request_context_first],
+        before_send=[log_response],
+        lifespan=[resources],
+        stores=stores.registry,
+        state=State({"settings": settings, "stores": stores}),
+        plugins=[CommandsPlugin()],
+        openapi_config=OpenAPIConfig(
+            title="Mitra KIA",
+            version="1",
+            description="Manfaat mitra untuk pemegang Kartu Identitas Anak (KIA). Partner benefits for KIA holders.",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+        ),
+        request_max_body_size=settings.max_body_bytes,
+        logging_config=None,
+    )

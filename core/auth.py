@@ -1,0 +1,133 @@
+"""Staff authentication: short-lived JWT access tokens (Litestar's JWTAuth) backed by session rows."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.security.jwt import JWTAuth, Token
+
+from core.localtime import utc_now
+from core.settings import Settings
+from core.tables import Role, StaffSession
+
+TOKEN_ISSUER = "mitrakia"
+TOKEN_AUDIENCE = "mitrakia:staff"
+TOKEN_ALGORITHM = "HS256"
+# Routes that take no staff token declare opt={PUBLIC: True}.
+PUBLIC = "public"
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUser:
+    """The signed-in staff member, as every guard and service sees them."""
+
+    id: uuid.UUID
+    username: str
+    role: Role
+    display_name: str
+    session_id: uuid.UUID | None = None
+
+
+def derive_key(secret: str, purpose: str) -> bytes:
+    """A separate key per purpose from the one secret, so no two uses share key material."""
+    return hmac.new(secret.encode(), f"mitrakia:{purpose}".encode(), hashlib.sha256).digest()
+
+
+def token_secret(settings: Settings) -> str:
+    return derive_key(settings.secret_key, "staff-jwt").hex()
+
+
+async def start_session(user: CurrentUser, ttl_seconds: int) -> tuple[uuid.UUID, datetime]:
+    """Record a new session; its id becomes the token's `jti`."""
+    session_id = uuid.uuid4()
+    expires_at = utc_now() + timedelta(seconds=ttl_seconds)
+    await StaffSession.insert(StaffSession(id=session_id, user=user.id, expires_at=expires_at))
+    return session_id, expires_at
+
+
+async def end_session(session_id: uuid.UUID) -> None:
+    await (
+        StaffSession.update({StaffSession.revoked_at: utc_now()})
+        .where(StaffSession.id == session_id)
+        .where(StaffSession.revoked_at.is_null())
+    )
+
+
+async def load_session_user(session_id: uuid.UUID, user_id: uuid.UUID) -> CurrentUser | None:
+    """The active user behind an unrevoked, unexpired session, in one query."""
+    row = (
+        await StaffSession.select(
+            StaffSession.user.id.as_alias("user_id"),
+            StaffSession.user.username.as_alias("username"),
+            StaffSession.user.role.as_alias("role"),
+            StaffSession.user.display_name.as_alias("display_name"),
+        )
+        .where(StaffSession.id == session_id)
+        .where(StaffSession.user.id == user_id)
+        .where(StaffSession.revoked_at.is_null())
+        .where(StaffSession.expires_at > utc_now())
+        .where(StaffSession.user.active.eq(True))
+        .first()
+    )
+    if row is None:
+        return None
+    return CurrentUser(
+        id=row["user_id"],
+        username=row["username"],
+        role=Role(row["role"]),
+        display_name=row["display_name"],
+        session_id=session_id,
+    )
+
+
+async def retrieve_user(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
+    try:
+        session_id = uuid.UUID(str(token.jti))
+        user_id = uuid.UUID(token.sub)
+    except ValueError:
+        return None
+    return await load_session_user(session_id, user_id)
+
+
+def create_jwt_auth(settings: Settings) -> JWTAuth[CurrentUser, Token]:
+    return JWTAuth[CurrentUser, Token](
+        retrieve_user_handler=retrieve_user,
+        token_secret=token_secret(settings),
+        algorithm=TOKEN_ALGORITHM,
+        default_token_expiration=timedelta(seconds=settings.access_token_ttl),
+        accepted_issuers=[TOKEN_ISSUER],
+        accepted_audiences=[TOKEN_AUDIENCE],
+        require_claims=["exp", "iat", "sub", "jti", "iss", "aud"],
+        exclude_opt_key=PUBLIC,
+        exclude=["^/schema"],
+        description="Staff access token from POST /api/v1/auth/login",
+    )
+
+
+class TokenIssuer:
+    """Signs staff access tokens with the same secret and claims that the JWTAuth middleware verifies."""
+
+    def __init__(self, jwt_auth: JWTAuth[CurrentUser, Token], ttl_seconds: int) -> None:
+        self._jwt_auth = jwt_auth
+        self.ttl_seconds = ttl_seconds
+
+    def issue(self, user: CurrentUser, session_id: uuid.UUID) -> str:
+        return self._jwt_auth.create_token(
+            identifier=str(user.id),
+            token_expiration=timedelta(seconds=self.ttl_seconds),
+            token_issuer=TOKEN_ISSUER,
+            token_audience=TOKEN_AUDIENCE,
+            token_unique_jwt_id=str(session_id),
+        )
+
+
+def staff_user_row_to_current(row: dict[str, Any]) -> CurrentUser:
+    return CurrentUser(
+        id=row["id"], username=row["username"], role=Role(row["role"]), display_name=row["display_name"]
+    )

@@ -1,0 +1,101 @@
+"""CLI: serve the app, run migrations, manage staff accounts."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+
+from core.settings import get_settings
+from core.tables import Role
+
+
+@click.command("serve", help="Serve the app with uvicorn (production settings; no reload).")
+@click.option("--host", default=None, help="Default: MITRAKIA_HOST (127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Default: MITRAKIA_PORT (8000).")
+@click.option("--workers", type=int, default=None, help="Default: MITRAKIA_WORKERS (1).")
+def serve_command(host: str | None, port: int | None, workers: int | None) -> None:
+    import uvicorn
+
+    from core.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings)
+    uvicorn.run(
+        "app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        access_log=False,
+        log_config=None,
+        server_header=False,
+    )
+
+
+@click.command("migrate", help="Apply every pending database migration (SQLite or PostgreSQL).")
+def migrate_command() -> None:
+    from core.database import engine, prepare_sqlite
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+    from piccolo.engine.sqlite import SQLiteEngine
+
+    async def run() -> bool:
+        db = engine()
+        if isinstance(db, SQLiteEngine):
+            await prepare_sqlite(db)
+        result = await run_forwards(app_name="all", migration_id="all", fake=False)
+        return bool(result.success)
+
+    if not asyncio.run(run()):
+        click.echo("mitrakia: migrations failed", err=True)
+        sys.exit(1)
+
+
+@click.group("users", help="Staff accounts.")
+def users_group() -> None:
+    pass
+
+
+@users_group.command("create", help="Create a staff account (the password is asked for unless --password-stdin).")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option("--display-name", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(username: str, role: str, display_name: str, password_stdin: bool) -> None:
+    from core.errors import DomainError
+    from core.service.users import create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = asyncio.run(create_user(username, password, Role(role), display_name))
+    except DomainError as error:
+        click.echo(f"mitrakia: {_describe(error)}", err=True)
+        sys.exit(1)
+    click.echo(f"created {user.username} ({user.role.value}) id={user.id}")
+
+
+@users_group.command("disable", help="Disable a staff account and end its sessions.")
+@click.option("--username", required=True)
+def disable_user_command(username: str) -> None:
+    from core.service.users import disable_by_username
+
+    if not asyncio.run(disable_by_username(username)):
+        click.echo(f"mitrakia: no account named {username}", err=True)
+        sys.exit(1)
+    click.echo(f"disabled {username}")
+
+
+def _describe(error: Exception) -> str:
+    from core.errors import DomainError, Invalid
+
+    if isinstance(error, Invalid):
+        return "; ".join(f"{p.field}: {p.message.render('en', **p.params)}" for p in error.problems)
+    if isinstance(error, DomainError):
+        return error.render_detail("en")
+    return str(error)

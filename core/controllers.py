@@ -1,0 +1,81 @@
+"""HTTP for login/logout, the current user, health and readiness, and the region list."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, JSONBody, QueryParameter
+from litestar.security.jwt import Token
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from core.auth import PUBLIC, CurrentUser, TokenIssuer, end_session, start_session
+from core.guards import requires_staff
+from core.schemas import HealthResponse, LoginRequest, MeResponse, ReadyResponse, RegionRead, TokenResponse
+from core.service import ops, regions, users
+from core.service.audit import record_event
+from core.settings import Settings
+from core.stores import Stores
+from core.tables import RegionLevel
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post("/login", opt={PUBLIC: True}, status_code=HTTP_200_OK, summary="Exchange a username and password for a token")
+    async def login(
+        self,
+        data: JSONBody[LoginRequest],
+        request: Request[Any, Any, Any],
+        settings: NamedDependency[Settings],
+        stores: NamedDependency[Stores],
+        tokens: NamedDependency[TokenIssuer],
+    ) -> TokenResponse:
+        client_ip = request.client.host if request.client else "unknown"
+        user = await users.authenticate(data.username, data.password, client_ip, settings, stores)
+        session_id, _ = await start_session(user, tokens.ttl_seconds)
+        await record_event("auth.login", "staff_user", user.id, actor=user)
+        return TokenResponse(access_token=tokens.issue(user, session_id), expires_in=tokens.ttl_seconds)
+
+    @post("/logout", guards=[requires_staff], status_code=HTTP_204_NO_CONTENT, summary="Revoke this token")
+    async def logout(self, request: Request[CurrentUser, Token, Any]) -> None:
+        if request.user.session_id is not None:
+            await end_session(request.user.session_id)
+        await record_event("auth.logout", "staff_user", request.user.id, actor=request.user)
+
+    @get("/me", guards=[requires_staff], summary="The signed-in staff member")
+    async def me(self, request: Request[CurrentUser, Token, Any]) -> MeResponse:
+        user = request.user
+        return MeResponse(id=user.id, username=user.username, role=user.role, display_name=user.display_name)
+
+
+class OperationsController(Controller):
+    tags = ["operations"]
+    opt = {PUBLIC: True}
+
+    @get("/health", summary="The process is up")
+    async def health(self) -> HealthResponse:
+        return HealthResponse()
+
+    @get("/ready", summary="The database (and Redis, if configured) answer")
+    async def ready(self, stores: NamedDependency[Stores]) -> ReadyResponse:
+        return ReadyResponse(status="ready", checks=await ops.check_readiness(stores))
+
+
+class RegionController(Controller):
+    path = "/api/v1/regions"
+    tags = ["regions"]
+    opt = {PUBLIC: True}
+
+    @get("/", summary="Kemendagri region codes (public reference data)")
+    async def list_regions(
+        self,
+        level: FromQuery[RegionLevel | None] = None,
+        parent: Annotated[
+            str | None, QueryParameter(max_length=13, description="Parent region code, e.g. 17.71")
+        ] = None,
+    ) -> list[RegionRead]:
+        rows = await regions.list_regions(level, parent)
+        return [RegionRead(**row) for row in rows]

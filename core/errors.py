@@ -1,0 +1,245 @@
+"""Typed domain errors and their RFC 9457 problem+json rendering, in Bahasa Indonesia or English."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from core.i18n import Text
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One invalid field: a dotted path (`benefit.percent`), a stable code and a bilingual message."""
+
+    field: str
+    code: str
+    message: Text
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_dict(self, language: str) -> dict[str, Any]:
+        return {"field": self.field, "code": self.code, "message": self.message.render(language, **self.params)}
+
+
+class DomainError(Exception):
+    """A fact a service reports (`CardRevoked`), never an HTTP status; app.py maps each family to one status."""
+
+    code: ClassVar[str] = "error"
+    title: ClassVar[Text] = Text("Terjadi kesalahan", "Something went wrong")
+    detail: ClassVar[Text | None] = None
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+        super().__init__(self.code)
+
+    def render_detail(self, language: str) -> str:
+        template = self.detail or self.title
+        return template.render(language, **self.params)
+
+    def extra(self, language: str) -> dict[str, Any]:
+        """Members added to the problem body beside the standard ones."""
+        return {}
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    title = Text("Tidak ditemukan", "Not found")
+
+
+class Invalid(DomainError):
+    """Input that parsed but breaks a rule; carries field-level problems."""
+
+    code = "validation_failed"
+    title = Text("Isian tidak valid", "Invalid input")
+    detail = Text("Periksa kembali isian yang ditandai.", "Check the fields marked below.")
+
+    def __init__(self, problems: list[FieldProblem] | None = None, **params: Any) -> None:
+        self.problems = problems or []
+        super().__init__(**params)
+
+    def extra(self, language: str) -> dict[str, Any]:
+        return {"errors": [problem.as_dict(language) for problem in self.problems]}
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    title = Text("Bertentangan dengan keadaan saat ini", "Conflicts with the current state")
+
+
+class Unauthenticated(DomainError):
+    code = "not_authenticated"
+    title = Text("Perlu masuk", "Authentication required")
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    title = Text("Tidak diizinkan", "Not allowed")
+
+
+class RateLimited(DomainError):
+    code = "too_many_requests"
+    title = Text("Terlalu banyak percobaan", "Too many attempts")
+
+    def __init__(self, retry_after: int, **params: Any) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(retry_after=self.retry_after, **params)
+
+    def extra(self, language: str) -> dict[str, Any]:
+        return {"retry_after": self.retry_after}
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class Unavailable(DomainError):
+    code = "service_unavailable"
+    title = Text("Layanan sedang tidak tersedia", "Service temporarily unavailable")
+
+
+# Problems raised by the framework rather than a service: status -> (code, title, detail).
+HTTP_PROBLEMS: dict[int, tuple[str, Text, Text]] = {
+    400: (
+        "malformed_request",
+        Text("Permintaan tidak dapat dibaca", "The request could not be read"),
+        Text("Periksa format permintaan (JSON yang valid).", "Check the request format (valid JSON)."),
+    ),
+    401: (
+        "not_authenticated",
+        Text("Perlu masuk", "Authentication required"),
+        Text(
+            "Token tidak ada, kedaluwarsa, atau sudah dicabut. Silakan masuk lagi.",
+            "The token is missing, expired or revoked. Please log in again.",
+        ),
+    ),
+    403: (
+        "forbidden",
+        Text("Tidak diizinkan", "Not allowed"),
+        Text("Peran Anda tidak boleh melakukan tindakan ini.", "Your role may not do this."),
+    ),
+    404: (
+        "not_found",
+        Text("Tidak ditemukan", "Not found"),
+        Text("Alamat atau data yang diminta tidak ada.", "The requested address or record does not exist."),
+    ),
+    405: (
+        "method_not_allowed",
+        Text("Metode tidak diizinkan", "Method not allowed"),
+        Text("Metode HTTP ini tidak didukung di alamat ini.", "This HTTP method is not supported here."),
+    ),
+    413: (
+        "body_too_large",
+        Text("Isi permintaan terlalu besar", "Request body too large"),
+        Text("Isi permintaan melebihi batas ukuran.", "The request body exceeds the size limit."),
+    ),
+    415: (
+        "unsupported_media_type",
+        Text("Jenis isi tidak didukung", "Unsupported media type"),
+        Text("Kirim isi sebagai application/json.", "Send the body as application/json."),
+    ),
+    429: (
+        "too_many_requests",
+        Text("Terlalu banyak permintaan", "Too many requests"),
+        Text("Coba lagi nanti.", "Try again later."),
+    ),
+    500: (
+        "internal_error",
+        Text("Terjadi kesalahan di server", "Internal server error"),
+        Text(
+            "Kesalahan ini sudah dicatat. Coba lagi sebentar lagi.",
+            "The error has been logged. Please try again shortly.",
+        ),
+    ),
+    503: (
+        "service_unavailable",
+        Text("Layanan sedang tidak tersedia", "Service temporarily unavailable"),
+        Text("Coba lagi sebentar lagi.", "Please try again shortly."),
+    ),
+}
+
+REQUIRED_FIELD = Text("Wajib diisi.", "This field is required.")
+WRONG_TYPE = Text("Jenis nilai salah: seharusnya {expected}.", "Wrong type: expected {expected}.")
+OUT_OF_RANGE = Text("Nilai di luar batas ({constraint}).", "Value out of range ({constraint}).")
+UNKNOWN_FIELD = Text("Kolom tidak dikenal.", "Unknown field.")
+INVALID_VALUE = Text("Nilai tidak valid: {reason}", "Invalid value: {reason}")
+
+_TYPE_NAMES = {
+    "str": Text("teks", "text"),
+    "int": Text("bilangan bulat", "a whole number"),
+    "bool": Text("true/false", "true/false"),
+    "float": Text("angka", "a number"),
+    "array": Text("daftar", "a list"),
+    "object": Text("objek", "an object"),
+    "null": Text("kosong (null)", "null"),
+}
+_MISSING = re.compile(r"Object missing required field `(?P<name>[^`]+)`")
+_TYPE = re.compile(r"Expected `(?P<expected>[^`]+)`, got `(?P<got>[^`]+)`")
+_RANGE = re.compile(r"Expected `[^`]+` (?:of length )?(?P<constraint>[<>=!]+ ?-?[\d.]+)")
+_UNKNOWN = re.compile(r"Object contains unknown field `(?P<name>[^`]+)`")
+_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`")
+
+
+def field_problem_from_decoder(message: str) -> FieldProblem:
+    """Turn one msgspec decode message (English, technical) into a bilingual field problem."""
+    path_match = _PATH.search(message)
+    path = path_match.group("path").lstrip(".") if path_match else ""
+    if match := _MISSING.search(message):
+        name = match.group("name")
+        return FieldProblem(f"{path}.{name}".lstrip("."), "required", REQUIRED_FIELD)
+    if match := _UNKNOWN.search(message):
+        name = match.group("name")
+        return FieldProblem(f"{path}.{name}".lstrip("."), "unknown_field", UNKNOWN_FIELD)
+    if match := _TYPE.search(message):
+        first = match.group("expected").split(" | ")[0]
+        expected = _TYPE_NAMES.get(first, Text(first, first))
+        return FieldProblem(
+            path, "wrong_type", Text(WRONG_TYPE.id.format(expected=expected.id), WRONG_TYPE.en.format(expected=expected.en))
+        )
+    if match := _RANGE.search(message):
+        return FieldProblem(path, "out_of_range", OUT_OF_RANGE, {"constraint": match.group("constraint")})
+    reason = _PATH.sub("", message)
+    return FieldProblem(path, "invalid", INVALID_VALUE, {"reason": reason})
+
+
+class InvalidCredentials(Unauthenticated):
+    code = "invalid_credentials"
+    title = Text("Nama pengguna atau kata sandi salah", "Wrong username or password")
+
+
+class LoginThrottled(RateLimited):
+    code = "login_throttled"
+    title = Text("Terlalu banyak percobaan masuk", "Too many login attempts")
+    detail = Text(
+        "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {retry_after} detik.",
+        "Too many failed login attempts. Try again in {retry_after} seconds.",
+    )
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+    title = Text("Nama pengguna sudah dipakai", "Username already taken")
+    detail = Text("Nama pengguna '{username}' sudah dipakai.", "The username '{username}' is already taken.")
+
+
+class StaffUserNotFound(NotFound):
+    code = "staff_user_not_found"
+    title = Text("Pengguna tidak ditemukan", "User not found")
+
+
+class NotReady(Unavailable):
+    code = "not_ready"
+    title = Text("Layanan belum siap", "Service not ready")
+    detail = Text("Tidak menjawab: {failed}.", "Not answering: {failed}.")
+
+    def __init__(self, checks: dict[str, str]) -> None:
+        self.checks = checks
+        super().__init__(failed=", ".join(name for name, state in checks.items() if state == "unavailable"))
+
+    def extra(self, language: str) -> dict[str, Any]:
+        return {"checks": self.checks}

@@ -1,0 +1,37 @@
+"""Role guards for routers and controllers; ownership (this partner, this outlet) is checked in the partners layer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from core.auth import CurrentUser
+from core.tables import Role
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+def requires_role(*roles: Role) -> Guard:
+    allowed = frozenset(roles)
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        user = connection.scope.get("user")
+        if not isinstance(user, CurrentUser):
+            raise NotAuthorizedException()
+        if user.role not in allowed:
+            raise PermissionDeniedException()
+
+    guard.__name__ = "requires_" + "_or_".join(sorted(role.value for role in roles))
+    return guard
+
+
+requires_staff = requires_role(*Role)
+requires_dukcapil = requires_role(Role.DUKCAPIL_ADMIN, Role.DUKCAPIL_ANALYST)
+requires_dukcapil_admin = requires_role(Role.DUKCAPIL_ADMIN)
+requires_partner_manager = requires_role(Role.PARTNER_MANAGER)
+requires_cashier = requires_role(Role.CASHIER)
+requires_partner_staff = requires_role(Role.PARTNER_MANAGER, Role.CASHIER)

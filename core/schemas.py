@@ -1,0 +1,68 @@
+"""Request and response bodies for auth, operations, regions and staff accounts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from core.tables import Role
+
+
+class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+
+
+class TokenResponse(msgspec.Struct):
+    access_token: str
+    expires_in: int
+    token_type: Literal["Bearer"] = "Bearer"
+
+
+class MeResponse(msgspec.Struct):
+    id: uuid.UUID
+    username: str
+    role: Role
+    display_name: str
+
+
+class HealthResponse(msgspec.Struct):
+    status: Literal["ok"] = "ok"
+
+
+class ReadyResponse(msgspec.Struct):
+    status: Literal["ready"]
+    checks: dict[str, str]
+
+
+class RegionRead(msgspec.Struct):
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    postal_code: str | None
+
+
+class StaffUserCreate(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    display_name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+    role: Role
+
+
+class StaffUserRead(msgspec.Struct):
+    id: uuid.UUID
+    username: str
+    role: Role
+    display_name: str
+    active: bool
+    created_at: datetime
+    last_login_at: datetime | None = None
+
+
+class StaffUserUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    active: bool | None = None
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)] | None = None

@@ -1,0 +1,1 @@
+"""Core services: staff users and sessions, the audit log, regions."""

@@ -1,0 +1,36 @@
+"""Readiness: does the database answer, and Redis when it is configured."""
+
+from __future__ import annotations
+
+import structlog
+from redis.exceptions import RedisError
+
+from core import database
+from core.errors import NotReady
+from core.stores import Stores
+
+log = structlog.get_logger()
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+async def check_readiness(stores: Stores) -> dict[str, str]:
+    """Each dependency's state; raises NotReady naming the ones that failed."""
+    checks: dict[str, str] = {}
+    try:
+        await database.ping(CHECK_TIMEOUT_SECONDS)
+        checks["database"] = "ok"
+    except Exception as error:  # any driver error means "not answering"
+        log.warning("ops.ready.database_unavailable", error=type(error).__name__)
+        checks["database"] = "unavailable"
+    if stores.redis is None:
+        checks["redis"] = "not_configured"
+    else:
+        try:
+            await stores.ping()
+            checks["redis"] = "ok"
+        except (RedisError, OSError) as error:
+            log.warning("ops.ready.redis_unavailable", error=type(error).__name__)
+            checks["redis"] = "unavailable"
+    if "unavailable" in checks.values():
+        raise NotReady(checks)
+    return checks

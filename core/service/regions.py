@@ -1,0 +1,28 @@
+"""Kemendagri region codes (kode wilayah): lookups for forms, validation and reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.tables import Region, RegionLevel
+
+
+async def list_regions(level: RegionLevel | None = None, parent_code: str | None = None) -> list[dict[str, Any]]:
+    query = Region.select(Region.code, Region.name, Region.level, Region.parent_code, Region.postal_code)
+    if level is not None:
+        query = query.where(Region.level == level)
+    if parent_code is not None:
+        query = query.where(Region.parent_code == parent_code)
+    return await query.order_by(Region.code)
+
+
+async def region_exists(code: str, level: RegionLevel | None = None) -> bool:
+    query = Region.exists().where(Region.code == code)
+    if level is not None:
+        query = query.where(Region.level == level)
+    return bool(await query)
+
+
+async def kecamatan_of(kelurahan_code: str) -> str | None:
+    row = await Region.select(Region.parent_code).where(Region.code == kelurahan_code).first()
+    return row["parent_code"] if row else None

@@ -1,0 +1,254 @@
+"""Staff users: create, authenticate with login throttling, disable, change passwords."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+import anyio
+import structlog
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from core.auth import CurrentUser, staff_user_row_to_current
+from core.database import write_transaction
+from core.errors import (
+    FieldProblem,
+    Invalid,
+    InvalidCredentials,
+    LoginThrottled,
+    StaffUserNotFound,
+    UsernameTaken,
+)
+from core.i18n import Text
+from core.localtime import utc_now
+from core.service.audit import record_event
+from core.settings import Settings
+from core.stores import Stores
+from core.tables import Role, StaffSession, StaffUser
+
+log = structlog.get_logger()
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{1,62})[a-z0-9]$")
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256
+
+USERNAME_RULE = Text(
+    "3–64 karakter: huruf kecil, angka, titik, garis bawah atau tanda hubung.",
+    "3–64 characters: lower-case letters, digits, dots, underscores or hyphens.",
+)
+PASSWORD_RULE = Text(
+    "Kata sandi minimal {minimum} karakter.",
+    "The password needs at least {minimum} characters.",
+)
+NAME_RULE = Text("Nama tampilan wajib diisi (maks. 120 karakter).", "A display name is required (max 120 characters).")
+
+
+@lru_cache(maxsize=1)
+def password_hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so both cases take the same time."""
+    return password_hasher().hash(uuid.uuid4().hex)
+
+
+def normalize_username(raw: str) -> str:
+    return raw.strip().lower()
+
+
+async def hash_password(password: str) -> str:
+    return await anyio.to_thread.run_sync(password_hasher().hash, password)
+
+
+async def _verify(password_hash: str, password: str) -> bool:
+    def check() -> bool:
+        try:
+            return password_hasher().verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await anyio.to_thread.run_sync(check)
+
+
+def _check_password(password: str, problems: list[FieldProblem]) -> None:
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        problems.append(FieldProblem("password", "password_too_short", PASSWORD_RULE, {"minimum": MIN_PASSWORD_LENGTH}))
+
+
+async def create_user(
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str,
+    *,
+    actor: CurrentUser | None = None,
+    enforce_password_policy: bool = True,
+) -> CurrentUser:
+    """Create a staff account. Only the demo seed skips the password policy (its accounts use `demo`)."""
+    name = normalize_username(username)
+    problems: list[FieldProblem] = []
+    if not USERNAME_PATTERN.match(name):
+        problems.append(FieldProblem("username", "invalid_username", USERNAME_RULE))
+    if enforce_password_policy:
+        _check_password(password, problems)
+    display = display_name.strip()
+    if not display or len(display) > 120:
+        problems.append(FieldProblem("display_name", "invalid_display_name", NAME_RULE))
+    if problems:
+        raise Invalid(problems)
+    password_hash = await hash_password(password)
+    async with write_transaction():
+        if await StaffUser.exists().where(StaffUser.username == name):
+            raise UsernameTaken(username=name)
+        user_id = uuid.uuid4()
+        await StaffUser.insert(
+            StaffUser(id=user_id, username=name, password_hash=password_hash, role=role, display_name=display)
+        )
+        created = CurrentUser(id=user_id, username=name, role=role, display_name=display)
+        await record_event(
+            "staff_user.created",
+            "staff_user",
+            user_id,
+            actor=actor,
+            after={"username": name, "role": role.value},
+        )
+    log.info("staff_user.created", user_id=str(user_id), role=role.value)
+    return created
+
+
+async def authenticate(username: str, password: str, client_ip: str, settings: Settings, stores: Stores) -> CurrentUser:
+    """Check a password, counting failures per username and per client address (the counters live in the store)."""
+    name = normalize_username(username)
+    user_key = f"login:user:{name}"
+    ip_key = f"login:ip:{client_ip}"
+    limits = ((user_key, settings.login_max_failures), (ip_key, settings.login_max_failures_per_ip))
+    for key, limit in limits:
+        seen = await stores.peek(key)
+        if seen.count >= limit:
+            log.warning("auth.login.throttled", scope=key.split(":")[1])
+            raise LoginThrottled(retry_after=seen.resets_in)
+
+    row = await StaffUser.select().where(StaffUser.username == name).first()
+    valid = await _verify(row["password_hash"] if row else _dummy_hash(), password)
+    if not (row and valid and row["active"]):
+        user_hit = await stores.hit(user_key, settings.login_failure_window)
+        ip_hit = await stores.hit(ip_key, settings.login_failure_window)
+        log.info("auth.login.failed", known_user=row is not None)
+        over = [hit for hit, (_, limit) in zip((user_hit, ip_hit), limits, strict=True) if hit.count >= limit]
+        if over:
+            retry_after = max(hit.resets_in for hit in over)
+            await record_event("auth.login_throttled", "staff_user", row["id"] if row else None)
+            raise LoginThrottled(retry_after=retry_after)
+        raise InvalidCredentials()
+
+    await stores.reset(user_key)
+    if password_hasher().check_needs_rehash(row["password_hash"]):
+        await StaffUser.update({StaffUser.password_hash: await hash_password(password)}).where(
+            StaffUser.id == row["id"]
+        )
+    await StaffUser.update({StaffUser.last_login_at: utc_now()}).where(StaffUser.id == row["id"])
+    return staff_user_row_to_current(row)
+
+
+_PUBLIC_COLUMNS = (
+    StaffUser.id,
+    StaffUser.username,
+    StaffUser.role,
+    StaffUser.display_name,
+    StaffUser.active,
+    StaffUser.created_at,
+    StaffUser.last_login_at,
+)
+
+
+async def get_user_record(user_id: uuid.UUID, roles: frozenset[Role]) -> dict[str, Any]:
+    """One account's public fields (never the hash), if it has one of `roles`."""
+    row = (
+        await StaffUser.select(*_PUBLIC_COLUMNS)
+        .where(StaffUser.id == user_id)
+        .where(StaffUser.role.is_in(list(roles)))
+        .first()
+    )
+    if row is None:
+        raise StaffUserNotFound()
+    return row
+
+
+async def list_users(roles: frozenset[Role]) -> list[dict[str, Any]]:
+    return await StaffUser.select(*_PUBLIC_COLUMNS).where(StaffUser.role.is_in(list(roles))).order_by(StaffUser.username)
+
+
+async def set_active(user_id: uuid.UUID, active: bool, *, actor: CurrentUser) -> None:
+    """Enable or disable an account; disabling also ends every session it has."""
+    async with write_transaction():
+        row = await StaffUser.select(StaffUser.active).where(StaffUser.id == user_id).first()
+        if row is None:
+            raise StaffUserNotFound()
+        if row["active"] == active:
+            return
+        await StaffUser.update({StaffUser.active: active, StaffUser.updated_at: utc_now()}).where(
+            StaffUser.id == user_id
+        )
+        if not active:
+            await revoke_sessions(user_id)
+        await record_event(
+            "staff_user.enabled" if active else "staff_user.disabled",
+            "staff_user",
+            user_id,
+            actor=actor,
+            before={"active": row["active"]},
+            after={"active": active},
+        )
+
+
+async def set_password(user_id: uuid.UUID, password: str, *, actor: CurrentUser | None) -> None:
+    """Set a new password and end the user's sessions (they sign in again with it)."""
+    problems: list[FieldProblem] = []
+    _check_password(password, problems)
+    if problems:
+        raise Invalid(problems)
+    password_hash = await hash_password(password)
+    async with write_transaction():
+        if not await StaffUser.exists().where(StaffUser.id == user_id):
+            raise StaffUserNotFound()
+        await StaffUser.update({StaffUser.password_hash: password_hash, StaffUser.updated_at: utc_now()}).where(
+            StaffUser.id == user_id
+        )
+        await revoke_sessions(user_id)
+        await record_event("staff_user.password_set", "staff_user", user_id, actor=actor)
+
+
+async def revoke_sessions(user_id: uuid.UUID) -> None:
+    await (
+        StaffSession.update({StaffSession.revoked_at: utc_now()})
+        .where(StaffSession.user == user_id)
+        .where(StaffSession.revoked_at.is_null())
+    )
+
+
+async def purge_expired_sessions() -> int:
+    """Delete sessions that expired more than a day ago; returns how many."""
+    cutoff = utc_now() - timedelta(days=1)
+    deleted = await StaffSession.delete().where(StaffSession.expires_at < cutoff).returning(StaffSession.id)
+    return len(deleted)
+
+
+async def disable_by_username(username: str) -> bool:
+    """Disable an account from the command line (no signed-in actor); False if there is no such account."""
+    name = normalize_username(username)
+    async with write_transaction():
+        row = await StaffUser.select(StaffUser.id).where(StaffUser.username == name).first()
+        if row is None:
+            return False
+        await StaffUser.update({StaffUser.active: False, StaffUser.updated_at: utc_now()}).where(
+            StaffUser.id == row["id"]
+        )
+        await revoke_sessions(row["id"])
+        await record_event("staff_user.disabled", "staff_user", row["id"], after={"active": False})
+    return True

@@ -1,0 +1,83 @@
+"""Shared tables: regions (kode wilayah), staff users and their sessions, the append-only audit log."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from piccolo.columns import (
+    JSONB,
+    UUID,
+    BigSerial,
+    Boolean,
+    ForeignKey,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Role(StrEnum):
+    DUKCAPIL_ADMIN = "dukcapil_admin"
+    DUKCAPIL_ANALYST = "dukcapil_analyst"
+    PARTNER_MANAGER = "partner_manager"
+    CASHIER = "cashier"
+
+
+class RegionLevel(StrEnum):
+    PROVINSI = "provinsi"
+    KOTA = "kota"
+    KABUPATEN = "kabupaten"
+    KECAMATAN = "kecamatan"
+    KELURAHAN = "kelurahan"
+
+
+class Region(Table, tablename="region"):
+    """A Kemendagri administrative region, loaded from core/data by migration; codes are never invented."""
+
+    code = Varchar(length=13, primary_key=True)
+    name = Varchar(length=100)
+    level = Varchar(length=12, choices=RegionLevel)
+    parent_code = Varchar(length=13, null=True, index=True)
+    postal_code = Varchar(length=5, null=True)
+
+
+class StaffUser(Table, tablename="staff_user"):
+    """A person who signs in: Dukcapil staff, a partner manager or a cashier. Never a child."""
+
+    id = UUID(primary_key=True)
+    username = Varchar(length=64, unique=True)
+    password_hash = Text()
+    role = Varchar(length=32, choices=Role, index=True)
+    display_name = Varchar(length=120)
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+class StaffSession(Table, tablename="staff_session"):
+    """One issued access token (its `jti`); logout or disabling the user revokes it. The database is the truth."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=StaffUser, null=False, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(index=True)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class AuditEvent(Table, tablename="audit_event"):
+    """Who did what to which object, with a before/after summary. Rows are never updated or deleted."""
+
+    id = BigSerial(primary_key=True)
+    occurred_at = Timestamptz(default=TimestamptzNow(), index=True)
+    actor_id = UUID(null=True, default=None, index=True)
+    actor_username = Varchar(length=64, null=True, default=None)
+    actor_role = Varchar(length=32, null=True, default=None)
+    action = Varchar(length=64, index=True)
+    object_type = Varchar(length=32, index=True)
+    object_id = Varchar(length=64, null=True, default=None)
+    before = JSONB(null=True, default=None)
+    after = JSONB(null=True, default=None)
+    request_id = Varchar(length=36, null=True, default=None)

@@ -1,0 +1,1 @@
+"""Partners, outlets, staff membership, offers and their rules, public catalog."""

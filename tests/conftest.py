@@ -1,0 +1,184 @@
+"""Test harness: one backend per run (SQLite + memory, or PostgreSQL + Redis), real migrations, real ASGI app.
+
+The backend is chosen before anything imports piccolo_conf: MITRAKIA_TEST_DATABASE_URL and MITRAKIA_TEST_REDIS_URL
+select PostgreSQL and Redis; without them the run uses a temporary SQLite file and in-memory stores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+WORKDIR = Path(tempfile.mkdtemp(prefix="mitrakia-tests-"))
+TEST_DATABASE_URL = os.environ.get("MITRAKIA_TEST_DATABASE_URL") or ""
+TEST_REDIS_URL = os.environ.get("MITRAKIA_TEST_REDIS_URL") or ""
+TEMPLATE_SQLITE = WORKDIR / "template.sqlite3"
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-the-settings-check"
+
+for name in [name for name in os.environ if name.startswith("MITRAKIA_") and not name.startswith("MITRAKIA_TEST_")]:
+    del os.environ[name]
+os.environ["MITRAKIA_DATABASE_URL"] = TEST_DATABASE_URL or f"sqlite:///{TEMPLATE_SQLITE}"
+if TEST_REDIS_URL:
+    os.environ["MITRAKIA_REDIS_URL"] = TEST_REDIS_URL
+os.environ["MITRAKIA_SECRET_KEY"] = TEST_SECRET
+os.environ["MITRAKIA_LOG_LEVEL"] = "INFO"
+
+if TEST_DATABASE_URL:
+    database_name = urlsplit(TEST_DATABASE_URL).path.lstrip("/")
+    if "test" not in database_name:
+        raise pytest.UsageError(
+            f"MITRAKIA_TEST_DATABASE_URL names database {database_name!r}; the suite wipes it, so its name "
+            "must contain 'test'"
+        )
+
+import httpx  # noqa: E402
+from piccolo.engine.postgres import PostgresEngine  # noqa: E402
+from piccolo.engine.sqlite import SQLiteEngine  # noqa: E402
+
+from core.database import engine  # noqa: E402
+from core.settings import Settings, get_settings  # noqa: E402
+
+# Reference data loaded by migrations, and Piccolo's own bookkeeping: kept between tests.
+KEPT_TABLES = {"region", "migration"}
+BACKEND = ("PostgreSQL" if TEST_DATABASE_URL else "SQLite") + (" + Redis" if TEST_REDIS_URL else " + memory store")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"mitrakia backend: {BACKEND}"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    terminalreporter.write_line(f"mitrakia backend that ran: {BACKEND}")
+
+
+async def _migrate() -> None:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = await run_forwards(app_name="all", migration_id="all", fake=False)
+    assert result.success, result.message
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def migrated_database() -> AsyncIterator[None]:
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.run_ddl("DROP SCHEMA public CASCADE")
+        await db.run_ddl("CREATE SCHEMA public")
+        await _migrate()
+        await db.start_connection_pool(min_size=1, max_size=20)
+    else:
+        await _migrate()
+    yield
+    if isinstance(db, PostgresEngine):
+        await db.close_connection_pool()
+    shutil.rmtree(WORKDIR, ignore_errors=True)
+
+
+_test_counter = iter(range(1_000_000))
+
+
+@pytest.fixture(autouse=True)
+async def clean_state(migrated_database: None) -> AsyncIterator[None]:
+    """Each test starts from the freshly migrated database and an empty store."""
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        copy = WORKDIR / f"test-{next(_test_counter)}.sqlite3"
+        shutil.copyfile(TEMPLATE_SQLITE, copy)
+        db.path = str(copy)
+    else:
+        rows = await db.run_ddl(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'", in_pool=True
+        )
+        tables = [row["tablename"] for row in rows if row["tablename"] not in KEPT_TABLES]
+        if tables:
+            await db.run_ddl(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE", in_pool=True)
+    if TEST_REDIS_URL:
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(TEST_REDIS_URL)
+        await client.flushdb()
+        await client.aclose()
+    yield
+    if isinstance(db, SQLiteEngine):
+        Path(db.path).unlink(missing_ok=True)
+        db.path = str(TEMPLATE_SQLITE)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return get_settings()
+
+
+AppFactory = Callable[..., Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def make_client() -> AsyncIterator[AppFactory]:
+    """Build the real app (optionally with other settings) and an httpx client on it, lifespan included."""
+    from app import create_app
+
+    stops: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
+    clients: list[httpx.AsyncClient] = []
+
+    async def factory(settings: Settings | None = None, client_ip: str = "127.0.0.1") -> httpx.AsyncClient:
+        app = create_app(settings or get_settings())
+        started, stop = asyncio.Event(), asyncio.Event()
+
+        async def run_lifespan() -> None:
+            # One task enters and leaves the lifespan: its task groups must not cross tasks.
+            async with app.lifespan():
+                started.set()
+                await stop.wait()
+
+        task = asyncio.create_task(run_lifespan())
+        waiter = asyncio.create_task(started.wait())
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            waiter.cancel()
+            task.result()
+        stops.append((stop, task))
+        transport = httpx.ASGITransport(app=app, client=(client_ip, 40000))
+        client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        client.app = app  # type: ignore[attr-defined]
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        await client.aclose()
+    for stop, task in stops:
+        stop.set()
+        await task
+
+
+@pytest.fixture
+async def client(make_client: AppFactory) -> httpx.AsyncClient:
+    return await make_client()
+
+
+async def login(client: httpx.AsyncClient, username: str, password: str) -> dict[str, str]:
+    response = await client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def create_staff() -> Callable[..., Awaitable[Any]]:
+    from core.service.users import create_user
+    from core.tables import Role
+
+    async def factory(username: str, role: Role | str, password: str = "correct-horse-battery") -> Any:
+        return await create_user(username, password, Role(role), username.replace(".", " ").title())
+
+    return factory

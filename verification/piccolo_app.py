@@ -1,0 +1,13 @@
+"""Piccolo app config for the verification tables."""
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+APP_CONFIG = AppConfig(
+    app_name="verification",
+    migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
+    table_classes=[],
+    migration_dependencies=["core.piccolo_app", "partners.piccolo_app"],
+    commands=[],
+)
