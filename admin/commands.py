@@ -17,6 +17,6 @@ def seed_command() -> None:
     from admin.demo import DEMO_PASSWORD, seed_demo
 
     accounts = asyncio.run(seed_demo())
-    click.echo("Demo accounts (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for account in accounts:
         click.echo(f"  {account.username:<22} {account.role.value}")

@@ -25,14 +25,18 @@ class StaffAccountController(Controller):
         return [StaffUserRead(**row) for row in await service.list_staff()]
 
     @post("/", summary="Create a Dukcapil staff account")
-    async def create_staff(self, data: JSONBody[StaffUserCreate], request: Request[CurrentUser, Token, Any]) -> StaffUserRead:
+    async def create_staff(
+        self, data: JSONBody[StaffUserCreate], request: Request[CurrentUser, Token, Any]
+    ) -> StaffUserRead:
         user = await service.create_staff(data.username, data.password, data.role, data.display_name, request.user)
         return StaffUserRead(**(await service.get_staff(user.id)))
 
     @patch("/{user_id:uuid}", summary="Disable, enable or reset the password of a Dukcapil staff account")
     async def update_staff(
-        self, user_id: FromPath[uuid.UUID], data: JSONBody[StaffUserUpdate], request: Request[CurrentUser, Token, Any]
+        self,
+        user_id: FromPath[uuid.UUID],
+        data: JSONBody[StaffUserUpdate],
+        request: Request[CurrentUser, Token, Any],
     ) -> StaffUserRead:
         await service.update_staff(user_id, data.active, data.password, request.user)
         return StaffUserRead(**(await service.get_staff(user_id)))
-

@@ -38,9 +38,10 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
 
 @click.command("migrate", help="Apply every pending database migration (SQLite or PostgreSQL).")
 def migrate_command() -> None:
-    from core.database import engine, prepare_sqlite
     from piccolo.apps.migrations.commands.forwards import run_forwards
     from piccolo.engine.sqlite import SQLiteEngine
+
+    from core.database import engine, prepare_sqlite
 
     async def run() -> bool:
         db = engine()

@@ -24,7 +24,12 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/login", opt={PUBLIC: True}, status_code=HTTP_200_OK, summary="Exchange a username and password for a token")
+    @post(
+        "/login",
+        opt={PUBLIC: True},
+        status_code=HTTP_200_OK,
+        summary="Exchange a username and password for a token",
+    )
     async def login(
         self,
         data: JSONBody[LoginRequest],

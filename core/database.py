@@ -56,9 +56,10 @@ async def prepare_sqlite(db: SQLiteEngine) -> None:
     await db.run_ddl("PRAGMA journal_mode=WAL")
 
 
-async def ping(timeout: float = 2.0) -> None:
-    """Raise if the database does not answer `SELECT 1` within `timeout` seconds."""
-    await asyncio.wait_for(engine().run_ddl("SELECT 1", in_pool=True), timeout=timeout)
+async def ping(within_seconds: float = 2.0) -> None:
+    """Raise if the database does not answer `SELECT 1` in time."""
+    async with asyncio.timeout(within_seconds):
+        await engine().run_ddl("SELECT 1", in_pool=True)
 
 
 @asynccontextmanager

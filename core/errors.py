@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, ClassVar
 
 from core.i18n import Text
@@ -19,10 +20,14 @@ class FieldProblem:
     field: str
     code: str
     message: Text
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dataclass_field(default_factory=dict)
 
     def as_dict(self, language: str) -> dict[str, Any]:
-        return {"field": self.field, "code": self.code, "message": self.message.render(language, **self.params)}
+        return {
+            "field": self.field,
+            "code": self.code,
+            "message": self.message.render(language, **self.params),
+        }
 
 
 class DomainError(Exception):
@@ -199,7 +204,9 @@ def field_problem_from_decoder(message: str) -> FieldProblem:
         first = match.group("expected").split(" | ")[0]
         expected = _TYPE_NAMES.get(first, Text(first, first))
         return FieldProblem(
-            path, "wrong_type", Text(WRONG_TYPE.id.format(expected=expected.id), WRONG_TYPE.en.format(expected=expected.en))
+            path,
+            "wrong_type",
+            Text(WRONG_TYPE.id.format(expected=expected.id), WRONG_TYPE.en.format(expected=expected.en)),
         )
     if match := _RANGE.search(message):
         return FieldProblem(path, "out_of_range", OUT_OF_RANGE, {"constraint": match.group("constraint")})

@@ -43,5 +43,5 @@ def negotiate(accept_language: str | None, default: Language) -> Language:
             continue
         candidate = (quality, -position, primary)
         if best is None or candidate > best:
-            best = candidate  # type: ignore[assignment]
+            best = candidate
     return best[2] if best else default

@@ -50,7 +50,7 @@ def configure_logging(settings: Settings) -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _StdoutHandler()
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers = [handler]
@@ -61,6 +61,18 @@ def configure_logging(settings: Settings) -> None:
     # Our access log (below) replaces uvicorn's, which prints raw paths and query strings.
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("piccolo").setLevel(max(logging.WARNING, root.level))
+
+
+class _StdoutHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout is at the moment of each record (test capture, redirected output)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
 
 
 class RequestContextMiddleware(ASGIMiddleware):
@@ -88,7 +100,7 @@ async def log_response(message: Message, scope: Scope) -> None:
     state = scope.get("state", {})
     request_id = state.get(_STATE_REQUEST_ID)
     if request_id:
-        message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER.encode(), request_id.encode())]  # type: ignore[typeddict-unknown-key]
+        message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER.encode(), request_id.encode())]
     started = state.get(_STATE_STARTED)
     structlog.get_logger("mitrakia.access").info(
         "http.request",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
@@ -60,13 +60,15 @@ def problem_response(
     )
 
 
-def domain_error_handler(statuses: Mapping[type[DomainError], int]):  # type: ignore[no-untyped-def]
+def domain_error_handler(
+    statuses: Mapping[type[DomainError], int],
+) -> Callable[[AnyRequest, DomainError], Response[dict[str, Any]]]:
     """A handler mapping each domain error family (by class hierarchy) to its one HTTP status."""
 
     def status_of(error: DomainError) -> int:
         for cls in type(error).__mro__:
             if cls in statuses:
-                return statuses[cls]  # type: ignore[index]
+                return statuses[cls]
         log.error("http.unmapped_domain_error", error=type(error).__name__)
         return 500
 
@@ -101,7 +103,8 @@ def http_exception_handler(request: AnyRequest, error: HTTPException) -> Respons
         )
     status = error.status_code
     code, title, detail = HTTP_PROBLEMS.get(
-        status, (f"http_{status}", Text("Kesalahan", "Error"), Text("Permintaan gagal.", "The request failed."))
+        status,
+        (f"http_{status}", Text("Kesalahan", "Error"), Text("Permintaan gagal.", "The request failed.")),
     )
     headers = {k: v for k, v in (error.headers or {}).items() if k.lower() in {"retry-after", "allow"}}
     if status >= 500:

@@ -19,7 +19,7 @@ class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
 class TokenResponse(msgspec.Struct):
     access_token: str
     expires_in: int
-    token_type: Literal["Bearer"] = "Bearer"
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name
 
 
 class MeResponse(msgspec.Struct):

@@ -102,6 +102,15 @@ def _base_url(value: str) -> str:
     return value.rstrip("/")
 
 
+PASSWORD_HASH_PROFILES = ("rfc9106_low_memory", "owasp_minimum")
+
+
+def _password_hash_profile(value: str) -> str:
+    if value not in PASSWORD_HASH_PROFILES:
+        raise ValueError(f"expected one of {', '.join(PASSWORD_HASH_PROFILES)}, got {value!r}")
+    return value
+
+
 def _secret(value: str) -> str:
     if len(value) < MIN_SECRET_LENGTH:
         raise ValueError(
@@ -130,6 +139,7 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Any]] = {
     "LOGIN_MAX_FAILURES_PER_IP": (_positive_int, 30),
     "LOGIN_FAILURE_WINDOW": (_positive_int, 900),
     "MAX_BODY_BYTES": (_positive_int, 1_048_576),
+    "PASSWORD_HASH_PROFILE": (_password_hash_profile, "rfc9106_low_memory"),
     "LOG_LEVEL": (_log_level, "INFO"),
     "LOG_FORMAT": (_log_format, "json"),
     "DEBUG": (_bool, False),
@@ -156,6 +166,7 @@ class Settings:
     login_max_failures_per_ip: int
     login_failure_window: int
     max_body_bytes: int
+    password_hash_profile: str
     log_level: str
     log_format: str
     debug: bool

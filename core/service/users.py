@@ -10,8 +10,9 @@ from typing import Any
 
 import anyio
 import structlog
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.profiles import RFC_9106_LOW_MEMORY
 
 from core.auth import CurrentUser, staff_user_row_to_current
 from core.database import write_transaction
@@ -26,7 +27,7 @@ from core.errors import (
 from core.i18n import Text
 from core.localtime import utc_now
 from core.service.audit import record_event
-from core.settings import Settings
+from core.settings import Settings, get_settings
 from core.stores import Stores
 from core.tables import Role, StaffSession, StaffUser
 
@@ -47,15 +48,29 @@ PASSWORD_RULE = Text(
 NAME_RULE = Text("Nama tampilan wajib diisi (maks. 120 karakter).", "A display name is required (max 120 characters).")
 
 
-@lru_cache(maxsize=1)
+# Argon2id parameter sets: RFC 9106's second recommendation (64 MiB, t=3, p=4), or OWASP's minimum
+# (19 MiB, t=2, p=1) for small servers. A login with a hash made under other parameters rehashes it.
+_HASH_PARAMETERS = {
+    "rfc9106_low_memory": RFC_9106_LOW_MEMORY,
+    "owasp_minimum": Parameters(
+        type=Type.ID, version=19, salt_len=16, hash_len=32, time_cost=2, memory_cost=19456, parallelism=1
+    ),
+}
+
+
 def password_hasher() -> PasswordHasher:
-    return PasswordHasher()
+    return _hasher(get_settings().password_hash_profile)
 
 
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
+@lru_cache(maxsize=len(_HASH_PARAMETERS))
+def _hasher(profile: str) -> PasswordHasher:
+    return PasswordHasher.from_parameters(_HASH_PARAMETERS[profile])
+
+
+@lru_cache(maxsize=len(_HASH_PARAMETERS))
+def _dummy_hash(profile: str) -> str:
     """Verified against when the username is unknown, so both cases take the same time."""
-    return password_hasher().hash(uuid.uuid4().hex)
+    return _hasher(profile).hash(uuid.uuid4().hex)
 
 
 def normalize_username(raw: str) -> str:
@@ -135,7 +150,7 @@ async def authenticate(username: str, password: str, client_ip: str, settings: S
             raise LoginThrottled(retry_after=seen.resets_in)
 
     row = await StaffUser.select().where(StaffUser.username == name).first()
-    valid = await _verify(row["password_hash"] if row else _dummy_hash(), password)
+    valid = await _verify(row["password_hash"] if row else _dummy_hash(settings.password_hash_profile), password)
     if not (row and valid and row["active"]):
         user_hit = await stores.hit(user_key, settings.login_failure_window)
         ip_hit = await stores.hit(ip_key, settings.login_failure_window)
@@ -181,7 +196,9 @@ async def get_user_record(user_id: uuid.UUID, roles: frozenset[Role]) -> dict[st
 
 
 async def list_users(roles: frozenset[Role]) -> list[dict[str, Any]]:
-    return await StaffUser.select(*_PUBLIC_COLUMNS).where(StaffUser.role.is_in(list(roles))).order_by(StaffUser.username)
+    return (
+        await StaffUser.select(*_PUBLIC_COLUMNS).where(StaffUser.role.is_in(list(roles))).order_by(StaffUser.username)
+    )
 
 
 async def set_active(user_id: uuid.UUID, active: bool, *, actor: CurrentUser) -> None:

@@ -105,7 +105,9 @@ async def test_one_address_guessing_many_usernames_is_throttled(make_client, set
     assert statuses[:5] == [401] * 5
     assert statuses[5:] == [429, 429]
     # Another address is not punished for it.
-    assert (await other.post("/api/v1/auth/login", json={"username": "analis", "password": PASSWORD})).status_code == 200
+    assert (
+        await other.post("/api/v1/auth/login", json={"username": "analis", "password": PASSWORD})
+    ).status_code == 200
 
 
 async def test_logout_revokes_the_token(client, create_staff):

@@ -1,0 +1,88 @@
+"""Every error a client can meet is problem+json with a stable code, in Indonesian by default, English on request."""
+
+from __future__ import annotations
+
+from litestar import get
+
+PROBLEM = "application/problem+json"
+
+
+async def test_unknown_address_is_a_404_problem(client):
+    response = await client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["code"] == "not_found"
+    assert body["status"] == 404
+    assert body["type"] == "urn:mitrakia:problem:not_found"
+    assert body["title"] == "Tidak ditemukan"
+
+
+async def test_english_on_request(client):
+    response = await client.get("/api/v1/no-such-thing", headers={"Accept-Language": "en"})
+    assert response.json()["title"] == "Not found"
+    assert response.headers["content-language"] == "en"
+
+
+async def test_language_negotiation_prefers_the_higher_quality(client):
+    response = await client.get("/nothing", headers={"Accept-Language": "fr, en;q=0.4, id;q=0.8"})
+    assert response.headers["content-language"] == "id"
+    response = await client.get("/nothing", headers={"Accept-Language": "fr, id;q=0.2, en;q=0.8"})
+    assert response.headers["content-language"] == "en"
+
+
+async def test_wrong_method_is_405(client):
+    response = await client.delete("/health")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+async def test_oversized_body_is_413_and_changes_nothing(make_client, settings):
+    client = await make_client(settings.replace(max_body_bytes=2048))
+    response = await client.post("/api/v1/auth/login", content=b'{"username": "' + b"a" * 4096 + b'", "password": "x"}')
+    assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["code"] == "body_too_large"
+
+
+async def test_malformed_json_is_a_400_problem(client):
+    response = await client.post(
+        "/api/v1/auth/login", content=b'{"username": ', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_request"
+
+
+async def test_field_problems_name_the_field_in_both_languages(client):
+    indonesian = await client.post("/api/v1/auth/login", json={"username": "x"})
+    english = await client.post("/api/v1/auth/login", json={"username": "x"}, headers={"Accept-Language": "en"})
+    assert indonesian.status_code == 422
+    assert indonesian.json()["errors"] == [{"field": "password", "code": "required", "message": "Wajib diisi."}]
+    assert english.json()["errors"] == [{"field": "password", "code": "required", "message": "This field is required."}]
+
+
+async def test_a_crash_is_a_500_problem_without_internals(capsys, client):
+    @get("/boom", opt={"public": True}, sync_to_thread=False)
+    def boom() -> None:
+        secret_value = "hunter2-password"  # noqa: F841 - must not leak through locals
+        raise RuntimeError("database password is hunter2")
+
+    client.app.register(boom)
+    response = await client.get("/boom")
+
+    assert response.status_code == 500
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["code"] == "internal_error"
+    assert "hunter2" not in response.text
+    assert "Traceback" not in response.text
+    assert "RuntimeError" not in response.text
+    logged = capsys.readouterr().out
+    assert "http.unhandled_error" in logged
+    assert "hunter2-password" not in logged  # locals are not logged
+
+
+async def test_request_id_is_echoed_and_in_problem_bodies(client):
+    response = await client.get("/api/v1/auth/me", headers={"X-Request-ID": "till-7-abcdef12"})
+    assert response.status_code == 401
+    assert response.headers["x-request-id"] == "till-7-abcdef12"
+    assert response.json()["request_id"] == "till-7-abcdef12"

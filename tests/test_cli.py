@@ -1,0 +1,131 @@
+"""The `mitrakia` command as an operator runs it: migrate, seed, create users, refuse bad settings."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from tests.conftest import TEST_DATABASE_URL, TEST_SECRET
+
+MITRAKIA = str(Path(sys.executable).parent / "mitrakia")
+
+
+def run(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [MITRAKIA, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.fixture
+async def cli_env(tmp_path):
+    """A database of the suite's backend that only this test uses."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MITRAKIA_")}
+    env["MITRAKIA_SECRET_KEY"] = TEST_SECRET
+    env["MITRAKIA_PASSWORD_HASH_PROFILE"] = "owasp_minimum"
+    if not TEST_DATABASE_URL:
+        env["MITRAKIA_DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+        yield env
+        return
+    name = f"mitrakia_test_cli_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(TEST_DATABASE_URL)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(TEST_DATABASE_URL)
+    env["MITRAKIA_DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+    try:
+        yield env
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def query(env: dict[str, str], sql: str) -> list[tuple]:
+    url = env["MITRAKIA_DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+            return connection.execute(sql).fetchall()
+    connection = await asyncpg.connect(url)
+    try:
+        return [tuple(row) for row in await connection.fetch(sql)]
+    finally:
+        await connection.close()
+
+
+async def test_migrate_seed_and_create_a_user(cli_env):
+    migrated = run(cli_env, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    assert run(cli_env, "migrate").returncode == 0  # nothing left to do is not an error
+
+    first = run(cli_env, "demo", "seed")
+    assert first.returncode == 0, first.stderr
+    after_first = await query(cli_env, "SELECT username FROM staff_user ORDER BY username")
+    second = run(cli_env, "demo", "seed")
+    assert second.returncode == 0, second.stderr
+    after_second = await query(cli_env, "SELECT username FROM staff_user ORDER BY username")
+    for username in ("dukcapil", "analis", "gramedia.manajer", "gramedia.kasir"):
+        assert username in first.stdout
+        assert (username,) in after_first
+    assert after_second == after_first
+
+    created = run(
+        cli_env,
+        "users",
+        "create",
+        "--username",
+        "kasir.baru",
+        "--role",
+        "cashier",
+        "--display-name",
+        "Kasir Baru",
+        "--password-stdin",
+        stdin="kata-sandi-yang-panjang\n",
+    )
+    assert created.returncode == 0, created.stderr
+    rows = await query(cli_env, "SELECT role, password_hash FROM staff_user WHERE username = 'kasir.baru'")
+    assert rows[0][0] == "cashier"
+    assert rows[0][1].startswith("$argon2id$")
+    assert "kata-sandi-yang-panjang" not in created.stdout + created.stderr
+
+    weak = run(
+        cli_env,
+        "users",
+        "create",
+        "--username",
+        "lemah",
+        "--role",
+        "cashier",
+        "--display-name",
+        "Lemah",
+        "--password-stdin",
+        stdin="123\n",
+    )
+    assert weak.returncode == 1
+    assert "password" in weak.stderr
+
+    regions = await query(cli_env, "SELECT level, count(*) FROM region GROUP BY level ORDER BY level")
+    assert dict(regions) == {"kecamatan": 9, "kelurahan": 67, "kota": 1, "provinsi": 1}
+
+
+def test_a_bad_setting_stops_the_cli_with_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MITRAKIA_")}
+    env.update({"MITRAKIA_SECRET_KEY": TEST_SECRET, "MITRAKIA_TIMEZONE": "Mars/Olympus"})
+    result = run(env, "migrate")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("mitrakia: MITRAKIA_TIMEZONE:")
+
+
+def test_a_missing_secret_says_how_to_get_one():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MITRAKIA_")}
+    result = run(env, "serve")
+    assert result.returncode == 2
+    assert "MITRAKIA_SECRET_KEY" in result.stderr
+    assert "make demo" in result.stderr
