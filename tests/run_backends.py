@@ -20,14 +20,14 @@ def run(name: str, env: dict[str, str], pytest_args: list[str]) -> tuple[int, di
     report = RESULTS / f"{name}.xml"
     report.unlink(missing_ok=True)
     print(f"\n=== Backend: {name} ===", flush=True)
-    code = subprocess.call(  # noqa: S603 - our own interpreter running pytest
-        [sys.executable, "-m", "pytest", f"--junitxml={report}", *pytest_args], env=env
-    )
+    code = subprocess.call([sys.executable, "-m", "pytest", f"--junitxml={report}", *pytest_args], env=env)
     counts = {"passed": 0, "failed": 0, "skipped": 0}
     if report.exists():
         suite = ET.parse(report).getroot()  # noqa: S314 - pytest's own report
         suite = suite if suite.tag == "testsuite" else suite.find("testsuite")  # type: ignore[assignment]
-        tests, failures, errors, skipped = (int(suite.get(key, 0)) for key in ("tests", "failures", "errors", "skipped"))
+        tests, failures, errors, skipped = (
+            int(suite.get(key, 0)) for key in ("tests", "failures", "errors", "skipped")
+        )
         counts = {"passed": tests - failures - errors - skipped, "failed": failures + errors, "skipped": skipped}
     return code, counts
 
@@ -40,7 +40,10 @@ def main() -> int:
     redis_url = os.environ.get("MITRAKIA_TEST_REDIS_URL", "")
     if database_url and redis_url:
         runs.append(
-            ("postgresql+redis", {**base, "MITRAKIA_TEST_DATABASE_URL": database_url, "MITRAKIA_TEST_REDIS_URL": redis_url})
+            (
+                "postgresql+redis",
+                {**base, "MITRAKIA_TEST_DATABASE_URL": database_url, "MITRAKIA_TEST_REDIS_URL": redis_url},
+            )
         )
     results = [(name, *run(name, env, pytest_args)) for name, env in runs]
 
