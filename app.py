@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from click import Group
 from litestar import Litestar
@@ -15,8 +16,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins import CLIPluginProtocol
 
-from admin.controllers import StaffAccountController
-from core.auth import TokenIssuer, create_jwt_auth
+from admin.controllers.review import OfferReviewController, PartnerReviewController
+from admin.controllers.staff import StaffAccountController
+from core.auth import API_KEY_RESOLVER, TokenIssuer, create_jwt_auth
 from core.controllers import AuthController, OperationsController, RegionController
 from core.database import database_lifespan
 from core.errors import (
@@ -33,6 +35,16 @@ from core.logs import RequestContextMiddleware, configure_logging, log_response
 from core.problems import domain_error_handler, http_exception_handler, unhandled_exception_handler
 from core.settings import Settings, get_settings
 from core.stores import Stores
+from core.web import security_headers, static_files_router, template_config
+from partners.controllers.api_keys import ApiKeyController
+from partners.controllers.catalog import CatalogController, CatalogPages
+from partners.controllers.offers import OfferController
+from partners.controllers.outlets import OutletController
+from partners.controllers.partners import PartnerProfileController, RegistrationController
+from partners.controllers.staff import StaffController
+from partners.service.api_keys import resolve_api_key
+
+LAYER_DIRS = [Path(__file__).parent / layer for layer in ("partners", "verification", "admin")]
 
 # Each family of domain errors answers with exactly one status.
 ERROR_STATUS: dict[type[DomainError], int] = {
@@ -52,8 +64,9 @@ class CommandsPlugin(CLIPluginProtocol):
     def on_cli_init(self, cli: Group) -> None:
         from admin.commands import demo_group
         from core.commands import migrate_command, serve_command, users_group
+        from partners.commands import partners_group
 
-        for command in (serve_command, migrate_command, users_group, demo_group):
+        for command in (serve_command, migrate_command, users_group, partners_group, demo_group):
             cli.add_command(command)
 
 
@@ -78,7 +91,24 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return config
 
     return Litestar(
-        route_handlers=[AuthController, OperationsController, RegionController, StaffAccountController],
+        route_handlers=[
+            AuthController,
+            OperationsController,
+            RegionController,
+            RegistrationController,
+            PartnerProfileController,
+            OutletController,
+            StaffController,
+            OfferController,
+            ApiKeyController,
+            CatalogController,
+            CatalogPages,
+            StaffAccountController,
+            PartnerReviewController,
+            OfferReviewController,
+            static_files_router(*[d / "static" for d in LAYER_DIRS if (d / "static").is_dir()]),
+        ],
+        template_config=template_config(*[d / "templates" for d in LAYER_DIRS if (d / "templates").is_dir()]),
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "stores": Provide(lambda: stores, sync_to_thread=False),
@@ -90,10 +120,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Exception: unhandled_exception_handler,
         },
         on_app_init=[jwt_auth.on_app_init, request_context_first],
-        before_send=[log_response],
+        before_send=[security_headers, log_response],
         lifespan=[resources],
         stores=stores.registry,
-        state=State({"settings": settings, "stores": stores}),
+        state=State({"settings": settings, "stores": stores, API_KEY_RESOLVER: resolve_api_key}),
         plugins=[CommandsPlugin()],
         openapi_config=OpenAPIConfig(
             title="Mitra KIA",

@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.security.jwt import JWTAuth, Token
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware.authentication import AuthenticationResult
+from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 
 from core.localtime import utc_now
 from core.settings import Settings
@@ -33,6 +37,17 @@ class CurrentUser:
     role: Role
     display_name: str
     session_id: uuid.UUID | None = None
+    # Set for a point-of-sale API key acting as a cashier: the key's id and the scopes it was granted.
+    api_key_id: uuid.UUID | None = None
+    scopes: frozenset[str] | None = None
+
+    def may(self, scope: str) -> bool:
+        """A person may do whatever their role allows; an API key only what its scopes name."""
+        return self.scopes is None or scope in self.scopes
+
+
+AuthedRequest = Request[CurrentUser, Token, Any]
+"""The request type of every handler behind a guard: `request.user` is the CurrentUser."""
 
 
 def derive_key(secret: str, purpose: str) -> bytes:
@@ -96,8 +111,29 @@ async def retrieve_user(token: Token, connection: ASGIConnection[Any, Any, Any, 
     return await load_session_user(session_id, user_id)
 
 
+API_KEY_HEADER = "x-api-key"
+# The partners layer resolves API keys (it owns them); app.py puts its resolver into app.state under this name.
+API_KEY_RESOLVER = "api_key_resolver"
+ApiKeyResolver = Callable[[str], Awaitable[CurrentUser | None]]
+
+
+class StaffAuthenticationMiddleware(JWTAuthenticationMiddleware):
+    """A staff JWT in `Authorization: Bearer`, or a point-of-sale key in `X-API-Key`."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        raw_key = connection.headers.get(API_KEY_HEADER)
+        if raw_key is not None:
+            resolver: ApiKeyResolver | None = connection.app.state.get(API_KEY_RESOLVER)
+            user = await resolver(raw_key) if resolver else None
+            if user is None:
+                raise NotAuthorizedException()
+            return AuthenticationResult(user=user, auth=None)
+        return await super().authenticate_request(connection)
+
+
 def create_jwt_auth(settings: Settings) -> JWTAuth[CurrentUser, Token]:
     return JWTAuth[CurrentUser, Token](
+        authentication_middleware_class=StaffAuthenticationMiddleware,
         retrieve_user_handler=retrieve_user,
         token_secret=token_secret(settings),
         algorithm=TOKEN_ALGORITHM,

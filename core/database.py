@@ -24,7 +24,7 @@ def create_engine(settings: Settings) -> Engine[Any]:
         return PostgresEngine(config={"dsn": dsn})
     path = settings.sqlite_path
     path.parent.mkdir(parents=True, exist_ok=True)
-    return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+    return SharedConnectionSQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
 
 
 def engine() -> Engine[Any]:
@@ -78,3 +78,46 @@ async def database_lifespan(settings: Settings) -> AsyncIterator[None]:
     finally:
         if opened_pool and isinstance(db, PostgresEngine):
             await db.close_connection_pool()
+        if isinstance(db, SharedConnectionSQLiteEngine):
+            await db.close_shared()
+
+
+class SharedConnectionSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine, keeping one connection per file for statements outside transactions.
+
+    The stock engine opens a connection (and its thread) for every such statement, about 2 ms each; a request
+    makes several. Transactions still get a connection of their own, so `BEGIN IMMEDIATE` works as before.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._shared: dict[str, tuple[Any, asyncio.Lock]] = {}
+        self._opening = asyncio.Lock()
+
+    async def _shared_connection(self) -> tuple[Any, asyncio.Lock]:
+        path = self.path
+        if path not in self._shared:
+            async with self._opening:
+                if path not in self._shared:
+                    import aiosqlite
+                    from piccolo.engine.sqlite import dict_factory
+
+                    pending = aiosqlite.connect(**self.connection_kwargs)
+                    pending._thread.daemon = True  # an unclosed connection must not keep the process alive
+                    connection = await pending
+                    connection.row_factory = dict_factory  # type: ignore[assignment]
+                    await connection.execute("PRAGMA foreign_keys = 1")
+                    self._shared[path] = (connection, asyncio.Lock())
+        return self._shared[path]
+
+    async def _run_in_new_connection(
+        self, query: str, args: list[Any] | None = None, query_type: str = "generic", table: Any = None
+    ) -> Any:
+        connection, lock = await self._shared_connection()
+        async with lock, connection.execute(query, args or []) as cursor:
+            return await cursor.fetchall()
+
+    async def close_shared(self) -> None:
+        shared, self._shared = self._shared, {}
+        for connection, _ in shared.values():
+            await connection.close()

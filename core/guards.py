@@ -29,6 +29,20 @@ def requires_role(*roles: Role) -> Guard:
     return guard
 
 
+def requires_scope(scope: str) -> Guard:
+    """For endpoints an API key may call: the key must have been granted `scope`."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        user = connection.scope.get("user")
+        if not isinstance(user, CurrentUser):
+            raise NotAuthorizedException()
+        if not user.may(scope):
+            raise PermissionDeniedException()
+
+    guard.__name__ = f"requires_scope_{scope}"
+    return guard
+
+
 requires_staff = requires_role(*Role)
 requires_dukcapil = requires_role(Role.DUKCAPIL_ADMIN, Role.DUKCAPIL_ANALYST)
 requires_dukcapil_admin = requires_role(Role.DUKCAPIL_ADMIN)

@@ -8,6 +8,7 @@ from typing import Any
 import structlog
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Template
 
 from core.errors import (
     HTTP_PROBLEMS,
@@ -30,6 +31,14 @@ def request_language(request: AnyRequest) -> Language:
     return negotiate(request.headers.get("accept-language"), default)
 
 
+def wants_page(request: AnyRequest) -> bool:
+    """A browser asking for a page (not the API) gets the error as a page."""
+    path = request.scope.get("path", "")
+    if path.startswith(("/api/", "/schema", "/static/", "/health", "/ready")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
 def problem_response(
     request: AnyRequest,
     *,
@@ -40,7 +49,20 @@ def problem_response(
     language: Language,
     extra: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
-) -> Response[dict[str, Any]]:
+) -> Response[Any]:
+    if wants_page(request):
+        return Template(
+            "error.html",
+            context={
+                "title": title,
+                "detail": detail,
+                "code": code,
+                "request_id": current_request_id(),
+                "lang": language,
+            },
+            status_code=status,
+            headers={"Content-Language": language, **(headers or {})},
+        )
     body: dict[str, Any] = {
         "type": f"urn:mitrakia:problem:{code}",
         "title": title,
@@ -62,7 +84,7 @@ def problem_response(
 
 def domain_error_handler(
     statuses: Mapping[type[DomainError], int],
-) -> Callable[[AnyRequest, DomainError], Response[dict[str, Any]]]:
+) -> Callable[[AnyRequest, DomainError], Response[Any]]:
     """A handler mapping each domain error family (by class hierarchy) to its one HTTP status."""
 
     def status_of(error: DomainError) -> int:
@@ -72,7 +94,7 @@ def domain_error_handler(
         log.error("http.unmapped_domain_error", error=type(error).__name__)
         return 500
 
-    def handle(request: AnyRequest, error: DomainError) -> Response[dict[str, Any]]:
+    def handle(request: AnyRequest, error: DomainError) -> Response[Any]:
         language = request_language(request)
         return problem_response(
             request,
@@ -88,7 +110,7 @@ def domain_error_handler(
     return handle
 
 
-def http_exception_handler(request: AnyRequest, error: HTTPException) -> Response[dict[str, Any]]:
+def http_exception_handler(request: AnyRequest, error: HTTPException) -> Response[Any]:
     language = request_language(request)
     if isinstance(error, ValidationException) and _field_messages(error):
         invalid = Invalid(_field_messages(error))
@@ -120,7 +142,7 @@ def http_exception_handler(request: AnyRequest, error: HTTPException) -> Respons
     )
 
 
-def unhandled_exception_handler(request: AnyRequest, error: Exception) -> Response[dict[str, Any]]:
+def unhandled_exception_handler(request: AnyRequest, error: Exception) -> Response[Any]:
     """Log the failure with its traceback (without locals); the client sees only a generic problem."""
     log.error("http.unhandled_error", error=type(error).__name__, exc_info=error)
     language = request_language(request)

@@ -4,10 +4,32 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
+from partners.tables import (
+    ApiKey,
+    Offer,
+    OfferOutlet,
+    OfferRevision,
+    OfferStatusChange,
+    Outlet,
+    Partner,
+    PartnerMember,
+    PartnerStatusChange,
+)
+
 APP_CONFIG = AppConfig(
     app_name="partners",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[],
+    table_classes=[
+        Partner,
+        PartnerStatusChange,
+        Outlet,
+        PartnerMember,
+        Offer,
+        OfferOutlet,
+        OfferRevision,
+        OfferStatusChange,
+        ApiKey,
+    ],
     migration_dependencies=["core.piccolo_app"],
     commands=[],
 )

@@ -111,6 +111,7 @@ async def clean_state(migrated_database: None) -> AsyncIterator[None]:
         await client.aclose()
     yield
     if isinstance(db, SQLiteEngine):
+        await db.close_shared()  # type: ignore[attr-defined]
         Path(db.path).unlink(missing_ok=True)
         db.path = str(TEMPLATE_SQLITE)
 

@@ -1,7 +1,8 @@
 """Run the whole suite once per backend and say clearly which backends ran (used by `make test`).
 
 SQLite + in-memory stores always run. PostgreSQL + Redis run when MITRAKIA_TEST_DATABASE_URL and
-MITRAKIA_TEST_REDIS_URL are both set. Extra arguments are passed to pytest.
+MITRAKIA_TEST_REDIS_URL are both set. The two runs share nothing, so they run at the same time (one core each);
+each one's output is printed whole when it ends. Extra arguments are passed to pytest.
 """
 
 from __future__ import annotations
@@ -15,12 +16,24 @@ from pathlib import Path
 RESULTS = Path("var/test-results")
 
 
-def run(name: str, env: dict[str, str], pytest_args: list[str]) -> tuple[int, dict[str, int]]:
+def start(name: str, env: dict[str, str], pytest_args: list[str]) -> subprocess.Popen[bytes]:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    report = RESULTS / f"{name}.xml"
-    report.unlink(missing_ok=True)
+    (RESULTS / f"{name}.xml").unlink(missing_ok=True)
+    log = (RESULTS / f"{name}.log").open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest", f"--junitxml={RESULTS / f'{name}.xml'}", *pytest_args],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def finish(name: str, process: subprocess.Popen[bytes]) -> tuple[int, dict[str, int]]:
+    code = process.wait()
     print(f"\n=== Backend: {name} ===", flush=True)
-    code = subprocess.call([sys.executable, "-m", "pytest", f"--junitxml={report}", *pytest_args], env=env)
+    sys.stdout.buffer.write((RESULTS / f"{name}.log").read_bytes())
+    sys.stdout.flush()
+    report = RESULTS / f"{name}.xml"
     counts = {"passed": 0, "failed": 0, "skipped": 0}
     if report.exists():
         suite = ET.parse(report).getroot()  # noqa: S314 - pytest's own report
@@ -45,7 +58,8 @@ def main() -> int:
                 {**base, "MITRAKIA_TEST_DATABASE_URL": database_url, "MITRAKIA_TEST_REDIS_URL": redis_url},
             )
         )
-    results = [(name, *run(name, env, pytest_args)) for name, env in runs]
+    processes = [(name, start(name, env, pytest_args)) for name, env in runs]
+    results = [(name, *finish(name, process)) for name, process in processes]
 
     print("\n=== Backends ===")
     worst = 0

@@ -96,6 +96,25 @@ def _check_password(password: str, problems: list[FieldProblem]) -> None:
         problems.append(FieldProblem("password", "password_too_short", PASSWORD_RULE, {"minimum": MIN_PASSWORD_LENGTH}))
 
 
+def account_problems(
+    username: str, password: str, display_name: str, *, enforce_password_policy: bool = True
+) -> list[FieldProblem]:
+    """What is wrong with a new account's fields (empty when it may be created), for forms and APIs alike."""
+    problems: list[FieldProblem] = []
+    if not USERNAME_PATTERN.match(normalize_username(username)):
+        problems.append(FieldProblem("username", "invalid_username", USERNAME_RULE))
+    if enforce_password_policy:
+        _check_password(password, problems)
+    display = display_name.strip()
+    if not display or len(display) > 120:
+        problems.append(FieldProblem("display_name", "invalid_display_name", NAME_RULE))
+    return problems
+
+
+async def username_taken(username: str) -> bool:
+    return bool(await StaffUser.exists().where(StaffUser.username == normalize_username(username)))
+
+
 async def create_user(
     username: str,
     password: str,
@@ -106,35 +125,32 @@ async def create_user(
     enforce_password_policy: bool = True,
 ) -> CurrentUser:
     """Create a staff account. Only the demo seed skips the password policy (its accounts use `demo`)."""
-    name = normalize_username(username)
-    problems: list[FieldProblem] = []
-    if not USERNAME_PATTERN.match(name):
-        problems.append(FieldProblem("username", "invalid_username", USERNAME_RULE))
-    if enforce_password_policy:
-        _check_password(password, problems)
-    display = display_name.strip()
-    if not display or len(display) > 120:
-        problems.append(FieldProblem("display_name", "invalid_display_name", NAME_RULE))
+    problems = account_problems(username, password, display_name, enforce_password_policy=enforce_password_policy)
     if problems:
         raise Invalid(problems)
     password_hash = await hash_password(password)
     async with write_transaction():
-        if await StaffUser.exists().where(StaffUser.username == name):
-            raise UsernameTaken(username=name)
-        user_id = uuid.uuid4()
-        await StaffUser.insert(
-            StaffUser(id=user_id, username=name, password_hash=password_hash, role=role, display_name=display)
-        )
-        created = CurrentUser(id=user_id, username=name, role=role, display_name=display)
-        await record_event(
-            "staff_user.created",
-            "staff_user",
-            user_id,
-            actor=actor,
-            after={"username": name, "role": role.value},
-        )
-    log.info("staff_user.created", user_id=str(user_id), role=role.value)
+        created = await insert_user(username, password_hash, role, display_name, actor=actor)
+    log.info("staff_user.created", user_id=str(created.id), role=role.value)
     return created
+
+
+async def insert_user(
+    username: str, password_hash: str, role: Role, display_name: str, *, actor: CurrentUser | None
+) -> CurrentUser:
+    """Insert an already validated account with an already computed hash, inside the caller's transaction."""
+    name = normalize_username(username)
+    display = display_name.strip()
+    if await StaffUser.exists().where(StaffUser.username == name):
+        raise UsernameTaken(username=name)
+    user_id = uuid.uuid4()
+    await StaffUser.insert(
+        StaffUser(id=user_id, username=name, password_hash=password_hash, role=role, display_name=display)
+    )
+    await record_event(
+        "staff_user.created", "staff_user", user_id, actor=actor, after={"username": name, "role": role.value}
+    )
+    return CurrentUser(id=user_id, username=name, role=role, display_name=display)
 
 
 async def authenticate(username: str, password: str, client_ip: str, settings: Settings, stores: Stores) -> CurrentUser:

@@ -1,4 +1,4 @@
-"""HTTP for Dukcapil's staff accounts."""
+"""HTTP for Dukcapil's own staff accounts."""
 
 from __future__ import annotations
 

@@ -1,0 +1,102 @@
+"""HTTP for Dukcapil's review queues: partner applications and submitted offers, decided with reasons."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK
+
+from admin.schemas import OfferDecision, PartnerDecision, PartnerSummary
+from core.auth import AuthedRequest
+from core.guards import requires_dukcapil, requires_dukcapil_admin
+from partners.schemas import OfferRead, PartnerRead
+from partners.service import offers, onboarding
+from partners.tables import OfferStatus, PartnerStatus
+
+PartnerStatusQuery = Annotated[PartnerStatus | None, QueryParameter(description="e.g. pending for the queue")]
+OfferStatusQuery = Annotated[OfferStatus | None, QueryParameter(description="e.g. submitted for the queue")]
+
+
+class PartnerReviewController(Controller):
+    path = "/api/v1/admin/partners"
+    tags = ["admin"]
+    guards = [requires_dukcapil]
+
+    @get("/", summary="Partners, filterable by status (pending = the review queue)")
+    async def list_partners(self, status: PartnerStatusQuery = None) -> list[PartnerSummary]:
+        return [PartnerSummary(**row) for row in await onboarding.list_partners(status)]
+
+    @get("/{partner_id:uuid}", summary="One partner with its decision history")
+    async def read(self, partner_id: FromPath[uuid.UUID]) -> PartnerRead:
+        return await onboarding.read_partner(partner_id)
+
+    async def _decide(
+        self, partner_id: uuid.UUID, target: PartnerStatus, data: PartnerDecision | None, request: AuthedRequest
+    ) -> PartnerRead:
+        data = data or PartnerDecision()
+        return await onboarding.decide(partner_id, target, data.reason, request.user, data.agreement_number)
+
+    @post("/{partner_id:uuid}/approve", guards=[requires_dukcapil_admin], status_code=HTTP_200_OK)
+    async def approve(
+        self, partner_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[PartnerDecision | None] = None
+    ) -> PartnerRead:
+        return await self._decide(partner_id, PartnerStatus.APPROVED, data, request)
+
+    @post("/{partner_id:uuid}/reject", guards=[requires_dukcapil_admin], status_code=HTTP_200_OK)
+    async def reject(
+        self, partner_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[PartnerDecision | None] = None
+    ) -> PartnerRead:
+        return await self._decide(partner_id, PartnerStatus.REJECTED, data, request)
+
+    @post("/{partner_id:uuid}/suspend", guards=[requires_dukcapil_admin], status_code=HTTP_200_OK)
+    async def suspend(
+        self, partner_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[PartnerDecision | None] = None
+    ) -> PartnerRead:
+        return await self._decide(partner_id, PartnerStatus.SUSPENDED, data, request)
+
+    @post("/{partner_id:uuid}/reinstate", guards=[requires_dukcapil_admin], status_code=HTTP_200_OK)
+    async def reinstate(
+        self, partner_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[PartnerDecision | None] = None
+    ) -> PartnerRead:
+        return await self._decide(partner_id, PartnerStatus.APPROVED, data, request)
+
+
+class OfferReviewController(Controller):
+    path = "/api/v1/admin/offers"
+    tags = ["admin"]
+    guards = [requires_dukcapil]
+
+    @get("/", summary="Offers of every partner, filterable by status (submitted = the review queue)")
+    async def list_offers(self, status: OfferStatusQuery = None) -> list[OfferRead]:
+        return await offers.list_offers(status=status)
+
+    @get("/{offer_id:uuid}", summary="One offer with its rules and history")
+    async def read(self, offer_id: FromPath[uuid.UUID]) -> OfferRead:
+        return await offers.read_offer(None, offer_id)
+
+    @post("/{offer_id:uuid}/publish", guards=[requires_dukcapil_admin], status_code=HTTP_200_OK)
+    async def publish(
+        self, offer_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[OfferDecision | None] = None
+    ) -> OfferRead:
+        return await offers.move_by_dukcapil(
+            offer_id, OfferStatus.PUBLISHED, data.reason if data else None, request.user
+        )
+
+    @post("/{offer_id:uuid}/reject", guards=[requires_dukcapil_admin], status_code=HTTP_200_OK)
+    async def reject(
+        self, offer_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[OfferDecision | None] = None
+    ) -> OfferRead:
+        return await offers.move_by_dukcapil(
+            offer_id, OfferStatus.REJECTED, data.reason if data else None, request.user
+        )
+
+    @post("/{offer_id:uuid}/suspend", guards=[requires_dukcapil_admin], status_code=HTTP_200_OK)
+    async def suspend(
+        self, offer_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[OfferDecision | None] = None
+    ) -> OfferRead:
+        return await offers.move_by_dukcapil(
+            offer_id, OfferStatus.SUSPENDED, data.reason if data else None, request.user
+        )

@@ -1,0 +1,76 @@
+"""HTTP for registration, the signed-in partner staff's own partner, and the partner profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, post, put
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_200_OK
+
+from core.auth import PUBLIC, AuthedRequest
+from core.guards import requires_partner_manager, requires_partner_staff
+from core.stores import Stores
+from partners.controllers.deps import client_ip, provide_managed_partner
+from partners.schemas import MeRead, PartnerProfile, PartnerRead, PartnerRegistration
+from partners.service import onboarding, outlets
+from partners.service.access import Membership, own_membership
+
+
+class RegisteredManager(msgspec.Struct):
+    id: str
+    username: str
+
+
+class Registered(msgspec.Struct):
+    partner: PartnerRead
+    manager: RegisteredManager
+
+
+class RegistrationController(Controller):
+    path = "/api/v1/partners"
+    tags = ["partners"]
+
+    @post("/registrations", opt={PUBLIC: True}, summary="A merchant applies: the partner and its first manager")
+    async def register(
+        self,
+        data: JSONBody[PartnerRegistration],
+        request: Request[Any, Any, Any],
+        stores: NamedDependency[Stores],
+    ) -> Registered:
+        partner_id, manager = await onboarding.register_partner(data.partner, data.manager, client_ip(request), stores)
+        return Registered(
+            partner=await onboarding.read_partner(partner_id),
+            manager=RegisteredManager(id=str(manager.id), username=manager.username),
+        )
+
+    @get("/me", guards=[requires_partner_staff], summary="My partner (and, for a cashier, my outlet)")
+    async def me(self, request: AuthedRequest) -> MeRead:
+        membership = await own_membership(request.user)
+        outlet = None
+        if membership.outlet_id is not None:
+            outlet = await outlets.get_outlet(membership.partner_id, membership.outlet_id)
+        return MeRead(partner=await onboarding.read_partner(membership.partner_id), outlet=outlet)
+
+
+class PartnerProfileController(Controller):
+    path = "/api/v1/partners/{partner_id:uuid}"
+    tags = ["partners"]
+    guards = [requires_partner_manager]
+    dependencies = {"membership": Provide(provide_managed_partner)}
+
+    @get("/", summary="The partner, its status and Dukcapil's reasons")
+    async def read(self, membership: NamedDependency[Membership]) -> PartnerRead:
+        return await onboarding.read_partner(membership.partner_id)
+
+    @put("/", summary="Edit the partner's profile")
+    async def update(
+        self, data: JSONBody[PartnerProfile], membership: NamedDependency[Membership], request: AuthedRequest
+    ) -> PartnerRead:
+        return await onboarding.update_profile(membership.partner_id, data, request.user)
+
+    @post("/resubmit", status_code=HTTP_200_OK, summary="Apply again after a rejection")
+    async def resubmit(self, membership: NamedDependency[Membership], request: AuthedRequest) -> PartnerRead:
+        return await onboarding.resubmit(membership.partner_id, request.user)

@@ -1,0 +1,97 @@
+"""Typed errors of the partners layer: facts, each with a stable code and a message in both languages."""
+
+from __future__ import annotations
+
+from core.errors import Conflict, Forbidden, NotFound, RateLimited
+from core.i18n import Text
+
+
+class PartnerNotFound(NotFound):
+    """Also what another partner's data answers: its existence is not confirmed."""
+
+    code = "partner_not_found"
+    title = Text("Mitra tidak ditemukan", "Partner not found")
+
+
+class OutletNotFound(NotFound):
+    code = "outlet_not_found"
+    title = Text("Outlet tidak ditemukan", "Outlet not found")
+
+
+class OfferNotFound(NotFound):
+    code = "offer_not_found"
+    title = Text("Penawaran tidak ditemukan", "Offer not found")
+
+
+class StaffMemberNotFound(NotFound):
+    code = "staff_not_found"
+    title = Text("Staf tidak ditemukan", "Staff member not found")
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api_key_not_found"
+    title = Text("Kunci API tidak ditemukan", "API key not found")
+
+
+class AlreadyMember(Conflict):
+    code = "already_partner_member"
+    title = Text("Akun ini sudah terdaftar pada mitra", "This account already belongs to a partner")
+    detail = Text(
+        "Satu akun hanya dapat mengelola satu mitra. Masuk dengan akun lain untuk mendaftarkan mitra baru.",
+        "One account manages one partner. Sign in with another account to register a new partner.",
+    )
+
+
+class PartnerNotApproved(Conflict):
+    code = "partner_not_approved"
+    title = Text("Mitra belum disetujui", "Partner not approved")
+    detail = Text(
+        "Penawaran hanya dapat diajukan setelah Dukcapil menyetujui mitra (status sekarang: {status}).",
+        "Offers can be submitted only after Dukcapil approves the partner (current status: {status}).",
+    )
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_status_transition"
+    title = Text("Perubahan status tidak diizinkan", "Status change not allowed")
+    detail = Text(
+        "Tidak dapat mengubah status dari '{current}' menjadi '{target}'.",
+        "Cannot change the status from '{current}' to '{target}'.",
+    )
+
+
+class ReasonRequired(Conflict):
+    code = "reason_required"
+    title = Text("Alasan wajib diisi", "A reason is required")
+    detail = Text(
+        "Keputusan '{target}' harus disertai alasan yang dapat dibaca mitra.",
+        "The decision '{target}' needs a reason the partner can read.",
+    )
+
+
+class OfferNotEditable(Conflict):
+    code = "offer_not_editable"
+    title = Text("Penawaran tidak dapat diubah", "Offer cannot be edited")
+    detail = Text(
+        "Penawaran berstatus '{status}' tidak dapat diubah.",
+        "An offer with status '{status}' cannot be edited.",
+    )
+
+
+class OutletInUse(Conflict):
+    code = "outlet_has_active_cashiers"
+    title = Text("Outlet masih memiliki kasir aktif", "Outlet still has active cashiers")
+
+
+class CannotDisableSelf(Forbidden):
+    code = "cannot_disable_self"
+    title = Text("Tidak dapat menonaktifkan akun sendiri", "You cannot disable your own account")
+
+
+class RegistrationThrottled(RateLimited):
+    code = "registration_throttled"
+    title = Text("Terlalu banyak pendaftaran", "Too many registrations")
+    detail = Text(
+        "Terlalu banyak pendaftaran dari alamat ini. Coba lagi dalam {retry_after} detik.",
+        "Too many registrations from this address. Try again in {retry_after} seconds.",
+    )

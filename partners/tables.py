@@ -1,0 +1,179 @@
+"""Partners, their outlets and staff membership, offers with revisions and status history, outlet API keys."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from piccolo.columns import (
+    JSONB,
+    UUID,
+    BigSerial,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from core.tables import StaffUser
+
+
+class Category(StrEnum):
+    BOOKSTORE = "bookstore"
+    RECREATION = "recreation"
+    SWIMMING_POOL = "swimming_pool"
+    FOOD = "food"
+    HEALTH = "health"
+    EDUCATION = "education"
+    OTHER = "other"
+
+
+class PartnerStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+
+
+class OfferStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    PAUSED = "paused"
+    ENDED = "ended"
+    SUSPENDED = "suspended"
+
+
+class Partner(Table, tablename="partner"):
+    """A merchant that gives KIA holders a benefit, once Dukcapil approves it."""
+
+    id = UUID(primary_key=True)
+    name = Varchar(length=120)
+    category = Varchar(length=20, choices=Category)
+    contact_name = Varchar(length=120)
+    contact_phone = Varchar(length=20)
+    contact_email = Varchar(length=254, null=True, default=None)
+    business_id = Varchar(length=32, null=True, default=None)
+    agreement_number = Varchar(length=64, null=True, default=None)
+    status = Varchar(length=12, choices=PartnerStatus, default=PartnerStatus.PENDING, index=True)
+    status_reason = Text(null=True, default=None)
+    # Minutes after a redemption during which it may be voided; null means "until the end of the local day".
+    void_window_minutes = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class PartnerStatusChange(Table, tablename="partner_status_change"):
+    """Each decision on a partner, with its reason: the history a manager and Dukcapil both read."""
+
+    id = BigSerial(primary_key=True)
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, null=False, index=True)
+    from_status = Varchar(length=12, null=True, default=None)
+    to_status = Varchar(length=12)
+    reason = Text(null=True, default=None)
+    actor_id = UUID(null=True, default=None)
+    changed_at = Timestamptz(default=TimestamptzNow())
+
+
+class Outlet(Table, tablename="outlet"):
+    """A place where a partner serves KIA holders; its zone decides what "today" means there."""
+
+    id = UUID(primary_key=True)
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, null=False, index=True)
+    name = Varchar(length=120)
+    address = Varchar(length=255)
+    kelurahan_code = Varchar(length=13, index=True)
+    # {"mon": [{"open": "08:00", "close": "21:00"}], ...}; a missing day is closed.
+    opening_hours = JSONB(default={})
+    timezone = Varchar(length=32, default="Asia/Jakarta")
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class PartnerMember(Table, tablename="partner_member"):
+    """Binds a staff account to one partner (a manager) or to one outlet of it (a cashier)."""
+
+    id = BigSerial(primary_key=True)
+    user = ForeignKey(references=StaffUser, on_delete=OnDelete.cascade, null=False, unique=True)
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, null=False, index=True)
+    outlet = ForeignKey(references=Outlet, on_delete=OnDelete.restrict, null=True, default=None, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Offer(Table, tablename="offer"):
+    """An offer's identity and lifecycle; its current rules are revision `revision` (also kept in `rules`)."""
+
+    id = UUID(primary_key=True)
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, null=False, index=True)
+    status = Varchar(length=12, choices=OfferStatus, default=OfferStatus.DRAFT, index=True)
+    status_reason = Text(null=True, default=None)
+    revision = Integer(default=1)
+    rules = JSONB()
+    # Denormalised from `rules` for filtering the catalog and the till without reading JSON.
+    title = Varchar(length=120)
+    category = Varchar(length=20, choices=Category, index=True)
+    valid_from = Date()
+    valid_until = Date(null=True, default=None)
+    age_min = Integer(default=0)
+    age_max = Integer(default=16)
+    all_outlets = Boolean(default=True)
+    first_published_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class OfferOutlet(Table, tablename="offer_outlet"):
+    """The outlets an offer is limited to (none listed: every outlet of the partner). Unique (offer, outlet).
+
+    Multi-column unique rules are unique indexes made by migration: SQLite cannot add table constraints later.
+    """
+
+    id = BigSerial(primary_key=True)
+    offer = ForeignKey(references=Offer, on_delete=OnDelete.cascade, null=False, index=True)
+    outlet = ForeignKey(references=Outlet, on_delete=OnDelete.cascade, null=False, index=True)
+
+
+class OfferRevision(Table, tablename="offer_revision"):
+    """Every version of an offer's rules; a redemption names the revision it was made under.
+
+    Unique (offer, revision), by an index made in a migration."""
+
+    id = BigSerial(primary_key=True)
+    offer = ForeignKey(references=Offer, on_delete=OnDelete.cascade, null=False, index=True)
+    revision = Integer()
+    rules = JSONB()
+    created_by = UUID(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class OfferStatusChange(Table, tablename="offer_status_change"):
+    id = BigSerial(primary_key=True)
+    offer = ForeignKey(references=Offer, on_delete=OnDelete.cascade, null=False, index=True)
+    from_status = Varchar(length=12, null=True, default=None)
+    to_status = Varchar(length=12)
+    reason = Text(null=True, default=None)
+    actor_id = UUID(null=True, default=None)
+    changed_at = Timestamptz(default=TimestamptzNow())
+
+
+class ApiKey(Table, tablename="partner_api_key"):
+    """A point-of-sale integration's key for one outlet: shown once, stored as a SHA-256 hash."""
+
+    id = UUID(primary_key=True)
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, null=False, index=True)
+    outlet = ForeignKey(references=Outlet, on_delete=OnDelete.cascade, null=False, index=True)
+    name = Varchar(length=80)
+    prefix = Varchar(length=16, unique=True)
+    key_hash = Varchar(length=64)
+    scopes = JSONB(default=["scan", "redeem"])
+    created_by = UUID(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)

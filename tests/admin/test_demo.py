@@ -1,0 +1,79 @@
+"""The demo seed builds the Kota Bengkulu of the founding article, through the real services, idempotently."""
+
+from __future__ import annotations
+
+import pytest
+
+from admin.demo import seed_demo
+from core.tables import Region
+from partners.tables import Offer, Outlet, Partner, PartnerMember
+from tests.conftest import login
+
+
+@pytest.fixture
+async def seeded():
+    return await seed_demo()
+
+
+async def test_the_four_article_partners_are_approved_with_outlets_in_real_kelurahan(seeded):
+    partners = await Partner.select(Partner.id, Partner.name, Partner.status, Partner.agreement_number)
+    assert {p["name"] for p in partners} == {
+        "Gramedia Bengkulu",
+        "Queen Aviari",
+        "Kolam Renang Ham Tian",
+        "Wahana Panda",
+    }
+    assert all(p["status"] == "approved" and p["agreement_number"] for p in partners)
+    for partner in partners:
+        outlets = await Outlet.select(Outlet.kelurahan_code).where(Outlet.partner == partner["id"])
+        assert 1 <= len(outlets) <= 3
+        for outlet in outlets:
+            assert (
+                await Region.exists().where(Region.code == outlet["kelurahan_code"]).where(Region.level == "kelurahan")
+            )
+        members = await PartnerMember.select(PartnerMember.outlet).where(PartnerMember.partner == partner["id"])
+        assert sum(1 for m in members if m["outlet"] is None) == 1  # one manager
+        assert sum(1 for m in members if m["outlet"] is not None) == len(outlets)  # a cashier per outlet
+
+
+async def test_offers_are_published_illustrative_and_include_the_two_the_issue_names(seeded):
+    offers = await Offer.select(Offer.title, Offer.status, Offer.rules, Offer.partner.name).output(load_json=True)
+    by_partner: dict[str, int] = {}
+    for offer in offers:
+        by_partner[offer["partner.name"]] = by_partner.get(offer["partner.name"], 0) + 1
+        assert offer["status"] == "published"
+        assert "ilustratif" in offer["rules"]["terms"]
+    assert all(2 <= count <= 3 for count in by_partner.values())
+
+    books = next(o["rules"] for o in offers if o["title"] == "Diskon buku 10%")
+    assert books["benefit"] == {"type": "percent", "percent": 10, "max_discount": 50000}
+    assert (books["age_min"], books["age_max"]) == (0, 16)
+    assert books["limits"] == [{"period": "day", "count": 1}, {"period": "month", "count": 4}]
+    assert books["weekdays"] == [1, 2, 3, 4, 5, 6, 7]
+    assert books["outlet_ids"] == []  # all Gramedia outlets
+
+    pool = [
+        o["rules"]
+        for o in offers
+        if o["rules"]["benefit"]["type"] == "free_entry"
+        and o["rules"]["category"] == "swimming_pool"
+        and (o["rules"]["age_min"], o["rules"]["age_max"]) == (3, 12)
+        and o["rules"]["weekdays"] == [1, 2, 3, 4, 5]
+    ]
+    assert len(pool) == 1
+
+
+async def test_seeding_twice_changes_nothing(seeded):
+    counts = [await Partner.count(), await Outlet.count(), await Offer.count(), await PartnerMember.count()]
+    await seed_demo()
+    assert [await Partner.count(), await Outlet.count(), await Offer.count(), await PartnerMember.count()] == counts
+
+
+async def test_demo_logins_work_with_password_demo(client, seeded):
+    for username in ("dukcapil", "analis", "gramedia.manajer", "gramedia.kasir", "hamtian.kasir"):
+        await login(client, username, "demo")
+    me = (await client.get("/api/v1/partners/me", headers=await login(client, "gramedia.kasir", "demo"))).json()
+    assert me["partner"]["name"] == "Gramedia Bengkulu"
+    assert me["outlet"]["name"] == "Gramedia Suprapto"
+    catalog = (await client.get("/api/v1/catalog/offers")).json()
+    assert len(catalog) == 8
