@@ -16,6 +16,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins import CLIPluginProtocol
 
+from admin.controllers.cards import CardController
+from admin.controllers.keys import KeyController
+from admin.controllers.registry import RegistryController
 from admin.controllers.review import OfferReviewController, PartnerReviewController
 from admin.controllers.staff import StaffAccountController
 from core.auth import API_KEY_RESOLVER, TokenIssuer, create_jwt_auth
@@ -43,6 +46,8 @@ from partners.controllers.outlets import OutletController
 from partners.controllers.partners import PartnerProfileController, RegistrationController
 from partners.controllers.staff import StaffController
 from partners.service.api_keys import resolve_api_key
+from verification.controllers.jwks import JwksController
+from verification.service.keys import KeyRing
 
 LAYER_DIRS = [Path(__file__).parent / layer for layer in ("partners", "verification", "admin")]
 
@@ -62,11 +67,20 @@ class CommandsPlugin(CLIPluginProtocol):
     """Adds each layer's commands to the `mitrakia` CLI (Litestar's CLI, extended)."""
 
     def on_cli_init(self, cli: Group) -> None:
-        from admin.commands import demo_group
+        from admin.commands import cards_group, demo_group
         from core.commands import migrate_command, serve_command, users_group
         from partners.commands import partners_group
+        from verification.commands import keys_group
 
-        for command in (serve_command, migrate_command, users_group, partners_group, demo_group):
+        for command in (
+            serve_command,
+            migrate_command,
+            users_group,
+            partners_group,
+            keys_group,
+            cards_group,
+            demo_group,
+        ):
             cli.add_command(command)
 
 
@@ -76,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     stores = Stores(settings.redis_url)
     jwt_auth = create_jwt_auth(settings)
     tokens = TokenIssuer(jwt_auth, settings.access_token_ttl)
+    keyring = KeyRing(settings)
 
     @asynccontextmanager
     async def resources(_: Litestar) -> AsyncIterator[None]:
@@ -106,6 +121,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StaffAccountController,
             PartnerReviewController,
             OfferReviewController,
+            JwksController,
+            KeyController,
+            CardController,
+            RegistryController,
             static_files_router(*[d / "static" for d in LAYER_DIRS if (d / "static").is_dir()]),
         ],
         template_config=template_config(*[d / "templates" for d in LAYER_DIRS if (d / "templates").is_dir()]),
@@ -113,6 +132,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "stores": Provide(lambda: stores, sync_to_thread=False),
             "tokens": Provide(lambda: tokens, sync_to_thread=False),
+            "keyring": Provide(lambda: keyring, sync_to_thread=False),
         },
         exception_handlers={
             DomainError: domain_error_handler(ERROR_STATUS),

@@ -7,18 +7,24 @@ Kemendagri's (core/data), never invented.
 
 from __future__ import annotations
 
+import csv
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
 
+from admin import synthetic
+from admin.service import registry
 from core.auth import CurrentUser, staff_user_row_to_current
+from core.localtime import local_date, utc_now
 from core.service.users import create_user
+from core.settings import Settings, get_settings
 from core.stores import Stores
-from core.tables import Role, StaffUser
+from core.tables import Region, RegionLevel, Role, StaffUser
 from partners.schemas import (
     Interval,
     ManagerAccount,
@@ -30,6 +36,18 @@ from partners.schemas import (
 )
 from partners.service import offers, onboarding, outlets, staff
 from partners.tables import Category, Offer, OfferStatus, Partner, PartnerStatus
+from verification.service import cards, credentials, keys
+from verification.service.keys import KeyRing
+from verification.tables import (
+    Card,
+    CardStatus,
+    Channel,
+    Credential,
+    KeyStatus,
+    RevocationReason,
+    Sex,
+    SigningKey,
+)
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented password of demo accounts, never of real ones
 ILLUSTRATIVE = (
@@ -297,12 +315,121 @@ async def ensure_partner(demo: DemoPartner, dukcapil: CurrentUser) -> uuid.UUID:
     return partner_id
 
 
-async def seed_demo() -> list[DemoAccount]:
+# Prints per period, chosen so that the published coverage figures come out exactly (holders on 2024-10-31:
+# 66,251; 2024-11-30: 67,474; 2025-05-31: 62.0% of 118,115 = 73,231) and about 41% in May 2021, 56% in Aug 2024.
+PRINT_SEGMENTS = (
+    (date(2016, 1, 4), date(2021, 5, 31), 45_000),
+    (date(2021, 6, 1), date(2024, 8, 31), 19_100),
+    (date(2024, 9, 1), date(2024, 10, 31), 2_151),
+    (date(2024, 11, 1), date(2024, 11, 30), 1_223),
+    (date(2024, 12, 1), date(2025, 5, 31), 5_757),
+)
+RECENT_PRINTS = 6_500  # from June 2025 to the seed date
+CONSENT_SHARE = 0.8  # most holders enrolled in the programme; the rest are counted without personal data
+ENROLMENT_START = date(2024, 7, 1)
+EXPIRED_CHILDREN = 2  # enrolled while 16, now 17: printed in the first period, so counted in its 45,000
+
+
+async def seed_registry(dukcapil: CurrentUser, settings: Settings, output_dir: Path) -> None:
+    """The synthetic Kota Bengkulu registry, imported through the real import; a few cards revoked, reissued or
+    expired; var/demo/cards.csv and QR images of some cards for trying the till."""
+    if await Card.count() > 0:
+        return
+    today = local_date(utc_now(), settings.timezone)
+    if await SigningKey.count().where(SigningKey.status == KeyStatus.ACTIVE) == 0:
+        await keys.rotate(settings, dukcapil)
+    kelurahan = [r["code"] for r in await Region.select(Region.code).where(Region.level == RegionLevel.KELURAHAN)]
+    segments = [synthetic.Segment(first, last, count) for first, last, count in PRINT_SEGMENTS]
+    segments[0] = synthetic.Segment(segments[0].first, segments[0].last, segments[0].count - EXPIRED_CHILDREN)
+    segments.append(synthetic.Segment(date(2025, 6, 1), today, RECENT_PRINTS))
+    children = synthetic.registry(segments, today, kelurahan, CONSENT_SHARE, ENROLMENT_START)
+    stores = Stores(None)
+    await registry.import_registry(
+        "demo-siak-kota-bengkulu.csv", synthetic.to_csv(children), today, dukcapil, settings, stores
+    )
+    expired = await _enroll_expired(settings, kelurahan, stores)
+    active = await Card.select(Card.id).where(Card.status == CardStatus.ACTIVE).order_by(Card.id).limit(3)
+    revoked, superseded, _ = (row["id"] for row in active)
+    await cards.revoke(revoked, RevocationReason.DATA_ERROR, dukcapil, stores)
+    await cards.reissue(superseded, RevocationReason.LOST, dukcapil, stores)
+    await write_demo_cards(output_dir, settings, dukcapil, revoked=revoked, superseded=superseded, expired=expired)
+
+
+async def _enroll_expired(settings: Settings, kelurahan: list[str], stores: Stores) -> uuid.UUID:
+    today = local_date(utc_now(), settings.timezone)
+    niks = synthetic.NikMaker()
+    made = []
+    for index in range(EXPIRED_CHILDREN):
+        born = cards.birthday(today, -17) - timedelta(days=30 + index)
+        nik = niks.make(kelurahan[index], born, "L")
+        made.append(
+            cards.Enrolment(
+                nik_hash=cards.nik_hash(settings, nik),
+                birth_date=born,
+                sex=Sex.MALE,
+                kelurahan_code=kelurahan[index],
+                kia_printed_on=date(2016, 3, 1),
+                enrolled_on=date(2024, 8, 12),
+                channel=Channel.DUKCAPIL_COUNTER,
+                consent_guardian="ayah",
+                consent_version="v1.0",
+                consent_at=datetime(2024, 8, 12, 3, 0, tzinfo=ZoneInfo("UTC")),
+            )
+        )
+    counts = await cards.enroll(made, None, stores)
+    return counts.created_ids[0]
+
+
+async def write_demo_cards(
+    output_dir: Path,
+    settings: Settings,
+    dukcapil: CurrentUser,
+    *,
+    revoked: uuid.UUID,
+    superseded: uuid.UUID,
+    expired: uuid.UUID,
+) -> None:
+    """cards.csv (card_id, status, age_years, kelurahan_code, manual_code, qr_text) and qr/<card_id>.png."""
+    today = local_date(utc_now(), settings.timezone)
+    keyring = KeyRing(settings)
+    rows = (
+        await Card.select(Card.id, Card.birth_date, Card.kelurahan_code)
+        .where(Card.status == CardStatus.ACTIVE)
+        .order_by(Card.id)
+        .limit(400)
+    )
+    chosen = [r for r in rows if r["id"] != superseded and 3 <= cards.age_on(r["birth_date"], today) <= 12][:24]
+    lines = []
+    for row in chosen:
+        text, code = await cards.issue_qr_text(row["id"], keyring, settings)
+        lines.append((row["id"], "active", cards.age_on(row["birth_date"], today), row["kelurahan_code"], code, text))
+    for card_id, status in ((revoked, "revoked"), (expired, "expired"), (superseded, "superseded")):
+        card = await Card.objects().get(Card.id == card_id)
+        cv = 1  # the first sticker: for a reissued card, the one that was replaced
+        credential = await Credential.objects().get((Credential.card == card_id) & (Credential.cv == cv))
+        assert card is not None
+        assert credential is not None
+        text = credentials.qr_text(await credentials.sign(keyring, settings, card_id, cv, utc_now()))
+        age = cards.age_on(card.birth_date, today)
+        lines.append((card_id, status, age, card.kelurahan_code, credential.manual_code, text))
+    (output_dir / "qr").mkdir(parents=True, exist_ok=True)
+    with (output_dir / "cards.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["card_id", "status", "age_years", "kelurahan_code", "manual_code", "qr_text"])
+        for card_id, status, age, code_wilayah, code, text in lines:
+            writer.writerow([card_id, status, age, code_wilayah, credentials.format_manual_code(code), text])
+            (output_dir / "qr" / f"{card_id}.png").write_bytes(credentials.qr_png(text))
+    await cards.mark_printed([line[0] for line in lines if line[1] == "active"], dukcapil)
+
+
+async def seed_demo(output_dir: Path = Path("var/demo"), with_registry: bool = True) -> list[DemoAccount]:
     """Seed everything the demo shows; returns the demo accounts (all with password `demo`)."""
     accounts = [await ensure_account(account) for account in DUKCAPIL_ACCOUNTS]
     dukcapil = accounts[0]
     for partner in PARTNERS:
         await ensure_partner(partner, dukcapil)
+    if with_registry:
+        await seed_registry(dukcapil, get_settings(), output_dir)
     partner_accounts = [
         DemoAccount(f"{p.slug}.manajer", Role.PARTNER_MANAGER, f"Manajer {p.name}") for p in PARTNERS
     ] + [DemoAccount(o.cashier, Role.CASHIER, f"Kasir {o.name}") for p in PARTNERS for o in p.outlets]

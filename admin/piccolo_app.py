@@ -4,10 +4,12 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
+from admin.tables import ImportBatch, ImportProblem, UnenrolledKia
+
 APP_CONFIG = AppConfig(
     app_name="admin",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[],
+    table_classes=[ImportBatch, ImportProblem, UnenrolledKia],
     migration_dependencies=["core.piccolo_app", "partners.piccolo_app", "verification.piccolo_app"],
     commands=[],
 )

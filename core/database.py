@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -11,6 +11,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
 
 from core.settings import Settings
 
@@ -121,3 +122,25 @@ class SharedConnectionSQLiteEngine(SQLiteEngine):
         shared, self._shared = self._shared, {}
         for connection, _ in shared.values():
             await connection.close()
+
+
+async def bulk_insert(table: type[Table], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert many rows in the current transaction with one prepared statement (executemany).
+
+    For imports of tens of thousands of rows: building a Piccolo object per row costs more than the database
+    does. Values go through the driver's adapters (Piccolo registers SQLite's), so they are stored exactly as
+    Piccolo stores them; JSON values must be passed already encoded.
+    """
+    if not rows:
+        return
+    db = engine()
+    transaction = db.current_transaction.get()
+    if transaction is None:
+        raise RuntimeError("bulk_insert runs inside write_transaction()")
+    names = ", ".join(f'"{name}"' for name in columns)
+    if isinstance(db, SQLiteEngine):
+        marks = ", ".join("?" for _ in columns)
+    else:
+        marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
+    sql = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks})'  # noqa: S608 - names from our tables
+    await transaction.connection.executemany(sql, [tuple(row) for row in rows])

@@ -129,6 +129,8 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Any]] = {
     "TIMEZONE": (_timezone, "Asia/Jakarta"),
     "LANGUAGE": (_language, "id"),
     "PUBLIC_BASE_URL": (_base_url, "http://127.0.0.1:8000"),
+    "CREDENTIAL_ISSUER": (_base_url, None),
+    "NIK_HMAC_KEY": (_secret, None),
     "HOST": (_text, "127.0.0.1"),
     "PORT": (_positive_int, 8000),
     "WORKERS": (_positive_int, 1),
@@ -156,6 +158,8 @@ class Settings:
     timezone: str
     language: str
     public_base_url: str
+    credential_issuer: str | None
+    nik_hmac_key: str | None
     host: str
     port: int
     workers: int
@@ -201,6 +205,11 @@ class Settings:
     def sqlite_path(self) -> Path:
         """The SQLite file named by DATABASE_URL: sqlite:///rel/path or sqlite:////abs/path."""
         return Path(self.database_url.removeprefix("sqlite:///"))
+
+    @property
+    def issuer(self) -> str:
+        """The `iss` of card credentials: fixed for the programme's life (printed cards carry it)."""
+        return self.credential_issuer or self.public_base_url
 
     @property
     def zone(self) -> ZoneInfo:

@@ -129,6 +129,31 @@ class Stores:
                 self.mark_redis_down(error)
         await self.memory_counters.reset(key)
 
+    async def cache_get(self, namespace: str, key: str) -> bytes | None:
+        """A cached value, or None when absent or when Redis cannot be reached (the caller asks the database)."""
+        if self.redis is not None and not self.redis_usable():
+            return None
+        try:
+            return await self.registry.get(namespace).get(key)
+        except (RedisError, OSError) as error:
+            self.mark_redis_down(error)
+            return None
+
+    async def cache_set(self, namespace: str, key: str, value: bytes, ttl: int) -> None:
+        if self.redis is not None and not self.redis_usable():
+            return
+        try:
+            await self.registry.get(namespace).set(key, value, expires_in=ttl)
+        except (RedisError, OSError) as error:
+            self.mark_redis_down(error)
+
+    async def cache_delete(self, namespace: str, key: str) -> None:
+        """Drop a cached value after a change. If Redis is unreachable the entry lives at most its TTL."""
+        try:
+            await self.registry.get(namespace).delete(key)
+        except (RedisError, OSError) as error:
+            self.mark_redis_down(error)
+
     async def close(self) -> None:
         if self.redis is not None:
             await self.redis.aclose()

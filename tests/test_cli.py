@@ -63,10 +63,10 @@ async def test_migrate_seed_and_create_a_user(cli_env):
     assert migrated.returncode == 0, migrated.stderr
     assert run(cli_env, "migrate").returncode == 0  # nothing left to do is not an error
 
-    first = run(cli_env, "demo", "seed")
+    first = run(cli_env, "demo", "seed", "--no-registry")
     assert first.returncode == 0, first.stderr
     after_first = await query(cli_env, "SELECT username FROM staff_user ORDER BY username")
-    second = run(cli_env, "demo", "seed")
+    second = run(cli_env, "demo", "seed", "--no-registry")
     assert second.returncode == 0, second.stderr
     after_second = await query(cli_env, "SELECT username FROM staff_user ORDER BY username")
     for username in ("dukcapil", "analis", "gramedia.manajer", "gramedia.kasir"):
@@ -129,3 +129,37 @@ def test_a_missing_secret_says_how_to_get_one():
     assert result.returncode == 2
     assert "MITRAKIA_SECRET_KEY" in result.stderr
     assert "make demo" in result.stderr
+
+
+async def test_keys_import_and_print_from_the_command_line(cli_env, tmp_path):
+    from datetime import date
+
+    from admin import synthetic
+
+    assert run(cli_env, "migrate").returncode == 0
+    rotated = run(cli_env, "keys", "rotate")
+    assert rotated.returncode == 0, rotated.stderr
+    kid = rotated.stdout.strip().split()[-1]
+    listed = run(cli_env, "keys", "list")
+    assert kid in listed.stdout
+    assert "active" in listed.stdout
+
+    kelurahan = ["17.71.03.1002", "17.71.09.1001"]
+    export = tmp_path / "siak.csv"
+    export.write_bytes(synthetic.to_csv(synthetic.children(40, date.today(), kelurahan, consent_share=0.75)))
+    imported = run(cli_env, "cards", "import", str(export))
+    assert imported.returncode == 0, imported.stderr
+    assert "40 rows" in imported.stdout
+    created = int(imported.stdout.split(" new cards")[0].rsplit(" ", 1)[-1])
+    assert created > 0
+
+    printed = run(cli_env, "cards", "print", "--kelurahan", "17.71.03.1002", "--out", str(tmp_path / "print"))
+    assert printed.returncode == 0, printed.stderr
+    pngs = list((tmp_path / "print" / "png").glob("*.png"))
+    assert pngs
+    assert (tmp_path / "print" / "stickers.pdf").stat().st_size > 1000
+    assert len(list((tmp_path / "print" / "svg").glob("*.svg"))) == len(pngs)
+
+    nothing = run(cli_env, "cards", "print")
+    assert nothing.returncode == 2
+    assert "--kelurahan" in nothing.stderr

@@ -4,10 +4,12 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
+from verification.tables import Card, CardEvent, Credential, SigningKey
+
 APP_CONFIG = AppConfig(
     app_name="verification",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[],
+    table_classes=[SigningKey, Card, Credential, CardEvent],
     migration_dependencies=["core.piccolo_app", "partners.piccolo_app"],
     commands=[],
 )

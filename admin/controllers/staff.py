@@ -9,7 +9,7 @@ from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.security.jwt import Token
 
-from admin import service
+from admin.service import staff as service
 from core.auth import CurrentUser
 from core.guards import requires_dukcapil_admin
 from core.schemas import StaffUserCreate, StaffUserRead, StaffUserUpdate

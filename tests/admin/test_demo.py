@@ -11,8 +11,8 @@ from tests.conftest import login
 
 
 @pytest.fixture
-async def seeded():
-    return await seed_demo()
+async def seeded(tmp_path):
+    return await seed_demo(tmp_path, with_registry=False)
 
 
 async def test_the_four_article_partners_are_approved_with_outlets_in_real_kelurahan(seeded):
@@ -77,3 +77,56 @@ async def test_demo_logins_work_with_password_demo(client, seeded):
     assert me["outlet"]["name"] == "Gramedia Suprapto"
     catalog = (await client.get("/api/v1/catalog/offers")).json()
     assert len(catalog) == 8
+
+
+async def test_the_registry_reproduces_the_published_coverage_and_cards_csv_is_usable(tmp_path, settings):
+    """The full demo: the article's 66,251 holders on 2024-10-31, and the cards a tester scans at the till."""
+    import csv
+    from datetime import date
+
+    import zxingcpp
+    from PIL import Image
+
+    from admin.tables import UnenrolledKia
+    from core.stores import Stores
+    from tests.helpers import today
+    from verification.errors import CardExpired, CardRevoked, CardSuperseded
+    from verification.service import cards
+    from verification.service.keys import KeyRing
+    from verification.tables import Card
+
+    await seed_demo(tmp_path)
+
+    async def holders(day: date) -> int:
+        enrolled = await Card.count().where(Card.kia_printed_on <= day)
+        unenrolled = await UnenrolledKia.select(UnenrolledKia.holders).where(UnenrolledKia.print_month <= day)
+        return enrolled + sum(row["holders"] for row in unenrolled)
+
+    assert await holders(date(2024, 10, 31)) == 66_251
+    assert await holders(date(2024, 11, 30)) == 67_474
+    assert await holders(date(2025, 5, 31)) == 73_231
+    enrolled_share = (await Card.count().where(Card.kia_printed_on <= date(2024, 10, 31))) / 66_251
+    assert 0.5 < enrolled_share < 1  # enrolled cards plus a minority counted without consent
+
+    with (tmp_path / "cards.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["card_id", "status", "age_years", "kelurahan_code", "manual_code", "qr_text"]
+    active = [r for r in rows if r["status"] == "active"]
+    assert len(active) >= 20
+    assert all(3 <= int(r["age_years"]) <= 12 for r in active)
+    assert {r["status"] for r in rows} == {"active", "revoked", "expired", "superseded"}
+
+    keyring, stores = KeyRing(settings), Stores(settings.redis_url)
+    refusals = {"revoked": CardRevoked, "expired": CardExpired, "superseded": CardSuperseded}
+    for row in rows:
+        image = Image.open(tmp_path / "qr" / f"{row['card_id']}.png")
+        (decoded,) = [result.text for result in zxingcpp.read_barcodes(image)]
+        assert decoded == row["qr_text"]
+        if row["status"] == "active":
+            state = await cards.resolve(decoded, keyring, stores, settings, today())
+            assert str(state.card_id) == row["card_id"]
+            via_code = await cards.resolve(row["manual_code"], keyring, stores, settings, today())
+            assert via_code.card_id == state.card_id
+        else:
+            with pytest.raises(refusals[row["status"]]):
+                await cards.resolve(decoded, keyring, stores, settings, today())

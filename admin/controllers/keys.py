@@ -1,0 +1,62 @@
+"""HTTP for Dukcapil's signing keys: see their states, rotate, retire, revoke."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.status_codes import HTTP_200_OK
+
+from core.auth import AuthedRequest
+from core.guards import requires_dukcapil_admin
+from core.settings import Settings
+from verification.service import keys
+from verification.service.keys import KeyRing
+from verification.tables import KeyStatus
+
+
+class KeyRead(msgspec.Struct):
+    kid: str
+    status: KeyStatus
+    public_jwk: dict[str, str]
+    created_at: datetime
+    activated_at: datetime | None
+    retired_at: datetime | None
+    revoked_at: datetime | None
+
+
+def _read(info: keys.KeyInfo) -> KeyRead:
+    return KeyRead(**{field: getattr(info, field) for field in KeyRead.__struct_fields__})
+
+
+class KeyController(Controller):
+    path = "/api/v1/admin/keys"
+    tags = ["admin"]
+    guards = [requires_dukcapil_admin]
+
+    @get("/", summary="Signing keys and their states (public halves only)")
+    async def list_keys(self) -> list[KeyRead]:
+        return [_read(info) for info in await keys.list_keys()]
+
+    @post("/rotate", summary="Create a key and make it the active one; the previous one retires")
+    async def rotate(
+        self, request: AuthedRequest, settings: NamedDependency[Settings], keyring: NamedDependency[KeyRing]
+    ) -> KeyRead:
+        kid = await keys.rotate(settings, request.user)
+        keyring.invalidate()
+        return next(_read(info) for info in await keys.list_keys() if info.kid == kid)
+
+    @post("/{kid:str}/retire", status_code=HTTP_200_OK, summary="Stop signing with a key (it still verifies)")
+    async def retire(self, kid: FromPath[str], request: AuthedRequest, keyring: NamedDependency[KeyRing]) -> KeyRead:
+        await keys.retire_key(kid, request.user)
+        keyring.invalidate()
+        return next(_read(info) for info in await keys.list_keys() if info.kid == kid)
+
+    @post("/{kid:str}/revoke", status_code=HTTP_200_OK, summary="Stop trusting a key: its cards must be reissued")
+    async def revoke(self, kid: FromPath[str], request: AuthedRequest, keyring: NamedDependency[KeyRing]) -> KeyRead:
+        await keys.revoke_key(kid, request.user)
+        keyring.invalidate()
+        return next(_read(info) for info in await keys.list_keys() if info.kid == kid)

@@ -1,0 +1,135 @@
+"""HTTP for the SIAK registry import: upload a CSV export, then follow its progress and read its report."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import msgspec
+import structlog
+from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from litestar.status_codes import HTTP_202_ACCEPTED
+
+from admin.service import registry
+from admin.tables import ImportBatch
+from core.auth import AuthedRequest, CurrentUser
+from core.errors import NotFound
+from core.guards import requires_dukcapil, requires_dukcapil_admin
+from core.i18n import Text
+from core.localtime import local_date, utc_now
+from core.problems import request_language
+from core.settings import Settings
+from core.stores import Stores
+
+log = structlog.get_logger()
+
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # a whole city's export; 100,000 rows are about 10 MB
+REPORT_PROBLEMS = 1000
+
+
+class ImportNotFound(NotFound):
+    code = "import_not_found"
+    title = Text("Impor tidak ditemukan", "Import not found")
+
+
+class ProblemRead(msgspec.Struct):
+    row: int
+    field: str
+    code: str
+    message: str
+
+
+class ImportRead(msgspec.Struct):
+    id: uuid.UUID
+    filename: str
+    as_of: date
+    status: str
+    total_rows: int
+    processed_rows: int
+    created: int
+    updated: int
+    unchanged: int
+    aggregated: int
+    rejected: int
+    error: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    problems: list[ProblemRead] = []
+
+
+async def _read(batch_id: uuid.UUID, language: str, problems: bool = True) -> ImportRead:
+    row = await ImportBatch.select().where(ImportBatch.id == batch_id).first()
+    if row is None:
+        raise ImportNotFound()
+    fields = {name: row[name] for name in ImportRead.__struct_fields__ if name in row}
+    found = await registry.problems_of(batch_id, REPORT_PROBLEMS) if problems else []
+    return ImportRead(
+        **fields,
+        problems=[
+            ProblemRead(
+                row=int(p["row_number"]),  # type: ignore[call-overload]
+                field=str(p["field"]),
+                code=str(p["code"]),
+                message=registry.ROW_PROBLEMS[str(p["code"])].render(language),
+            )
+            for p in found
+        ],
+    )
+
+
+async def _run(
+    batch_id: uuid.UUID, content: bytes, as_of: date, actor: CurrentUser, settings: Settings, stores: Stores
+) -> None:
+    try:
+        await registry.run_batch(batch_id, content, as_of, actor, settings, stores)
+    except Exception:  # the batch row says it failed; the client reads that, the log keeps the trace
+        log.exception("registry.import_failed", batch_id=str(batch_id))
+
+
+AsOf = Annotated[date | None, QueryParameter(description="The export's date (default: today, WIB)")]
+Filename = Annotated[str, QueryParameter(max_length=255, description="The uploaded file's name, for the report")]
+
+
+class RegistryController(Controller):
+    path = "/api/v1/admin/registry/imports"
+    tags = ["admin"]
+    guards = [requires_dukcapil]
+
+    @post(
+        "/",
+        guards=[requires_dukcapil_admin],
+        status_code=HTTP_202_ACCEPTED,
+        request_max_body_size=MAX_UPLOAD_BYTES,
+        summary="Upload a SIAK export (text/csv body); it is imported in the background",
+    )
+    async def upload(
+        self,
+        request: AuthedRequest,
+        settings: NamedDependency[Settings],
+        stores: NamedDependency[Stores],
+        filename: Filename = "siak.csv",
+        as_of: AsOf = None,
+    ) -> Response[ImportRead]:
+        content = await request.body()
+        registry.check_header(content)
+        day = as_of or local_date(utc_now(), settings.timezone)
+        batch_id = await registry.start_batch(filename, content, day, request.user)
+        return Response(
+            await _read(batch_id, "id", problems=False),
+            status_code=HTTP_202_ACCEPTED,
+            headers={"Location": f"{self.path}/{batch_id}"},
+            background=BackgroundTask(_run, batch_id, content, day, request.user, settings, stores),
+        )
+
+    @get("/", summary="Imports, newest first")
+    async def list_imports(self, request: Request[Any, Any, Any]) -> list[ImportRead]:
+        rows = await ImportBatch.select(ImportBatch.id).order_by(ImportBatch.started_at, ascending=False).limit(100)
+        return [await _read(row["id"], "id", problems=False) for row in rows]
+
+    @get("/{batch_id:uuid}", summary="An import's progress, counts and refused rows (row number, column, reason)")
+    async def read(self, batch_id: FromPath[uuid.UUID], request: Request[Any, Any, Any]) -> ImportRead:
+        return await _read(batch_id, request_language(request))

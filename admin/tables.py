@@ -1,0 +1,62 @@
+"""Dukcapil's tables: registry import batches with their row problems, and printed KIAs without consent (counts)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from piccolo.columns import UUID, BigSerial, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class ImportStatus(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ImportBatch(Table, tablename="registry_import"):
+    """One SIAK export imported: what it held and what became of each row."""
+
+    id = UUID(primary_key=True)
+    filename = Varchar(length=255)
+    file_sha256 = Varchar(length=64, index=True)
+    as_of = Date()
+    status = Varchar(length=10, choices=ImportStatus, default=ImportStatus.RUNNING)
+    total_rows = Integer(default=0)
+    processed_rows = Integer(default=0)
+    created = Integer(default=0)
+    updated = Integer(default=0)
+    unchanged = Integer(default=0)
+    aggregated = Integer(default=0)
+    rejected = Integer(default=0)
+    error = Text(null=True, default=None)
+    started_by = UUID(null=True, default=None)
+    started_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)
+
+
+class ImportProblem(Table, tablename="registry_import_problem"):
+    """Why a row was refused: its number in the file, the column and a stable code. Never the row's values."""
+
+    id = BigSerial(primary_key=True)
+    batch = ForeignKey(references=ImportBatch, on_delete=OnDelete.cascade, null=False, index=True)
+    row_number = Integer()
+    field = Varchar(length=32)
+    code = Varchar(length=40)
+
+
+class UnenrolledKia(Table, tablename="unenrolled_kia"):
+    """Printed KIAs whose parents did not consent: counts only, by kelurahan, birth year and print month.
+
+    Each import replaces the counts of the kelurahan it contains (an export is the full list for those
+    kelurahan), so a child who consents later moves from these counts to a card instead of being counted twice.
+    """
+
+    id = BigSerial(primary_key=True)
+    kelurahan_code = Varchar(length=13, index=True)
+    birth_year = Integer()
+    print_month = Date()
+    holders = Integer()
+    batch = UUID(null=True, default=None)

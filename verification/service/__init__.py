@@ -1,0 +1,1 @@
+"""Verification services, one module per sub-topic: keys, credentials, cards (and later scan and redeem)."""

@@ -1,0 +1,466 @@
+"""Cards: enrolment (one or many), status for the till (cached in the store), revocation, reissue, consent
+withdrawal with erasure, and the history Dukcapil reads. No NIK is ever kept, only its keyed HMAC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import inspect
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+import structlog
+
+from core.auth import CurrentUser, derive_key
+from core.database import bulk_insert, write_transaction
+from core.localtime import utc_now
+from core.service.audit import record_event
+from core.settings import Settings
+from core.stores import Stores
+from verification.errors import (
+    CardExpired,
+    CardNotActive,
+    CardNotFound,
+    CardRevoked,
+    CardSuperseded,
+    CardUnknown,
+)
+from verification.service import credentials
+from verification.service.credentials import Presented
+from verification.service.keys import KeyRing
+from verification.tables import Card, CardEvent, CardStatus, Channel, Credential, RevocationReason, Sex
+
+log = structlog.get_logger()
+
+CACHE = "card_status"
+# A change deletes the cached status at once; the TTL bounds staleness only while Redis is unreachable.
+CACHE_TTL_SECONDS = 60
+EXPIRY_AGE = 17
+UNDER_FIVE_AGE = 5
+CHUNK = 500
+
+
+# --- ages and expiry, in the programme's zone ---------------------------------------------------------------
+
+
+def birthday(born: date, years: int) -> date:
+    """The `years`-th birthday; a 29 February child has it on 1 March in other years."""
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:
+        return date(born.year + years, 3, 1)
+
+
+def age_on(born: date, day: date) -> int:
+    years = day.year - born.year
+    return years if day >= birthday(born, years) else years - 1
+
+
+def kia_type(born: date, day: date) -> str:
+    """`under_5` until the 5th birthday, then `5_to_17` until the day before the 17th."""
+    return "under_5" if day < birthday(born, UNDER_FIVE_AGE) else "5_to_17"
+
+
+def expired_on(born: date, day: date) -> bool:
+    return day >= birthday(born, EXPIRY_AGE)
+
+
+# --- enrolment ----------------------------------------------------------------------------------------------
+
+
+def nik_hash(settings: Settings, nik: str) -> str:
+    """Keyed HMAC of the NIK: re-imports and reissues match on it; without the key it reveals nothing."""
+    key = settings.nik_hmac_key.encode() if settings.nik_hmac_key else derive_key(settings.secret_key, "nik")
+    return hmac.new(key, nik.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """One child's KIA with the parent's consent, as the registry import or the counter records it."""
+
+    nik_hash: str
+    birth_date: date
+    sex: Sex
+    kelurahan_code: str
+    kia_printed_on: date
+    enrolled_on: date
+    channel: Channel
+    consent_guardian: str
+    consent_version: str
+    consent_at: datetime
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "birth_date": self.birth_date,
+            "birth_year": self.birth_date.year,
+            "sex": self.sex.value,
+            "kelurahan_code": self.kelurahan_code,
+            "kia_printed_on": self.kia_printed_on,
+            "channel": self.channel.value,
+            "consent_guardian": self.consent_guardian,
+            "consent_version": self.consent_version,
+            "consent_at": self.consent_at,
+        }
+
+
+@dataclass
+class EnrolmentCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    created_ids: list[uuid.UUID] = field(default_factory=list)
+    updated_ids: list[uuid.UUID] = field(default_factory=list)
+
+
+_COMPARED = ("birth_date", "sex", "kelurahan_code", "kia_printed_on", "channel", "consent_guardian", "consent_version")
+
+
+async def enroll(
+    enrolments: Iterable[Enrolment],
+    actor: CurrentUser | None,
+    stores: Stores,
+    batch_id: uuid.UUID | None = None,
+    progress: Callable[[int], Awaitable[None] | None] | None = None,
+) -> EnrolmentCounts:
+    """Create cards for new NIKs and update changed ones, in chunks; the same rows again change nothing."""
+    counts = EnrolmentCounts()
+    pending = list(enrolments)
+    for start in range(0, len(pending), CHUNK):
+        chunk = pending[start : start + CHUNK]
+        async with write_transaction():
+            await _enroll_chunk(chunk, actor, batch_id, counts)
+        if progress and inspect.isawaitable(done := progress(len(chunk))):
+            await done
+    for card_id in counts.updated_ids:
+        await stores.cache_delete(CACHE, card_id.hex)
+    return counts
+
+
+_CARD_COLUMNS = (
+    "id", "cv", "status", "nik_hash", "birth_date", "birth_year", "sex", "kelurahan_code", "kia_printed_on",
+    "enrolled_on", "channel", "consent_guardian", "consent_version", "consent_at", "consent_recorded_by",
+    "import_batch", "created_at", "updated_at",
+)  # fmt: skip
+
+
+async def _enroll_chunk(
+    chunk: list[Enrolment], actor: CurrentUser | None, batch_id: uuid.UUID | None, counts: EnrolmentCounts
+) -> None:
+    compared = [getattr(Card, name) for name in _COMPARED]
+    existing = {
+        row["nik_hash"]: row
+        for row in await Card.select(Card.id, Card.cv, Card.nik_hash, *compared).where(
+            Card.nik_hash.is_in([e.nik_hash for e in chunk])
+        )
+    }
+    new_cards: list[tuple[Any, ...]] = []
+    now = utc_now()
+    actor_id = actor.id if actor else None
+    for enrolment in chunk:
+        row = existing.get(enrolment.nik_hash)
+        fields = enrolment.fields()
+        if row is None:
+            card_id = uuid.UUID(bytes=secrets.token_bytes(16))  # 128 random bits, not a UUID4's 122
+            new_cards.append(
+                (card_id, 1, CardStatus.ACTIVE.value, enrolment.nik_hash, enrolment.birth_date,
+                 enrolment.birth_date.year, enrolment.sex.value, enrolment.kelurahan_code, enrolment.kia_printed_on,
+                 enrolment.enrolled_on, enrolment.channel.value, enrolment.consent_guardian,
+                 enrolment.consent_version, enrolment.consent_at, actor_id, batch_id, now, now)
+            )  # fmt: skip
+            existing[enrolment.nik_hash] = {"id": card_id, "cv": 1, **fields}
+            continue
+        changed: dict[Any, Any] = {
+            name: fields[name] for name in _COMPARED if _plain(row[name]) != _plain(fields[name])
+        }
+        if not changed:
+            counts.unchanged += 1
+            continue
+        await Card.update({**changed, "consent_at": enrolment.consent_at, "updated_at": now}).where(
+            Card.id == row["id"]
+        )
+        await CardEvent.insert(
+            CardEvent(card=row["id"], event="updated", cv=row["cv"], actor_id=actor_id, details=sorted(changed))
+        )
+        counts.updated += 1
+        counts.updated_ids.append(row["id"])
+    if new_cards:
+        ids = [card[0] for card in new_cards]
+        await bulk_insert(Card, _CARD_COLUMNS, new_cards)
+        await bulk_insert(
+            Credential, ("card", "cv", "manual_code", "issued_at"),
+            [(card_id, 1, credentials.new_manual_code(), now) for card_id in ids],
+        )  # fmt: skip
+        await bulk_insert(
+            CardEvent, ("card", "event", "cv", "actor_id", "occurred_at"),
+            [(card_id, "enrolled", 1, actor_id, now) for card_id in ids],
+        )  # fmt: skip
+        counts.created += len(ids)
+        counts.created_ids += ids
+
+
+def _plain(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value
+
+
+# --- status for the till ------------------------------------------------------------------------------------
+
+
+class CardState(msgspec.Struct, frozen=True):
+    """What the till needs about a card; cached in the store (no NIK, no name)."""
+
+    card_id: uuid.UUID
+    cv: int
+    status: CardStatus
+    birth_date: date | None
+    kelurahan_code: str
+
+
+_ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder(CardState)
+
+
+async def card_state(card_id: uuid.UUID, stores: Stores) -> CardState | None:
+    cached = await stores.cache_get(CACHE, card_id.hex)
+    if cached is not None:
+        return _DECODER.decode(cached)
+    row = (
+        await Card.select(Card.id, Card.cv, Card.status, Card.birth_date, Card.kelurahan_code)
+        .where(Card.id == card_id)
+        .first()
+    )
+    if row is None:
+        return None
+    state = CardState(
+        card_id=row["id"],
+        cv=row["cv"],
+        status=CardStatus(row["status"]),
+        birth_date=row["birth_date"],
+        kelurahan_code=row["kelurahan_code"],
+    )
+    await stores.cache_set(CACHE, card_id.hex, _ENCODER.encode(state), CACHE_TTL_SECONDS)
+    return state
+
+
+def effective_status(state: CardState, today: date) -> CardStatus:
+    if state.status is CardStatus.ACTIVE and state.birth_date is not None and expired_on(state.birth_date, today):
+        return CardStatus.EXPIRED
+    return state.status
+
+
+async def check(presented: Presented, stores: Stores, today: date) -> CardState:
+    """The card behind a verified credential, if it may be used today; a typed refusal otherwise."""
+    state = await card_state(presented.card_id, stores)
+    if state is None:
+        raise CardUnknown()
+    status = effective_status(state, today)
+    if status is CardStatus.REVOKED:
+        raise CardRevoked()
+    if presented.cv < state.cv:
+        raise CardSuperseded()
+    if presented.cv > state.cv:
+        raise CardUnknown()  # a version never issued: forged or from another database
+    if status is CardStatus.EXPIRED:
+        raise CardExpired()
+    return state
+
+
+async def resolve(text: str, keyring: KeyRing, stores: Stores, settings: Settings, today: date) -> CardState:
+    """Scanned text -> the usable card, or QrUnreadable / SignatureInvalid / UnknownKey / KeyRevoked /
+    CardUnknown / CardRevoked / CardSuperseded / CardExpired."""
+    return await check(await credentials.read(text, keyring, settings), stores, today)
+
+
+# --- Dukcapil's changes -------------------------------------------------------------------------------------
+
+
+async def _locked_card(card_id: uuid.UUID) -> dict[str, Any]:
+    row = await Card.select(Card.id, Card.cv, Card.status).where(Card.id == card_id).first()
+    if row is None:
+        raise CardNotFound()
+    return row
+
+
+async def revoke(card_id: uuid.UUID, reason: RevocationReason, actor: CurrentUser, stores: Stores) -> None:
+    async with write_transaction():
+        row = await _locked_card(card_id)
+        if row["status"] != CardStatus.ACTIVE:
+            raise CardNotActive(status=row["status"])
+        await Card.update(
+            {Card.status: CardStatus.REVOKED, Card.status_reason: reason, Card.updated_at: utc_now()}
+        ).where(Card.id == card_id)
+        await CardEvent.insert(CardEvent(card=card_id, event="revoked", cv=row["cv"], reason=reason, actor_id=actor.id))
+        await record_event(
+            "card.revoked", "card", card_id, actor=actor, before={"status": "active"}, after={"reason": reason.value}
+        )
+    await stores.cache_delete(CACHE, card_id.hex)
+
+
+async def reissue(card_id: uuid.UUID, reason: RevocationReason, actor: CurrentUser, stores: Stores) -> tuple[int, str]:
+    """A new credential version (a lost or damaged sticker): the older QR answers `card_superseded`."""
+    async with write_transaction():
+        row = await _locked_card(card_id)
+        if row["status"] != CardStatus.ACTIVE:
+            raise CardNotActive(status=row["status"])
+        cv = row["cv"] + 1
+        code = credentials.new_manual_code()
+        await Card.update({Card.cv: cv, Card.updated_at: utc_now()}).where(Card.id == card_id)
+        await Credential.insert(Credential(card=card_id, cv=cv, manual_code=code))
+        await CardEvent.insert(CardEvent(card=card_id, event="reissued", cv=cv, reason=reason, actor_id=actor.id))
+        await record_event(
+            "card.reissued",
+            "card",
+            card_id,
+            actor=actor,
+            before={"cv": cv - 1},
+            after={"cv": cv, "reason": reason.value},
+        )
+    await stores.cache_delete(CACHE, card_id.hex)
+    return cv, code
+
+
+async def withdraw_consent(card_id: uuid.UUID, actor: CurrentUser, stores: Stores) -> None:
+    """Revoke and erase: the birth date down to its year, the NIK hash, the consent details, the sex.
+
+    What stays (birth year, kelurahan, print and enrolment dates, channel) is what aggregate reports need.
+    """
+    async with write_transaction():
+        row = await _locked_card(card_id)
+        await Card.update(
+            {
+                Card.status: CardStatus.REVOKED,
+                Card.status_reason: RevocationReason.CONSENT_WITHDRAWN,
+                Card.birth_date: None,
+                Card.nik_hash: None,
+                Card.sex: None,
+                Card.consent_guardian: None,
+                Card.consent_version: None,
+                Card.consent_at: None,
+                Card.consent_recorded_by: None,
+                Card.updated_at: utc_now(),
+            }
+        ).where(Card.id == card_id)
+        await CardEvent.insert(
+            CardEvent(
+                card=card_id, event="consent_withdrawn", cv=row["cv"], reason="consent_withdrawn", actor_id=actor.id
+            )
+        )
+        await record_event("card.consent_withdrawn", "card", card_id, actor=actor, before={"status": row["status"]})
+    await stores.cache_delete(CACHE, card_id.hex)
+
+
+# --- reading for Dukcapil -----------------------------------------------------------------------------------
+
+
+async def find_by_manual_code(raw: str) -> uuid.UUID:
+    code = credentials.normalize_manual_code(raw)
+    if code is None:
+        raise CardNotFound()
+    row = await Credential.select(Credential.card).where(Credential.manual_code == code).first()
+    if row is None:
+        raise CardNotFound()
+    return row["card"]
+
+
+async def current_credential(card_id: uuid.UUID) -> tuple[int, str]:
+    row = (
+        await Credential.select(Credential.cv, Credential.manual_code)
+        .where(Credential.card == card_id)
+        .order_by(Credential.cv, ascending=False)
+        .first()
+    )
+    if row is None:
+        raise CardNotFound()
+    return row["cv"], row["manual_code"]
+
+
+async def issue_qr_text(card_id: uuid.UUID, keyring: KeyRing, settings: Settings) -> tuple[str, str]:
+    """The QR text and manual code to print for the card's current version (each print is freshly signed)."""
+    card = await Card.select(Card.status, Card.cv).where(Card.id == card_id).first()
+    if card is None:
+        raise CardNotFound()
+    if card["status"] != CardStatus.ACTIVE:
+        raise CardNotActive(status=card["status"])
+    cv, code = await current_credential(card_id)
+    jws = await credentials.sign(keyring, settings, card_id, cv, utc_now())
+    return credentials.qr_text(jws), code
+
+
+async def mark_printed(card_ids: list[uuid.UUID], actor: CurrentUser | None) -> None:
+    now = utc_now()
+    for start in range(0, len(card_ids), CHUNK):
+        chunk = card_ids[start : start + CHUNK]
+        async with write_transaction():
+            rows = await Card.select(Card.id, Card.cv).where(Card.id.is_in(chunk))
+            for row in rows:
+                await (
+                    Credential.update({Credential.last_printed_at: now})
+                    .where(Credential.card == row["id"])
+                    .where(Credential.cv == row["cv"])
+                )
+            await CardEvent.insert(
+                *[
+                    CardEvent(card=row["id"], event="printed", cv=row["cv"], actor_id=actor.id if actor else None)
+                    for row in rows
+                ]
+            )
+
+
+class CardDetail(msgspec.Struct):
+    """What Dukcapil sees of a card: never a NIK or a name; the birth date only as age and KIA type."""
+
+    id: uuid.UUID
+    status: CardStatus
+    status_reason: str | None
+    cv: int
+    manual_code: str
+    age_years: int | None
+    kia_type: str | None
+    birth_year: int
+    kelurahan_code: str
+    kia_printed_on: date
+    enrolled_on: date
+    channel: Channel
+    consent_guardian: str | None
+    consent_version: str | None
+    consent_at: datetime | None
+    history: list[dict[str, Any]]
+
+
+async def detail(card_id: uuid.UUID, today: date) -> CardDetail:
+    row = await Card.select().where(Card.id == card_id).first()
+    if row is None:
+        raise CardNotFound()
+    cv, code = await current_credential(card_id)
+    history = await (
+        CardEvent.select(CardEvent.event, CardEvent.cv, CardEvent.reason, CardEvent.occurred_at)
+        .where(CardEvent.card == card_id)
+        .order_by(CardEvent.id)
+    )
+    born = row["birth_date"]
+    state = CardState(
+        card_id=card_id, cv=cv, status=CardStatus(row["status"]), birth_date=born, kelurahan_code=row["kelurahan_code"]
+    )
+    return CardDetail(
+        id=card_id,
+        status=effective_status(state, today),
+        status_reason=row["status_reason"],
+        cv=cv,
+        manual_code=credentials.format_manual_code(code),
+        age_years=age_on(born, today) if born else None,
+        kia_type=kia_type(born, today) if born else None,
+        birth_year=row["birth_year"],
+        kelurahan_code=row["kelurahan_code"],
+        kia_printed_on=row["kia_printed_on"],
+        enrolled_on=row["enrolled_on"],
+        channel=Channel(row["channel"]),
+        consent_guardian=row["consent_guardian"],
+        consent_version=row["consent_version"],
+        consent_at=row["consent_at"],
+        history=[{**event, "occurred_at": event["occurred_at"].isoformat()} for event in history],
+    )

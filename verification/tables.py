@@ -1,0 +1,121 @@
+"""What a valid card is: signing keys, cards with their consent, each issued credential version, card history."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from piccolo.columns import (
+    JSONB,
+    UUID,
+    BigSerial,
+    Date,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class KeyStatus(StrEnum):
+    PENDING = "pending"  # made, not yet signing
+    ACTIVE = "active"  # signs new credentials (one at a time) and verifies
+    RETIRED = "retired"  # no longer signs, still verifies what it signed
+    REVOKED = "revoked"  # verifies nothing: its cards must be reissued
+
+
+class CardStatus(StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+
+
+class RevocationReason(StrEnum):
+    LOST = "lost"
+    DAMAGED = "damaged"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    DECEASED = "deceased"
+    DATA_ERROR = "data_error"
+
+
+class Channel(StrEnum):
+    DUKCAPIL_COUNTER = "dukcapil_counter"
+    SCHOOL = "school"
+    SCHOOL_WHATSAPP_GROUP = "school_whatsapp_group"
+    PARTNER_PROMO = "partner_promo"
+    OUTREACH_EVENT = "outreach_event"
+    OTHER = "other"
+
+
+class Sex(StrEnum):
+    MALE = "L"  # laki-laki
+    FEMALE = "P"  # perempuan
+
+
+class SigningKey(Table, tablename="signing_key"):
+    """An ES256 key; `kid` is its RFC 7638 thumbprint. The private half is encrypted with a key from the secret."""
+
+    kid = Varchar(length=64, primary_key=True)
+    status = Varchar(length=10, choices=KeyStatus, default=KeyStatus.PENDING, index=True)
+    public_jwk = JSONB()
+    private_pem_encrypted = Text(secret=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    activated_at = Timestamptz(null=True, default=None)
+    retired_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class Card(Table, tablename="card"):
+    """A child's KIA enrolled in the programme with parental consent. The NIK is never stored, only its keyed HMAC.
+
+    `cv` is the version of the credential now valid; older versions answer "superseded". After consent is
+    withdrawn, only what aggregate reports need remains (birth year, kelurahan, print and enrolment dates).
+    """
+
+    id = UUID(primary_key=True)
+    cv = Integer(default=1)
+    status = Varchar(length=10, choices=CardStatus, default=CardStatus.ACTIVE, index=True)
+    status_reason = Varchar(length=20, choices=RevocationReason, null=True, default=None)
+    nik_hash = Varchar(length=64, null=True, default=None, unique=True)
+    birth_date = Date(null=True, default=None)
+    birth_year = Integer()
+    sex = Varchar(length=1, choices=Sex, null=True, default=None)
+    kelurahan_code = Varchar(length=13, index=True)
+    kia_printed_on = Date(index=True)
+    enrolled_on = Date(index=True)
+    channel = Varchar(length=24, choices=Channel, index=True)
+    consent_guardian = Varchar(length=20, null=True, default=None)
+    consent_version = Varchar(length=20, null=True, default=None)
+    consent_at = Timestamptz(null=True, default=None)
+    consent_recorded_by = UUID(null=True, default=None)
+    import_batch = UUID(null=True, default=None, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Credential(Table, tablename="card_credential"):
+    """Each version of a card's credential: its manual code (printed under the QR) and when it was printed."""
+
+    id = BigSerial(primary_key=True)
+    card = ForeignKey(references=Card, on_delete=OnDelete.cascade, null=False, index=True)
+    cv = Integer()
+    manual_code = Varchar(length=16, unique=True)
+    issued_at = Timestamptz(default=TimestamptzNow())
+    last_printed_at = Timestamptz(null=True, default=None)
+
+
+class CardEvent(Table, tablename="card_event"):
+    """A card's history: enrolled, updated, reissued, revoked, consent withdrawn, printed."""
+
+    id = BigSerial(primary_key=True)
+    card = ForeignKey(references=Card, on_delete=OnDelete.cascade, null=False, index=True)
+    event = Varchar(length=32)
+    cv = Integer()
+    reason = Varchar(length=20, null=True, default=None)
+    actor_id = UUID(null=True, default=None)
+    details = JSONB(null=True, default=None)
+    occurred_at = Timestamptz(default=TimestamptzNow())
