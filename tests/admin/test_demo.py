@@ -63,9 +63,9 @@ async def test_offers_are_published_illustrative_and_include_the_two_the_issue_n
     assert len(pool) == 1
 
 
-async def test_seeding_twice_changes_nothing(seeded):
+async def test_seeding_twice_changes_nothing(seeded, tmp_path):
     counts = [await Partner.count(), await Outlet.count(), await Offer.count(), await PartnerMember.count()]
-    await seed_demo()
+    await seed_demo(tmp_path, with_registry=False)
     assert [await Partner.count(), await Outlet.count(), await Offer.count(), await PartnerMember.count()] == counts
 
 
