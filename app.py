@@ -47,12 +47,17 @@ from partners.controllers.partners import PartnerProfileController, Registration
 from partners.controllers.staff import StaffController
 from partners.service.api_keys import resolve_api_key
 from verification.controllers.jwks import JwksController
+from verification.controllers.till import TillController
+from verification.errors import CardRefused, CredentialRefused, MinimumPurchaseNotMet
 from verification.service.keys import KeyRing
 
 LAYER_DIRS = [Path(__file__).parent / layer for layer in ("partners", "verification", "admin")]
 
 # Each family of domain errors answers with exactly one status.
 ERROR_STATUS: dict[type[DomainError], int] = {
+    MinimumPurchaseNotMet: 422,
+    CredentialRefused: 422,
+    CardRefused: 409,
     Invalid: 422,
     NotFound: 404,
     Conflict: 409,
@@ -122,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PartnerReviewController,
             OfferReviewController,
             JwksController,
+            TillController,
             KeyController,
             CardController,
             RegistryController,

@@ -64,9 +64,13 @@ class OperationsController(Controller):
     async def health(self) -> HealthResponse:
         return HealthResponse()
 
-    @get("/ready", summary="The database (and Redis, if configured) answer")
-    async def ready(self, stores: NamedDependency[Stores]) -> ReadyResponse:
-        return ReadyResponse(status="ready", checks=await ops.check_readiness(stores))
+    @get(
+        "/ready", summary="The database (and Redis, if configured) answer; ?degraded_ok=true requires the database only"
+    )
+    async def ready(self, stores: NamedDependency[Stores], degraded_ok: FromQuery[bool] = False) -> ReadyResponse:
+        checks = await ops.check_readiness(stores, degraded_ok)
+        degraded = "unavailable" in checks.values()
+        return ReadyResponse(status="degraded" if degraded else "ready", checks=checks)
 
 
 class RegionController(Controller):

@@ -144,3 +144,26 @@ async def bulk_insert(table: type[Table], columns: Sequence[str], rows: Sequence
         marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
     sql = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks})'  # noqa: S608 - names from our tables
     await transaction.connection.executemany(sql, [tuple(row) for row in rows])
+
+
+def for_update(query: Any) -> Any:
+    """`SELECT … FOR UPDATE` on PostgreSQL. On SQLite the write transaction (`BEGIN IMMEDIATE`) already holds the
+    database's single write lock, and row locks do not exist."""
+    return query if is_sqlite() else query.lock_rows()
+
+
+def is_unique_violation(error: BaseException) -> bool:
+    """A unique constraint refused an insert (asyncpg's UniqueViolationError or sqlite3's IntegrityError)."""
+    import sqlite3
+
+    from asyncpg.exceptions import UniqueViolationError
+
+    if isinstance(error, UniqueViolationError):
+        return True
+    return isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)
+
+
+async def set_lock_timeout(seconds: float) -> None:
+    """Within the current PostgreSQL transaction, give up waiting for a lock after `seconds`."""
+    if not is_sqlite():
+        await engine().run_ddl(f"SET LOCAL lock_timeout = '{int(seconds * 1000)}ms'")

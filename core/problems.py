@@ -70,8 +70,6 @@ def problem_response(
         "detail": detail,
         "code": code,
     }
-    if request_id := current_request_id():
-        body["request_id"] = request_id
     if extra:
         body.update(extra)
     return Response(

@@ -34,7 +34,7 @@ class HealthResponse(msgspec.Struct):
 
 
 class ReadyResponse(msgspec.Struct):
-    status: Literal["ready"]
+    status: Literal["ready", "degraded"]
     checks: dict[str, str]
 
 

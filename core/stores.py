@@ -28,6 +28,22 @@ class CounterHit:
     resets_in: int
 
 
+class MemorySets:
+    """Sets whose members expire a window after they were last added; exact within one worker."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, dict[str, float]] = {}
+        self._lock = asyncio.Lock()
+
+    async def add(self, key: str, member: str, window: int) -> CounterHit:
+        async with self._lock:
+            now = time.monotonic()
+            members = {m: t for m, t in self._values.get(key, {}).items() if t > now}
+            members[member] = now + window
+            self._values[key] = members
+            return CounterHit(len(members), max(1, round(max(members.values()) - now)))
+
+
 class MemoryCounters:
     """Fixed-window counters in this process; exact within one worker."""
 
@@ -64,6 +80,7 @@ class Stores:
         self.redis: Redis | None = None
         self._redis_down_until = 0.0
         self.memory_counters = MemoryCounters()
+        self.memory_sets = MemorySets()
         if redis_url:
             self.redis = Redis.from_url(
                 redis_url,
@@ -120,6 +137,23 @@ class Stores:
             except (RedisError, OSError) as error:
                 self.mark_redis_down(error)
         return await self.memory_counters.peek(key)
+
+    async def add_member(self, key: str, member: str, window: int) -> CounterHit:
+        """Add `member` to the set under `key` (kept `window` seconds after its last addition); how many now."""
+        if self.redis is not None and self.redis_usable():
+            full_key = f"{NAMESPACE}:set:{key}"
+            try:
+                now = time.time()
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    pipe.zremrangebyscore(full_key, "-inf", now - window)
+                    pipe.zadd(full_key, {member: now})
+                    pipe.zcard(full_key)
+                    pipe.expire(full_key, window)
+                    _, _, count, _ = await pipe.execute()
+                return CounterHit(int(count), window)
+            except (RedisError, OSError) as error:
+                self.mark_redis_down(error)
+        return await self.memory_sets.add(key, member, window)
 
     async def reset(self, key: str) -> None:
         if self.redis is not None and self.redis_usable():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import Conflict, DomainError, NotFound
+from core.errors import Conflict, DomainError, Invalid, NotFound, RateLimited
 from core.i18n import Text
 
 
@@ -120,4 +120,174 @@ class CardNotActive(Conflict):
     detail = Text(
         "Tindakan ini hanya untuk kartu aktif (status sekarang: {status}).",
         "This is only possible for an active card (current status: {status}).",
+    )
+
+
+# --- eligibility: why an offer does not apply to this card, here, now -----------------------------------------
+
+
+class Ineligible(Conflict):
+    """The card is fine, but this offer does not apply now (mapped to 409; minimum purchase to 422)."""
+
+    def extra(self, language: str) -> dict[str, object]:
+        shown: dict[str, object] = {"reason_code": self.code}
+        for key in ("period", "next_eligible_at", "remaining"):
+            if key in self.params:
+                shown[key] = self.params[key]
+        return shown
+
+
+class OfferPaused(Ineligible):
+    code = "offer_paused"
+    title = Text("Penawaran sedang dihentikan", "Offer paused")
+    detail = Text("Penawaran ini sedang dihentikan sementara oleh mitra.", "The partner has paused this offer.")
+
+
+class OfferQuotaExhausted(Ineligible):
+    code = "offer_quota_exhausted"
+    title = Text("Kuota habis", "Quota used up")
+    detail = Text("Kuota penawaran ini sudah habis.", "This offer's quota is used up.")
+
+
+class OfferBudgetExhausted(Ineligible):
+    code = "offer_budget_exhausted"
+    title = Text("Anggaran habis", "Budget used up")
+    detail = Text("Anggaran penawaran ini sudah habis.", "This offer's budget is used up.")
+
+
+class OutletNotEligible(Ineligible):
+    code = "outlet_not_eligible"
+    title = Text("Tidak berlaku di outlet ini", "Not valid at this outlet")
+    detail = Text("Penawaran ini tidak berlaku di outlet ini.", "This offer is not valid at this outlet.")
+
+
+class OutsideDates(Ineligible):
+    code = "outside_dates"
+    title = Text("Di luar masa berlaku", "Outside its dates")
+    detail = Text("Penawaran ini berlaku {valid}.", "This offer runs {valid_en}.")
+
+
+class BlackoutDate(Ineligible):
+    code = "blackout_date"
+    title = Text("Tidak berlaku hari ini", "Not valid today")
+    detail = Text("Tidak berlaku hari ini ({label}).", "Not valid today ({label}).")
+
+
+class WeekdayNotEligible(Ineligible):
+    code = "weekday_not_eligible"
+    title = Text("Tidak berlaku hari ini", "Not valid on this day")
+    detail = Text("Hanya berlaku {days}.", "Valid only {days_en}.")
+
+
+class OutsideHours(Ineligible):
+    code = "outside_hours"
+    title = Text("Di luar jam berlaku", "Outside its hours")
+    detail = Text("Hanya berlaku pukul {start}–{end}.", "Valid only {start_en}–{end_en}.")
+
+
+class AgeBelowMinimum(Ineligible):
+    code = "age_below_minimum"
+    title = Text("Anak belum cukup umur", "Child too young")
+    detail = Text("Khusus anak usia {age_min}–{age_max} tahun.", "For children aged {age_min}–{age_max} only.")
+
+
+class AgeAboveMaximum(Ineligible):
+    code = "age_above_maximum"
+    title = Text("Anak melebihi batas usia", "Child too old")
+    detail = Text("Khusus anak usia {age_min}–{age_max} tahun.", "For children aged {age_min}–{age_max} only.")
+
+
+class RegionNotEligible(Ineligible):
+    code = "region_not_eligible"
+    title = Text("Di luar wilayah penawaran", "Outside the offer's regions")
+    detail = Text(
+        "Khusus anak yang berdomisili di wilayah tertentu.", "Only for children living in particular regions."
+    )
+
+
+class HolderLimitReached(Ineligible):
+    code = "holder_limit_reached"
+    title = Text("Batas pemakaian tercapai", "Limit reached")
+    detail = Text("{message}", "{message_en}")
+
+
+class MinimumPurchaseNotMet(Ineligible):
+    code = "minimum_purchase_not_met"
+    title = Text("Belanja belum mencapai minimum", "Below the minimum purchase")
+    detail = Text("Minimal belanja {minimum}.", "The minimum purchase is {minimum}.")
+
+
+# --- the till's other refusals ------------------------------------------------------------------------------
+
+
+class IdempotencyKeyRequired(Invalid):
+    code = "idempotency_key_required"
+    title = Text("Idempotency-Key wajib", "Idempotency-Key required")
+    detail = Text(
+        "Kirim header Idempotency-Key yang unik untuk setiap penukaran (dan sama saat mengulang).",
+        "Send a unique Idempotency-Key header with each redemption (and the same one when retrying).",
+    )
+
+
+class IdempotencyKeyReused(Invalid):
+    code = "idempotency_key_reused"
+    title = Text("Idempotency-Key sudah dipakai", "Idempotency-Key already used")
+    detail = Text(
+        "Kunci ini sudah dipakai untuk permintaan lain. Buat kunci baru untuk penukaran baru.",
+        "This key was used for a different request. Use a new key for a new redemption.",
+    )
+
+
+class IdempotencyKeyInFlight(Conflict):
+    code = "idempotency_key_in_flight"
+    title = Text("Permintaan yang sama masih diproses", "The same request is still being processed")
+    detail = Text(
+        "Tunggu sebentar lalu coba lagi dengan kunci yang sama.", "Wait a moment and retry with the same key."
+    )
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
+
+
+class OutletInactive(Conflict):
+    code = "outlet_inactive"
+    title = Text("Outlet tidak aktif", "Outlet inactive")
+    detail = Text("Outlet ini sedang dinonaktifkan oleh mitra.", "The partner has deactivated this outlet.")
+
+
+class RedemptionNotFound(NotFound):
+    code = "redemption_not_found"
+    title = Text("Penukaran tidak ditemukan", "Redemption not found")
+
+
+class VoidWindowClosed(Conflict):
+    code = "void_window_closed"
+    title = Text("Batas waktu pembatalan sudah lewat", "Too late to void")
+    detail = Text(
+        "Penukaran hanya dapat dibatalkan sampai {until}.", "A redemption can be voided only until {until_en}."
+    )
+
+
+class ScanThrottled(RateLimited):
+    code = "scan_rate_limited"
+    title = Text("Terlalu banyak pemindaian", "Too many scans")
+    detail = Text("Terlalu banyak pemindaian. Coba lagi dalam {retry_after} detik.",
+                  "Too many scans. Try again in {retry_after} seconds.")  # fmt: skip
+
+
+class ManualCodeThrottled(RateLimited):
+    code = "manual_code_rate_limited"
+    title = Text("Terlalu banyak kode manual", "Too many manual codes")
+    detail = Text(
+        "Terlalu banyak kode manual diketik. Pindai QR-nya, atau coba lagi dalam {retry_after} detik.",
+        "Too many manual codes typed. Scan the QR, or try again in {retry_after} seconds.",
+    )
+
+
+class CardVelocity(RateLimited):
+    code = "card_velocity"
+    title = Text("Kartu dipakai di terlalu banyak tempat", "Card used in too many places")
+    detail = Text(
+        "Kartu ini baru saja dipindai di beberapa outlet lain. Sudah dicatat untuk diperiksa Dukcapil.",
+        "This card was just scanned at several other outlets. It has been flagged for Dukcapil to check.",
     )

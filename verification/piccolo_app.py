@@ -4,12 +4,21 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from verification.tables import Card, CardEvent, Credential, SigningKey
+from verification.tables import (
+    Attempt,
+    Card,
+    CardEvent,
+    Credential,
+    IdempotencyRecord,
+    OfferUsage,
+    Redemption,
+    SigningKey,
+)
 
 APP_CONFIG = AppConfig(
     app_name="verification",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[SigningKey, Card, Credential, CardEvent],
+    table_classes=[SigningKey, Card, Credential, CardEvent, Redemption, OfferUsage, IdempotencyRecord, Attempt],
     migration_dependencies=["core.piccolo_app", "partners.piccolo_app"],
     commands=[],
 )

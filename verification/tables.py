@@ -119,3 +119,79 @@ class CardEvent(Table, tablename="card_event"):
     actor_id = UUID(null=True, default=None)
     details = JSONB(null=True, default=None)
     occurred_at = Timestamptz(default=TimestamptzNow())
+
+
+class RedemptionStatus(StrEnum):
+    COMPLETED = "completed"
+    VOIDED = "voided"
+
+
+class Redemption(Table, tablename="redemption"):
+    """One benefit given: under which offer revision, at which outlet, by whom, for how much. Voids stay, marked.
+
+    `local_date` is the outlet's calendar day; the child's age and kelurahan are copied at redemption time so that
+    reports never need the birth date (which consent withdrawal erases).
+    """
+
+    id = UUID(primary_key=True)
+    receipt_code = Varchar(length=16, unique=True)
+    card = ForeignKey(references=Card, on_delete=OnDelete.restrict, null=False, index=True)
+    offer = UUID(index=True)
+    offer_revision = Integer()
+    partner = UUID(index=True)
+    outlet = UUID(index=True)
+    holder_ref = Varchar(length=16, index=True)
+    purchase_amount = Integer()
+    discount_amount = Integer()
+    redeemed_at = Timestamptz(default=TimestamptzNow(), index=True)
+    local_date = Date(index=True)
+    age_years = Integer()
+    kelurahan_code = Varchar(length=13)
+    cashier = UUID(null=True, default=None)
+    api_key = UUID(null=True, default=None)
+    device_id = Varchar(length=64, null=True, default=None)
+    status = Varchar(length=10, choices=RedemptionStatus, default=RedemptionStatus.COMPLETED, index=True)
+    voided_at = Timestamptz(null=True, default=None)
+    void_reason = Varchar(length=200, null=True, default=None)
+    voided_by = UUID(null=True, default=None)
+
+
+class OfferUsage(Table, tablename="offer_usage"):
+    """Running totals that carry an offer's quota and budget, net of voids; updated in the redemption's transaction."""
+
+    offer = UUID(primary_key=True)
+    redemptions = Integer(default=0)
+    discount_total = Integer(default=0)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class IdempotencyRecord(Table, tablename="idempotency_record"):
+    """The first answer to an Idempotency-Key (per partner): a retry gets it again and writes nothing."""
+
+    id = BigSerial(primary_key=True)
+    scope = Varchar(length=64)
+    key = Varchar(length=128)
+    request_hash = Varchar(length=64)
+    outcome = JSONB()
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class Attempt(Table, tablename="verification_attempt"):
+    """Every scan, redeem and void, success or refusal: what Dukcapil's reports and the fraud checks read.
+
+    The card id is kept for those internal checks only; no NIK, no birth date.
+    """
+
+    id = BigSerial(primary_key=True)
+    occurred_at = Timestamptz(default=TimestamptzNow(), index=True)
+    kind = Varchar(length=8)
+    outcome = Varchar(length=12)
+    reason_code = Varchar(length=40, null=True, default=None, index=True)
+    partner = UUID(null=True, default=None, index=True)
+    outlet = UUID(null=True, default=None)
+    offer = UUID(null=True, default=None)
+    card = UUID(null=True, default=None, index=True)
+    staff_user = UUID(null=True, default=None)
+    api_key = UUID(null=True, default=None)
+    device_id = Varchar(length=64, null=True, default=None)
+    redemption = UUID(null=True, default=None)

@@ -13,8 +13,11 @@ log = structlog.get_logger()
 CHECK_TIMEOUT_SECONDS = 2.0
 
 
-async def check_readiness(stores: Stores) -> dict[str, str]:
-    """Each dependency's state; raises NotReady naming the ones that failed."""
+async def check_readiness(stores: Stores, degraded_ok: bool = False) -> dict[str, str]:
+    """Each dependency's state; raises NotReady naming the ones that failed.
+
+    Without Redis the service still answers correctly (Redis only caches), so a load balancer that should keep
+    sending traffic then asks with `degraded_ok`: only the database is required."""
     checks: dict[str, str] = {}
     try:
         await database.ping(CHECK_TIMEOUT_SECONDS)
@@ -31,6 +34,7 @@ async def check_readiness(stores: Stores) -> dict[str, str]:
         except (RedisError, OSError) as error:
             log.warning("ops.ready.redis_unavailable", error=type(error).__name__)
             checks["redis"] = "unavailable"
-    if "unavailable" in checks.values():
+    required = {"database"} if degraded_ok else set(checks)
+    if any(checks[name] == "unavailable" for name in required):
         raise NotReady(checks)
     return checks

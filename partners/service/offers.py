@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import structlog
 
 from core.auth import CurrentUser
-from core.database import write_transaction
+from core.database import for_update, write_transaction
 from core.errors import Invalid
 from core.localtime import utc_now
 from core.service.audit import record_event
@@ -311,3 +312,54 @@ async def rules_at_revision(offer_id: uuid.UUID, revision: int) -> OfferRules:
     if row is None:
         raise OfferNotFound()
     return offer_rules.from_json(row["rules"])
+
+
+# --- what a till needs ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TillOffer:
+    """A published or paused offer with its current rules and where it applies."""
+
+    id: uuid.UUID
+    status: OfferStatus
+    status_reason: str | None
+    revision: int
+    rules: OfferRules
+    all_outlets: bool
+    outlet_ids: frozenset[uuid.UUID]
+
+
+async def till_offers(partner_id: uuid.UUID, offer_id: uuid.UUID | None = None, lock: bool = False) -> list[TillOffer]:
+    """The partner's published and paused offers (one, locked for update inside a redemption, if asked)."""
+    query = (
+        Offer.select(Offer.id, Offer.status, Offer.status_reason, Offer.revision, Offer.rules, Offer.all_outlets)
+        .where(Offer.partner == partner_id)
+        .where(Offer.status.is_in([OfferStatus.PUBLISHED, OfferStatus.PAUSED]))
+        .order_by(Offer.created_at)
+        .output(load_json=True)
+    )
+    if offer_id is not None:
+        query = query.where(Offer.id == offer_id)
+    if lock:
+        query = for_update(query)
+    rows = await query
+    limited: dict[uuid.UUID, set[uuid.UUID]] = {}
+    restricted = [row["id"] for row in rows if not row["all_outlets"]]
+    if restricted:
+        for link in await OfferOutlet.select(OfferOutlet.offer, OfferOutlet.outlet).where(
+            OfferOutlet.offer.is_in(restricted)
+        ):
+            limited.setdefault(link["offer"], set()).add(link["outlet"])
+    return [
+        TillOffer(
+            id=row["id"],
+            status=OfferStatus(row["status"]),
+            status_reason=row["status_reason"],
+            revision=row["revision"],
+            rules=offer_rules.from_json(row["rules"]),
+            all_outlets=row["all_outlets"],
+            outlet_ids=frozenset(limited.get(row["id"], set())),
+        )
+        for row in rows
+    ]

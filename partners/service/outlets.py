@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from core.auth import CurrentUser
@@ -179,3 +180,42 @@ async def region_names(kelurahan_codes: set[str]) -> dict[str, tuple[str, str | 
             Region.code.is_in(list(parents))
         )
     return {row["code"]: (row["name"], row["parent_code"]) for row in rows}
+
+
+@dataclass(frozen=True)
+class TillPlace:
+    """What a till needs of its outlet and partner: whether it may serve, its zone, the void window."""
+
+    partner_id: uuid.UUID
+    outlet_id: uuid.UUID
+    outlet_name: str
+    outlet_active: bool
+    timezone: str
+    partner_status: str
+    void_window_minutes: int | None
+
+
+async def till_place(partner_id: uuid.UUID, outlet_id: uuid.UUID) -> TillPlace:
+    row = (
+        await Outlet.select(
+            Outlet.name,
+            Outlet.active,
+            Outlet.timezone,
+            Outlet.partner.status.as_alias("partner_status"),
+            Outlet.partner.void_window_minutes.as_alias("void_window_minutes"),
+        )
+        .where(Outlet.id == outlet_id)
+        .where(Outlet.partner == partner_id)
+        .first()
+    )
+    if row is None:
+        raise OutletNotFound()
+    return TillPlace(
+        partner_id=partner_id,
+        outlet_id=outlet_id,
+        outlet_name=row["name"],
+        outlet_active=row["active"],
+        timezone=row["timezone"],
+        partner_status=row["partner_status"],
+        void_window_minutes=row["void_window_minutes"],
+    )

@@ -1,0 +1,242 @@
+"""HTTP for the till: scan (no side effects), redeem (with Idempotency-Key), void, and a partner's history."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from core.auth import AuthedRequest
+from core.guards import requires_cashier, requires_partner_staff, requires_scope
+from core.localtime import format_local, utc_now
+from core.problems import request_language
+from core.settings import Settings
+from core.stores import Stores
+from partners.schemas import BenefitType
+from partners.service import outlets
+from partners.service.access import own_membership
+from partners.service.offers import list_offers
+from partners.service.rules import benefit_text
+from verification.errors import IdempotencyKeyRequired
+from verification.schemas import (
+    HistoryPage,
+    HistoryRow,
+    RedeemRequest,
+    RedemptionReceipt,
+    ScanBenefit,
+    ScanCard,
+    ScanOffer,
+    ScanRequest,
+    ScanResponse,
+    VoidRequest,
+    VoidResponse,
+)
+from verification.service import redemptions, till
+from verification.service.keys import KeyRing
+
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(name="Idempotency-Key", max_length=128, description="Unique per redemption; reused on retry"),
+]
+DeviceId = Annotated[str | None, HeaderParameter(name="X-Device-Id", max_length=64)]
+CSV_COLUMNS = (
+    "receipt_code", "redeemed_at_local", "outlet_name", "offer_title", "purchase_amount", "discount_amount", "status",
+    "holder_ref",
+)  # fmt: skip
+
+
+def _scan_response(result: till.ScanResult, language: str) -> ScanResponse:
+    english = language == "en"
+    card_message = result.refusal.render_detail(language) if result.refusal else None
+    card_code = result.refusal.code if result.refusal else None
+    offers = []
+    for item in result.verdicts:
+        rules, verdict = item.offer.rules, item.verdict
+        refusal = verdict.refusal
+        offers.append(
+            ScanOffer(
+                offer_id=item.offer.id,
+                title=(rules.title_en if english and rules.title_en else rules.title),
+                benefit=ScanBenefit(
+                    type=rules.benefit.type.value,
+                    text=benefit_text(rules.benefit, language),
+                    percent=rules.benefit.percent,
+                    max_discount=rules.benefit.max_discount,
+                    amount=rules.benefit.amount,
+                    value=rules.benefit.value,
+                    item=rules.benefit.item,
+                ),
+                eligible=verdict.eligible and result.refusal is None,
+                reason_code=refusal.code if refusal else card_code,
+                message=refusal.render_detail(language) if refusal else card_message,
+                next_eligible_at=verdict.next_eligible_at,
+                remaining=verdict.remaining,
+                period=verdict.period,
+                min_purchase=rules.min_purchase,
+                needs_purchase_amount=rules.benefit.type in {BenefitType.PERCENT, BenefitType.FIXED_AMOUNT}
+                or rules.min_purchase > 0,
+            )
+        )
+    return ScanResponse(
+        card=ScanCard(
+            status=result.status,
+            age_years=result.age_years,
+            holder_ref=result.holder_ref,
+            reason_code=card_code,
+            message=card_message,
+        ),
+        offers=offers,
+    )
+
+
+class TillController(Controller):
+    path = "/api/v1/verification"
+    tags = ["verification"]
+
+    @post(
+        "/scan",
+        guards=[requires_cashier, requires_scope("scan")],
+        status_code=HTTP_200_OK,
+        summary="Which offers apply to this card here and now, and why not the others (writes nothing)",
+    )
+    async def scan(
+        self,
+        data: JSONBody[ScanRequest],
+        request: AuthedRequest,
+        keyring: NamedDependency[KeyRing],
+        stores: NamedDependency[Stores],
+        settings: NamedDependency[Settings],
+        device_id: DeviceId = None,
+    ) -> ScanResponse:
+        result = await till.scan(data.qr, request.user, device_id, keyring, stores, settings, utc_now())
+        return _scan_response(result, request_language(request))
+
+    @post(
+        "/redemptions",
+        guards=[requires_cashier, requires_scope("redeem")],
+        status_code=HTTP_201_CREATED,
+        summary="Give the benefit, exactly once per Idempotency-Key",
+    )
+    async def redeem(
+        self,
+        data: JSONBody[RedeemRequest],
+        request: AuthedRequest,
+        keyring: NamedDependency[KeyRing],
+        stores: NamedDependency[Stores],
+        settings: NamedDependency[Settings],
+        idempotency_key: IdempotencyKey = None,
+        device_id: DeviceId = None,
+    ) -> RedemptionReceipt:
+        if not idempotency_key or not idempotency_key.strip():
+            raise IdempotencyKeyRequired()
+        receipt = await redemptions.redeem(
+            data.qr, data.offer_id, data.purchase_amount, idempotency_key.strip(), request.user, device_id, keyring,
+            stores, settings,
+        )  # fmt: skip
+        return RedemptionReceipt(
+            redemption_id=receipt.redemption_id,
+            receipt_code=receipt.receipt_code,
+            offer_id=receipt.offer_id,
+            discount_amount=receipt.discount_amount,
+            purchase_amount=receipt.purchase_amount,
+            redeemed_at=receipt.redeemed_at,
+        )
+
+    @post(
+        "/redemptions/{redemption_id:uuid}/void",
+        guards=[requires_partner_staff, requires_scope("redeem")],
+        status_code=HTTP_200_OK,
+        summary="Undo a redemption within the void window (idempotent)",
+    )
+    async def void(
+        self,
+        redemption_id: FromPath[uuid.UUID],
+        request: AuthedRequest,
+        stores: NamedDependency[Stores],
+        data: JSONBody[VoidRequest | None] = None,
+    ) -> VoidResponse:
+        voided = await redemptions.void(redemption_id, data.reason if data else None, request.user, stores)
+        return VoidResponse(
+            redemption_id=voided.redemption_id,
+            receipt_code=voided.receipt_code,
+            status="voided",
+            voided_at=voided.voided_at,
+            void_reason=voided.void_reason,
+        )
+
+    @get(
+        "/redemptions",
+        guards=[requires_partner_staff, requires_scope("redeem")],
+        summary="The partner's redemptions (a cashier: their outlet, today); ?format=csv for a spreadsheet",
+    )
+    async def history(
+        self,
+        request: AuthedRequest,
+        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
+        date_until: Annotated[date | None, QueryParameter(name="until")] = None,
+        outlet_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
+        offer_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        format: Annotated[str, QueryParameter(pattern="^(json|csv)$")] = "json",
+    ) -> Response[Any]:
+        wanted = redemptions.HistoryFilter(date_from, date_until, outlet_id, offer_id, limit, offset)
+        rows, total = await redemptions.history(request.user, wanted)
+        items = await _history_rows(request.user, rows)
+        if format == "csv":
+            return _csv(items)
+        return Response(HistoryPage(items=items, total=total, limit=limit, offset=offset))
+
+
+async def _history_rows(user: Any, rows: list[dict[str, Any]]) -> list[HistoryRow]:
+    membership = await own_membership(user)
+    places = {o.id: o for o in await outlets.list_outlets(membership.partner_id)}
+    titles = {o.id: o.rules.title for o in await list_offers(membership.partner_id)}
+    partner_window = None
+    if places:
+        first = next(iter(places))
+        partner_window = (await outlets.till_place(membership.partner_id, first)).void_window_minutes
+    items = []
+    for row in rows:
+        zone = places[row["outlet"]].timezone if row["outlet"] in places else "Asia/Jakarta"
+        items.append(
+            HistoryRow(
+                redemption_id=row["id"],
+                receipt_code=row["receipt_code"],
+                redeemed_at=row["redeemed_at"],
+                redeemed_at_local=format_local(row["redeemed_at"], zone),
+                local_date=row["local_date"],
+                outlet_id=row["outlet"],
+                outlet_name=places[row["outlet"]].name if row["outlet"] in places else "",
+                offer_id=row["offer"],
+                offer_title=titles.get(row["offer"], ""),
+                offer_revision=row["offer_revision"],
+                purchase_amount=row["purchase_amount"],
+                discount_amount=row["discount_amount"],
+                status=row["status"],
+                voided_at=row["voided_at"],
+                holder_ref=row["holder_ref"],
+                void_deadline=redemptions.void_deadline(row["redeemed_at"], zone, partner_window),
+            )
+        )
+    return items
+
+
+def _csv(items: list[HistoryRow]) -> Response[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in items:
+        writer.writerow([getattr(item, column) for column in CSV_COLUMNS])
+    return Response(
+        buffer.getvalue().encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="penukaran.csv"'},
+    )

@@ -1,0 +1,105 @@
+"""Request and response bodies of the till: scan, redeem, void, history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+import msgspec
+
+QrText = Annotated[str, msgspec.Meta(min_length=1, max_length=4096, description="Scanned QR text or typed manual code")]
+
+
+class ScanRequest(msgspec.Struct, forbid_unknown_fields=True):
+    qr: QrText
+
+
+class ScanCard(msgspec.Struct):
+    status: str  # active, revoked, expired, superseded, unknown, invalid
+    age_years: int | None
+    holder_ref: str | None
+    reason_code: str | None = None
+    message: str | None = None
+
+
+class ScanBenefit(msgspec.Struct, omit_defaults=True):
+    type: str
+    text: str
+    percent: int | None = None
+    max_discount: int | None = None
+    amount: int | None = None
+    value: int | None = None
+    item: str | None = None
+
+
+class ScanOffer(msgspec.Struct):
+    offer_id: uuid.UUID
+    title: str
+    benefit: ScanBenefit
+    eligible: bool
+    reason_code: str | None
+    message: str | None
+    next_eligible_at: datetime | None
+    remaining: int | None
+    period: str | None
+    min_purchase: int
+    needs_purchase_amount: bool
+
+
+class ScanResponse(msgspec.Struct):
+    card: ScanCard
+    offers: list[ScanOffer]
+
+
+class RedeemRequest(msgspec.Struct, forbid_unknown_fields=True):
+    qr: QrText
+    offer_id: uuid.UUID
+    purchase_amount: Annotated[int, msgspec.Meta(ge=0, le=100_000_000, description="Whole rupiah")] = 0
+
+
+class RedemptionReceipt(msgspec.Struct):
+    redemption_id: uuid.UUID
+    receipt_code: str
+    offer_id: uuid.UUID
+    discount_amount: int
+    purchase_amount: int
+    redeemed_at: datetime
+
+
+class VoidRequest(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+
+class VoidResponse(msgspec.Struct):
+    redemption_id: uuid.UUID
+    receipt_code: str
+    status: str
+    voided_at: datetime
+    void_reason: str | None
+
+
+class HistoryRow(msgspec.Struct):
+    redemption_id: uuid.UUID
+    receipt_code: str
+    redeemed_at: datetime
+    redeemed_at_local: str
+    local_date: date
+    outlet_id: uuid.UUID
+    outlet_name: str
+    offer_id: uuid.UUID
+    offer_title: str
+    offer_revision: int
+    purchase_amount: int
+    discount_amount: int
+    status: str
+    voided_at: datetime | None
+    holder_ref: str
+    void_deadline: datetime
+
+
+class HistoryPage(msgspec.Struct):
+    items: list[HistoryRow]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,250 @@
+"""Whether an offer applies to a card here and now, and if not the one reason a cashier can act on. Pure rules:
+no database, no clock of its own; the outlet's local calendar decides days, weeks (from Monday) and months."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from core.money import format_rupiah
+from core.web import MONTHS_ID, WEEKDAYS_ID, tanggal
+from partners.schemas import BenefitType, Limit, LimitPeriod, OfferRules
+from partners.service.offers import TillOffer
+from partners.service.rules import benefit_text
+from partners.tables import OfferStatus
+from verification.errors import (
+    AgeAboveMaximum,
+    AgeBelowMinimum,
+    BlackoutDate,
+    HolderLimitReached,
+    Ineligible,
+    MinimumPurchaseNotMet,
+    OfferBudgetExhausted,
+    OfferPaused,
+    OfferQuotaExhausted,
+    OutletNotEligible,
+    OutsideDates,
+    OutsideHours,
+    RegionNotEligible,
+    WeekdayNotEligible,
+)
+from verification.service.cards import age_on
+
+DAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+             "November", "December")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Usage:
+    redemptions: int = 0
+    discount_total: int = 0
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where and when: the outlet, its zone, and the moment of the scan."""
+
+    outlet_id: UUID
+    zone: str
+    now: datetime  # aware
+
+    @property
+    def local(self) -> datetime:
+        return self.now.astimezone(ZoneInfo(self.zone))
+
+    @property
+    def today(self) -> date:
+        return self.local.date()
+
+
+@dataclass
+class Verdict:
+    eligible: bool
+    refusal: Ineligible | None = None
+    remaining: int | None = None
+    next_eligible_at: datetime | None = None
+    period: str | None = None
+    params: dict[str, object] = field(default_factory=dict)
+
+
+# --- calendar -----------------------------------------------------------------------------------------------
+
+
+def period_start(day: date, period: LimitPeriod) -> date | None:
+    """First local day of the period containing `day`; None for a card's lifetime."""
+    if period is LimitPeriod.DAY:
+        return day
+    if period is LimitPeriod.WEEK:
+        return day - timedelta(days=day.weekday())
+    if period is LimitPeriod.MONTH:
+        return day.replace(day=1)
+    if period is LimitPeriod.YEAR:
+        return day.replace(month=1, day=1)
+    return None
+
+
+def next_period_start(day: date, period: LimitPeriod) -> date | None:
+    if period is LimitPeriod.DAY:
+        return day + timedelta(days=1)
+    if period is LimitPeriod.WEEK:
+        return day - timedelta(days=day.weekday()) + timedelta(days=7)
+    if period is LimitPeriod.MONTH:
+        return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    if period is LimitPeriod.YEAR:
+        return date(day.year + 1, 1, 1)
+    return None
+
+
+def earliest_limited_day(today: date, limits: list[Limit]) -> date | None:
+    """The first local day whose redemptions any limit counts (None: all of them, for a lifetime limit)."""
+    starts = [period_start(today, limit.period) for limit in limits]
+    return None if None in starts else min((s for s in starts if s is not None), default=today)
+
+
+# --- plain words --------------------------------------------------------------------------------------------
+
+
+def _days_text(weekdays: list[int], english: bool) -> str:
+    days = sorted(set(weekdays))
+    names = DAYS_EN if english else WEEKDAYS_ID
+    if days == [1, 2, 3, 4, 5]:
+        return "Monday–Friday" if english else "Senin–Jumat"
+    if days == [6, 7]:
+        return "on weekends" if english else "Sabtu & Minggu"
+    return ", ".join(names[d - 1] for d in days)
+
+
+def _date_en(day: date) -> str:
+    return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def _limit_message(limit: Limit, next_day: date | None, english: bool) -> str:
+    """`Sudah dipakai hari ini — bisa lagi besok` and its kin."""
+    if english:
+        used = {"day": "today", "week": "this week", "month": "this month", "year": "this year"}
+        if limit.period is LimitPeriod.LIFETIME or next_day is None:
+            return f"Already used {limit.count}x — the limit for this card"
+        again = {
+            "day": "tomorrow",
+            "week": "on Monday",
+            "month": f"on 1 {MONTHS_EN[next_day.month - 1]}",
+            "year": f"on 1 January {next_day.year}",
+        }[limit.period.value]
+        return f"Already used {used[limit.period.value]} — available again {again}"
+    used_id = {"day": "hari ini", "week": "minggu ini", "month": "bulan ini", "year": "tahun ini"}
+    if limit.period is LimitPeriod.LIFETIME or next_day is None:
+        return f"Sudah dipakai {limit.count}x — batas untuk kartu ini"
+    again_id = {
+        "day": "besok",
+        "week": "hari Senin",
+        "month": f"tanggal 1 {MONTHS_ID[next_day.month - 1]}",
+        "year": f"1 Januari {next_day.year}",
+    }[limit.period.value]
+    times = "" if limit.count == 1 else f" {limit.count}x"
+    return f"Sudah dipakai{times} {used_id[limit.period.value]} — bisa lagi {again_id}"
+
+
+# --- the rules, in the order a cashier can act on them -------------------------------------------------------
+
+
+def _in_region(kelurahan_code: str, prefixes: list[str]) -> bool:
+    return not prefixes or any(kelurahan_code == p or kelurahan_code.startswith(p + ".") for p in prefixes)
+
+
+def evaluate(
+    offer: TillOffer,
+    context: Context,
+    birth_date: date,
+    kelurahan_code: str,
+    usage: Usage,
+    history: list[date],
+    purchase_amount: int | None = None,
+) -> Verdict:
+    """The verdict for one offer. `history` lists the local days of this card's (unvoided) redemptions of it."""
+    rules = offer.rules
+    today, local = context.today, context.local
+    if offer.status is OfferStatus.PAUSED:
+        if offer.status_reason == "quota_exhausted":
+            return Verdict(False, OfferQuotaExhausted())
+        if offer.status_reason == "budget_exhausted":
+            return Verdict(False, OfferBudgetExhausted())
+        return Verdict(False, OfferPaused())
+    if not offer.all_outlets and context.outlet_id not in offer.outlet_ids:
+        return Verdict(False, OutletNotEligible())
+    if today < rules.valid_from or (rules.valid_until is not None and today > rules.valid_until):
+        until_id = f"sampai {tanggal(rules.valid_until)}" if rules.valid_until else "tanpa batas akhir"
+        until_en = f"until {_date_en(rules.valid_until)}" if rules.valid_until else "with no end date"
+        return Verdict(False, OutsideDates(valid=f"mulai {tanggal(rules.valid_from)} {until_id}",
+                                           valid_en=f"from {_date_en(rules.valid_from)} {until_en}"))  # fmt: skip
+    for blackout in rules.blackout_dates:
+        if blackout.from_date <= today <= blackout.until:
+            return Verdict(False, BlackoutDate(label=blackout.label or "hari libur"))
+    if today.isoweekday() not in rules.weekdays:
+        return Verdict(False, WeekdayNotEligible(days=_days_text(rules.weekdays, False),
+                                                 days_en=_days_text(rules.weekdays, True)))  # fmt: skip
+    if rules.hours is not None:
+        clock = local.strftime("%H:%M")
+        if not rules.hours.start <= clock < rules.hours.end:
+            opens, closes = rules.hours.start, rules.hours.end
+            return Verdict(False, OutsideHours(start=opens.replace(":", "."), end=closes.replace(":", "."),
+                                               start_en=opens, end_en=closes))  # fmt: skip
+    age = age_on(birth_date, today)
+    ages = {"age_min": rules.age_min, "age_max": rules.age_max}
+    if age < rules.age_min:
+        return Verdict(False, AgeBelowMinimum(**ages))
+    if age > rules.age_max:
+        return Verdict(False, AgeAboveMaximum(**ages))
+    if not _in_region(kelurahan_code, rules.regions):
+        return Verdict(False, RegionNotEligible())
+    if rules.quota is not None and usage.redemptions >= rules.quota:
+        return Verdict(False, OfferQuotaExhausted())
+    if rules.budget is not None:
+        left = rules.budget - usage.discount_total
+        needed = 1 if rules.benefit.type is BenefitType.PERCENT else (rules.benefit.amount or rules.benefit.value or 1)
+        if left < needed:
+            return Verdict(False, OfferBudgetExhausted())
+    remaining: int | None = None
+    worst: tuple[date, Limit] | None = None
+    for limit in rules.limits:
+        start = period_start(today, limit.period)
+        used = sum(1 for day in history if start is None or day >= start)
+        left_here = limit.count - used
+        remaining = left_here if remaining is None else min(remaining, left_here)
+        if left_here <= 0:
+            next_day = next_period_start(today, limit.period)
+            if worst is None or (next_day or date.max) > worst[0]:
+                worst = (next_day or date.max, limit)
+    if worst is not None:
+        next_day, limit = worst
+        next_at = datetime.combine(next_day, time(0), tzinfo=ZoneInfo(context.zone)) if next_day != date.max else None
+        refusal = HolderLimitReached(
+            period=limit.period.value,
+            next_eligible_at=next_at.isoformat() if next_at else None,
+            message=_limit_message(limit, next_day if next_at else None, english=False),
+            message_en=_limit_message(limit, next_day if next_at else None, english=True),
+        )
+        return Verdict(False, refusal, remaining=0, next_eligible_at=next_at, period=limit.period.value)
+    if purchase_amount is not None and purchase_amount < rules.min_purchase:
+        return Verdict(False, MinimumPurchaseNotMet(minimum=format_rupiah(rules.min_purchase)), remaining=remaining)
+    return Verdict(True, remaining=remaining)
+
+
+def discount(rules: OfferRules, purchase_amount: int) -> int:
+    """Whole rupiah: a percentage rounded down and capped, a fixed amount (never more than the purchase), or the
+    free entry's or item's normal price."""
+    benefit = rules.benefit
+    if benefit.type is BenefitType.PERCENT:
+        amount = purchase_amount * (benefit.percent or 0) // 100
+        if benefit.max_discount is not None:
+            amount = min(amount, benefit.max_discount)
+        return amount
+    if benefit.type is BenefitType.FIXED_AMOUNT:
+        return min(benefit.amount or 0, purchase_amount)
+    return benefit.value or 0
+
+
+def describe_benefit(rules: OfferRules, english: bool) -> str:
+    return benefit_text(rules.benefit, "en" if english else "id")

@@ -1,0 +1,433 @@
+"""Redeem and void, each one transaction: lock the card row (per-card limits) and the offer row (quota and
+budget), count, write, commit. An Idempotency-Key makes a retry return the first answer; the database is the
+judge of that too (a unique index), so Redis can vanish without a double redemption."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from asyncpg.exceptions import LockNotAvailableError, QueryCanceledError
+
+from core.auth import CurrentUser
+from core.database import for_update, is_unique_violation, set_lock_timeout, write_transaction
+from core.errors import DomainError
+from core.localtime import utc_now
+from core.settings import Settings
+from core.stores import Stores
+from core.tables import Role
+from partners.errors import OfferNotFound
+from partners.service import offers as partner_offers
+from partners.service.access import own_membership
+from partners.service.outlets import till_place
+from verification.errors import (
+    CardExpired,
+    CardRefused,
+    CardRevoked,
+    CardSuperseded,
+    CardUnknown,
+    CredentialRefused,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+    Ineligible,
+    OfferBudgetExhausted,
+    RedemptionNotFound,
+    VoidWindowClosed,
+)
+from verification.service import cards, credentials, eligibility
+from verification.service.keys import KeyRing
+from verification.service.till import (
+    Till,
+    card_history,
+    holder_ref,
+    record_attempts,
+    till_for,
+    usage_of,
+)
+from verification.tables import (
+    Card,
+    CardStatus,
+    IdempotencyRecord,
+    OfferUsage,
+    Redemption,
+    RedemptionStatus,
+)
+
+log = structlog.get_logger()
+
+LOCK_WAIT_SECONDS = 5  # a twin request waits this long for the first before answering 409 in-flight
+RECEIPT_LENGTH = 8
+
+
+def _refusal_classes() -> dict[str, type[DomainError]]:
+    found: dict[str, type[DomainError]] = {}
+    pending: list[type[DomainError]] = [Ineligible, CardRefused, CredentialRefused]
+    while pending:
+        cls = pending.pop()
+        if "code" in cls.__dict__:
+            found[cls.code] = cls
+        pending += cls.__subclasses__()
+    return found
+
+
+REFUSALS = _refusal_classes()
+
+
+def _refusal(code: str, params: dict[str, Any]) -> DomainError:
+    return REFUSALS[code](**params)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    redemption_id: uuid.UUID
+    receipt_code: str
+    offer_id: uuid.UUID
+    discount_amount: int
+    purchase_amount: int
+    redeemed_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "redemption_id": str(self.redemption_id),
+            "receipt_code": self.receipt_code,
+            "offer_id": str(self.offer_id),
+            "discount_amount": self.discount_amount,
+            "purchase_amount": self.purchase_amount,
+            "redeemed_at": self.redeemed_at.isoformat(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Receipt:
+        return cls(
+            redemption_id=uuid.UUID(data["redemption_id"]),
+            receipt_code=data["receipt_code"],
+            offer_id=uuid.UUID(data["offer_id"]),
+            discount_amount=data["discount_amount"],
+            purchase_amount=data["purchase_amount"],
+            redeemed_at=datetime.fromisoformat(data["redeemed_at"]),
+        )
+
+
+def _request_hash(till: Till, text: str, offer_id: uuid.UUID, purchase_amount: int) -> str:
+    canonical = json.dumps(
+        {
+            "qr": text.strip(),
+            "offer_id": str(offer_id),
+            "purchase_amount": purchase_amount,
+            "outlet": str(till.outlet_id),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def _replay(scope: str, key: str, request_hash: str) -> Receipt | None:
+    """The stored first answer: a receipt, or the first refusal raised again. None if there is none yet."""
+    row = (
+        await IdempotencyRecord.select(IdempotencyRecord.request_hash, IdempotencyRecord.outcome)
+        .where(IdempotencyRecord.scope == scope)
+        .where(IdempotencyRecord.key == key)
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        return None
+    if row["request_hash"] != request_hash:
+        raise IdempotencyKeyReused()
+    outcome = row["outcome"]
+    if "receipt" in outcome:
+        return Receipt.from_json(outcome["receipt"])
+    raise _refusal(outcome["refusal"], outcome["params"])
+
+
+async def redeem(
+    text: str,
+    offer_id: uuid.UUID,
+    purchase_amount: int,
+    idempotency_key: str,
+    user: CurrentUser,
+    device_id: str | None,
+    keyring: KeyRing,
+    stores: Stores,
+    settings: Settings,
+    now: datetime | None = None,
+) -> Receipt:
+    """Give the benefit once. Refusals are answers too: the same key gets the same refusal again."""
+    till = await till_for(user, device_id)
+    scope, key = str(till.partner_id), idempotency_key
+    request_hash = _request_hash(till, text, offer_id, purchase_amount)
+    stored = await _replay(scope, key, request_hash)
+    if stored is not None:
+        return stored
+    try:
+        async with write_transaction():
+            await set_lock_timeout(LOCK_WAIT_SECONDS)
+            # A twin with the same key waits here (PostgreSQL: on the unique index; SQLite: on the write lock).
+            await IdempotencyRecord.insert(
+                IdempotencyRecord(scope=scope, key=key, request_hash=request_hash, outcome={"state": "in_flight"})
+            )
+            try:
+                receipt = await _redeem_locked(till, text, offer_id, purchase_amount, keyring, settings, now)
+                outcome: dict[str, Any] = {"receipt": receipt.as_json()}
+            except (Ineligible, CardRefused, CredentialRefused, OfferNotFound) as refusal:
+                outcome = {"refusal": refusal.code, "params": _jsonable(refusal.params)}
+                await record_attempts(till, "redeem", [("refused", refusal.code, offer_id)])
+            await IdempotencyRecord.update({IdempotencyRecord.outcome: outcome}).where(
+                (IdempotencyRecord.scope == scope) & (IdempotencyRecord.key == key)
+            )
+    except (LockNotAvailableError, QueryCanceledError):
+        raise IdempotencyKeyInFlight() from None
+    except Exception as error:
+        if not is_unique_violation(error):
+            raise
+        stored = await _replay(scope, key, request_hash)  # the twin finished first: its answer is ours
+        if stored is None:
+            raise IdempotencyKeyInFlight() from None
+        return stored
+    if "refusal" in outcome:
+        if outcome["refusal"] == OfferNotFound.code:
+            raise OfferNotFound()
+        raise _refusal(outcome["refusal"], outcome["params"])
+    log.info("verification.redeemed", partner_id=str(till.partner_id), offer_id=str(offer_id),
+             discount=receipt.discount_amount)  # fmt: skip
+    return receipt
+
+
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: value if isinstance(value, str | int | float | type(None)) else str(value) for key, value in params.items()
+    }
+
+
+async def _redeem_locked(
+    till: Till,
+    text: str,
+    offer_id: uuid.UUID,
+    purchase_amount: int,
+    keyring: KeyRing,
+    settings: Settings,
+    now: datetime | None,
+) -> Receipt:
+    presented = await credentials.read(text, keyring, settings)
+    now = now or utc_now()
+    today = till.local_date(now)
+    # Lock order everywhere: the card, then the offer.
+    card = await for_update(
+        Card.select(Card.id, Card.cv, Card.status, Card.birth_date, Card.kelurahan_code).where(
+            Card.id == presented.card_id
+        )
+    ).first()
+    if card is None:
+        raise CardUnknown()
+    if card["status"] == CardStatus.REVOKED:
+        raise CardRevoked()
+    if presented.cv < card["cv"]:
+        raise CardSuperseded()
+    if presented.cv > card["cv"]:
+        raise CardUnknown()
+    if card["birth_date"] is None or cards.expired_on(card["birth_date"], today):
+        raise CardExpired()
+    found = await partner_offers.till_offers(till.partner_id, offer_id, lock=True)
+    if not found:
+        raise OfferNotFound()
+    offer = found[0]
+    # The offer row is locked above, so reading its usage here and writing it below cannot interleave.
+    usage = (await usage_of([offer_id])).get(offer_id, eligibility.Usage())
+    history = (await card_history(card["id"], [offer], today)).get(offer_id, [])
+    verdict = eligibility.evaluate(
+        offer,
+        eligibility.Context(till.outlet_id, till.zone, now),
+        card["birth_date"],
+        card["kelurahan_code"],
+        usage,
+        history,
+        purchase_amount,
+    )
+    if verdict.refusal is not None:
+        raise verdict.refusal
+    amount = eligibility.discount(offer.rules, purchase_amount)
+    budget = offer.rules.budget
+    if budget is not None and usage.discount_total + amount > budget:
+        raise OfferBudgetExhausted()
+    redemption_id = uuid.uuid4()
+    receipt_code = "R" + "".join(secrets.choice(credentials.CROCKFORD) for _ in range(RECEIPT_LENGTH))
+    await Redemption.insert(
+        Redemption(
+            id=redemption_id,
+            receipt_code=receipt_code,
+            card=card["id"],
+            offer=offer_id,
+            offer_revision=offer.revision,
+            partner=till.partner_id,
+            outlet=till.outlet_id,
+            holder_ref=holder_ref(settings, till.partner_id, card["id"]),
+            purchase_amount=purchase_amount,
+            discount_amount=amount,
+            redeemed_at=now,
+            local_date=today,
+            age_years=cards.age_on(card["birth_date"], today),
+            kelurahan_code=card["kelurahan_code"],
+            cashier=till.staff_user_id,
+            api_key=till.api_key_id,
+            device_id=till.device_id,
+        )
+    )
+    used = usage.redemptions + 1
+    spent = usage.discount_total + amount
+    await OfferUsage.insert(OfferUsage(offer=offer_id)).on_conflict(action="DO NOTHING")
+    await OfferUsage.update(
+        {OfferUsage.redemptions: used, OfferUsage.discount_total: spent, OfferUsage.updated_at: now}
+    ).where(OfferUsage.offer == offer_id)
+    exhausted = _exhaustion(offer, used, spent)
+    if exhausted:
+        await partner_offers.pause_exhausted(offer_id, exhausted)
+    await record_attempts(till, "redeem", [("redeemed", None, offer_id)], card_id=card["id"],
+                          redemption_id=redemption_id)  # fmt: skip
+    return Receipt(redemption_id, receipt_code, offer_id, amount, purchase_amount, now)
+
+
+def _exhaustion(offer: partner_offers.TillOffer, used: int, spent: int) -> str | None:
+    rules = offer.rules
+    if rules.quota is not None and used >= rules.quota:
+        return "quota_exhausted"
+    if rules.budget is not None:
+        smallest = 1 if rules.benefit.percent is not None else (rules.benefit.amount or rules.benefit.value or 1)
+        if rules.budget - spent < smallest:
+            return "budget_exhausted"
+    return None
+
+
+# --- void ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Voided:
+    redemption_id: uuid.UUID
+    receipt_code: str
+    voided_at: datetime
+    void_reason: str | None
+
+
+async def void(
+    redemption_id: uuid.UUID, reason: str | None, user: CurrentUser, stores: Stores, now: datetime | None = None
+) -> Voided:
+    """Undo a redemption within the window: the quota, budget and the child's limit come back. Voiding twice is
+    the same as voiding once."""
+    now = now or utc_now()
+    membership = await own_membership(user)
+    query = Redemption.select(
+        Redemption.id, Redemption.status, Redemption.redeemed_at, Redemption.outlet, Redemption.card,
+        Redemption.offer, Redemption.discount_amount, Redemption.receipt_code, Redemption.voided_at,
+        Redemption.void_reason,
+    ).where(Redemption.id == redemption_id).where(Redemption.partner == membership.partner_id)  # fmt: skip
+    if user.role is not Role.PARTNER_MANAGER:
+        query = query.where(Redemption.outlet == membership.outlet_id)
+    row = await query.first()
+    if row is None:
+        raise RedemptionNotFound()
+    if row["status"] == RedemptionStatus.VOIDED:
+        return Voided(row["id"], row["receipt_code"], row["voided_at"], row["void_reason"])
+    place = await till_place(membership.partner_id, row["outlet"])
+    _check_window(row["redeemed_at"], now, place.timezone, place.void_window_minutes)
+    till = Till(membership.partner_id, row["outlet"], place.timezone, None if user.api_key_id else user.id,
+                user.api_key_id, None, place.void_window_minutes)  # fmt: skip
+    async with write_transaction():
+        await for_update(Card.select(Card.id).where(Card.id == row["card"])).first()
+        await partner_offers.till_offers(membership.partner_id, row["offer"], lock=True)
+        current = await for_update(Redemption.select(Redemption.status).where(Redemption.id == redemption_id)).first()
+        if current is not None and current["status"] == RedemptionStatus.COMPLETED:
+            await Redemption.update(
+                {
+                    Redemption.status: RedemptionStatus.VOIDED,
+                    Redemption.voided_at: now,
+                    Redemption.void_reason: (reason or "").strip()[:200] or None,
+                    Redemption.voided_by: user.id,
+                }
+            ).where(Redemption.id == redemption_id)
+            usage = (await usage_of([row["offer"]])).get(row["offer"], eligibility.Usage())
+            await OfferUsage.update(
+                {
+                    OfferUsage.redemptions: max(0, usage.redemptions - 1),
+                    OfferUsage.discount_total: max(0, usage.discount_total - row["discount_amount"]),
+                    OfferUsage.updated_at: now,
+                }
+            ).where(OfferUsage.offer == row["offer"])
+            await partner_offers.resume_if_auto_paused(row["offer"])
+            await record_attempts(till, "void", [("voided", None, row["offer"])], card_id=row["card"],
+                                  redemption_id=redemption_id)  # fmt: skip
+    after = (
+        await Redemption.select(Redemption.voided_at, Redemption.void_reason)
+        .where(Redemption.id == redemption_id)
+        .first()
+    )
+    assert after is not None  # a redemption is never deleted
+    log.info("verification.voided", partner_id=str(membership.partner_id), redemption_id=str(redemption_id))
+    return Voided(redemption_id, row["receipt_code"], after["voided_at"], after["void_reason"])
+
+
+def void_deadline(redeemed_at: datetime, zone: str, window_minutes: int | None) -> datetime:
+    """Until the end of the outlet's local day, or `window_minutes` after the redemption if the partner set one."""
+    if window_minutes is not None:
+        return redeemed_at + timedelta(minutes=window_minutes)
+    local = redeemed_at.astimezone(ZoneInfo(zone))
+    return datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tzinfo=ZoneInfo(zone))
+
+
+def _check_window(redeemed_at: datetime, now: datetime, zone: str, window_minutes: int | None) -> None:
+    deadline = void_deadline(redeemed_at, zone, window_minutes)
+    if now >= deadline:
+        local = deadline.astimezone(ZoneInfo(zone))
+        raise VoidWindowClosed(until=f"{local:%d-%m-%Y %H.%M}", until_en=f"{local:%Y-%m-%d %H:%M}")
+
+
+# --- history --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    date_from: date | None = None
+    date_until: date | None = None
+    outlet_id: uuid.UUID | None = None
+    offer_id: uuid.UUID | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+async def history(
+    user: CurrentUser, wanted: HistoryFilter, now: datetime | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """A partner's redemptions (a manager: the whole partner; a cashier or key: their outlet, today only).
+    Children appear only as `holder_ref`."""
+    membership = await own_membership(user)
+    query = Redemption.select(
+        Redemption.id, Redemption.receipt_code, Redemption.redeemed_at, Redemption.local_date, Redemption.outlet,
+        Redemption.offer, Redemption.offer_revision, Redemption.purchase_amount, Redemption.discount_amount,
+        Redemption.status, Redemption.voided_at, Redemption.void_reason, Redemption.holder_ref, Redemption.cashier,
+    ).where(Redemption.partner == membership.partner_id)  # fmt: skip
+    count = Redemption.count().where(Redemption.partner == membership.partner_id)
+    conditions = []
+    if user.role is not Role.PARTNER_MANAGER:
+        assert membership.outlet_id is not None
+        place = await till_place(membership.partner_id, membership.outlet_id)
+        today = eligibility.Context(membership.outlet_id, place.timezone, now or utc_now()).today
+        conditions += [Redemption.outlet == membership.outlet_id, Redemption.local_date == today]
+    if wanted.date_from:
+        conditions.append(Redemption.local_date >= wanted.date_from)
+    if wanted.date_until:
+        conditions.append(Redemption.local_date <= wanted.date_until)
+    if wanted.outlet_id:
+        conditions.append(Redemption.outlet == wanted.outlet_id)
+    if wanted.offer_id:
+        conditions.append(Redemption.offer == wanted.offer_id)
+    for condition in conditions:
+        query = query.where(condition)
+        count = count.where(condition)
+    rows = await query.order_by(Redemption.redeemed_at, ascending=False).limit(wanted.limit).offset(wanted.offset)
+    return rows, await count
