@@ -27,3 +27,9 @@ class PartnerSummary(msgspec.Struct):
     status: PartnerStatus
     status_reason: str | None
     created_at: datetime
+
+
+class PartnerTerms(msgspec.Struct, forbid_unknown_fields=True):
+    """Terms of the partner's agreement that the service enforces."""
+
+    void_window_minutes: int | None = None

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from admin.schemas import OfferDecision, PartnerDecision, PartnerSummary
+from admin.schemas import OfferDecision, PartnerDecision, PartnerSummary, PartnerTerms
 from core.auth import AuthedRequest
 from core.guards import requires_dukcapil, requires_dukcapil_admin
 from partners.schemas import OfferRead, PartnerRead
@@ -56,6 +56,12 @@ class PartnerReviewController(Controller):
         self, partner_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[PartnerDecision | None] = None
     ) -> PartnerRead:
         return await self._decide(partner_id, PartnerStatus.SUSPENDED, data, request)
+
+    @patch("/{partner_id:uuid}/terms", guards=[requires_dukcapil_admin], summary="Set agreement terms (void window)")
+    async def set_terms(
+        self, partner_id: FromPath[uuid.UUID], data: JSONBody[PartnerTerms], request: AuthedRequest
+    ) -> PartnerRead:
+        return await onboarding.set_void_window(partner_id, data.void_window_minutes, request.user)
 
     @post("/{partner_id:uuid}/reinstate", guards=[requires_dukcapil_admin], status_code=HTTP_200_OK)
     async def reinstate(

@@ -263,3 +263,31 @@ async def partner_status(partner_id: uuid.UUID) -> PartnerStatus:
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value.value if isinstance(value, Enum) else value for key, value in values.items()}
+
+
+VOID_WINDOW_RULE = Text(
+    "Batas pembatalan dalam menit: 1 sampai 10.080 (7 hari), atau kosong untuk akhir hari setempat.",
+    "The void window in minutes: 1 to 10,080 (7 days), or empty for the end of the local day.",
+)
+
+
+async def set_void_window(partner_id: uuid.UUID, minutes: int | None, actor: CurrentUser) -> PartnerRead:
+    """How long after a redemption it may be voided, as agreed in the partner's PKS (None: end of the local day)."""
+    if minutes is not None and not 1 <= minutes <= 10_080:
+        raise Invalid([FieldProblem("void_window_minutes", "invalid_void_window", VOID_WINDOW_RULE)])
+    async with write_transaction():
+        row = await Partner.select(Partner.void_window_minutes).where(Partner.id == partner_id).first()
+        if row is None:
+            raise PartnerNotFound()
+        await Partner.update({Partner.void_window_minutes: minutes, Partner.updated_at: utc_now()}).where(
+            Partner.id == partner_id
+        )
+        await record_event(
+            "partner.void_window_set",
+            "partner",
+            partner_id,
+            actor=actor,
+            before={"void_window_minutes": row["void_window_minutes"]},
+            after={"void_window_minutes": minutes},
+        )
+    return await read_partner(partner_id)

@@ -266,3 +266,37 @@ async def test_a_suspended_partner_cannot_scan(till, client):
     response = await till.scan(await till.card())
     assert response.status_code == 409
     assert response.json()["code"] == "partner_not_approved"
+
+
+async def test_a_partner_agreed_void_window_in_minutes(till, client):
+    terms = await client.patch(
+        f"/api/v1/admin/partners/{till.world.partner_id}/terms",
+        json={"void_window_minutes": 15},
+        headers=till.world.dukcapil,
+    )
+    assert terms.status_code == 200
+    assert terms.json()["void_window_minutes"] == 15
+    bad = await client.patch(
+        f"/api/v1/admin/partners/{till.world.partner_id}/terms",
+        json={"void_window_minutes": 0},
+        headers=till.world.dukcapil,
+    )
+    assert bad.status_code == 422
+    offer = await till.offer()
+    receipt = (await till.redeem(await till.card(), offer["id"])).json()
+    rows = (await client.get("/api/v1/verification/redemptions", headers=till.world.cashier)).json()["items"]
+    deadline = datetime.fromisoformat(rows[0]["void_deadline"])
+    assert deadline - datetime.fromisoformat(receipt["redeemed_at"]) == timedelta(minutes=15)
+
+    from core.auth import CurrentUser
+    from core.stores import Stores
+    from verification.errors import VoidWindowClosed
+
+    me = (await client.get("/api/v1/auth/me", headers=till.world.cashier)).json()
+    cashier = CurrentUser(id=uuid.UUID(me["id"]), username=me["username"], role="cashier", display_name="Kasir")
+    late = datetime.fromisoformat(receipt["redeemed_at"]) + timedelta(minutes=16)
+    try:
+        await redemptions.void(uuid.UUID(receipt["redemption_id"]), None, cashier, Stores(None), now=late)
+        raise AssertionError("voided after the agreed window")
+    except VoidWindowClosed as closed:
+        assert closed.render_detail("id").endswith(" WIB.")  # the deadline, in the outlet's zone

@@ -19,7 +19,7 @@ from asyncpg.exceptions import LockNotAvailableError, QueryCanceledError
 from core.auth import CurrentUser
 from core.database import for_update, is_unique_violation, set_lock_timeout, write_transaction
 from core.errors import DomainError
-from core.localtime import utc_now
+from core.localtime import format_local, utc_now
 from core.settings import Settings
 from core.stores import Stores
 from core.tables import Role
@@ -383,8 +383,7 @@ def void_deadline(redeemed_at: datetime, zone: str, window_minutes: int | None) 
 def _check_window(redeemed_at: datetime, now: datetime, zone: str, window_minutes: int | None) -> None:
     deadline = void_deadline(redeemed_at, zone, window_minutes)
     if now >= deadline:
-        local = deadline.astimezone(ZoneInfo(zone))
-        raise VoidWindowClosed(until=f"{local:%d-%m-%Y %H.%M}", until_en=f"{local:%Y-%m-%d %H:%M}")
+        raise VoidWindowClosed(until=format_local(deadline, zone, "id"), until_en=format_local(deadline, zone, "en"))
 
 
 # --- history --------------------------------------------------------------------------------------------------
