@@ -18,7 +18,7 @@ demo: $(STAMP) var/secret_key ## Install, migrate, seed Kota Bengkulu and serve 
 	@echo ""
 	@echo "  Mitra KIA demo: http://127.0.0.1:$(PORT)   (API schema: /schema/openapi.json)"
 	@echo "  Logins (password 'demo'): dukcapil, analis, gramedia.manajer, gramedia.kasir (more: see README)"
-	@echo "  Parents' catalog: http://127.0.0.1:$(PORT)/penawaran"
+	@echo "  Parents' catalog: http://127.0.0.1:$(PORT)/penawaran   Cashier app: http://127.0.0.1:$(PORT)/kasir"
 	@echo ""
 	$(BIN)/mitrakia serve --port $(PORT)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from click import Group
 from litestar import Litestar
 from litestar.config.app import AppConfig
+from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
@@ -47,6 +48,7 @@ from partners.controllers.partners import PartnerProfileController, Registration
 from partners.controllers.staff import StaffController
 from partners.service.api_keys import resolve_api_key
 from verification.controllers.jwks import JwksController
+from verification.controllers.pages import CashierPage
 from verification.controllers.till import TillController
 from verification.errors import CardRefused, CredentialRefused, MinimumPurchaseNotMet
 from verification.service.keys import KeyRing
@@ -128,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OfferReviewController,
             JwksController,
             TillController,
+            CashierPage,
             KeyController,
             CardController,
             RegistryController,
@@ -159,5 +162,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
         request_max_body_size=settings.max_body_bytes,
+        # Phones on slow connections: the cashier page and its scripts travel compressed.
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6),
         logging_config=None,
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from litestar import Request
@@ -59,12 +60,71 @@ def token_secret(settings: Settings) -> str:
     return derive_key(settings.secret_key, "staff-jwt").hex()
 
 
-async def start_session(user: CurrentUser, ttl_seconds: int) -> tuple[uuid.UUID, datetime]:
-    """Record a new session; its id becomes the token's `jti`."""
+def _refresh_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def start_session(
+    user: CurrentUser, ttl_seconds: int, refresh_ttl_seconds: int | None = None
+) -> tuple[uuid.UUID, str | None]:
+    """Record a new session (its id becomes the token's `jti`); with `refresh_ttl_seconds`, also a refresh token."""
     session_id = uuid.uuid4()
-    expires_at = utc_now() + timedelta(seconds=ttl_seconds)
-    await StaffSession.insert(StaffSession(id=session_id, user=user.id, expires_at=expires_at))
-    return session_id, expires_at
+    now = utc_now()
+    refresh = secrets.token_urlsafe(32) if refresh_ttl_seconds else None
+    await StaffSession.insert(
+        StaffSession(
+            id=session_id,
+            user=user.id,
+            expires_at=now + timedelta(seconds=ttl_seconds),
+            refresh_hash=_refresh_digest(refresh) if refresh else None,
+            refresh_expires_at=now + timedelta(seconds=refresh_ttl_seconds) if refresh_ttl_seconds else None,
+        )
+    )
+    return session_id, refresh
+
+
+async def refresh_session(
+    refresh_token: str, ttl_seconds: int, refresh_ttl_seconds: int
+) -> tuple[CurrentUser, uuid.UUID, str] | None:
+    """Renew a remembered session: a new access period and a new refresh token (the old one stops working).
+
+    A refresh token that was already replaced is a copy: the whole session ends. None if nothing is renewed.
+    """
+    digest = _refresh_digest(refresh_token)
+    now = utc_now()
+    copied = await StaffSession.select(StaffSession.id).where(StaffSession.previous_refresh_hash == digest).first()
+    if copied is not None:
+        await end_session(copied["id"])
+        return None
+    row = (
+        await StaffSession.select(
+            StaffSession.id,
+            StaffSession.user.id.as_alias("user_id"),
+            StaffSession.user.username.as_alias("username"),
+            StaffSession.user.role.as_alias("role"),
+            StaffSession.user.display_name.as_alias("display_name"),
+        )
+        .where(StaffSession.refresh_hash == digest)
+        .where(StaffSession.revoked_at.is_null())
+        .where(StaffSession.refresh_expires_at > now)
+        .where(StaffSession.user._.active.eq(True))
+        .first()
+    )
+    if row is None:
+        return None
+    renewed = secrets.token_urlsafe(32)
+    await StaffSession.update(
+        {
+            StaffSession.refresh_hash: _refresh_digest(renewed),
+            StaffSession.previous_refresh_hash: digest,
+            StaffSession.expires_at: now + timedelta(seconds=ttl_seconds),
+            StaffSession.refresh_expires_at: now + timedelta(seconds=refresh_ttl_seconds),
+        }
+    ).where(StaffSession.id == row["id"])
+    user = CurrentUser(
+        id=row["user_id"], username=row["username"], role=Role(row["role"]), display_name=row["display_name"]
+    )
+    return user, row["id"], renewed
 
 
 async def end_session(session_id: uuid.UUID) -> None:

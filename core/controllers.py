@@ -10,9 +10,18 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from core.auth import PUBLIC, CurrentUser, TokenIssuer, end_session, start_session
+from core.auth import PUBLIC, CurrentUser, TokenIssuer, end_session, refresh_session, start_session
+from core.errors import Unauthenticated
 from core.guards import requires_staff
-from core.schemas import HealthResponse, LoginRequest, MeResponse, ReadyResponse, RegionRead, TokenResponse
+from core.schemas import (
+    HealthResponse,
+    LoginRequest,
+    MeResponse,
+    ReadyResponse,
+    RefreshRequest,
+    RegionRead,
+    TokenResponse,
+)
 from core.service import ops, regions, users
 from core.service.audit import record_event
 from core.settings import Settings
@@ -40,9 +49,40 @@ class AuthController(Controller):
     ) -> TokenResponse:
         client_ip = request.client.host if request.client else "unknown"
         user = await users.authenticate(data.username, data.password, client_ip, settings, stores)
-        session_id, _ = await start_session(user, tokens.ttl_seconds)
+        refresh_ttl = settings.refresh_token_ttl if data.remember else None
+        session_id, refresh = await start_session(user, tokens.ttl_seconds, refresh_ttl)
         await record_event("auth.login", "staff_user", user.id, actor=user)
-        return TokenResponse(access_token=tokens.issue(user, session_id), expires_in=tokens.ttl_seconds)
+        return TokenResponse(
+            access_token=tokens.issue(user, session_id),
+            expires_in=tokens.ttl_seconds,
+            token_type="Bearer",  # noqa: S106 - the scheme name
+            refresh_token=refresh,
+            refresh_expires_in=refresh_ttl,
+        )
+
+    @post(
+        "/refresh",
+        opt={PUBLIC: True},
+        status_code=HTTP_200_OK,
+        summary="Renew a remembered session (the refresh token is replaced each time)",
+    )
+    async def refresh(
+        self,
+        data: JSONBody[RefreshRequest],
+        settings: NamedDependency[Settings],
+        tokens: NamedDependency[TokenIssuer],
+    ) -> TokenResponse:
+        renewed = await refresh_session(data.refresh_token, tokens.ttl_seconds, settings.refresh_token_ttl)
+        if renewed is None:
+            raise Unauthenticated()
+        user, session_id, refresh = renewed
+        return TokenResponse(
+            access_token=tokens.issue(user, session_id),
+            expires_in=tokens.ttl_seconds,
+            token_type="Bearer",  # noqa: S106 - the scheme name
+            refresh_token=refresh,
+            refresh_expires_in=settings.refresh_token_ttl,
+        )
 
     @post("/logout", guards=[requires_staff], status_code=HTTP_204_NO_CONTENT, summary="Revoke this token")
     async def logout(self, request: Request[CurrentUser, Token, Any]) -> None:

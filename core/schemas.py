@@ -14,12 +14,19 @@ from core.tables import Role
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    remember: bool = False  # a till that should stay signed in until logout also gets a refresh token
 
 
-class TokenResponse(msgspec.Struct):
+class RefreshRequest(msgspec.Struct, forbid_unknown_fields=True):
+    refresh_token: Annotated[str, msgspec.Meta(min_length=20, max_length=128)]
+
+
+class TokenResponse(msgspec.Struct, omit_defaults=True):
     access_token: str
     expires_in: int
-    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name
+    token_type: Literal["Bearer"]  # required, so that it is always in the body
+    refresh_token: str | None = None
+    refresh_expires_in: int | None = None
 
 
 class MeResponse(msgspec.Struct):

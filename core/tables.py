@@ -65,6 +65,11 @@ class StaffSession(Table, tablename="staff_session"):
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz(index=True)
     revoked_at = Timestamptz(null=True, default=None)
+    # A device that asked to be remembered (the till) renews its token with a refresh token, stored hashed and
+    # replaced on every use; presenting a replaced one again ends the session (it was copied).
+    refresh_hash = Varchar(length=64, null=True, default=None, index=True)
+    previous_refresh_hash = Varchar(length=64, null=True, default=None, index=True)
+    refresh_expires_at = Timestamptz(null=True, default=None)
 
 
 class AuditEvent(Table, tablename="audit_event"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from core.localtime import format_local
 from core.money import format_rupiah
 
 CORE_DIR = Path(__file__).parent
+mimetypes.add_type("application/manifest+json", ".webmanifest")
 MONTHS_ID = (
     "Januari",
     "Februari",

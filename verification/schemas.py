@@ -65,6 +65,7 @@ class RedemptionReceipt(msgspec.Struct):
     discount_amount: int
     purchase_amount: int
     redeemed_at: datetime
+    void_deadline: datetime  # until when the till may undo it
 
 
 class VoidRequest(msgspec.Struct, forbid_unknown_fields=True):

@@ -183,3 +183,49 @@ async def test_malformed_login_bodies_are_field_problems(client, body):
     assert response.json()["code"] == "validation_failed"
     assert response.json()["errors"], response.text
     assert all(error["field"] and error["message"] for error in response.json()["errors"])
+
+
+async def test_a_remembered_device_renews_its_token_until_logout(client, create_staff):
+    await create_staff("gramedia.kasir", Role.CASHIER)
+    login_response = await client.post(
+        "/api/v1/auth/login", json={"username": "gramedia.kasir", "password": PASSWORD, "remember": True}
+    )
+    body = login_response.json()
+    assert body["token_type"] == "Bearer"
+    assert body["refresh_expires_in"] == 30 * 24 * 3600
+    first_refresh = body["refresh_token"]
+
+    renewed = await client.post("/api/v1/auth/refresh", json={"refresh_token": first_refresh})
+    assert renewed.status_code == 200
+    fresh = renewed.json()
+    assert fresh["refresh_token"] != first_refresh
+    headers = {"Authorization": f"Bearer {fresh['access_token']}"}
+    assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 200
+
+    await client.post("/api/v1/auth/logout", headers=headers)
+    again = await client.post("/api/v1/auth/refresh", json={"refresh_token": fresh["refresh_token"]})
+    assert again.status_code == 401
+
+
+async def test_a_copied_refresh_token_ends_the_session(client, create_staff):
+    await create_staff("gramedia.kasir", Role.CASHIER)
+    body = (
+        await client.post(
+            "/api/v1/auth/login", json={"username": "gramedia.kasir", "password": PASSWORD, "remember": True}
+        )
+    ).json()
+    stolen = body["refresh_token"]
+    legit = (await client.post("/api/v1/auth/refresh", json={"refresh_token": stolen})).json()
+    # The thief presents the old token: refused, and the device's own session ends too.
+    assert (await client.post("/api/v1/auth/refresh", json={"refresh_token": stolen})).status_code == 401
+    headers = {"Authorization": f"Bearer {legit['access_token']}"}
+    assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 401
+    assert (
+        await client.post("/api/v1/auth/refresh", json={"refresh_token": legit["refresh_token"]})
+    ).status_code == 401
+
+
+async def test_without_remember_there_is_no_refresh_token(client, create_staff):
+    await create_staff("analis", Role.DUKCAPIL_ANALYST)
+    body = (await client.post("/api/v1/auth/login", json={"username": "analis", "password": PASSWORD})).json()
+    assert set(body) == {"access_token", "token_type", "expires_in"}

@@ -147,6 +147,7 @@ class TillController(Controller):
             discount_amount=receipt.discount_amount,
             purchase_amount=receipt.purchase_amount,
             redeemed_at=receipt.redeemed_at,
+            void_deadline=receipt.void_deadline,
         )
 
     @post(

@@ -92,6 +92,7 @@ class Receipt:
     discount_amount: int
     purchase_amount: int
     redeemed_at: datetime
+    void_deadline: datetime
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -101,6 +102,7 @@ class Receipt:
             "discount_amount": self.discount_amount,
             "purchase_amount": self.purchase_amount,
             "redeemed_at": self.redeemed_at.isoformat(),
+            "void_deadline": self.void_deadline.isoformat(),
         }
 
     @classmethod
@@ -112,6 +114,7 @@ class Receipt:
             discount_amount=data["discount_amount"],
             purchase_amount=data["purchase_amount"],
             redeemed_at=datetime.fromisoformat(data["redeemed_at"]),
+            void_deadline=datetime.fromisoformat(data["void_deadline"]),
         )
 
 
@@ -290,7 +293,8 @@ async def _redeem_locked(
         await partner_offers.pause_exhausted(offer_id, exhausted)
     await record_attempts(till, "redeem", [("redeemed", None, offer_id)], card_id=card["id"],
                           redemption_id=redemption_id)  # fmt: skip
-    return Receipt(redemption_id, receipt_code, offer_id, amount, purchase_amount, now)
+    deadline = void_deadline(now, till.zone, till.void_window_minutes)
+    return Receipt(redemption_id, receipt_code, offer_id, amount, purchase_amount, now, deadline)
 
 
 def _exhaustion(offer: partner_offers.TillOffer, used: int, spent: int) -> str | None:

@@ -1,0 +1,189 @@
+"""The cashier app at /kasir in a real headless Chromium at phone size: camera, handheld scanner, receipt, void,
+and a connection that drops during confirmation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.browser import chromium, fake_camera_file, live_server, needs_chromium, screenshot
+from tests.helpers import PASSWORD
+from verification.service import cards, credentials
+from verification.tables import Redemption
+
+pytestmark = needs_chromium
+
+FLAT = {
+    "limits": [{"period": "day", "count": 1}],
+    "benefit": {"type": "percent", "percent": 10, "max_discount": 50_000},
+}
+
+
+async def sign_in(page, base: str) -> None:
+    await page.goto(f"{base}/kasir")
+    await page.get_by_label("Nama pengguna").fill("pelangi.kasir")
+    await page.get_by_label("Kata sandi").fill(PASSWORD)
+    await page.get_by_role("button", name="Masuk").click()
+    await page.get_by_text("Toko Buku Pelangi · Pelangi Pasar Baru").wait_for()
+
+
+async def scan_by_keyboard(page, text: str) -> None:
+    field = page.get_by_label("Pindai dengan alat pemindai, atau ketik kode manual")
+    await field.click()
+    await page.keyboard.type(text)  # a keyboard-wedge scanner types, then presses Enter
+    await page.keyboard.press("Enter")
+
+
+async def test_camera_scan_redeem_and_receipt(till, tmp_path):
+    offer = await till.offer(title="Diskon buku 10%", **FLAT)
+    card_id = await __import__("tests.verification.cards_helpers", fromlist=["enroll_card"]).enroll_card(till.settings)
+    text, _ = await cards.issue_qr_text(card_id, till.keyring, till.settings)
+    video = fake_camera_file(credentials.qr_png(text), tmp_path)
+
+    async with (
+        live_server() as base,
+        chromium(
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ) as page,
+    ):
+        await page.goto(f"{base}/kasir")
+        await page.get_by_role("heading", name="Masuk sebagai kasir").wait_for()
+        await screenshot(page, "kasir-login")
+        await sign_in(page, base)
+
+        # The camera decodes the sticker by itself: no button, no mode switch.
+        await page.get_by_role("heading", name="KIA aktif").wait_for(timeout=15_000)
+        await page.get_by_text("Usia 8 tahun").wait_for()
+        await screenshot(page, "kasir-result")
+        await page.get_by_role("button", name="Diskon buku 10%").click()
+        await page.get_by_label("Total belanja (Rp)").fill("137500")
+        assert await page.locator("#preview-discount").text_content() == "Rp13.750"
+        assert await page.locator("#preview-pay").text_content() == "Rp123.750"
+        await page.get_by_role("button", name="Konfirmasi").click()
+
+        await page.get_by_role("heading", name="Berhasil").wait_for()
+        assert await page.locator("#receipt-discount").text_content() == "Rp13.750"
+        assert (await page.locator("#receipt-time").text_content()).endswith("WIB")
+        code = await page.locator("#receipt-code").text_content()
+        await screenshot(page, "kasir-receipt")
+
+    rows = await Redemption.select(Redemption.receipt_code, Redemption.discount_amount, Redemption.offer)
+    assert rows == [{"receipt_code": code, "discount_amount": 13_750, "offer": __import__("uuid").UUID(offer["id"])}]
+
+
+async def test_handheld_scanner_and_the_second_use_the_same_day(till):
+    await till.offer(title="Diskon buku 10%", **FLAT)
+    qr = await till.card()
+    async with live_server() as base, chromium() as page:
+        await sign_in(page, base)
+        await scan_by_keyboard(page, qr)
+        await page.get_by_role("button", name="Diskon buku 10%").click()
+        await page.get_by_label("Total belanja (Rp)").fill("50000")
+        await page.get_by_role("button", name="Konfirmasi").click()
+        await page.get_by_role("heading", name="Berhasil").wait_for()
+        await page.get_by_role("button", name="Pindai kartu berikutnya").click()
+
+        await scan_by_keyboard(page, qr)
+        await page.get_by_text("Sudah dipakai hari ini — bisa lagi besok").wait_for()
+        assert await page.get_by_role("button", name="Diskon buku 10%").is_disabled()
+    assert await Redemption.count() == 1
+
+
+async def test_manual_code_and_english(till):
+    await till.offer(title="Diskon buku 10%", title_en="10% off books", **FLAT)
+    card_id = await __import__("tests.verification.cards_helpers", fromlist=["enroll_card"]).enroll_card(till.settings)
+    _, code = await cards.current_credential(card_id)
+    async with live_server() as base, chromium() as page:
+        await sign_in(page, base)
+        await page.get_by_role("button", name="Ganti bahasa / Switch language").click()
+        await page.get_by_label("Scan with the handheld scanner, or type the manual code").fill(
+            credentials.format_manual_code(code).lower()
+        )
+        await page.keyboard.press("Enter")
+        await page.get_by_role("heading", name="KIA active").wait_for()
+        await page.get_by_role("button", name="10% off books").wait_for()
+        assert await page.evaluate("document.documentElement.lang") == "en"
+
+
+async def test_void_from_the_receipt(till):
+    await till.offer(title="Diskon buku 10%", **FLAT)
+    qr = await till.card()
+    async with live_server() as base, chromium() as page:
+        await sign_in(page, base)
+        await scan_by_keyboard(page, qr)
+        await page.get_by_role("button", name="Diskon buku 10%").click()
+        await page.get_by_label("Total belanja (Rp)").fill("20000")
+        await page.get_by_role("button", name="Konfirmasi").click()
+        await page.get_by_role("heading", name="Berhasil").wait_for()
+        await page.get_by_role("button", name="Batalkan").click()
+        await page.get_by_role("button", name="Yakin batalkan? Tekan lagi").click()  # asks twice
+        await page.get_by_text("Dibatalkan").wait_for()
+    assert [r["status"] for r in await Redemption.select(Redemption.status)] == ["voided"]
+
+
+@pytest.mark.parametrize("lost", ["request", "response"])
+async def test_a_dropped_connection_during_confirm_retries_and_redeems_once(till, lost):
+    """The connection drops before the request reaches the server, or after the server answered: either way the
+    till shows "Mencoba lagi…", retries with the same Idempotency-Key, and exactly one redemption exists."""
+    await till.offer(title="Diskon buku 10%", **FLAT)
+    qr = await till.card()
+    keys: list[str] = []
+    async with live_server() as base, chromium() as page:
+        await sign_in(page, base)
+
+        async def drop_first(route, request):
+            keys.append(request.headers["idempotency-key"])
+            if len(keys) == 1:
+                if lost == "response":
+                    await route.fetch()  # the server redeems...
+                await page.locator("#retrying").wait_for(state="attached")
+                await route.abort("internetdisconnected")  # ...but the till never hears back
+                return
+            await route.continue_()
+
+        await page.route("**/api/v1/verification/redemptions", drop_first)
+        await scan_by_keyboard(page, qr)
+        await page.get_by_role("button", name="Diskon buku 10%").click()
+        await page.get_by_label("Total belanja (Rp)").fill("90000")
+        await page.get_by_role("button", name="Konfirmasi").click()
+        await page.get_by_text("Mencoba lagi…").wait_for()
+        await page.get_by_role("heading", name="Berhasil").wait_for(timeout=15_000)
+        assert await page.locator("#receipt-discount").text_content() == "Rp9.000"
+    assert len(keys) >= 2
+    assert len(set(keys)) == 1  # every retry carried the first key
+    assert await Redemption.count() == 1
+
+
+async def test_the_page_fits_a_phone_is_labelled_and_light(till):
+    async with live_server() as base, chromium() as page:
+        transferred: list[int] = []
+
+        async def count(response):
+            if response.url.startswith(base):
+                transferred.append(len(await response.body()))
+
+        page.on("response", count)
+        await page.goto(f"{base}/kasir", wait_until="networkidle")
+        await sign_in(page, base)
+        await page.wait_for_load_state("networkidle")
+        sizes = await page.evaluate(
+            "[...document.querySelectorAll('body, input, button, label')]"
+            ".map(e => parseFloat(getComputedStyle(e).fontSize))"
+        )
+        assert min(sizes) >= 16
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360  # no sideways scrolling on a 360 px phone
+        manifest = json.loads(await (await page.request.get(f"{base}/static/kasir/manifest.webmanifest")).text())
+        assert manifest["start_url"] == "/kasir"
+        assert manifest["display"] == "standalone"
+        resources = await page.evaluate(
+            "performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))"
+            ".filter(e => e.name.includes('/kasir') || e.name.includes('/static/'))"
+            ".reduce((sum, e) => sum + e.encodedBodySize, 0)"
+        )
+    assert resources < 300_000, resources  # the page and its scripts, as they cross the network
+    static = sum(transferred)
+    assert static < 300_000, static  # even uncompressed

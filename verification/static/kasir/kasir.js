@@ -1,0 +1,429 @@
+// Mitra KIA cashier app: sign in once, scan (camera, handheld scanner or typed code), confirm, receipt, void.
+// No framework and nothing from other hosts; the QR decoder runs in a worker (scanner-worker.js, jsQR).
+"use strict";
+
+(function () {
+  const TEXT = {
+    id: {
+      cashier: "Kasir", logout: "Keluar", loginTitle: "Masuk sebagai kasir", username: "Nama pengguna",
+      password: "Kata sandi", login: "Masuk", rememberHint: "Perangkat ini tetap masuk sampai Anda menekan Keluar.",
+      scanTitle: "Pindai KIA", cameraHint: "Arahkan kamera ke kode QR di kartu",
+      cameraOff: "Kamera tidak tersedia — pakai alat pemindai atau ketik kode manual.",
+      scanLabel: "Pindai dengan alat pemindai, atau ketik kode manual", check: "Periksa",
+      today: "Transaksi hari ini", todayEmpty: "Belum ada transaksi hari ini.", scanAnother: "Pindai kartu lain",
+      amountLabel: "Total belanja (Rp)", discount: "Diskon", toPay: "Dibayar", confirm: "Konfirmasi", back: "Kembali",
+      retrying: "Mencoba lagi…", receiptTitle: "Berhasil", receiptCode: "Kode struk", time: "Waktu",
+      voided: "Dibatalkan", void: "Batalkan", voidConfirm: "Yakin batalkan? Tekan lagi", nextCard: "Pindai kartu berikutnya",
+      checking: "Memeriksa…", offline: "Tidak ada koneksi — mencoba lagi…", active: "KIA aktif", age: "Usia {age} tahun",
+      noOffers: "Mitra ini belum punya penawaran aktif.", wrongLogin: "Nama pengguna atau kata sandi salah.",
+      notCashier: "Akun ini bukan akun kasir.", amountNeeded: "Isi total belanja.", failed: "Gagal: {message}",
+      statusTitles: { revoked: "Kartu dicabut", expired: "KIA sudah tidak berlaku", superseded: "Kode kartu sudah diganti",
+        unknown: "Kartu tidak terdaftar", invalid: "Kode tidak sah" },
+      stillPending: "Transaksi sebelumnya belum pasti — mencoba lagi…",
+      left: "sisa {n}x",
+    },
+    en: {
+      cashier: "Cashier", logout: "Sign out", loginTitle: "Sign in as cashier", username: "Username",
+      password: "Password", login: "Sign in", rememberHint: "This device stays signed in until you press Sign out.",
+      scanTitle: "Scan a KIA", cameraHint: "Point the camera at the QR code on the card",
+      cameraOff: "No camera — use the handheld scanner or type the manual code.",
+      scanLabel: "Scan with the handheld scanner, or type the manual code", check: "Check",
+      today: "Today's transactions", todayEmpty: "No transactions yet today.", scanAnother: "Scan another card",
+      amountLabel: "Purchase total (Rp)", discount: "Discount", toPay: "To pay", confirm: "Confirm", back: "Back",
+      retrying: "Retrying…", receiptTitle: "Done", receiptCode: "Receipt code", time: "Time",
+      voided: "Voided", void: "Void", voidConfirm: "Sure? Press again to void", nextCard: "Scan the next card",
+      checking: "Checking…", offline: "No connection — retrying…", active: "KIA active", age: "Age {age}",
+      noOffers: "This partner has no active offers yet.", wrongLogin: "Wrong username or password.",
+      notCashier: "This account is not a cashier account.", amountNeeded: "Enter the purchase total.",
+      failed: "Failed: {message}",
+      statusTitles: { revoked: "Card revoked", expired: "KIA no longer valid", superseded: "Card code replaced",
+        unknown: "Card not enrolled", invalid: "Invalid code" },
+      stillPending: "The previous transaction is not settled — retrying…",
+      left: "{n}x left",
+    },
+  };
+  const ZONES = { "Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT" };
+  const MONTHS = { id: ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"],
+    en: ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"] };
+  const store = window.localStorage;
+  const $ = (id) => document.getElementById(id);
+  const state = { lang: store.getItem("kasir.lang") || "id", zone: "Asia/Jakarta", scan: null, offer: null,
+    receipt: null, busy: false, voidArmed: false };
+
+  // --- words, money, time -----------------------------------------------------------------------------------
+  function t(key, params) {
+    let text = TEXT[state.lang][key] || TEXT.id[key] || key;
+    Object.entries(params || {}).forEach(([name, value]) => { text = text.replace("{" + name + "}", value); });
+    return text;
+  }
+  function rupiah(amount) {
+    return "Rp" + String(Math.trunc(amount)).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
+  }
+  function localTime(iso) {
+    const parts = {};
+    new Intl.DateTimeFormat("en-GB", { timeZone: state.zone, year: "numeric", month: "numeric", day: "numeric",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date(iso))
+      .forEach((p) => { parts[p.type] = p.value; });
+    const sep = state.lang === "en" ? ":" : ".";
+    return `${Number(parts.day)} ${MONTHS[state.lang][Number(parts.month) - 1]} ${parts.year} ` +
+      `${parts.hour}${sep}${parts.minute} ${ZONES[state.zone] || state.zone}`;
+  }
+  function applyLanguage() {
+    document.documentElement.lang = state.lang;
+    document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+    $("lang-toggle").textContent = state.lang === "id" ? "EN" : "ID";
+  }
+
+  // --- the API, with tokens that renew themselves ---------------------------------------------------------------
+  const tokens = {
+    get access() { return store.getItem("kasir.access"); },
+    get refresh() { return store.getItem("kasir.refresh"); },
+    save(body) {
+      store.setItem("kasir.access", body.access_token);
+      if (body.refresh_token) store.setItem("kasir.refresh", body.refresh_token);
+    },
+    clear() { ["kasir.access", "kasir.refresh"].forEach((k) => store.removeItem(k)); },
+  };
+
+  async function api(path, options, retried) {
+    const headers = Object.assign({ "Accept-Language": state.lang, "Content-Type": "application/json" },
+      (options || {}).headers || {});
+    if (tokens.access) headers.Authorization = "Bearer " + tokens.access;
+    headers["X-Device-Id"] = deviceId();
+    const response = await fetch(path, Object.assign({}, options, { headers }));
+    if (response.status === 401 && !retried && tokens.refresh && await renew()) return api(path, options, true);
+    if (response.status === 401 && !path.endsWith("/auth/login")) { tokens.clear(); show("login"); }
+    return response;
+  }
+  async function renew() {
+    const response = await fetch("/api/v1/auth/refresh", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh_token: tokens.refresh }) });
+    if (!response.ok) { tokens.clear(); return false; }
+    tokens.save(await response.json());
+    return true;
+  }
+  function deviceId() {
+    let id = store.getItem("kasir.device");
+    if (!id) { id = "kasir-" + crypto.randomUUID().slice(0, 8); store.setItem("kasir.device", id); }
+    return id;
+  }
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // --- screens --------------------------------------------------------------------------------------------------
+  function show(name) {
+    document.querySelectorAll(".screen").forEach((el) => { el.hidden = el.id !== "screen-" + name; });
+    $("logout").hidden = name === "login";
+    if (name === "scan") { $("scan-input").value = ""; focusScan(); camera.start(); refreshToday(); } else { camera.pause(); }
+    if (name === "login") $("username").focus();
+  }
+  function focusScan() { setTimeout(() => { if (!$("screen-scan").hidden) $("scan-input").focus(); }, 50); }
+  function setError(id, message) { $(id).textContent = message || ""; $(id).hidden = !message; }
+  async function problemText(response) {
+    try { const body = await response.json(); return body.detail || body.title || response.statusText; }
+    catch (e) { return response.statusText; }
+  }
+
+  // --- sign in --------------------------------------------------------------------------------------------------
+  $("login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    setError("login-error", "");
+    const response = await api("/api/v1/auth/login", { method: "POST", body: JSON.stringify({
+      username: $("username").value, password: $("password").value, remember: true }) });
+    if (!response.ok) { setError("login-error", response.status === 401 ? t("wrongLogin") : await problemText(response)); return; }
+    tokens.save(await response.json());
+    $("password").value = "";
+    await start();
+  });
+  $("logout").addEventListener("click", async () => {
+    await api("/api/v1/auth/logout", { method: "POST" });
+    tokens.clear();
+    show("login");
+  });
+  $("lang-toggle").addEventListener("click", () => {
+    state.lang = state.lang === "id" ? "en" : "id";
+    store.setItem("kasir.lang", state.lang);
+    applyLanguage();
+    if (!$("screen-result").hidden && state.lastQr) check(state.lastQr);
+    if (!$("screen-scan").hidden) refreshToday();
+  });
+
+  async function start() {
+    const me = await api("/api/v1/partners/me");
+    if (!me.ok) { if (me.status !== 401) setError("login-error", t("notCashier")); tokens.clear(); show("login"); return; }
+    const body = await me.json();
+    if (!body.outlet) { setError("login-error", t("notCashier")); tokens.clear(); show("login"); return; }
+    state.zone = body.outlet.timezone;
+    $("outlet-name").textContent = `${body.partner.name} · ${body.outlet.name}`;
+    show("scan");
+    resumePending();
+  }
+
+  // --- scan -----------------------------------------------------------------------------------------------------
+  $("scan-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = $("scan-input").value.trim();
+    if (text) check(text);
+  });
+
+  async function check(text) {
+    if (state.busy) return;
+    state.busy = true;
+    state.lastQr = text;
+    setError("scan-error", "");
+    camera.pause();
+    try {
+      const response = await api("/api/v1/verification/scan", { method: "POST", body: JSON.stringify({ qr: text }) });
+      if (!response.ok) { setError("scan-error", await problemText(response)); show("scan"); return; }
+      state.scan = await response.json();
+      renderResult();
+      show("result");
+    } catch (error) {
+      setError("scan-error", t("offline"));
+      show("scan");
+    } finally {
+      state.busy = false;
+    }
+  }
+
+  function renderResult() {
+    const card = state.scan.card;
+    const box = $("card-status-box");
+    box.classList.toggle("refused", card.status !== "active");
+    $("card-status").textContent = card.status === "active" ? t("active") : t("statusTitles")[card.status] || card.status;
+    $("card-detail").textContent = card.status === "active" ? t("age", { age: card.age_years }) : (card.message || "");
+    const list = $("offers");
+    list.replaceChildren();
+    if (!state.scan.offers.length) {
+      const li = document.createElement("li");
+      li.className = "hint";
+      li.textContent = t("noOffers");
+      list.append(li);
+    }
+    state.scan.offers.forEach((offer) => {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "offer" + (offer.eligible ? "" : " ineligible");
+      button.disabled = !offer.eligible;
+      button.setAttribute("aria-disabled", String(!offer.eligible));
+      button.append(span("offer-title", offer.title), span("offer-benefit", offer.benefit.text));
+      if (offer.eligible) {
+        if (offer.remaining !== null && offer.remaining !== undefined) button.append(span("offer-note", t("left", { n: offer.remaining })));
+        button.addEventListener("click", () => choose(offer));
+      } else {
+        button.append(span("offer-reason", offer.message || offer.reason_code));
+      }
+      li.append(button);
+      list.append(li);
+    });
+  }
+  function span(className, text) { const el = document.createElement("span"); el.className = className; el.textContent = text; return el; }
+  $("scan-again").addEventListener("click", () => show("scan"));
+
+  // --- confirm, with a key that survives retries ---------------------------------------------------------------
+  function choose(offer) {
+    state.offer = offer;
+    $("confirm-title").textContent = offer.title;
+    $("confirm-benefit").textContent = offer.benefit.text;
+    $("amount").value = "";
+    $("amount-group").hidden = !offer.needs_purchase_amount;
+    setError("confirm-error", "");
+    $("retrying").hidden = true;
+    preview();
+    show("confirm");
+    if (offer.needs_purchase_amount) $("amount").focus();
+  }
+  function amountValue() { return Number(($("amount").value || "0").replace(/\D/g, "")); }
+  function discountFor(benefit, amount) {
+    if (benefit.type === "percent") {
+      const value = Math.floor(amount * benefit.percent / 100);
+      return benefit.max_discount ? Math.min(value, benefit.max_discount) : value;
+    }
+    if (benefit.type === "fixed_amount") return Math.min(benefit.amount, amount);
+    return benefit.value || 0;
+  }
+  function preview() {
+    const amount = amountValue();
+    const discount = discountFor(state.offer.benefit, amount);
+    $("preview-discount").textContent = rupiah(discount);
+    $("preview-pay").textContent = rupiah(Math.max(0, amount - discount));
+  }
+  $("amount").addEventListener("input", preview);
+  $("confirm-back").addEventListener("click", () => { renderResult(); show("result"); });
+
+  $("confirm-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (state.busy) return;
+    if (state.offer.needs_purchase_amount && !$("amount").value) { setError("confirm-error", t("amountNeeded")); return; }
+    const pending = { key: crypto.randomUUID(), qr: state.lastQr, offer_id: state.offer.offer_id,
+      purchase_amount: amountValue(), title: state.offer.title };
+    store.setItem("kasir.pending", JSON.stringify(pending));
+    await submit(pending);
+  });
+
+  async function submit(pending) {
+    state.busy = true;
+    $("confirm-button").disabled = true;
+    setError("confirm-error", "");
+    let attempt = 0;
+    try {
+      for (;;) {
+        let response;
+        try {
+          response = await api("/api/v1/verification/redemptions", { method: "POST",
+            headers: { "Idempotency-Key": pending.key },
+            body: JSON.stringify({ qr: pending.qr, offer_id: pending.offer_id, purchase_amount: pending.purchase_amount }) });
+        } catch (networkError) {
+          response = null;
+        }
+        if (response && response.status === 201) {
+          store.removeItem("kasir.pending");
+          showReceipt(await response.json(), pending.title);
+          return;
+        }
+        const inFlight = response && response.status === 409 &&
+          (await response.clone().json().catch(() => ({}))).code === "idempotency_key_in_flight";
+        if (response && response.status < 500 && !inFlight) {
+          store.removeItem("kasir.pending");
+          setError("confirm-error", await problemText(response));
+          return;
+        }
+        // Lost connection, server error or the first try still running: same key, again, until it settles.
+        $("retrying").hidden = false;
+        attempt += 1;
+        await sleep(Math.min(4000, 400 * attempt));
+      }
+    } finally {
+      state.busy = false;
+      $("confirm-button").disabled = false;
+      $("retrying").hidden = true;
+    }
+  }
+
+  function resumePending() {
+    const saved = store.getItem("kasir.pending");
+    if (!saved) return;
+    const pending = JSON.parse(saved);
+    state.offer = { title: pending.title, benefit: { text: "" }, needs_purchase_amount: false, offer_id: pending.offer_id };
+    $("confirm-title").textContent = pending.title;
+    $("confirm-benefit").textContent = t("stillPending");
+    $("amount-group").hidden = true;
+    show("confirm");
+    submit(pending);
+  }
+
+  // --- receipt and void -----------------------------------------------------------------------------------------
+  function showReceipt(receipt, title) {
+    state.receipt = receipt;
+    state.voidArmed = false;
+    $("receipt-offer").textContent = title;
+    $("receipt-code").textContent = receipt.receipt_code;
+    $("receipt-discount").textContent = rupiah(receipt.discount_amount);
+    $("receipt-time").textContent = localTime(receipt.redeemed_at);
+    $("receipt-voided").hidden = true;
+    $("receipt-title").textContent = t("receiptTitle");
+    $("void-button").textContent = t("void");
+    $("void-button").hidden = new Date(receipt.void_deadline) <= new Date();
+    setError("void-error", "");
+    show("receipt");
+  }
+  $("void-button").addEventListener("click", async () => {
+    if (!state.voidArmed) {  // an irreversible act asks twice
+      state.voidArmed = true;
+      $("void-button").textContent = t("voidConfirm");
+      setTimeout(() => { state.voidArmed = false; $("void-button").textContent = t("void"); }, 6000);
+      return;
+    }
+    const response = await voidRedemption(state.receipt.redemption_id);
+    if (response.ok) { $("receipt-voided").hidden = false; $("void-button").hidden = true; }
+    else setError("void-error", await problemText(response));
+  });
+  function voidRedemption(id) {
+    return api(`/api/v1/verification/redemptions/${id}/void`, { method: "POST", body: JSON.stringify({ reason: "dibatalkan kasir" }) });
+  }
+  $("next-card").addEventListener("click", () => show("scan"));
+
+  async function refreshToday() {
+    let response;
+    try { response = await api("/api/v1/verification/redemptions?limit=50"); } catch (e) { return; }
+    if (!response.ok) return;
+    const items = (await response.json()).items;
+    const list = $("today-list");
+    list.replaceChildren();
+    $("today-empty").hidden = items.length > 0;
+    items.forEach((item) => {
+      const li = document.createElement("li");
+      const label = span(item.status === "voided" ? "item-voided" : "",
+        `${localTime(item.redeemed_at).split(" ").slice(3).join(" ")} · ${item.offer_title} · ${rupiah(item.discount_amount)}`);
+      li.append(label);
+      if (item.status === "completed" && new Date(item.void_deadline) > new Date()) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "secondary";
+        button.textContent = t("void");
+        button.setAttribute("aria-label", `${t("void")} ${item.receipt_code}`);
+        button.addEventListener("click", async () => {
+          if (button.dataset.armed !== "1") { button.dataset.armed = "1"; button.textContent = t("voidConfirm"); return; }
+          const done = await voidRedemption(item.redemption_id);
+          if (done.ok) refreshToday();
+        });
+        li.append(button);
+      }
+      list.append(li);
+    });
+  }
+
+  // --- the camera: frames to the decoder worker, about eight a second ---------------------------------------------
+  const camera = {
+    stream: null, worker: null, timer: null, canvas: document.createElement("canvas"), running: false,
+    async start() {
+      if (this.running) return;
+      this.running = true;
+      if (!this.worker) {
+        this.worker = new Worker("/static/kasir/scanner-worker.js");
+        this.worker.onmessage = (event) => {
+          if (event.data && this.running && !state.busy) { this.running = false; $("scan-input").value = ""; check(event.data); }
+          else if (this.running) this.tick();
+        };
+      }
+      if (!this.stream) {
+        try {
+          this.stream = await navigator.mediaDevices.getUserMedia({ audio: false,
+            video: { facingMode: { ideal: "environment" }, width: { ideal: 1280 }, height: { ideal: 720 } } });
+        } catch (error) {
+          try { this.stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: false }); }
+          catch (fallbackError) { $("camera-note").textContent = t("cameraOff"); this.running = false; return; }
+        }
+        $("camera").srcObject = this.stream;
+      }
+      try { await $("camera").play(); } catch (e) { /* autoplay may wait for a tap; the scanner field still works */ }
+      $("camera-note").textContent = t("cameraHint");
+      this.tick();
+    },
+    tick() {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.grab(), 120);
+    },
+    grab() {
+      const video = $("camera");
+      if (!this.running) return;
+      if (!video.videoWidth) { this.tick(); return; }
+      const scale = Math.min(1, 800 / video.videoWidth);
+      const width = Math.round(video.videoWidth * scale);
+      const height = Math.round(video.videoHeight * scale);
+      this.canvas.width = width;
+      this.canvas.height = height;
+      const context = this.canvas.getContext("2d", { willReadFrequently: true });
+      context.drawImage(video, 0, 0, width, height);
+      const frame = context.getImageData(0, 0, width, height);
+      this.worker.postMessage({ data: frame.data.buffer, width, height }, [frame.data.buffer]);
+    },
+    pause() { this.running = false; clearTimeout(this.timer); },
+  };
+
+  // --- start ------------------------------------------------------------------------------------------------------
+  window.addEventListener("online", () => { $("connection").hidden = true; });
+  window.addEventListener("offline", () => { $("connection").textContent = t("offline"); $("connection").hidden = false; });
+  applyLanguage();
+  if (tokens.access || tokens.refresh) start(); else show("login");
+})();
