@@ -20,6 +20,7 @@ from litestar.plugins import CLIPluginProtocol
 from admin.controllers.cards import CardController
 from admin.controllers.keys import KeyController
 from admin.controllers.registry import RegistryController
+from admin.controllers.reports import PopulationController, ReportController
 from admin.controllers.review import OfferReviewController, PartnerReviewController
 from admin.controllers.staff import StaffAccountController
 from core.auth import API_KEY_RESOLVER, TokenIssuer, create_jwt_auth
@@ -49,6 +50,7 @@ from partners.controllers.staff import StaffController
 from partners.service.api_keys import resolve_api_key
 from verification.controllers.jwks import JwksController
 from verification.controllers.pages import CashierPage
+from verification.controllers.reports import PartnerReportController
 from verification.controllers.till import TillController
 from verification.errors import CardRefused, CredentialRefused, MinimumPurchaseNotMet
 from verification.service.keys import KeyRing
@@ -131,6 +133,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             JwksController,
             TillController,
             CashierPage,
+            PartnerReportController,
+            ReportController,
+            PopulationController,
             KeyController,
             CardController,
             RegistryController,

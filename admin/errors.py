@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import FieldProblem, Invalid
+from core.errors import FieldProblem, Invalid, NotFound
 from core.i18n import Text
 
 NOT_A_DUKCAPIL_ROLE = Text(
@@ -16,3 +16,8 @@ class NotADukcapilRole(Invalid):
 
     def __init__(self) -> None:
         super().__init__([FieldProblem("role", "not_a_dukcapil_role", NOT_A_DUKCAPIL_ROLE)])
+
+
+class UnknownRegion(NotFound):
+    code = "region_not_found"
+    title = Text("Wilayah tidak ditemukan", "Region not found")

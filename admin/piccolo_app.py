@@ -4,12 +4,12 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from admin.tables import ImportBatch, ImportProblem, UnenrolledKia
+from admin.tables import CoverageTarget, ImportBatch, ImportProblem, PopulationCount, UnenrolledKia
 
 APP_CONFIG = AppConfig(
     app_name="admin",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[ImportBatch, ImportProblem, UnenrolledKia],
+    table_classes=[ImportBatch, ImportProblem, UnenrolledKia, PopulationCount, CoverageTarget],
     migration_dependencies=["core.piccolo_app", "partners.piccolo_app", "verification.piccolo_app"],
     commands=[],
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from piccolo.columns import UUID, BigSerial, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, BigSerial, Date, ForeignKey, Integer, Numeric, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -60,3 +60,28 @@ class UnenrolledKia(Table, tablename="unenrolled_kia"):
     print_month = Date()
     holders = Integer()
     batch = UUID(null=True, default=None)
+
+
+class PopulationCount(Table, tablename="population_count"):
+    """Children aged 0–16 living in a region on a date: coverage's denominator. It drifts every month, so each
+    figure carries its date; entering a figure again for the same region and date keeps the old one as history."""
+
+    id = BigSerial(primary_key=True)
+    region_code = Varchar(length=13, index=True)
+    as_of = Date(index=True)
+    children = Integer()
+    source = Varchar(length=200, null=True, default=None)
+    recorded_by = UUID(null=True, default=None)
+    recorded_at = Timestamptz(default=TimestamptzNow())
+
+
+class CoverageTarget(Table, tablename="coverage_target"):
+    """A yearly KIA coverage target in percent: national (no region) or a region's own."""
+
+    id = BigSerial(primary_key=True)
+    year = Integer(index=True)
+    region_code = Varchar(length=13, null=True, default=None)
+    target_percent = Numeric(digits=(5, 2))
+    source = Varchar(length=200, null=True, default=None)
+    recorded_by = UUID(null=True, default=None)
+    recorded_at = Timestamptz(default=TimestamptzNow())

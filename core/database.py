@@ -167,3 +167,23 @@ async def set_lock_timeout(seconds: float) -> None:
     """Within the current PostgreSQL transaction, give up waiting for a lock after `seconds`."""
     if not is_sqlite():
         await engine().run_ddl(f"SET LOCAL lock_timeout = '{int(seconds * 1000)}ms'")
+
+
+async def increment(table: type[Table], key: dict[str, Any], deltas: dict[str, int]) -> None:
+    """Add `deltas` to the counters of the row with `key` (creating it): one upsert, in the current transaction.
+
+    The key's columns must carry a unique index. Used by the rollups, which move with every redemption.
+    """
+    from piccolo.querystring import QueryString
+
+    columns = [*key, *deltas]
+    names = ", ".join(f'"{name}"' for name in columns)
+    marks = ", ".join("{}" for _ in columns)
+    conflict = ", ".join(f'"{name}"' for name in key)
+    tablename = table._meta.tablename
+    updates = ", ".join(f'"{name}" = "{tablename}"."{name}" + excluded."{name}"' for name in deltas)
+    sql = (
+        f'INSERT INTO "{tablename}" ({names}) VALUES ({marks}) '  # noqa: S608 - names from our own tables
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+    )
+    await engine().run_querystring(QueryString(sql, *key.values(), *deltas.values()))

@@ -142,6 +142,7 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Any]] = {
     "LOGIN_MAX_FAILURES_PER_IP": (_positive_int, 30),
     "LOGIN_FAILURE_WINDOW": (_positive_int, 900),
     "MAX_BODY_BYTES": (_positive_int, 1_048_576),
+    "SMALL_CELL_THRESHOLD": (_positive_int, 5),
     "PASSWORD_HASH_PROFILE": (_password_hash_profile, "rfc9106_low_memory"),
     "LOG_LEVEL": (_log_level, "INFO"),
     "LOG_FORMAT": (_log_format, "json"),
@@ -172,6 +173,7 @@ class Settings:
     login_max_failures_per_ip: int
     login_failure_window: int
     max_body_bytes: int
+    small_cell_threshold: int
     password_hash_profile: str
     log_level: str
     log_format: str

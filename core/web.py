@@ -97,3 +97,23 @@ async def security_headers(message: Message, scope: Scope) -> None:
         extra += HTML_HEADERS
     headers += [(name, value) for name, value in extra if name not in names]
     message["headers"] = headers
+
+
+def csv_response(rows: list[dict[str, Any]], filename: str, columns: list[str] | None = None) -> Any:
+    """A CSV download of report rows (UTF-8 with a BOM, so spreadsheet programs read Indonesian text right)."""
+    import csv
+    import io
+
+    from litestar import Response
+
+    columns = columns or (list(rows[0]) if rows else [])
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: "" if value is None else value for key, value in row.items()})
+    return Response(
+        ("\ufeff" + buffer.getvalue()).encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -183,3 +183,6 @@ def create_staff() -> Callable[..., Awaitable[Any]]:
         return await create_user(username, password, Role(role), username.replace(".", " ").title())
 
     return factory
+
+
+from tests.till import till  # noqa: E402, F401 - a fixture shared by verification, report and page tests

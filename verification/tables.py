@@ -7,7 +7,9 @@ from enum import StrEnum
 from piccolo.columns import (
     JSONB,
     UUID,
+    BigInt,
     BigSerial,
+    Boolean,
     Date,
     ForeignKey,
     Integer,
@@ -93,6 +95,8 @@ class Card(Table, tablename="card"):
     consent_at = Timestamptz(null=True, default=None)
     consent_recorded_by = UUID(null=True, default=None)
     import_batch = UUID(null=True, default=None, index=True)
+    # The local day of the card's first (unvoided) redemption: what "activated within 30 days" is measured by.
+    first_redeemed_on = Date(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -146,7 +150,15 @@ class Redemption(Table, tablename="redemption"):
     redeemed_at = Timestamptz(default=TimestamptzNow(), index=True)
     local_date = Date(index=True)
     age_years = Integer()
+    age_band = Varchar(length=5, default="")
     kelurahan_code = Varchar(length=13)
+    kecamatan_code = Varchar(length=13, default="")
+    # Whether this was the card's first unvoided redemption of the month overall / at the partner / of the offer /
+    # at the outlet (a void hands the mark to the card's next redemption of that month, if any).
+    first_all = Boolean(default=False)
+    first_partner = Boolean(default=False)
+    first_offer = Boolean(default=False)
+    first_outlet = Boolean(default=False)
     cashier = UUID(null=True, default=None)
     api_key = UUID(null=True, default=None)
     device_id = Varchar(length=64, null=True, default=None)
@@ -184,6 +196,7 @@ class Attempt(Table, tablename="verification_attempt"):
 
     id = BigSerial(primary_key=True)
     occurred_at = Timestamptz(default=TimestamptzNow(), index=True)
+    local_date = Date(null=True, default=None)  # the outlet's calendar day
     kind = Varchar(length=8)
     outcome = Varchar(length=12)
     reason_code = Varchar(length=40, null=True, default=None, index=True)
@@ -195,3 +208,72 @@ class Attempt(Table, tablename="verification_attempt"):
     api_key = UUID(null=True, default=None)
     device_id = Varchar(length=64, null=True, default=None)
     redemption = UUID(null=True, default=None)
+
+
+# --- rollups: kept current in the same transaction as the redemption, enrolment or refusal they count -----------
+# Every report reads these, never the raw tables, so a report costs the same on a city or on the whole country.
+
+
+class RedemptionDaily(Table, tablename="rollup_redemption_daily"):
+    """Redemptions and discount per local day, partner, offer, outlet, child's kecamatan and age band, net of voids.
+
+    `children_*` count redemptions that were the card's first of the month overall, at the partner, for the offer,
+    at the outlet: summed over a month they give exact unique children per month at each of those levels.
+    """
+
+    id = BigSerial(primary_key=True)
+    day = Date(index=True)
+    partner = UUID(index=True)
+    offer = UUID()
+    outlet = UUID()
+    kecamatan = Varchar(length=13)
+    age_band = Varchar(length=5)
+    redemptions = Integer(default=0)
+    discount_total = BigInt(default=0)
+    children_all = Integer(default=0)
+    children_partner = Integer(default=0)
+    children_offer = Integer(default=0)
+    children_outlet = Integer(default=0)
+
+
+class RefusalDaily(Table, tablename="rollup_refusal_daily"):
+    """Refused redeems and refused cards at scan, per local day, partner, offer (nil UUID: none), outlet, reason."""
+
+    id = BigSerial(primary_key=True)
+    day = Date(index=True)
+    partner = UUID(index=True)
+    offer = UUID()
+    outlet = UUID()
+    reason = Varchar(length=40)
+    refusals = Integer(default=0)
+
+
+class EnrolmentMonthly(Table, tablename="rollup_enrolment_monthly"):
+    """Cards enrolled per month, kelurahan and channel, and how many of them redeemed within 30 and 90 days."""
+
+    id = BigSerial(primary_key=True)
+    month = Date(index=True)
+    kelurahan = Varchar(length=13)
+    channel = Varchar(length=24)
+    enrolled = Integer(default=0)
+    activated_30 = Integer(default=0)
+    activated_90 = Integer(default=0)
+
+
+class PrintMonthly(Table, tablename="rollup_print_monthly"):
+    """Enrolled cards by KIA print month, kelurahan and birth year: the card half of coverage (holders)."""
+
+    id = BigSerial(primary_key=True)
+    print_month = Date(index=True)
+    kelurahan = Varchar(length=13)
+    birth_year = Integer()
+    cards = Integer(default=0)
+
+
+class PrintWeekly(Table, tablename="rollup_print_weekly"):
+    """Enrolled cards by KIA print week (from Monday) and kelurahan: the series the uplift analysis reads."""
+
+    id = BigSerial(primary_key=True)
+    week_start = Date(index=True)
+    kelurahan = Varchar(length=13)
+    prints = Integer(default=0)

@@ -26,3 +26,15 @@ async def region_exists(code: str, level: RegionLevel | None = None) -> bool:
 async def kecamatan_of(kelurahan_code: str) -> str | None:
     row = await Region.select(Region.parent_code).where(Region.code == kelurahan_code).first()
     return row["parent_code"] if row else None
+
+
+_PARENTS: dict[str, str | None] = {}
+
+
+async def parent_of(code: str) -> str | None:
+    """The parent region's code (a kelurahan's kecamatan), from a copy of the reference table kept in memory:
+    region codes change only by migration."""
+    if not _PARENTS:
+        for row in await Region.select(Region.code, Region.parent_code):
+            _PARENTS[row["code"]] = row["parent_code"]
+    return _PARENTS.get(code)

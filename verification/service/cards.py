@@ -31,7 +31,7 @@ from verification.errors import (
     CardSuperseded,
     CardUnknown,
 )
-from verification.service import credentials
+from verification.service import credentials, rollups
 from verification.service.credentials import Presented
 from verification.service.keys import KeyRing
 from verification.tables import Card, CardEvent, CardStatus, Channel, Credential, RevocationReason, Sex
@@ -142,6 +142,7 @@ async def enroll(
     return counts
 
 
+_COUNTED = {"birth_date", "kelurahan_code", "kia_printed_on", "channel"}  # the fields the rollups group by
 _CARD_COLUMNS = (
     "id", "cv", "status", "nik_hash", "birth_date", "birth_year", "sex", "kelurahan_code", "kia_printed_on",
     "enrolled_on", "channel", "consent_guardian", "consent_version", "consent_at", "consent_recorded_by",
@@ -155,9 +156,9 @@ async def _enroll_chunk(
     compared = [getattr(Card, name) for name in _COMPARED]
     existing = {
         row["nik_hash"]: row
-        for row in await Card.select(Card.id, Card.cv, Card.nik_hash, *compared).where(
-            Card.nik_hash.is_in([e.nik_hash for e in chunk])
-        )
+        for row in await Card.select(
+            Card.id, Card.cv, Card.nik_hash, Card.enrolled_on, Card.first_redeemed_on, Card.birth_year, *compared
+        ).where(Card.nik_hash.is_in([e.nik_hash for e in chunk]))
     }
     new_cards: list[tuple[Any, ...]] = []
     now = utc_now()
@@ -187,6 +188,9 @@ async def _enroll_chunk(
         await CardEvent.insert(
             CardEvent(card=row["id"], event="updated", cv=row["cv"], actor_id=actor_id, details=sorted(changed))
         )
+        if changed.keys() & _COUNTED:
+            await rollups.cards_counted([row], -1)
+            await rollups.cards_counted([{**row, **fields}], +1)
         counts.updated += 1
         counts.updated_ids.append(row["id"])
     if new_cards:
@@ -200,6 +204,10 @@ async def _enroll_chunk(
             CardEvent, ("card", "event", "cv", "actor_id", "occurred_at"),
             [(card_id, "enrolled", 1, actor_id, now) for card_id in ids],
         )  # fmt: skip
+        await rollups.cards_counted(
+            {"enrolled_on": c[9], "kelurahan_code": c[7], "channel": c[10], "kia_printed_on": c[8], "birth_year": c[5]}
+            for c in new_cards
+        )
         counts.created += len(ids)
         counts.created_ids += ids
 

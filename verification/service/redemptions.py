@@ -20,6 +20,7 @@ from core.auth import CurrentUser
 from core.database import for_update, is_unique_violation, set_lock_timeout, write_transaction
 from core.errors import DomainError
 from core.localtime import format_local, utc_now
+from core.service.regions import parent_of
 from core.settings import Settings
 from core.stores import Stores
 from core.tables import Role
@@ -41,7 +42,7 @@ from verification.errors import (
     RedemptionNotFound,
     VoidWindowClosed,
 )
-from verification.service import cards, credentials, eligibility
+from verification.service import cards, credentials, eligibility, rollups
 from verification.service.keys import KeyRing
 from verification.service.till import (
     Till,
@@ -223,10 +224,11 @@ async def _redeem_locked(
     today = till.local_date(now)
     # Lock order everywhere: the card, then the offer.
     card = await for_update(
-        Card.select(Card.id, Card.cv, Card.status, Card.birth_date, Card.kelurahan_code).where(
-            Card.id == presented.card_id
-        )
-    ).first()
+        Card.select(
+            Card.id, Card.cv, Card.status, Card.birth_date, Card.kelurahan_code, Card.enrolled_on, Card.channel,
+            Card.first_redeemed_on,
+        ).where(Card.id == presented.card_id)
+    ).first()  # fmt: skip
     if card is None:
         raise CardUnknown()
     if card["status"] == CardStatus.REVOKED:
@@ -261,27 +263,37 @@ async def _redeem_locked(
         raise OfferBudgetExhausted()
     redemption_id = uuid.uuid4()
     receipt_code = "R" + "".join(secrets.choice(credentials.CROCKFORD) for _ in range(RECEIPT_LENGTH))
-    await Redemption.insert(
-        Redemption(
-            id=redemption_id,
-            receipt_code=receipt_code,
-            card=card["id"],
-            offer=offer_id,
-            offer_revision=offer.revision,
-            partner=till.partner_id,
-            outlet=till.outlet_id,
-            holder_ref=holder_ref(settings, till.partner_id, card["id"]),
-            purchase_amount=purchase_amount,
-            discount_amount=amount,
-            redeemed_at=now,
-            local_date=today,
-            age_years=cards.age_on(card["birth_date"], today),
-            kelurahan_code=card["kelurahan_code"],
-            cashier=till.staff_user_id,
-            api_key=till.api_key_id,
-            device_id=till.device_id,
+    age = cards.age_on(card["birth_date"], today)
+    firsts = await _firsts_of_month(card["id"], today, till.partner_id, offer_id, till.outlet_id)
+    row = {
+        "id": redemption_id,
+        "receipt_code": receipt_code,
+        "card": card["id"],
+        "offer": offer_id,
+        "offer_revision": offer.revision,
+        "partner": till.partner_id,
+        "outlet": till.outlet_id,
+        "holder_ref": holder_ref(settings, till.partner_id, card["id"]),
+        "purchase_amount": purchase_amount,
+        "discount_amount": amount,
+        "redeemed_at": now,
+        "local_date": today,
+        "age_years": age,
+        "age_band": rollups.age_band(age),
+        "kelurahan_code": card["kelurahan_code"],
+        "kecamatan_code": await parent_of(card["kelurahan_code"]) or "",
+        "cashier": till.staff_user_id,
+        "api_key": till.api_key_id,
+        "device_id": till.device_id,
+        **firsts,
+    }
+    await Redemption.insert(Redemption(**row))
+    await rollups.redemption_cell(row, +1, firsts)
+    if card["first_redeemed_on"] is None or card["first_redeemed_on"] > today:
+        await Card.update({Card.first_redeemed_on: today}).where(Card.id == card["id"])
+        await rollups.activation_change(
+            card["enrolled_on"], card["kelurahan_code"], card["channel"], card["first_redeemed_on"], today
         )
-    )
     used = usage.redemptions + 1
     spent = usage.discount_total + amount
     await OfferUsage.insert(OfferUsage(offer=offer_id)).on_conflict(action="DO NOTHING")
@@ -295,6 +307,79 @@ async def _redeem_locked(
                           redemption_id=redemption_id)  # fmt: skip
     deadline = void_deadline(now, till.zone, till.void_window_minutes)
     return Receipt(redemption_id, receipt_code, offer_id, amount, purchase_amount, now, deadline)
+
+
+async def _firsts_of_month(
+    card_id: uuid.UUID,
+    day: date,
+    partner: uuid.UUID,
+    offer: uuid.UUID,
+    outlet: uuid.UUID,
+    exclude: uuid.UUID | None = None,
+) -> dict[str, bool]:
+    """Whether a redemption on `day` would be the card's first of that month overall, at the partner, of the offer,
+    at the outlet (counting only unvoided redemptions)."""
+    start = rollups.month_of(day)
+    query = (
+        Redemption.select(Redemption.id, Redemption.partner, Redemption.offer, Redemption.outlet)
+        .where(Redemption.card == card_id)
+        .where(Redemption.local_date >= start)
+        .where(Redemption.local_date < (start + timedelta(days=32)).replace(day=1))
+        .where(Redemption.status == RedemptionStatus.COMPLETED)
+    )
+    earlier = [row for row in await query if row["id"] != exclude]
+    return {
+        "first_all": not earlier,
+        "first_partner": not any(row["partner"] == partner for row in earlier),
+        "first_offer": not any(row["offer"] == offer for row in earlier),
+        "first_outlet": not any(row["outlet"] == outlet for row in earlier),
+    }
+
+
+FIRST_MARKS = {"first_all": None, "first_partner": "partner", "first_offer": "offer", "first_outlet": "outlet"}
+
+
+async def _unwind_rollups(redemption_id: uuid.UUID) -> None:
+    """A void (card row already locked): take the redemption out of its cell, hand its first-of-month marks to the
+    card's next redemption of that month, and move the card's first redemption day if it was this one."""
+    voided = await Redemption.select().where(Redemption.id == redemption_id).first()
+    assert voided is not None
+    await rollups.redemption_cell(voided, -1, {mark: voided[mark] for mark in FIRST_MARKS})
+    start = rollups.month_of(voided["local_date"])
+    same_month = await (
+        Redemption.select()
+        .where(Redemption.card == voided["card"])
+        .where(Redemption.local_date >= start)
+        .where(Redemption.local_date < (start + timedelta(days=32)).replace(day=1))
+        .where(Redemption.status == RedemptionStatus.COMPLETED)
+        .order_by(Redemption.redeemed_at)
+    )
+    for mark, scope in FIRST_MARKS.items():
+        if not voided[mark]:
+            continue
+        heir = next((r for r in same_month if scope is None or r[scope] == voided[scope]), None)
+        if heir is not None and not heir[mark]:
+            await Redemption.update({getattr(Redemption, mark): True}).where(Redemption.id == heir["id"])
+            await rollups.first_mark(heir, mark)
+    card = (
+        await Card.select(Card.first_redeemed_on, Card.enrolled_on, Card.kelurahan_code, Card.channel)
+        .where(Card.id == voided["card"])
+        .first()
+    )
+    if card is not None and card["first_redeemed_on"] == voided["local_date"]:
+        remaining = await (
+            Redemption.select(Redemption.local_date)
+            .where(Redemption.card == voided["card"])
+            .where(Redemption.status == RedemptionStatus.COMPLETED)
+            .order_by(Redemption.local_date)
+            .first()
+        )
+        after = remaining["local_date"] if remaining else None
+        if after != card["first_redeemed_on"]:
+            await Card.update({Card.first_redeemed_on: after}).where(Card.id == voided["card"])
+            await rollups.activation_change(
+                card["enrolled_on"], card["kelurahan_code"], card["channel"], card["first_redeemed_on"], after
+            )
 
 
 def _exhaustion(offer: partner_offers.TillOffer, used: int, spent: int) -> str | None:
@@ -363,6 +448,7 @@ async def void(
                     OfferUsage.updated_at: now,
                 }
             ).where(OfferUsage.offer == row["offer"])
+            await _unwind_rollups(redemption_id)
             await partner_offers.resume_if_auto_paused(row["offer"])
             await record_attempts(till, "void", [("voided", None, row["offer"])], card_id=row["card"],
                                   redemption_id=redemption_id)  # fmt: skip

@@ -14,6 +14,7 @@ import structlog
 
 from core.auth import CurrentUser, derive_key
 from core.database import bulk_insert, write_transaction
+from core.localtime import utc_now
 from core.settings import Settings
 from core.stores import Stores
 from partners.errors import PartnerNotApproved
@@ -30,7 +31,7 @@ from verification.errors import (
     OutletInactive,
     ScanThrottled,
 )
-from verification.service import cards, credentials, eligibility
+from verification.service import cards, credentials, eligibility, rollups
 from verification.service.cards import CardState
 from verification.service.keys import KeyRing
 from verification.tables import Attempt, OfferUsage, Redemption, RedemptionStatus
@@ -119,16 +120,21 @@ async def record_attempts(
     card_id: uuid.UUID | None = None,
     redemption_id: uuid.UUID | None = None,
 ) -> None:
-    """Append (outcome, reason code, offer) rows for one scan, redeem or void."""
+    """Append (outcome, reason code, offer) rows for one scan, redeem or void; count refusals in their rollup."""
+    now = utc_now()
+    day = till.local_date(now)
     rows = [
-        (kind, outcome, reason, till.partner_id, till.outlet_id, offer, card_id, till.staff_user_id, till.api_key_id,
-         till.device_id, redemption_id)
+        (now, day, kind, outcome, reason, till.partner_id, till.outlet_id, offer, card_id, till.staff_user_id,
+         till.api_key_id, till.device_id, redemption_id)
         for outcome, reason, offer in outcomes
     ]  # fmt: skip
-    columns = ("kind", "outcome", "reason_code", "partner", "outlet", "offer", "card", "staff_user", "api_key",
-               "device_id", "redemption")  # fmt: skip
+    columns = ("occurred_at", "local_date", "kind", "outcome", "reason_code", "partner", "outlet", "offer", "card",
+               "staff_user", "api_key", "device_id", "redemption")  # fmt: skip
     async with write_transaction():
         await bulk_insert(Attempt, columns, rows)
+        for outcome, reason, offer in outcomes:
+            if outcome in {"refused", "flagged"} and reason:
+                await rollups.refusal(day, till.partner_id, offer, till.outlet_id, reason)
 
 
 async def card_history(card_id: uuid.UUID, offers: list[TillOffer], today: date) -> dict[uuid.UUID, list[date]]:

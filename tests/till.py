@@ -1,4 +1,5 @@
-"""A till ready to scan: an approved partner with an outlet, its cashier, a signing key and enrolled cards."""
+"""A till ready to scan (used by verification, reports and page tests): an approved partner with an outlet, its
+cashier, a signing key and enrolled cards."""
 
 from __future__ import annotations
 

@@ -1,0 +1,189 @@
+"""HTTP for Dukcapil's figures (JSON, or CSV with ?format=csv) and for the denominators and targets behind them."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from admin.service import population, reports
+from core.auth import AuthedRequest
+from core.guards import requires_dukcapil, requires_dukcapil_admin
+from core.localtime import local_date, utc_now
+from core.problems import request_language
+from core.settings import Settings
+from core.web import csv_response
+
+Region = Annotated[str, QueryParameter(max_length=13, description="Region code, e.g. 17.71")]
+Day = Annotated[date | None, QueryParameter(description="Default: today (WIB)")]
+From = Annotated[date | None, QueryParameter(name="from", description="First day (default: a year ago)")]
+Until = Annotated[date | None, QueryParameter(name="until", description="Last day (default: today)")]
+Format = Annotated[str, QueryParameter(pattern="^(json|csv)$")]
+Group = Annotated[str, QueryParameter(pattern="^(partner|offer|outlet|kecamatan|age_band|month)$")]
+Breakdown = Annotated[str | None, QueryParameter(pattern="^(kecamatan|kelurahan)$")]
+Suppress = Annotated[bool, QueryParameter(description="Show cells of fewer than the threshold of children as <n")]
+
+
+def _today(settings: Settings) -> date:
+    return local_date(utc_now(), settings.timezone)
+
+
+def _range(settings: Settings, first: date | None, last: date | None) -> tuple[date, date]:
+    last = last or _today(settings)
+    return first or last.replace(year=last.year - 1), last
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _answer(rows: Any, format: str, filename: str) -> Any:
+    rows = _plain(rows)
+    return csv_response(rows, filename) if format == "csv" else rows
+
+
+class PopulationIn(msgspec.Struct, forbid_unknown_fields=True):
+    region_code: Annotated[str, msgspec.Meta(max_length=13)]
+    as_of: date
+    children: int
+    source: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+
+class TargetIn(msgspec.Struct, forbid_unknown_fields=True):
+    year: int
+    target_percent: float
+    region_code: Annotated[str, msgspec.Meta(max_length=13)] | None = None
+    source: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+
+class ReportController(Controller):
+    path = "/api/v1/admin/reports"
+    tags = ["reports"]
+    guards = [requires_dukcapil]
+
+    @get("/coverage", summary="KIA holders against children aged 0–16 and the target, as of a date")
+    async def coverage(
+        self, settings: NamedDependency[Settings], region: Region = "17.71", as_of: Day = None,
+        breakdown: Breakdown = None, format: Format = "json",
+    ) -> Any:  # fmt: skip
+        result = await reports.coverage(region, as_of or _today(settings), breakdown)
+        if format == "csv":
+            return _answer(result.kecamatan or [result], "csv", "cakupan-kia.csv")
+        return _plain(result)
+
+    @get("/coverage/series", summary="Coverage at each month end")
+    async def series(
+        self, settings: NamedDependency[Settings], region: Region = "17.71", first: From = None, last: Until = None,
+        format: Format = "json",
+    ) -> Any:  # fmt: skip
+        first, last = _range(settings, first, last)
+        return _answer(await reports.coverage_series(region, first, last), format, "cakupan-bulanan.csv")
+
+    @get("/redemptions", summary="Redemptions, unique children and discount per month by a dimension; net of voids")
+    async def redemptions(
+        self, settings: NamedDependency[Settings], group: Group = "partner", first: From = None, last: Until = None,
+        partner: FromQuery[uuid.UUID | None] = None, offer: FromQuery[uuid.UUID | None] = None,
+        outlet: FromQuery[uuid.UUID | None] = None,
+        suppress: Suppress = True, format: Format = "json",
+    ) -> Any:  # fmt: skip
+        first, last = _range(settings, first, last)
+        wanted = reports.RedemptionFilter(first, last, partner, offer, outlet)
+        threshold = settings.small_cell_threshold if suppress else None
+        return _answer(await reports.redemptions_by(group, wanted, threshold), format, f"penukaran-{group}.csv")
+
+    @get("/refusals", summary="Refusals by reason and month")
+    async def refusals(
+        self, settings: NamedDependency[Settings], first: From = None, last: Until = None,
+        partner: FromQuery[uuid.UUID | None] = None, format: Format = "json",
+    ) -> Any:  # fmt: skip
+        first, last = _range(settings, first, last)
+        wanted = reports.RedemptionFilter(first, last, partner)
+        return _answer(await reports.refusals_by_reason(wanted), format, "penolakan.csv")
+
+    @get("/activation", summary="Of cards enrolled each month, the share redeeming within 30 and 90 days")
+    async def activation(
+        self, settings: NamedDependency[Settings], first: From = None, last: Until = None,
+        format: Format = "json",
+    ) -> Any:  # fmt: skip
+        first, last = _range(settings, first, last)
+        return _answer(await reports.activation(first, last, _today(settings)), format, "aktivasi.csv")
+
+    @get("/channels", summary="Enrolments per channel and month")
+    async def channels(
+        self, settings: NamedDependency[Settings], first: From = None, last: Until = None,
+        format: Format = "json",
+    ) -> Any:  # fmt: skip
+        first, last = _range(settings, first, last)
+        return _answer(await reports.channels(first, last), format, "saluran.csv")
+
+    @get("/issuance", summary="KIA prints per week (enrolled cards) with offer launches")
+    async def issuance(
+        self, settings: NamedDependency[Settings], region: Region = "17.71", first: From = None, last: Until = None,
+        format: Format = "json",
+    ) -> Any:  # fmt: skip
+        first, last = _range(settings, first, last)
+        weeks = await reports.weekly_prints(region, first, last)
+        if format == "csv":
+            return _answer(weeks, "csv", "penerbitan-mingguan.csv")
+        return {"weeks": weeks, "launches": await reports.launches(region)}
+
+    @get("/uplift", summary="KIA prints before and after each offer launch: difference-in-differences")
+    async def uplift(
+        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings], format: Format = "json",
+    ) -> Any:  # fmt: skip
+        rows = await reports.uplift_all(_today(settings), request_language(request))
+        return _answer(rows, format, "dampak-peluncuran.csv")
+
+    @get("/quiet-partners", summary="Approved partners with no redemption in 30 days")
+    async def quiet(self, settings: NamedDependency[Settings], format: Format = "json") -> Any:
+        return _answer(await reports.quiet_partners(_today(settings)), format, "mitra-tanpa-penukaran.csv")
+
+
+class PopulationController(Controller):
+    path = "/api/v1/admin"
+    tags = ["reports"]
+    guards = [requires_dukcapil]
+
+    @get("/population", summary="Children aged 0–16 per region and date, with their history")
+    async def list_population(self, region: Annotated[str | None, QueryParameter()] = None) -> Any:
+        return _plain(await population.population_history(region))
+
+    @post("/population", guards=[requires_dukcapil_admin], status_code=HTTP_201_CREATED, summary="Enter figures")
+    async def add_population(self, data: JSONBody[list[PopulationIn]], request: AuthedRequest) -> dict[str, int]:
+        entries = [population.PopulationEntry(e.region_code, e.as_of, e.children, e.source) for e in data]
+        return {"recorded": await population.record_population(entries, request.user, prefix="body")}
+
+    @post(
+        "/population/imports", guards=[requires_dukcapil_admin], status_code=HTTP_201_CREATED,
+        summary="Import figures from CSV: region_code, as_of, children_0_16, source",
+    )  # fmt: skip
+    async def import_population(self, request: AuthedRequest) -> dict[str, int]:
+        entries = population.parse_population_csv(await request.body())
+        return {"recorded": await population.record_population(entries, request.user)}
+
+    @get("/targets", summary="Yearly coverage targets (national and regional), with their history")
+    async def list_targets(self) -> Any:
+        return _plain(await population.target_history())
+
+    @post("/targets", guards=[requires_dukcapil_admin], status_code=HTTP_201_CREATED, summary="Set a yearly target")
+    async def add_target(self, data: JSONBody[TargetIn], request: AuthedRequest) -> dict[str, str]:
+        await population.set_target(data.year, data.target_percent, data.region_code, data.source, request.user)
+        return {"status": "recorded"}

@@ -1,0 +1,161 @@
+"""Coverage's denominators and targets: children aged 0–16 per region as of a date, and yearly targets. Entered one
+by one or imported from CSV; every figure is kept with its date and who recorded it."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from admin.tables import CoverageTarget, PopulationCount
+from core.auth import CurrentUser
+from core.database import write_transaction
+from core.errors import FieldProblem, Invalid
+from core.i18n import Text
+from core.service.audit import record_event
+from core.tables import Region
+
+POPULATION_COLUMNS = ("region_code", "as_of", "children_0_16", "source")
+REGION = Text("Kode wilayah tidak dikenal.", "Unknown region code.")
+CHILDREN = Text("Jumlah anak: bilangan bulat 0 sampai 100.000.000.", "Children: a whole number up to 100,000,000.")
+DATE = Text("Tanggal tidak valid (YYYY-MM-DD).", "Not a valid date (YYYY-MM-DD).")
+PERCENT = Text("Target dalam persen: 0 sampai 100.", "The target in percent: 0 to 100.")
+YEAR = Text("Tahun 2016 sampai 2100.", "A year from 2016 to 2100.")
+HEADER = Text("Baris judul harus memuat: {columns}.", "The header must contain: {columns}.")
+
+
+@dataclass(frozen=True)
+class PopulationEntry:
+    region_code: str
+    as_of: date
+    children: int
+    source: str | None = None
+
+
+async def _known_regions(codes: set[str]) -> set[str]:
+    if not codes:
+        return set()
+    return {row["code"] for row in await Region.select(Region.code).where(Region.code.is_in(list(codes)))}
+
+
+async def record_population(entries: list[PopulationEntry], actor: CurrentUser | None, prefix: str = "") -> int:
+    known = await _known_regions({entry.region_code for entry in entries})
+    problems: list[FieldProblem] = []
+    for index, entry in enumerate(entries):
+        where = f"{prefix}[{index}]." if prefix else ""
+        if entry.region_code not in known:
+            problems.append(FieldProblem(f"{where}region_code", "unknown_region", REGION))
+        if not 0 <= entry.children <= 100_000_000:
+            problems.append(FieldProblem(f"{where}children", "invalid_children", CHILDREN))
+    if problems:
+        raise Invalid(problems)
+    async with write_transaction():
+        await PopulationCount.insert(
+            *[
+                PopulationCount(
+                    region_code=e.region_code,
+                    as_of=e.as_of,
+                    children=e.children,
+                    source=(e.source or "").strip()[:200] or None,
+                    recorded_by=actor.id if actor else None,
+                )
+                for e in entries
+            ]
+        )
+        await record_event("population.recorded", "population", None, actor=actor, after={"figures": len(entries)})
+    return len(entries)
+
+
+def parse_population_csv(content: bytes) -> list[PopulationEntry]:
+    """`region_code,as_of,children_0_16,source` rows; problems are reported by row number (line 1 is the header)."""
+    reader = csv.DictReader(io.StringIO(content.decode("utf-8-sig")))
+    header = {name.strip().lower() for name in reader.fieldnames or []}
+    missing = [c for c in POPULATION_COLUMNS[:3] if c not in header]
+    if missing:
+        raise Invalid([FieldProblem("file", "missing_columns", HEADER, {"columns": ", ".join(POPULATION_COLUMNS)})])
+    entries, problems = [], []
+    for number, raw in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        try:
+            as_of = date.fromisoformat(row["as_of"])
+        except ValueError:
+            problems.append(FieldProblem(f"row {number}.as_of", "invalid_date", DATE))
+            continue
+        if not row["children_0_16"].isdigit():
+            problems.append(FieldProblem(f"row {number}.children_0_16", "invalid_children", CHILDREN))
+            continue
+        entries.append(PopulationEntry(row["region_code"], as_of, int(row["children_0_16"]), row.get("source")))
+    if problems:
+        raise Invalid(problems)
+    return entries
+
+
+async def population_history(region_code: str | None = None) -> list[dict[str, Any]]:
+    query = PopulationCount.select().order_by(PopulationCount.as_of).order_by(PopulationCount.recorded_at)
+    if region_code:
+        query = query.where(PopulationCount.region_code == region_code)
+    return await query  # type: ignore[no-any-return]
+
+
+async def set_target(
+    year: int, percent: Decimal | float | str, region_code: str | None, source: str | None, actor: CurrentUser | None
+) -> None:
+    problems: list[FieldProblem] = []
+    try:
+        value = Decimal(str(percent))
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not Decimal(0) <= value <= Decimal(100):
+        problems.append(FieldProblem("target_percent", "invalid_percent", PERCENT))
+    if not 2016 <= year <= 2100:
+        problems.append(FieldProblem("year", "invalid_year", YEAR))
+    if region_code and region_code not in await _known_regions({region_code}):
+        problems.append(FieldProblem("region_code", "unknown_region", REGION))
+    if problems:
+        raise Invalid(problems)
+    async with write_transaction():
+        await CoverageTarget.insert(
+            CoverageTarget(
+                year=year,
+                region_code=region_code or None,
+                target_percent=value,
+                source=(source or "").strip()[:200] or None,
+                recorded_by=actor.id if actor else None,
+            )
+        )
+        await record_event(
+            "target.recorded", "coverage_target", f"{year}:{region_code or 'ID'}", actor=actor,
+            after={"year": year, "region": region_code, "percent": str(value)},
+        )  # fmt: skip
+
+
+async def target_history() -> list[dict[str, Any]]:
+    return await CoverageTarget.select().order_by(CoverageTarget.year).order_by(CoverageTarget.recorded_at)  # type: ignore[no-any-return]
+
+
+async def target_for(year: int, region_chain: list[str]) -> Decimal | None:
+    """The region's own target for the year (the nearest region up its chain), else the national one; the latest
+    recorded figure wins."""
+    rows = await CoverageTarget.select().where(CoverageTarget.year == year).order_by(CoverageTarget.recorded_at)
+    for code in region_chain:
+        own = [r for r in rows if r["region_code"] == code]
+        if own:
+            return Decimal(own[-1]["target_percent"])
+    national = [r for r in rows if r["region_code"] is None]
+    return Decimal(national[-1]["target_percent"]) if national else None
+
+
+async def denominator_for(region_code: str, day: date) -> tuple[int, date] | None:
+    """The latest figure for the region dated on or before `day` (the latest recorded, for that date)."""
+    row = (
+        await PopulationCount.select(PopulationCount.children, PopulationCount.as_of)
+        .where(PopulationCount.region_code == region_code)
+        .where(PopulationCount.as_of <= day)
+        .order_by(PopulationCount.as_of, ascending=False)
+        .order_by(PopulationCount.recorded_at, ascending=False)
+        .first()
+    )
+    return (row["children"], row["as_of"]) if row else None

@@ -1,0 +1,250 @@
+"""Each report on a small hand-made data set whose answers are worked out here: coverage, activation, uplift and
+small-cell suppression. The figures come from the rollups; the expected numbers from counting by hand."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from admin.service import population, reports
+from admin.synthetic import NikMaker
+from admin.tables import UnenrolledKia
+from core.auth import CurrentUser
+from core.stores import Stores
+from core.tables import Role
+from partners.tables import Offer
+from tests.conftest import login
+from tests.helpers import PASSWORD, today
+from verification.service import cards, redemptions
+from verification.tables import Channel, Sex
+
+WIB = ZoneInfo("Asia/Jakarta")
+TELUK_SEGARA, SINGARAN_PATI = "17.71.03", "17.71.09"
+PASAR_BARU, PANORAMA = "17.71.03.1002", "17.71.09.1001"
+niks = NikMaker()
+serial = itertools.count()
+
+
+def enrolment(settings, *, kelurahan, printed, born=date(2016, 5, 5), enrolled=None, channel=Channel.SCHOOL):
+    nik = niks.make(kelurahan, born, "L")
+    return cards.Enrolment(
+        nik_hash=cards.nik_hash(settings, nik),
+        birth_date=born,
+        sex=Sex.MALE,
+        kelurahan_code=kelurahan,
+        kia_printed_on=printed,
+        enrolled_on=enrolled or printed,
+        channel=channel,
+        consent_guardian="ibu",
+        consent_version="v1.0",
+        consent_at=datetime.combine(enrolled or printed, time(3), tzinfo=UTC),
+    )
+
+
+async def enroll(settings, items):
+    return (await cards.enroll(items, None, Stores(None))).created_ids
+
+
+async def test_coverage_city_and_kecamatan_against_target(settings):
+    day = date(2024, 10, 31)
+    await enroll(
+        settings,
+        [enrolment(settings, kelurahan=PASAR_BARU, printed=date(2023, 1, 10)) for _ in range(6)]
+        + [enrolment(settings, kelurahan=PANORAMA, printed=date(2024, 10, 31)) for _ in range(3)]
+        + [enrolment(settings, kelurahan=PANORAMA, printed=date(2024, 11, 1))]  # printed after the day
+        + [enrolment(settings, kelurahan=PANORAMA, printed=date(2020, 1, 1), born=date(2007, 2, 1))],  # 17 by then
+    )
+    await UnenrolledKia.insert(
+        UnenrolledKia(kelurahan_code=PASAR_BARU, birth_year=2015, print_month=date(2022, 3, 1), holders=2),
+        UnenrolledKia(kelurahan_code=PANORAMA, birth_year=2012, print_month=date(2024, 10, 1), holders=1),
+        UnenrolledKia(kelurahan_code=PANORAMA, birth_year=2012, print_month=date(2024, 11, 1), holders=5),
+    )
+    await population.record_population(
+        [
+            population.PopulationEntry("17.71", day, 20, "uji"),
+            population.PopulationEntry(TELUK_SEGARA, day, 10, "uji"),
+            population.PopulationEntry(SINGARAN_PATI, day, 10, "uji"),
+            population.PopulationEntry("17.71", date(2024, 9, 30), 19, "older figure"),
+        ],
+        None,
+    )
+    await population.set_target(2024, 60, None, "nasional", None)
+
+    city = await reports.coverage("17.71", day, "kecamatan")
+
+    # 6 + 3 cards, 2 + 1 counted without consent: 12 of 20 children.
+    assert (city.holders, city.enrolled_holders, city.unenrolled_holders) == (12, 9, 3)
+    assert city.eligible_children == 20
+    assert city.denominator_as_of == day
+    assert city.coverage_percent == Decimal("60.0")
+    assert city.target_percent == Decimal("60")
+    assert city.gap_percent == Decimal("0.0")
+    # Kecamatan sorted by their gap to the target: Singaran Pati (4 of 10: 40%) before Teluk Segara (8 of 10: 80%).
+    named = [(k.region_name, k.holders, k.coverage_percent, k.gap_percent) for k in city.kecamatan[:2]]
+    assert named == [("Singaran Pati", 4, Decimal("40.0"), Decimal("20.0")), ("Teluk Segara", 8, Decimal("80.0"),
+                                                                              Decimal("-20.0"))]  # fmt: skip
+    assert all(k.eligible_children is None for k in city.kecamatan[2:])  # no denominator entered: no coverage
+
+    # A day between figures uses the latest figure on or before it, and says which.
+    september = await reports.coverage("17.71", date(2024, 10, 15))
+    assert september.denominator_as_of == date(2024, 9, 30)
+    assert september.eligible_children == 19
+
+
+async def test_a_region_target_overrides_the_national_one(settings):
+    await population.set_target(2025, 60, None, "nasional", None)
+    await population.set_target(2025, 65, "17.71", "RPJMD Kota Bengkulu", None)
+    assert (await reports.coverage(TELUK_SEGARA, date(2025, 6, 30))).target_percent == Decimal("65")
+    assert (await reports.coverage("17", date(2025, 6, 30))).target_percent == Decimal("60")
+
+
+async def test_coverage_api_answers_the_article_shape(client, create_staff, settings):
+    await create_staff("analis", "dukcapil_analyst")
+    headers = await login(client, "analis", PASSWORD)
+    await enroll(settings, [enrolment(settings, kelurahan=PASAR_BARU, printed=date(2024, 1, 2)) for _ in range(3)])
+    await population.record_population([population.PopulationEntry("17.71", date(2024, 10, 31), 5, "uji")], None)
+    await population.set_target(2024, 60, None, None, None)
+
+    response = await client.get(
+        "/api/v1/admin/reports/coverage", params={"region": "17.71", "as_of": "2024-10-31"}, headers=headers
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert {k: body[k] for k in ("region", "as_of", "holders", "eligible_children", "denominator_as_of")} == {
+        "region": "17.71",
+        "as_of": "2024-10-31",
+        "holders": 3,
+        "eligible_children": 5,
+        "denominator_as_of": "2024-10-31",
+    }
+    assert body["coverage_percent"] == 60.0
+    assert body["target_percent"] == 60.0
+    with_breakdown = await client.get(
+        "/api/v1/admin/reports/coverage",
+        params={"region": "17.71", "as_of": "2024-10-31", "breakdown": "kecamatan"},
+        headers=headers,
+    )
+    assert len(with_breakdown.json()["kecamatan"]) == 9
+
+
+async def test_activation_within_30_and_90_days(till, settings):
+    offer = await till.offer(valid_from="2026-01-01", limits=[], benefit={"type": "fixed_amount", "amount": 1_000})
+    enrolled_on = date(2026, 9, 7)
+    quick, slow, never = await enroll(
+        settings,
+        [enrolment(settings, kelurahan=PASAR_BARU, printed=date(2025, 1, 5), enrolled=enrolled_on) for _ in range(3)],
+    )
+    me = (await till.client.get("/api/v1/auth/me", headers=till.world.cashier)).json()
+    cashier = CurrentUser(id=uuid.UUID(me["id"]), username=me["username"], role=Role.CASHIER, display_name="K")
+
+    async def redeem(card_id, day):
+        moment = datetime.combine(day, time(10), tzinfo=WIB)
+        return await redemptions.redeem(
+            await till.qr(card_id), uuid.UUID(offer["id"]), 5_000, str(uuid.uuid4()), cashier, None, till.keyring,
+            Stores(None), settings, now=moment,
+        )  # fmt: skip
+
+    await redeem(quick, enrolled_on + timedelta(days=10))
+    await redeem(slow, enrolled_on + timedelta(days=60))
+    await redeem(slow, enrolled_on + timedelta(days=61))
+
+    (september,) = await reports.activation(date(2026, 9, 1), date(2026, 9, 1), date(2027, 3, 1))
+
+    assert (september["enrolled"], september["activated_30"], september["activated_90"]) == (3, 1, 2)
+    assert september["share_30_percent"] == Decimal("33.3")
+    assert september["share_90_percent"] == Decimal("66.7")
+    assert september["complete_30"]
+    assert september["complete_90"]
+    assert never  # enrolled, never redeemed: counts in the denominator only
+    channel = await reports.channels(date(2026, 9, 1), date(2026, 9, 1))
+    assert channel == [{"month": "2026-09-01", "channel": "school", "enrolled": 3}]
+
+
+async def test_uplift_difference_in_differences(till, settings):
+    """The partner's outlet is in Teluk Segara (treated); the city's other 8 kecamatan are the control."""
+    offer = await till.offer()
+    launch = date(2025, 3, 12)  # a Wednesday: its week starts Monday 10 March
+    week0 = launch - timedelta(days=launch.weekday())
+    await Offer.update({Offer.first_published_at: datetime.combine(launch, time(9), tzinfo=WIB)}).where(
+        Offer.id == offer["id"]
+    )
+    prints = []
+    for week in range(8):
+        before, after = week0 - timedelta(weeks=week + 1), week0 + timedelta(weeks=week)
+        prints += [enrolment(settings, kelurahan=PASAR_BARU, printed=before)]  # treated: 1 a week before
+        prints += [enrolment(settings, kelurahan=PASAR_BARU, printed=after) for _ in range(2)]  # 2 a week after
+        prints += [enrolment(settings, kelurahan=PANORAMA, printed=before) for _ in range(2)]  # control: 2 and 2
+        prints += [enrolment(settings, kelurahan=PANORAMA, printed=after) for _ in range(2)]
+    prints += [enrolment(settings, kelurahan=PASAR_BARU, printed=week0 + timedelta(weeks=9))]  # outside the window
+    await enroll(settings, prints)
+
+    result = await reports.uplift(uuid.UUID(offer["id"]), date(2026, 1, 1))
+
+    assert (result["weeks_before"], result["weeks_after"]) == (8, 8)
+    assert (result["treated_kecamatan"], result["control_kecamatan"]) == (1, 8)
+    # Per kecamatan and week: treated 1 -> 2; control (16 prints over 8 kecamatan and 8 weeks) 0.25 -> 0.25.
+    assert (result["treated_before"], result["treated_after"]) == (Decimal("1.00"), Decimal("2.00"))
+    assert (result["control_before"], result["control_after"]) == (Decimal("0.25"), Decimal("0.25"))
+    assert result["difference_in_differences"] == Decimal("1.00")
+    assert result["relative_uplift_percent"] == Decimal("100.0")
+    assert "selisih" in result["caveat"]
+
+    early = await reports.uplift(uuid.UUID(offer["id"]), week0 + timedelta(days=22))
+    assert early["weeks_after"] == 3  # only complete weeks after the launch count
+
+
+@pytest.mark.parametrize("threshold", [5, None])
+async def test_small_cells_are_suppressed(till, settings, threshold):
+    offer = await till.offer(limits=[])
+    few = await enroll(settings, [enrolment(settings, kelurahan=PANORAMA, printed=date(2020, 1, 1)) for _ in range(3)])
+    many = await enroll(
+        settings, [enrolment(settings, kelurahan=PASAR_BARU, printed=date(2020, 1, 1)) for _ in range(5)]
+    )
+    for card_id in few + many:
+        assert (await till.redeem(await till.qr(card_id), offer["id"], purchase=10_000)).status_code == 201
+    wanted = reports.RedemptionFilter(today() - timedelta(days=1), today() + timedelta(days=1))
+
+    rows = {row["label"]: row for row in await reports.redemptions_by("kecamatan", wanted, threshold)}
+
+    if threshold:
+        assert rows["Singaran Pati"]["unique_children"] == "<5"
+        assert rows["Singaran Pati"]["redemptions"] == "<5"
+        assert rows["Singaran Pati"]["discount_rupiah"] is None
+    else:
+        assert rows["Singaran Pati"]["unique_children"] == 3
+    assert rows["Teluk Segara"]["unique_children"] == 5
+    assert rows["Teluk Segara"]["redemptions"] == 5
+    assert rows["Teluk Segara"]["discount_rupiah"] == 5 * 1_000
+
+
+async def test_partner_reports_are_always_suppressed_and_only_their_own(till, client, settings):
+    offer = await till.offer(limits=[])
+    for card_id in await enroll(settings, [enrolment(settings, kelurahan=PANORAMA, printed=date(2020, 1, 1))]):
+        await till.redeem(await till.qr(card_id), offer["id"], purchase=10_000)
+    response = await client.get(
+        f"/api/v1/partners/{till.world.partner_id}/reports/redemptions",
+        params={"group": "kecamatan"},
+        headers=till.world.manager,
+    )
+    assert response.status_code == 200
+    assert response.json()[0]["unique_children"] == "<5"
+    other = await client.get(f"/api/v1/partners/{uuid.uuid4()}/reports/redemptions", headers=till.world.manager)
+    assert other.status_code == 404
+    refusals = await client.get(
+        f"/api/v1/partners/{till.world.partner_id}/reports/refusals", headers=till.world.manager
+    )
+    assert refusals.status_code == 200
+
+
+async def test_quiet_partners_are_flagged(till, settings):
+    quiet = await reports.quiet_partners(today())
+    assert [p["name"] for p in quiet] == ["Toko Buku Pelangi"]
+    offer = await till.offer(limits=[])
+    await till.redeem(await till.card(), offer["id"])
+    assert await reports.quiet_partners(today()) == []

@@ -1,0 +1,54 @@
+"""HTTP for a partner's own figures: redemptions, unique children, discount, refusals; small cells always hidden."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from litestar import Controller, get
+from litestar.di import NamedDependency, Provide
+from litestar.params import QueryParameter
+
+from core.guards import requires_partner_manager
+from core.localtime import local_date, utc_now
+from core.settings import Settings
+from core.web import csv_response
+from partners.controllers.deps import provide_managed_partner
+from partners.service.access import Membership
+from verification.service import figures
+
+Group = Annotated[str, QueryParameter(pattern="^(day|month|offer|outlet|kecamatan|age_band)$")]
+From = Annotated[date | None, QueryParameter(name="from")]
+Until = Annotated[date | None, QueryParameter(name="until")]
+Format = Annotated[str, QueryParameter(pattern="^(json|csv)$")]
+
+
+class PartnerReportController(Controller):
+    path = "/api/v1/partners/{partner_id:uuid}/reports"
+    tags = ["reports"]
+    guards = [requires_partner_manager]
+    dependencies = {"membership": Provide(provide_managed_partner)}
+
+    def _filter(self, settings: Settings, membership: Membership, first: date | None, last: date | None) -> Any:
+        last = last or local_date(utc_now(), settings.timezone)
+        return figures.RedemptionFilter(first or last - timedelta(days=90), last, membership.partner_id)
+
+    @get("/redemptions", summary="My redemptions per day, month, offer, outlet, kecamatan or age band")
+    async def redemptions(
+        self, membership: NamedDependency[Membership], settings: NamedDependency[Settings], group: Group = "day",
+        first: From = None, last: Until = None, format: Format = "json",
+    ) -> Any:  # fmt: skip
+        wanted = self._filter(settings, membership, first, last)
+        if group == "day":
+            rows = await figures.redemptions_per_day(wanted)
+        else:
+            rows = await figures.redemptions_by(group, wanted, settings.small_cell_threshold)
+        return csv_response(rows, f"penukaran-{group}.csv") if format == "csv" else rows
+
+    @get("/refusals", summary="My refusals by reason and month")
+    async def refusals(
+        self, membership: NamedDependency[Membership], settings: NamedDependency[Settings], first: From = None,
+        last: Until = None, format: Format = "json",
+    ) -> Any:  # fmt: skip
+        rows = await figures.refusals_by_reason(self._filter(settings, membership, first, last))
+        return csv_response(rows, "penolakan.csv") if format == "csv" else rows

@@ -1,0 +1,207 @@
+"""The rollups every report reads, moved inside the transaction of the fact they count (a redemption, a void, a
+refusal, an enrolment), and rebuilt from the raw tables on demand (`mitrakia reports rebuild`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from core.database import engine, increment, is_sqlite, write_transaction
+from verification.tables import (
+    EnrolmentMonthly,
+    PrintMonthly,
+    PrintWeekly,
+    RedemptionDaily,
+    RefusalDaily,
+)
+
+NIL = uuid.UUID(int=0)  # "no offer" in a refusal of the card itself
+AGE_BANDS = ((0, 4, "0-4"), (5, 9, "5-9"), (10, 12, "10-12"), (13, 16, "13-16"))
+ACTIVATION_WINDOWS = (30, 90)
+
+
+def age_band(age: int) -> str:
+    for low, high, name in AGE_BANDS:
+        if low <= age <= high:
+            return name
+    return "17+"
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def week_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def activation(enrolled_on: date, first_redeemed_on: date | None) -> tuple[int, int]:
+    """(within 30 days, within 90 days) as 0/1, for one card."""
+    if first_redeemed_on is None:
+        return 0, 0
+    days = (first_redeemed_on - enrolled_on).days
+    return tuple(int(0 <= days <= window) for window in ACTIVATION_WINDOWS)  # type: ignore[return-value]
+
+
+# --- redemptions --------------------------------------------------------------------------------------------
+
+
+async def redemption_cell(row: dict[str, Any], sign: int, firsts: dict[str, bool]) -> None:
+    """Add (sign=+1) or take away (sign=-1) one redemption from its daily cell."""
+    await increment(
+        RedemptionDaily,
+        {
+            "day": row["local_date"],
+            "partner": row["partner"],
+            "offer": row["offer"],
+            "outlet": row["outlet"],
+            "kecamatan": row["kecamatan_code"],
+            "age_band": row["age_band"],
+        },
+        {
+            "redemptions": sign,
+            "discount_total": sign * row["discount_amount"],
+            "children_all": sign * int(firsts.get("first_all", False)),
+            "children_partner": sign * int(firsts.get("first_partner", False)),
+            "children_offer": sign * int(firsts.get("first_offer", False)),
+            "children_outlet": sign * int(firsts.get("first_outlet", False)),
+        },
+    )
+
+
+async def first_mark(row: dict[str, Any], mark: str) -> None:
+    """A void handed a first-of-month mark to `row`: count one more unique child in its cell."""
+    await increment(
+        RedemptionDaily,
+        {
+            "day": row["local_date"],
+            "partner": row["partner"],
+            "offer": row["offer"],
+            "outlet": row["outlet"],
+            "kecamatan": row["kecamatan_code"],
+            "age_band": row["age_band"],
+        },
+        {"children_" + mark.removeprefix("first_"): 1},
+    )
+
+
+async def refusal(day: date, partner: uuid.UUID, offer: uuid.UUID | None, outlet: uuid.UUID, reason: str) -> None:
+    await increment(
+        RefusalDaily,
+        {"day": day, "partner": partner, "offer": offer or NIL, "outlet": outlet, "reason": reason},
+        {"refusals": 1},
+    )
+
+
+async def activation_change(
+    enrolled_on: date, kelurahan: str, channel: str, before: date | None, after: date | None
+) -> None:
+    """A card's first redemption moved (a redemption, or a void of the first one): move its activation marks."""
+    old, new = activation(enrolled_on, before), activation(enrolled_on, after)
+    if old != new:
+        await increment(
+            EnrolmentMonthly,
+            {"month": month_of(enrolled_on), "kelurahan": kelurahan, "channel": channel},
+            {"enrolled": 0, "activated_30": new[0] - old[0], "activated_90": new[1] - old[1]},
+        )
+
+
+# --- enrolments ---------------------------------------------------------------------------------------------
+
+
+async def cards_counted(cards: Iterable[dict[str, Any]], sign: int = 1) -> None:
+    """Count enrolled cards (or take them away, sign=-1, when a re-import moves them): enrolments per month,
+    kelurahan and channel (with their activation marks), prints per month and birth year, prints per week."""
+    enrolled: Counter[tuple[date, str, str]] = Counter()
+    activated: Counter[tuple[date, str, str, int]] = Counter()
+    monthly: Counter[tuple[date, str, int]] = Counter()
+    weekly: Counter[tuple[date, str]] = Counter()
+    for card in cards:
+        key = (month_of(card["enrolled_on"]), card["kelurahan_code"], card["channel"])
+        enrolled[key] += sign
+        marks = activation(card["enrolled_on"], card.get("first_redeemed_on"))
+        for index, mark in enumerate(marks):
+            activated[(*key, index)] += sign * mark
+        monthly[(month_of(card["kia_printed_on"]), card["kelurahan_code"], card["birth_year"])] += sign
+        weekly[(week_of(card["kia_printed_on"]), card["kelurahan_code"])] += sign
+    for (month, kelurahan, channel), count in enrolled.items():
+        await increment(
+            EnrolmentMonthly,
+            {"month": month, "kelurahan": kelurahan, "channel": channel},
+            {
+                "enrolled": count,
+                "activated_30": activated[(month, kelurahan, channel, 0)],
+                "activated_90": activated[(month, kelurahan, channel, 1)],
+            },
+        )
+    for (month, kelurahan, year), count in monthly.items():
+        await increment(
+            PrintMonthly, {"print_month": month, "kelurahan": kelurahan, "birth_year": year}, {"cards": count}
+        )
+    for (week, kelurahan), count in weekly.items():
+        await increment(PrintWeekly, {"week_start": week, "kelurahan": kelurahan}, {"prints": count})
+
+
+# --- rebuild from the raw tables ----------------------------------------------------------------------------
+
+_MONTH = {"sqlite": "date({col}, 'start of month')", "postgres": "date_trunc('month', {col})::date"}
+_WEEK = {"sqlite": "date({col}, '-' || ((strftime('%w', {col}) + 6) % 7) || ' days')",
+         "postgres": "date_trunc('week', {col})::date"}  # fmt: skip
+
+
+async def rebuild() -> None:
+    """Recompute every rollup from the raw tables (after a bulk load, or to repair)."""
+    dialect = "sqlite" if is_sqlite() else "postgres"
+
+    def month(col: str) -> str:
+        return _MONTH[dialect].format(col=col)
+
+    def week(col: str) -> str:
+        return _WEEK[dialect].format(col=col)
+
+    true = "1" if dialect == "sqlite" else "true"
+
+    def marks(flag: str) -> str:
+        return f"SUM(CASE WHEN {flag} = {true} THEN 1 ELSE 0 END)"
+
+    def within(days: int) -> str:
+        limit = _plus("enrolled_on", days, dialect)
+        return f"SUM(CASE WHEN first_redeemed_on IS NOT NULL AND first_redeemed_on <= {limit} THEN 1 ELSE 0 END)"
+
+    # Built only from this module's constants and column names: nothing from outside reaches these statements.
+    statements = [
+        "DELETE FROM rollup_redemption_daily",
+        "INSERT INTO rollup_redemption_daily (day, partner, offer, outlet, kecamatan, age_band, redemptions, "
+        "discount_total, children_all, children_partner, children_offer, children_outlet) "
+        "SELECT local_date, partner, offer, outlet, kecamatan_code, age_band, COUNT(*), SUM(discount_amount), "
+        f"{marks('first_all')}, {marks('first_partner')}, {marks('first_offer')}, {marks('first_outlet')} "
+        "FROM redemption WHERE status = 'completed' "
+        "GROUP BY local_date, partner, offer, outlet, kecamatan_code, age_band",
+        "DELETE FROM rollup_refusal_daily",
+        "INSERT INTO rollup_refusal_daily (day, partner, offer, outlet, reason, refusals) "
+        f"SELECT local_date, partner, COALESCE(offer, '{NIL}'), outlet, reason_code, COUNT(*) "
+        "FROM verification_attempt WHERE outcome IN ('refused', 'flagged') "
+        "AND partner IS NOT NULL AND outlet IS NOT NULL AND local_date IS NOT NULL "
+        f"GROUP BY local_date, partner, COALESCE(offer, '{NIL}'), outlet, reason_code",
+        "DELETE FROM rollup_enrolment_monthly",
+        "INSERT INTO rollup_enrolment_monthly (month, kelurahan, channel, enrolled, activated_30, activated_90) "
+        f"SELECT {month('enrolled_on')}, kelurahan_code, channel, COUNT(*), {within(30)}, {within(90)} "
+        "FROM card GROUP BY 1, kelurahan_code, channel",
+        "DELETE FROM rollup_print_monthly",
+        "INSERT INTO rollup_print_monthly (print_month, kelurahan, birth_year, cards) "
+        f"SELECT {month('kia_printed_on')}, kelurahan_code, birth_year, COUNT(*) "
+        "FROM card GROUP BY 1, kelurahan_code, birth_year",
+        "DELETE FROM rollup_print_weekly",
+        "INSERT INTO rollup_print_weekly (week_start, kelurahan, prints) "
+        f"SELECT {week('kia_printed_on')}, kelurahan_code, COUNT(*) FROM card GROUP BY 1, kelurahan_code",
+    ]
+    async with write_transaction():
+        for statement in statements:
+            await engine().run_ddl(statement)
+
+
+def _plus(column: str, days: int, dialect: str) -> str:
+    return f"date({column}, '+{days} days')" if dialect == "sqlite" else f"({column} + {days})"
