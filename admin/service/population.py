@@ -97,7 +97,7 @@ async def population_history(region_code: str | None = None) -> list[dict[str, A
     query = PopulationCount.select().order_by(PopulationCount.as_of).order_by(PopulationCount.recorded_at)
     if region_code:
         query = query.where(PopulationCount.region_code == region_code)
-    return await query  # type: ignore[no-any-return]
+    return await query
 
 
 async def set_target(
@@ -133,7 +133,7 @@ async def set_target(
 
 
 async def target_history() -> list[dict[str, Any]]:
-    return await CoverageTarget.select().order_by(CoverageTarget.year).order_by(CoverageTarget.recorded_at)  # type: ignore[no-any-return]
+    return await CoverageTarget.select().order_by(CoverageTarget.year).order_by(CoverageTarget.recorded_at)
 
 
 async def target_for(year: int, region_chain: list[str]) -> Decimal | None:

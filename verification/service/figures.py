@@ -53,8 +53,9 @@ async def redemptions_by(dimension: str, wanted: RedemptionFilter, threshold: in
     rows = await RedemptionDaily.select().where(_where(RedemptionDaily, wanted))
     counter = CHILDREN_COUNTER.get(dimension, "children_all")
     cells: dict[tuple[date, Any], dict[str, int]] = {}
+    column = DIMENSIONS[dimension]
     for row in rows:
-        key = (month_of(row["day"]), row[DIMENSIONS[dimension]] if DIMENSIONS[dimension] else None)
+        key = (month_of(row["day"]), row[column] if column else None)
         cell = cells.setdefault(key, {"redemptions": 0, "children": 0, "discount": 0})
         cell["redemptions"] += row["redemptions"]
         cell["children"] += row[counter]
