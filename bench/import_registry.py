@@ -25,7 +25,7 @@ def one_run(rows: int, database_url: str) -> dict[str, float]:
     """Migrate a fresh database and time the import and the re-import in a child process."""
     env = {**os.environ, "MITRAKIA_DATABASE_URL": database_url, "MITRAKIA_LOG_LEVEL": "WARNING"}
     env.setdefault("MITRAKIA_SECRET_KEY", "bench-secret-that-is-long-enough-for-settings-0123")
-    subprocess.run([str(Path(sys.executable).parent / "mitrakia"), "migrate"], env=env, check=True,  # noqa: S603
+    subprocess.run([str(Path(sys.executable).parent / "mitrakia"), "migrate"], env=env, check=True,
                    capture_output=True)  # fmt: skip
     code = f"""
 import asyncio, json, time
@@ -51,7 +51,7 @@ async def main():
 
 asyncio.run(main())
 """
-    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True,  # noqa: S603
+    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True,
                             text=True)  # fmt: skip
     return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -66,7 +66,7 @@ def main() -> None:
     for index in range(args.runs):
         if args.database_url:
             url = args.database_url
-            subprocess.run(["psql", url, "-qc", "DROP SCHEMA public CASCADE; CREATE SCHEMA public"], check=True)  # noqa: S603, S607
+            subprocess.run(["psql", url, "-qc", "DROP SCHEMA public CASCADE; CREATE SCHEMA public"], check=True)
         else:
             folder = ROOT / "var" / "bench"
             shutil.rmtree(folder, ignore_errors=True)

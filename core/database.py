@@ -169,6 +169,17 @@ async def set_lock_timeout(seconds: float) -> None:
         await engine().run_ddl(f"SET LOCAL lock_timeout = '{int(seconds * 1000)}ms'")
 
 
+def _upsert_sql(table: type[Table], keys: Sequence[str], counters: Sequence[str], marks: Sequence[str]) -> str:
+    tablename = table._meta.tablename
+    names = ", ".join(f'"{name}"' for name in (*keys, *counters))
+    conflict = ", ".join(f'"{name}"' for name in keys)
+    updates = ", ".join(f'"{name}" = "{tablename}"."{name}" + excluded."{name}"' for name in counters)
+    return (
+        f'INSERT INTO "{tablename}" ({names}) VALUES ({", ".join(marks)}) '  # noqa: S608 - names from our own tables
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+    )
+
+
 async def increment(table: type[Table], key: dict[str, Any], deltas: dict[str, int]) -> None:
     """Add `deltas` to the counters of the row with `key` (creating it): one upsert, in the current transaction.
 
@@ -176,14 +187,26 @@ async def increment(table: type[Table], key: dict[str, Any], deltas: dict[str, i
     """
     from piccolo.querystring import QueryString
 
-    columns = [*key, *deltas]
-    names = ", ".join(f'"{name}"' for name in columns)
-    marks = ", ".join("{}" for _ in columns)
-    conflict = ", ".join(f'"{name}"' for name in key)
-    tablename = table._meta.tablename
-    updates = ", ".join(f'"{name}" = "{tablename}"."{name}" + excluded."{name}"' for name in deltas)
-    sql = (
-        f'INSERT INTO "{tablename}" ({names}) VALUES ({marks}) '  # noqa: S608 - names from our own tables
-        f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
-    )
+    sql = _upsert_sql(table, list(key), list(deltas), ["{}"] * (len(key) + len(deltas)))
     await engine().run_querystring(QueryString(sql, *key.values(), *deltas.values()))
+
+
+async def increment_many(
+    table: type[Table], keys: Sequence[str], rows: Sequence[tuple[dict[str, Any], dict[str, int]]]
+) -> None:
+    """`increment` for many rows at once: one prepared upsert run with executemany in the current transaction.
+
+    Every row names the same key and counter columns, and no key repeats (sum them first): PostgreSQL refuses
+    to touch one row twice in one command.
+    """
+    if not rows:
+        return
+    db = engine()
+    transaction = db.current_transaction.get()
+    if transaction is None:
+        raise RuntimeError("increment_many runs inside write_transaction()")
+    counters = list(rows[0][1])
+    count = len(keys) + len(counters)
+    marks = ["?"] * count if isinstance(db, SQLiteEngine) else [f"${index}" for index in range(1, count + 1)]
+    values = [tuple(key[name] for name in keys) + tuple(deltas[name] for name in counters) for key, deltas in rows]
+    await transaction.connection.executemany(_upsert_sql(table, keys, counters, marks), values)

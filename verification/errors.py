@@ -291,3 +291,14 @@ class CardVelocity(RateLimited):
         "Kartu ini baru saja dipindai di beberapa outlet lain. Sudah dicatat untuk diperiksa Dukcapil.",
         "This card was just scanned at several other outlets. It has been flagged for Dukcapil to check.",
     )
+
+
+def refusal_titles(language: str) -> dict[str, str]:
+    """Short titles of every refusal reason code (as the till shows them), for reports and their downloads."""
+    titles: dict[str, str] = {}
+    pending: list[type[DomainError]] = [DomainError]
+    while pending:
+        kind = pending.pop()
+        pending.extend(kind.__subclasses__())
+        titles.setdefault(kind.code, kind.title.render(language))
+    return titles

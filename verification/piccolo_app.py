@@ -16,7 +16,9 @@ from verification.tables import (
     PrintWeekly,
     Redemption,
     RedemptionDaily,
+    RedemptionMonthly,
     RefusalDaily,
+    RefusalMonthly,
     SigningKey,
 )
 
@@ -33,7 +35,9 @@ APP_CONFIG = AppConfig(
         IdempotencyRecord,
         Attempt,
         RedemptionDaily,
+        RedemptionMonthly,
         RefusalDaily,
+        RefusalMonthly,
         EnrolmentMonthly,
         PrintMonthly,
         PrintWeekly,

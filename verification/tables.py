@@ -13,6 +13,7 @@ from piccolo.columns import (
     Date,
     ForeignKey,
     Integer,
+    SmallInt,
     Text,
     Timestamptz,
     Varchar,
@@ -215,35 +216,59 @@ class Attempt(Table, tablename="verification_attempt"):
 
 
 class RedemptionDaily(Table, tablename="rollup_redemption_daily"):
-    """Redemptions and discount per local day, partner, offer, outlet, child's kecamatan and age band, net of voids.
+    """Redemptions and discount per local day, partner, offer and outlet, net of voids: a partner's daily series
+    and the last day each partner redeemed. Read per partner (by the (partner, day) index), never whole."""
 
-    `children_*` count redemptions that were the card's first of the month overall, at the partner, for the offer,
-    at the outlet: summed over a month they give exact unique children per month at each of those levels.
+    id = BigSerial(primary_key=True)
+    day = Date()
+    partner = UUID()
+    offer = UUID()
+    outlet = UUID()
+    redemptions = Integer(default=0)
+    discount_total = BigInt(default=0)
+
+
+class RedemptionMonthly(Table, tablename="rollup_redemption_monthly"):
+    """Redemptions, discount and unique children per month in slices of one dimension each (see
+    `verification.service.rollups.SLICES`): the whole programme, a partner, an offer, an outlet, the child's
+    kecamatan or age band, and a partner's children by kecamatan or age band; net of voids.
+
+    `children` counts the redemptions that were the card's first of the month within the slice's scope, so summed
+    over a month it is the exact number of unique children. A year of any slice is a few thousand rows, whatever
+    the number of redemptions. `shard` (from the outlet) spreads the busiest rows, such as the programme-wide one,
+    so that tills at different outlets do not queue on one row lock; readers sum over it.
     """
 
     id = BigSerial(primary_key=True)
-    day = Date(index=True)
-    partner = UUID(index=True)
-    offer = UUID()
-    outlet = UUID()
-    kecamatan = Varchar(length=13)
-    age_band = Varchar(length=5)
+    month = Date()
+    slice = Varchar(length=20)
+    partner = UUID()  # the nil UUID in slices that are not a partner's
+    value = Varchar(length=40)  # the offer or outlet id, kecamatan code or age band; "" for whole-scope slices
+    shard = SmallInt(default=0)
     redemptions = Integer(default=0)
     discount_total = BigInt(default=0)
-    children_all = Integer(default=0)
-    children_partner = Integer(default=0)
-    children_offer = Integer(default=0)
-    children_outlet = Integer(default=0)
+    children = Integer(default=0)
 
 
 class RefusalDaily(Table, tablename="rollup_refusal_daily"):
-    """Refused redeems and refused cards at scan, per local day, partner, offer (nil UUID: none), outlet, reason."""
+    """Refused redeems and refused cards at scan, per local day, partner, offer (nil UUID: none), outlet, reason:
+    read per partner."""
 
     id = BigSerial(primary_key=True)
-    day = Date(index=True)
-    partner = UUID(index=True)
+    day = Date()
+    partner = UUID()
     offer = UUID()
     outlet = UUID()
+    reason = Varchar(length=40)
+    refusals = Integer(default=0)
+
+
+class RefusalMonthly(Table, tablename="rollup_refusal_monthly"):
+    """Refusals per month, partner and reason: Dukcapil's programme-wide view."""
+
+    id = BigSerial(primary_key=True)
+    month = Date()
+    partner = UUID()
     reason = Varchar(length=40)
     refusals = Integer(default=0)
 

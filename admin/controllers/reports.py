@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
@@ -20,14 +18,21 @@ from core.guards import requires_dukcapil, requires_dukcapil_admin
 from core.localtime import local_date, utc_now
 from core.problems import request_language
 from core.settings import Settings
-from core.web import csv_response
+from core.web import csv_response, plain
 
 Region = Annotated[str, QueryParameter(max_length=13, description="Region code, e.g. 17.71")]
 Day = Annotated[date | None, QueryParameter(description="Default: today (WIB)")]
 From = Annotated[date | None, QueryParameter(name="from", description="First day (default: a year ago)")]
 Until = Annotated[date | None, QueryParameter(name="until", description="Last day (default: today)")]
 Format = Annotated[str, QueryParameter(pattern="^(json|csv)$")]
-Group = Annotated[str, QueryParameter(pattern="^(partner|offer|outlet|kecamatan|age_band|month)$")]
+Group = Annotated[
+    str,
+    QueryParameter(
+        pattern="^(partner|offer|outlet|kecamatan|age_band|month|partner_age_band|partner_kecamatan)$",
+        description="Dimension of the rows. Redemption figures are per calendar month: `from` and `until` select "
+        "the months that contain them.",
+    ),
+]
 Breakdown = Annotated[str | None, QueryParameter(pattern="^(kecamatan|kelurahan)$")]
 Suppress = Annotated[bool, QueryParameter(description="Show cells of fewer than the threshold of children as <n")]
 
@@ -41,22 +46,8 @@ def _range(settings: Settings, first: date | None, last: date | None) -> tuple[d
     return first or last.replace(year=last.year - 1), last
 
 
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def _answer(rows: Any, format: str, filename: str) -> Any:
-    rows = _plain(rows)
+    rows = plain(rows)
     return csv_response(rows, filename) if format == "csv" else rows
 
 
@@ -87,7 +78,7 @@ class ReportController(Controller):
         result = await reports.coverage(region, as_of or _today(settings), breakdown)
         if format == "csv":
             return _answer(result.kecamatan or [result], "csv", "cakupan-kia.csv")
-        return _plain(result)
+        return plain(result)
 
     @get("/coverage/series", summary="Coverage at each month end")
     async def series(
@@ -100,12 +91,10 @@ class ReportController(Controller):
     @get("/redemptions", summary="Redemptions, unique children and discount per month by a dimension; net of voids")
     async def redemptions(
         self, settings: NamedDependency[Settings], group: Group = "partner", first: From = None, last: Until = None,
-        partner: FromQuery[uuid.UUID | None] = None, offer: FromQuery[uuid.UUID | None] = None,
-        outlet: FromQuery[uuid.UUID | None] = None,
-        suppress: Suppress = True, format: Format = "json",
+        partner: FromQuery[uuid.UUID | None] = None, suppress: Suppress = True, format: Format = "json",
     ) -> Any:  # fmt: skip
         first, last = _range(settings, first, last)
-        wanted = reports.RedemptionFilter(first, last, partner, offer, outlet)
+        wanted = reports.RedemptionFilter(first, last, partner)
         threshold = settings.small_cell_threshold if suppress else None
         return _answer(await reports.redemptions_by(group, wanted, threshold), format, f"penukaran-{group}.csv")
 
@@ -147,9 +136,16 @@ class ReportController(Controller):
 
     @get("/uplift", summary="KIA prints before and after each offer launch: difference-in-differences")
     async def uplift(
-        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings], format: Format = "json",
+        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings],
+        offer: Annotated[uuid.UUID | None, QueryParameter(description="Only the launch of this offer")] = None,
+        limit: Annotated[int | None, QueryParameter(ge=1, le=500, description="The latest launches only")] = None,
+        format: Format = "json",
     ) -> Any:  # fmt: skip
-        rows = await reports.uplift_all(_today(settings), request_language(request))
+        language = request_language(request)
+        if offer is not None:
+            rows = [await reports.uplift(offer, _today(settings), language=language)]
+        else:
+            rows = await reports.uplift_all(_today(settings), language, limit=limit)
         return _answer(rows, format, "dampak-peluncuran.csv")
 
     @get("/quiet-partners", summary="Approved partners with no redemption in 30 days")
@@ -164,7 +160,7 @@ class PopulationController(Controller):
 
     @get("/population", summary="Children aged 0–16 per region and date, with their history")
     async def list_population(self, region: Annotated[str | None, QueryParameter()] = None) -> Any:
-        return _plain(await population.population_history(region))
+        return plain(await population.population_history(region))
 
     @post("/population", guards=[requires_dukcapil_admin], status_code=HTTP_201_CREATED, summary="Enter figures")
     async def add_population(self, data: JSONBody[list[PopulationIn]], request: AuthedRequest) -> dict[str, int]:
@@ -181,7 +177,7 @@ class PopulationController(Controller):
 
     @get("/targets", summary="Yearly coverage targets (national and regional), with their history")
     async def list_targets(self) -> Any:
-        return _plain(await population.target_history())
+        return plain(await population.target_history())
 
     @post("/targets", guards=[requires_dukcapil_admin], status_code=HTTP_201_CREATED, summary="Set a yearly target")
     async def add_target(self, data: JSONBody[TargetIn], request: AuthedRequest) -> dict[str, str]:

@@ -136,10 +136,13 @@ async def target_history() -> list[dict[str, Any]]:
     return await CoverageTarget.select().order_by(CoverageTarget.year).order_by(CoverageTarget.recorded_at)
 
 
-async def target_for(year: int, region_chain: list[str]) -> Decimal | None:
-    """The region's own target for the year (the nearest region up its chain), else the national one; the latest
-    recorded figure wins."""
-    rows = await CoverageTarget.select().where(CoverageTarget.year == year).order_by(CoverageTarget.recorded_at)
+async def targets_of_year(year: int) -> list[dict[str, Any]]:
+    return await CoverageTarget.select().where(CoverageTarget.year == year).order_by(CoverageTarget.recorded_at)
+
+
+def pick_target(rows: list[dict[str, Any]], region_chain: list[str]) -> Decimal | None:
+    """The region's own target (the nearest region up its chain), else the national one; the latest recorded
+    figure wins. `rows`: one year's targets, oldest recorded first."""
     for code in region_chain:
         own = [r for r in rows if r["region_code"] == code]
         if own:
@@ -148,14 +151,28 @@ async def target_for(year: int, region_chain: list[str]) -> Decimal | None:
     return Decimal(national[-1]["target_percent"]) if national else None
 
 
-async def denominator_for(region_code: str, day: date) -> tuple[int, date] | None:
-    """The latest figure for the region dated on or before `day` (the latest recorded, for that date)."""
-    row = (
-        await PopulationCount.select(PopulationCount.children, PopulationCount.as_of)
-        .where(PopulationCount.region_code == region_code)
-        .where(PopulationCount.as_of <= day)
-        .order_by(PopulationCount.as_of, ascending=False)
-        .order_by(PopulationCount.recorded_at, ascending=False)
-        .first()
+async def target_for(year: int, region_chain: list[str]) -> Decimal | None:
+    return pick_target(await targets_of_year(year), region_chain)
+
+
+async def denominator_rows(region_codes: list[str], until: date) -> list[dict[str, Any]]:
+    """Every figure for these regions dated on or before `until`, oldest first (by date, then by recording)."""
+    return await (
+        PopulationCount.select(PopulationCount.region_code, PopulationCount.children, PopulationCount.as_of)
+        .where(PopulationCount.region_code.is_in(region_codes) & (PopulationCount.as_of <= until))
+        .order_by(PopulationCount.as_of)
+        .order_by(PopulationCount.recorded_at)
     )
-    return (row["children"], row["as_of"]) if row else None
+
+
+def pick_denominator(rows: list[dict[str, Any]], region_code: str, day: date) -> tuple[int, date] | None:
+    """The latest figure for the region dated on or before `day` (the latest recorded, for that date)."""
+    found = None
+    for row in rows:
+        if row["region_code"] == region_code and row["as_of"] <= day:
+            found = (row["children"], row["as_of"])
+    return found
+
+
+async def denominator_for(region_code: str, day: date) -> tuple[int, date] | None:
+    return pick_denominator(await denominator_rows([region_code], day), region_code, day)

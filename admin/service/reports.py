@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -13,14 +14,14 @@ from zoneinfo import ZoneInfo
 from piccolo.query.functions.aggregate import Sum
 
 from admin.errors import UnknownRegion
-from admin.service.population import denominator_for, target_for
+from admin.service.population import denominator_rows, pick_denominator, pick_target, targets_of_year
 from admin.tables import UnenrolledKia
 from core.i18n import Text
 from core.tables import Region, RegionLevel
 from partners.errors import OfferNotFound
 from partners.tables import Offer, Outlet, Partner, PartnerStatus
 from verification.service import figures
-from verification.service.rollups import month_of
+from verification.service.rollups import month_of, week_of
 from verification.tables import EnrolmentMonthly, PrintMonthly, PrintWeekly, RedemptionDaily
 
 HUNDRED = Decimal(100)
@@ -112,73 +113,188 @@ class Coverage:
     kecamatan: list[Coverage] = field(default_factory=list)
 
 
-async def _holders(kelurahan: list[str], day: date) -> tuple[int, int]:
-    """Printed KIAs of children under 17 on `day`: enrolled cards and the counted KIAs without consent.
+@dataclass
+class _Counts:
+    """Per kelurahan: enrolled cards printed, counted KIAs without consent, programme enrolments."""
 
-    Only birth years are known for the latter, so a child counts while born after the year of `day` minus 17."""
-    if not kelurahan:
-        return 0, 0
+    enrolled: dict[str, int] = field(default_factory=dict)
+    unenrolled: dict[str, int] = field(default_factory=dict)
+    enrolments: dict[str, int] = field(default_factory=dict)
+
+    def total(self, kelurahan: list[str]) -> tuple[int, int, int]:
+        return (
+            sum(self.enrolled.get(k, 0) for k in kelurahan),
+            sum(self.unenrolled.get(k, 0) for k in kelurahan),
+            sum(self.enrolments.get(k, 0) for k in kelurahan),
+        )
+
+
+async def _counts_on(kelurahan: list[str], day: date) -> _Counts:
+    """Holders on `day`: printed KIAs of children under 17. Only birth years are known for the counted KIAs
+    without consent (and the rollup keeps only years for all), so a child counts while born after the year of
+    `day` minus 17."""
     oldest = day.year - UNDER_17
-    cards = await PrintMonthly.select(Sum(PrintMonthly.cards).as_alias("n")).where(
-        PrintMonthly.kelurahan.is_in(kelurahan) & (PrintMonthly.print_month <= day) & (PrintMonthly.birth_year > oldest)
-    )
-    counted = await UnenrolledKia.select(Sum(UnenrolledKia.holders).as_alias("n")).where(
-        UnenrolledKia.kelurahan_code.is_in(kelurahan)
-        & (UnenrolledKia.print_month <= day)
-        & (UnenrolledKia.birth_year > oldest)
-    )
-    return int(cards[0]["n"] or 0), int(counted[0]["n"] or 0)
-
-
-async def _enrolments(kelurahan: list[str], day: date) -> int:
+    counts = _Counts()
     if not kelurahan:
-        return 0
-    rows = await EnrolmentMonthly.select(Sum(EnrolmentMonthly.enrolled).as_alias("n")).where(
-        EnrolmentMonthly.kelurahan.is_in(kelurahan) & (EnrolmentMonthly.month <= day)
+        return counts
+    printed = await (
+        PrintMonthly.select(PrintMonthly.kelurahan, Sum(PrintMonthly.cards).as_alias("n"))
+        .where(PrintMonthly.kelurahan.is_in(kelurahan) & (PrintMonthly.print_month <= day)
+               & (PrintMonthly.birth_year > oldest))
+        .group_by(PrintMonthly.kelurahan)
+    )  # fmt: skip
+    counted = await (
+        UnenrolledKia.select(UnenrolledKia.kelurahan_code, Sum(UnenrolledKia.holders).as_alias("n"))
+        .where(UnenrolledKia.kelurahan_code.is_in(kelurahan) & (UnenrolledKia.print_month <= day)
+               & (UnenrolledKia.birth_year > oldest))
+        .group_by(UnenrolledKia.kelurahan_code)
+    )  # fmt: skip
+    enrolled = await (
+        EnrolmentMonthly.select(EnrolmentMonthly.kelurahan, Sum(EnrolmentMonthly.enrolled).as_alias("n"))
+        .where(EnrolmentMonthly.kelurahan.is_in(kelurahan) & (EnrolmentMonthly.month <= day))
+        .group_by(EnrolmentMonthly.kelurahan)
     )
-    return int(rows[0]["n"] or 0)
+    counts.enrolled = {r["kelurahan"]: int(r["n"] or 0) for r in printed}
+    counts.unenrolled = {r["kelurahan_code"]: int(r["n"] or 0) for r in counted}
+    counts.enrolments = {r["kelurahan"]: int(r["n"] or 0) for r in enrolled}
+    return counts
 
 
-async def coverage(region: str, day: date, breakdown: str | None = None, tree: RegionTree | None = None) -> Coverage:
-    tree = tree or await region_tree()
-    if region not in tree.names:
-        raise UnknownRegion()
-    kelurahan = tree.kelurahan_under(region)
-    enrolled, unenrolled = await _holders(kelurahan, day)
+def _coverage_row(
+    tree: RegionTree, region: str, day: date, totals: tuple[int, int, int],
+    denominators: list[dict[str, Any]], targets: list[dict[str, Any]],
+) -> Coverage:  # fmt: skip
+    enrolled, unenrolled, enrolments = totals
     holders = enrolled + unenrolled
-    denominator = await denominator_for(region, day)
-    target = await target_for(day.year, tree.chain(region))
+    denominator = pick_denominator(denominators, region, day)
+    target = pick_target(targets, tree.chain(region))
     value = percent(holders, denominator[0]) if denominator else None
-    result = Coverage(
+    return Coverage(
         region=region,
         region_name=tree.names[region],
         as_of=day,
         holders=holders,
         enrolled_holders=enrolled,
         unenrolled_holders=unenrolled,
-        programme_enrolments=await _enrolments(kelurahan, day),
+        programme_enrolments=enrolments,
         eligible_children=denominator[0] if denominator else None,
         denominator_as_of=denominator[1] if denominator else None,
         coverage_percent=value,
         target_percent=target,
         gap_percent=(target - value) if (target is not None and value is not None) else None,
     )
+
+
+async def coverage(region: str, day: date, breakdown: str | None = None, tree: RegionTree | None = None) -> Coverage:
+    """Coverage of a region on a day, and of each kecamatan or kelurahan below it when asked (sorted by the gap
+    to target, largest first). Five queries, whatever the size of the breakdown."""
+    tree = tree or await region_tree()
+    if region not in tree.names:
+        raise UnknownRegion()
+    below: list[str] = []
     if breakdown in {"kecamatan", "kelurahan"}:
         level = RegionLevel.KECAMATAN if breakdown == "kecamatan" else RegionLevel.KELURAHAN
-        below = [code for code, lvl in tree.levels.items() if lvl == level and tree.is_under(code, region)]
-        result.kecamatan = [await coverage(code, day, None, tree) for code in sorted(below)]
-        result.kecamatan.sort(key=lambda row: (row.gap_percent is None, -(row.gap_percent or Decimal(0))))
+        below = sorted(code for code, lvl in tree.levels.items() if lvl == level and tree.is_under(code, region))
+    kelurahan = tree.kelurahan_under(region)
+    counts = await _counts_on(kelurahan, day)
+    denominators = await denominator_rows([region, *below], day)
+    targets = await targets_of_year(day.year)
+    result = _coverage_row(tree, region, day, counts.total(kelurahan), denominators, targets)
+    rows = [
+        _coverage_row(tree, code, day, counts.total(tree.kelurahan_under(code)), denominators, targets)
+        for code in below
+    ]
+    # Furthest from target first; without a target for the year (none set yet), lowest coverage first.
+    result.kecamatan = sorted(
+        rows,
+        key=lambda row: (row.gap_percent is None, -(row.gap_percent or 0), row.coverage_percent or 0, row.region),
+    )
     return result
 
 
+async def denominator_dates(region: str, until: date) -> list[date]:
+    """The dates the region has a population figure for, up to `until`: the points coverage is exact at."""
+    return sorted({row["as_of"] for row in await denominator_rows([region], until)})
+
+
 async def coverage_series(region: str, first_month: date, last_day: date) -> list[Coverage]:
-    """Coverage at each month end (the last point is `last_day` itself), city-wide or for one region."""
+    """Coverage at each month end (the last point is `last_day` itself), city-wide or for one region: three
+    grouped reads of the rollups, summed up month by month here."""
     tree = await region_tree()
-    points, month = [], month_of(first_month)
+    if region not in tree.names:
+        raise UnknownRegion()
+    days, month = [], month_of(first_month)
     while month <= last_day:
-        points.append(await coverage(region, min(month_end(month), last_day), None, tree))
+        days.append(min(month_end(month), last_day))
         month = month_end(month) + timedelta(days=1)
-    return points
+    kelurahan = tree.kelurahan_under(region)
+    if not kelurahan or not days:
+        return []
+    printed = await (
+        PrintMonthly.select(PrintMonthly.print_month, PrintMonthly.birth_year, Sum(PrintMonthly.cards).as_alias("n"))
+        .where(PrintMonthly.kelurahan.is_in(kelurahan) & (PrintMonthly.print_month <= last_day))
+        .group_by(PrintMonthly.print_month, PrintMonthly.birth_year)
+    )
+    counted = await (
+        UnenrolledKia.select(
+            UnenrolledKia.print_month, UnenrolledKia.birth_year, Sum(UnenrolledKia.holders).as_alias("n")
+        )
+        .where(UnenrolledKia.kelurahan_code.is_in(kelurahan) & (UnenrolledKia.print_month <= last_day))
+        .group_by(UnenrolledKia.print_month, UnenrolledKia.birth_year)
+    )
+    enrolled = await (
+        EnrolmentMonthly.select(EnrolmentMonthly.month, Sum(EnrolmentMonthly.enrolled).as_alias("n"))
+        .where(EnrolmentMonthly.kelurahan.is_in(kelurahan) & (EnrolmentMonthly.month <= last_day))
+        .group_by(EnrolmentMonthly.month)
+    )
+    denominators = await denominator_rows([region], last_day)
+    targets = {year: await targets_of_year(year) for year in sorted({day.year for day in days})}
+    printed_on = _running_totals(printed, "print_month", days)
+    counted_on = _running_totals(counted, "print_month", days)
+    enrolled_on = _running_totals(enrolled, "month", days)
+    return [
+        _coverage_row(
+            tree,
+            region,
+            day,
+            (printed_on(day, day.year - UNDER_17), counted_on(day, day.year - UNDER_17), enrolled_on(day, None)),
+            denominators,
+            targets[day.year],
+        )
+        for day in days
+    ]
+
+
+def _running_totals(
+    rows: list[dict[str, Any]], month_column: str, days: list[date]
+) -> Callable[[date, int | None], int]:
+    """For rows of (month, [birth_year,] n): the total up to each of `days` (ascending), of children born after a
+    year (None: all), computed in one pass over the months."""
+    by_month: dict[date, dict[int, int]] = {}
+    for row in rows:
+        cell = by_month.setdefault(_as_date(row[month_column]), {})
+        year = int(row.get("birth_year") or 0)
+        cell[year] = cell.get(year, 0) + int(row["n"] or 0)
+    months = sorted(by_month)
+    running: dict[int, int] = {}
+    totals: dict[tuple[date, int | None], int] = {}
+    index = 0
+    for day in days:
+        while index < len(months) and months[index] <= day:
+            for year, n in by_month[months[index]].items():
+                running[year] = running.get(year, 0) + n
+            index += 1
+        for oldest in {day.year - UNDER_17, None}:
+            totals[(day, oldest)] = sum(n for year, n in running.items() if oldest is None or year > oldest)
+
+    def total(day: date, oldest: int | None) -> int:
+        return totals[(day, oldest)]
+
+    return total
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 # --- redemptions and refusals: the verification layer owns those figures -------------------------------------
@@ -194,15 +310,16 @@ redemptions_per_day = figures.redemptions_per_day
 
 async def activation(first_month: date, last_month: date, today: date) -> list[dict[str, Any]]:
     """Of the cards enrolled in each month, the share with a redemption within 30 and within 90 days."""
-    rows = await EnrolmentMonthly.select().where(
-        (EnrolmentMonthly.month >= month_of(first_month)) & (EnrolmentMonthly.month <= last_month)
-    )
-    months: dict[date, list[int]] = {}
-    for row in rows:
-        totals = months.setdefault(row["month"], [0, 0, 0])
-        totals[0] += row["enrolled"]
-        totals[1] += row["activated_30"]
-        totals[2] += row["activated_90"]
+    table = EnrolmentMonthly
+    rows = await (
+        table.select(table.month, Sum(table.enrolled).as_alias("enrolled"),
+                     Sum(table.activated_30).as_alias("a30"), Sum(table.activated_90).as_alias("a90"))
+        .where((table.month >= month_of(first_month)) & (table.month <= last_month))
+        .group_by(table.month)
+    )  # fmt: skip
+    months = {
+        _as_date(row["month"]): (int(row["enrolled"] or 0), int(row["a30"] or 0), int(row["a90"] or 0)) for row in rows
+    }
     return [
         {
             "month": month.isoformat(),
@@ -220,64 +337,98 @@ async def activation(first_month: date, last_month: date, today: date) -> list[d
 
 
 async def channels(first_month: date, last_month: date) -> list[dict[str, Any]]:
-    rows = await EnrolmentMonthly.select().where(
-        (EnrolmentMonthly.month >= month_of(first_month)) & (EnrolmentMonthly.month <= last_month)
+    table = EnrolmentMonthly
+    rows = await (
+        table.select(table.month, table.channel, Sum(table.enrolled).as_alias("enrolled"))
+        .where((table.month >= month_of(first_month)) & (table.month <= last_month))
+        .group_by(table.month, table.channel)
     )
-    totals: dict[tuple[date, str], int] = {}
-    for row in rows:
-        key = (row["month"], row["channel"])
-        totals[key] = totals.get(key, 0) + row["enrolled"]
+    totals = {(_as_date(row["month"]), row["channel"]): int(row["enrolled"] or 0) for row in rows}
     return [{"month": m.isoformat(), "channel": c, "enrolled": n} for (m, c), n in sorted(totals.items()) if n]
 
 
 async def weekly_prints(region: str, first: date, last: date) -> list[dict[str, Any]]:
     tree = await region_tree()
     kelurahan = tree.kelurahan_under(region)
-    rows = await PrintWeekly.select().where(
-        PrintWeekly.kelurahan.is_in(kelurahan) & (PrintWeekly.week_start >= first) & (PrintWeekly.week_start <= last)
-    )
-    weeks: dict[date, int] = {}
-    for row in rows:
-        weeks[row["week_start"]] = weeks.get(row["week_start"], 0) + row["prints"]
+    rows = await (
+        PrintWeekly.select(PrintWeekly.week_start, Sum(PrintWeekly.prints).as_alias("prints"))
+        .where(PrintWeekly.kelurahan.is_in(kelurahan) & (PrintWeekly.week_start >= first)
+               & (PrintWeekly.week_start <= last))
+        .group_by(PrintWeekly.week_start)
+    )  # fmt: skip
+    weeks = {_as_date(row["week_start"]): int(row["prints"] or 0) for row in rows}
     return [{"week_start": w.isoformat(), "prints": n} for w, n in sorted(weeks.items())]
 
 
 async def launches(region: str = "17.71") -> list[dict[str, Any]]:
-    """Offer launches (first publication), for markers on the weekly issuance chart."""
+    """Launches (a partner's offers first published in one week), for markers on the weekly issuance chart."""
     rows = (
-        await Offer.select(Offer.id, Offer.title, Offer.first_published_at, Offer.partner.name.as_alias("partner"))
+        await Offer.select(Offer.partner, Offer.first_published_at, Offer.partner.name.as_alias("partner_name"))
         .where(Offer.first_published_at.is_not_null())
         .order_by(Offer.first_published_at)
     )
-    return [
-        {"offer_id": str(r["id"]), "title": r["title"], "partner": r["partner"],
-         "launched_on": r["first_published_at"].astimezone(_JAKARTA).date().isoformat()}
-        for r in rows
-    ]  # fmt: skip
+    seen: dict[tuple[uuid.UUID, date], dict[str, Any]] = {}
+    for row in rows:
+        launched = row["first_published_at"].astimezone(_JAKARTA).date()
+        seen.setdefault(
+            (row["partner"], week_of(launched)),
+            {"partner_id": str(row["partner"]), "partner": row["partner_name"], "launched_on": launched.isoformat()},
+        )
+    return list(seen.values())
 
 
 async def uplift(offer_id: uuid.UUID, today: date, city: str = "17.71", language: str = "id") -> dict[str, Any]:
-    """KIA prints per kecamatan-week in the 8 weeks before and after the offer's launch, in kecamatan with one of
-    the partner's outlets (treated) and without (control), and the difference-in-differences."""
-    row = (
-        await Offer.select(Offer.title, Offer.partner, Offer.first_published_at, Offer.all_outlets)
-        .where(Offer.id == offer_id)
-        .first()
-    )
+    """The uplift around one offer's launch: that is, around its partner's launch in that week (see `_uplift`)."""
+    row = await Offer.select(Offer.partner, Offer.first_published_at).where(Offer.id == offer_id).first()
     if row is None or row["first_published_at"] is None:
         raise OfferNotFound()
     launched = row["first_published_at"].astimezone(_JAKARTA).date()
-    start = launched - timedelta(days=launched.weekday())
+    return (await _launch_events(today, city, language, only=(row["partner"], week_of(launched))))[0]
+
+
+async def uplift_all(
+    today: date, language: str = "id", city: str = "17.71", limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Every launch (a partner's first offers published in one week), the latest first."""
+    return await _launch_events(today, city, language, limit=limit)
+
+
+async def _launch_events(
+    today: date, city: str, language: str, only: tuple[uuid.UUID, date] | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
+    offers = (
+        await Offer.select(Offer.id, Offer.title, Offer.partner, Offer.partner.name.as_alias("partner_name"),
+                           Offer.first_published_at)
+        .where(Offer.first_published_at.is_not_null())
+        .order_by(Offer.first_published_at)
+    )  # fmt: skip
+    events: dict[tuple[uuid.UUID, date], list[dict[str, Any]]] = {}
+    for offer in offers:
+        launched = offer["first_published_at"].astimezone(_JAKARTA).date()
+        events.setdefault((offer["partner"], week_of(launched)), []).append({**offer, "launched_on": launched})
+    chosen = [only] if only else sorted(events, key=lambda key: key[1], reverse=True)[:limit]
     tree = await region_tree()
+    return [await _uplift(events[key], today, city, language, tree) for key in chosen if key in events]
+
+
+async def _uplift(
+    launch: list[dict[str, Any]], today: date, city: str, language: str, tree: RegionTree
+) -> dict[str, Any]:
+    """KIA prints per kecamatan-week in the 8 weeks before and after a partner's launch, in kecamatan with one of
+    the partner's outlets (treated) and without (control), and the difference-in-differences."""
+    partner, launched = launch[0]["partner"], launch[0]["launched_on"]
+    start = week_of(launched)
     kecamatan = [k for k, level in tree.levels.items() if level == RegionLevel.KECAMATAN and tree.is_under(k, city)]
-    outlets = await Outlet.select(Outlet.kelurahan_code).where(Outlet.partner == row["partner"])
+    outlets = await Outlet.select(Outlet.kelurahan_code).where(Outlet.partner == partner)
     treated = sorted({str(tree.parents.get(o["kelurahan_code"])) for o in outlets} & set(kecamatan))
     control = sorted(set(kecamatan) - set(treated))
     complete_after = max(0, min(UPLIFT_WEEKS, (today - start).days // 7))
     before_from, after_until = start - timedelta(weeks=UPLIFT_WEEKS), start + timedelta(weeks=complete_after)
-    rows = await PrintWeekly.select().where(
-        (PrintWeekly.week_start >= before_from) & (PrintWeekly.week_start < after_until)
-    )
+    rows = await (
+        PrintWeekly.select(PrintWeekly.kelurahan, PrintWeekly.week_start, PrintWeekly.prints)
+        .where(PrintWeekly.kelurahan.is_in(tree.kelurahan_under(city)) & (PrintWeekly.week_start >= before_from)
+               & (PrintWeekly.week_start < after_until))
+    )  # fmt: skip
     sums = {("t", "before"): 0, ("t", "after"): 0, ("c", "before"): 0, ("c", "after"): 0}
     for print_row in rows:
         kec = tree.parents.get(print_row["kelurahan"])
@@ -295,8 +446,11 @@ async def uplift(offer_id: uuid.UUID, today: date, city: str = "17.71", language
     cb, ca = mean("c", "before", len(control)), mean("c", "after", len(control))
     did = (ta - tb) - (ca - cb) if None not in (tb, ta, cb, ca) else None  # type: ignore[operator]
     return {
-        "offer_id": str(offer_id),
-        "title": row["title"],
+        "partner_id": str(partner),
+        "partner": launch[0]["partner_name"],
+        "offer_id": str(launch[0]["id"]),
+        "title": " · ".join(offer["title"] for offer in launch),
+        "offers": len(launch),
         "launched_on": launched.isoformat(),
         "weeks_before": UPLIFT_WEEKS,
         "weeks_after": complete_after,
@@ -312,28 +466,29 @@ async def uplift(offer_id: uuid.UUID, today: date, city: str = "17.71", language
     }
 
 
-async def uplift_all(today: date, language: str = "id") -> list[dict[str, Any]]:
-    offers = (
-        await Offer.select(Offer.id).where(Offer.first_published_at.is_not_null()).order_by(Offer.first_published_at)
-    )
-    return [await uplift(o["id"], today, language=language) for o in offers]
-
-
 async def quiet_partners(today: date, days: int = 30) -> list[dict[str, Any]]:
     """Approved partners without a redemption in the last `days` days: earlier KIA discount schemes died this way."""
     partners = await Partner.select(Partner.id, Partner.name).where(Partner.status == PartnerStatus.APPROVED)
     since = today - timedelta(days=days)
+    daily = RedemptionDaily
+    active = {
+        row["partner"]
+        for row in await daily.select(daily.partner)
+        .where((daily.day >= since) & (daily.day <= today) & (daily.redemptions > 0))
+        .distinct()
+    }
     result = []
-    for partner in partners:
-        last = (
-            await RedemptionDaily.select(RedemptionDaily.day)
-            .where((RedemptionDaily.partner == partner["id"]) & (RedemptionDaily.redemptions > 0))
-            .order_by(RedemptionDaily.day, ascending=False)
+    for partner in sorted(partners, key=lambda p: p["name"]):
+        if partner["id"] in active:
+            continue
+        last = (  # one index lookup for each quiet partner, of which there should be few
+            await daily.select(daily.day)
+            .where((daily.partner == partner["id"]) & (daily.redemptions > 0))
+            .order_by(daily.day, ascending=False)
             .first()
         )
-        if last is None or last["day"] < since:
-            result.append(
-                {"partner_id": str(partner["id"]), "name": partner["name"],
-                 "last_redemption_on": last["day"].isoformat() if last else None}
-            )  # fmt: skip
+        result.append(
+            {"partner_id": str(partner["id"]), "name": partner["name"],
+             "last_redemption_on": last["day"].isoformat() if last else None}
+        )  # fmt: skip
     return result

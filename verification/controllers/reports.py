@@ -17,7 +17,14 @@ from partners.controllers.deps import provide_managed_partner
 from partners.service.access import Membership
 from verification.service import figures
 
-Group = Annotated[str, QueryParameter(pattern="^(day|month|offer|outlet|kecamatan|age_band)$")]
+Group = Annotated[
+    str,
+    QueryParameter(
+        pattern="^(day|month|offer|outlet|kecamatan|age_band)$",
+        description="`day`: per day; the others per calendar month (the months `from` and `until` fall in), with "
+        "cells of fewer than 5 children shown as `<5`",
+    ),
+]
 From = Annotated[date | None, QueryParameter(name="from")]
 Until = Annotated[date | None, QueryParameter(name="until")]
 Format = Annotated[str, QueryParameter(pattern="^(json|csv)$")]
@@ -48,7 +55,8 @@ class PartnerReportController(Controller):
     @get("/refusals", summary="My refusals by reason and month")
     async def refusals(
         self, membership: NamedDependency[Membership], settings: NamedDependency[Settings], first: From = None,
-        last: Until = None, format: Format = "json",
+        last: Until = None, by_outlet: Annotated[bool, QueryParameter(description="One row per outlet too")] = False,
+        format: Format = "json",
     ) -> Any:  # fmt: skip
-        rows = await figures.refusals_by_reason(self._filter(settings, membership, first, last))
+        rows = await figures.refusals_by_reason(self._filter(settings, membership, first, last), by_outlet)
         return csv_response(rows, "penolakan.csv") if format == "csv" else rows

@@ -9,72 +9,109 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from piccolo.query.functions.aggregate import Sum
+
 from core.tables import Region
 from partners.tables import Offer, Outlet, Partner
-from verification.service.rollups import AGE_BANDS, month_of
-from verification.tables import RedemptionDaily, RefusalDaily
+from verification.service.rollups import AGE_BANDS, SLICE_BY_NAME, month_of
+from verification.tables import RedemptionDaily, RedemptionMonthly, RefusalDaily, RefusalMonthly
 
 SMALL = "<{threshold}"
 
 
-DIMENSIONS: dict[str, str | None] = {
-    "partner": "partner",
-    "offer": "offer",
-    "outlet": "outlet",
-    "kecamatan": "kecamatan",
-    "age_band": "age_band",
-    "month": None,
+# A report's dimension, and the monthly slice that answers it for the programme or for one partner.
+DIMENSIONS: dict[str, tuple[str, str]] = {
+    "month": ("all", "partner"),
+    "partner": ("partner", "partner"),
+    "offer": ("offer", "offer"),
+    "outlet": ("outlet", "outlet"),
+    "kecamatan": ("kecamatan", "partner_kecamatan"),
+    "age_band": ("age_band", "partner_age_band"),
+    "partner_age_band": ("partner_age_band", "partner_age_band"),
+    "partner_kecamatan": ("partner_kecamatan", "partner_kecamatan"),
 }
-CHILDREN_COUNTER = {"partner": "children_partner", "offer": "children_offer", "outlet": "children_outlet"}
 
 
 @dataclass(frozen=True)
 class RedemptionFilter:
+    """Dates, of which redemption figures take whole calendar months (unique children are counted per month), and
+    optionally one partner."""
+
     date_from: date
     date_until: date
     partner: uuid.UUID | None = None
-    offer: uuid.UUID | None = None
-    outlet: uuid.UUID | None = None
-
-
-def _where(table: Any, wanted: RedemptionFilter) -> Any:
-    condition = (table.day >= wanted.date_from) & (table.day <= wanted.date_until)
-    for name in ("partner", "offer", "outlet"):
-        value = getattr(wanted, name)
-        if value is not None:
-            condition &= getattr(table, name) == value
-    return condition
 
 
 async def redemptions_by(dimension: str, wanted: RedemptionFilter, threshold: int | None) -> list[dict[str, Any]]:
     """Per month and `dimension`: redemptions, unique children (exact per month), discount in rupiah; net of voids.
 
     Rows for fewer than `threshold` children show `<threshold` instead of their counts (None: no suppression)."""
-    rows = await RedemptionDaily.select().where(_where(RedemptionDaily, wanted))
-    counter = CHILDREN_COUNTER.get(dimension, "children_all")
-    cells: dict[tuple[date, Any], dict[str, int]] = {}
-    column = DIMENSIONS[dimension]
-    for row in rows:
-        key = (month_of(row["day"]), row[column] if column else None)
-        cell = cells.setdefault(key, {"redemptions": 0, "children": 0, "discount": 0})
-        cell["redemptions"] += row["redemptions"]
-        cell["children"] += row[counter]
-        cell["discount"] += row["discount_total"]
-    labels = await _labels(dimension, {key[1] for key in cells})
+    slice_name = DIMENSIONS[dimension][0 if wanted.partner is None else 1]
+    piece = SLICE_BY_NAME[slice_name]
+    table = RedemptionMonthly
+    condition = (
+        (table.slice == slice_name)
+        & (table.month >= month_of(wanted.date_from))
+        & (table.month <= month_of(wanted.date_until))
+    )
+    if wanted.partner is not None:
+        condition &= table.partner == wanted.partner
+    rows = await (
+        table.select(
+            table.month,
+            table.partner,
+            table.value,
+            Sum(table.redemptions).as_alias("redemptions"),
+            Sum(table.children).as_alias("children"),
+            Sum(table.discount_total).as_alias("discount"),
+        )
+        .where(condition)
+        .group_by(table.month, table.partner, table.value)
+    )
+    # Partner columns only where rows of several partners can appear (never in a partner's own view).
+    shows_partner = piece.partner_scoped and wanted.partner is None and dimension not in {"month", "partner"}
+    shows_value = piece.value_of is not None and dimension not in {"month", "partner"}
+    value_name = dimension.removeprefix("partner_")
+    named = shows_partner or dimension == "partner"
+    partner_names = await _labels("partner", {row["partner"] for row in rows}) if named else {}
+    labels = await _labels(value_name, {_typed(value_name, row["value"]) for row in rows}) if shows_value else {}
     result = []
-    for (month, value), cell in sorted(cells.items(), key=lambda item: (item[0][0], str(item[0][1]))):
-        if cell["redemptions"] <= 0:
+    for row in sorted(rows, key=lambda r: (r["month"], partner_names.get(r["partner"], ""), _order(r["value"]))):
+        redemptions, children = int(row["redemptions"] or 0), int(row["children"] or 0)
+        if redemptions <= 0:
             continue
-        small = threshold is not None and cell["children"] < threshold
-        line: dict[str, Any] = {"month": month.isoformat()}
-        if dimension != "month":
-            line[dimension] = str(value) if value is not None else None
-            line["label"] = labels.get(value, str(value) if value is not None else "")
-        line["redemptions"] = SMALL.format(threshold=threshold) if small else cell["redemptions"]
-        line["unique_children"] = SMALL.format(threshold=threshold) if small else cell["children"]
-        line["discount_rupiah"] = None if small else cell["discount"]
+        small = threshold is not None and children < threshold
+        line: dict[str, Any] = {"month": _month_text(row["month"])}
+        if shows_partner:
+            line["partner"] = str(row["partner"])
+            line["partner_name"] = partner_names.get(row["partner"], "")
+        if shows_value:
+            value = _typed(value_name, row["value"])
+            line[value_name] = row["value"]
+            line["label"] = labels.get(value, row["value"])
+        elif dimension == "partner":
+            line["label"] = partner_names.get(row["partner"], "")
+        line["redemptions"] = SMALL.format(threshold=threshold) if small else redemptions
+        line["unique_children"] = SMALL.format(threshold=threshold) if small else children
+        line["discount_rupiah"] = None if small else int(row["discount"] or 0)
         result.append(line)
     return result
+
+
+BAND_ORDER = {name: index for index, (_, _, name) in enumerate(AGE_BANDS)}
+
+
+def _order(value: str) -> tuple[int, str]:
+    """Age bands youngest first; everything else by its text."""
+    return (BAND_ORDER.get(value, len(BAND_ORDER)), value)
+
+
+def _typed(dimension: str, value: str) -> Any:
+    return uuid.UUID(value) if dimension in {"offer", "outlet"} and value else value
+
+
+def _month_text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)[:10]
 
 
 async def _labels(dimension: str, values: set[Any]) -> dict[Any, str]:
@@ -94,27 +131,52 @@ async def _labels(dimension: str, values: set[Any]) -> dict[Any, str]:
     return {}
 
 
-async def refusals_by_reason(wanted: RedemptionFilter) -> list[dict[str, Any]]:
-    rows = await RefusalDaily.select().where(_where(RefusalDaily, wanted))
-    totals: dict[tuple[date, str], int] = {}
-    for row in rows:
-        key = (month_of(row["day"]), row["reason"])
-        totals[key] = totals.get(key, 0) + row["refusals"]
-    return [
-        {"month": month.isoformat(), "reason_code": reason, "refusals": count}
-        for (month, reason), count in sorted(totals.items())
-        if count > 0
-    ]
+async def refusals_by_reason(wanted: RedemptionFilter, by_outlet: bool = False) -> list[dict[str, Any]]:
+    """Refusals per month and reason (and outlet, for one partner's view)."""
+    totals: dict[tuple[str, str, str], int] = {}
+    if wanted.partner is None:
+        rows = await RefusalMonthly.select(
+            RefusalMonthly.month, RefusalMonthly.reason, Sum(RefusalMonthly.refusals).as_alias("refusals")
+        ).where(
+            (RefusalMonthly.month >= month_of(wanted.date_from)) & (RefusalMonthly.month <= wanted.date_until)
+        ).group_by(RefusalMonthly.month, RefusalMonthly.reason)  # fmt: skip
+        for row in rows:
+            totals[(_month_text(row["month"]), row["reason"], "")] = int(row["refusals"] or 0)
+    else:
+        daily = RefusalDaily
+        rows = await daily.select(
+            daily.day, daily.reason, daily.outlet, Sum(daily.refusals).as_alias("refusals")
+        ).where(
+            (daily.partner == wanted.partner) & (daily.day >= wanted.date_from) & (daily.day <= wanted.date_until)
+        ).group_by(daily.day, daily.reason, daily.outlet)  # fmt: skip
+        for row in rows:
+            key = (month_of(row["day"]).isoformat(), row["reason"], str(row["outlet"]) if by_outlet else "")
+            totals[key] = totals.get(key, 0) + int(row["refusals"] or 0)
+    outlets = await _labels("outlet", {uuid.UUID(k[2]) for k in totals if k[2]}) if by_outlet else {}
+    result = []
+    for (month, reason, outlet), count in sorted(totals.items()):
+        if count <= 0:
+            continue
+        line: dict[str, Any] = {"month": month, "reason_code": reason}
+        if by_outlet:
+            line["outlet"] = outlet
+            line["outlet_name"] = outlets.get(uuid.UUID(outlet), "")
+        line["refusals"] = count
+        result.append(line)
+    return result
 
 
 async def redemptions_per_day(wanted: RedemptionFilter) -> list[dict[str, Any]]:
-    rows = await RedemptionDaily.select().where(_where(RedemptionDaily, wanted))
-    days: dict[date, dict[str, int]] = {}
-    for row in rows:
-        day = days.setdefault(row["day"], {"redemptions": 0, "discount": 0})
-        day["redemptions"] += row["redemptions"]
-        day["discount"] += row["discount_total"]
+    """Redemptions and discount per day (for one partner: the daily rollup is read per partner)."""
+    daily = RedemptionDaily
+    condition = (daily.day >= wanted.date_from) & (daily.day <= wanted.date_until)
+    if wanted.partner is not None:
+        condition &= daily.partner == wanted.partner
+    rows = await daily.select(
+        daily.day, Sum(daily.redemptions).as_alias("redemptions"), Sum(daily.discount_total).as_alias("discount")
+    ).where(condition).group_by(daily.day)  # fmt: skip
     return [
-        {"day": d.isoformat(), "redemptions": v["redemptions"], "discount_rupiah": v["discount"]}
-        for d, v in sorted(days.items())
+        {"day": _month_text(r["day"]), "redemptions": int(r["redemptions"]), "discount_rupiah": int(r["discount"] or 0)}
+        for r in sorted(rows, key=lambda r: r["day"])
+        if int(r["redemptions"] or 0) > 0
     ]

@@ -6,16 +6,19 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from core.database import engine, increment, is_sqlite, write_transaction
+from core.database import engine, increment, increment_many, is_sqlite, write_transaction
 from verification.tables import (
     EnrolmentMonthly,
     PrintMonthly,
     PrintWeekly,
     RedemptionDaily,
+    RedemptionMonthly,
     RefusalDaily,
+    RefusalMonthly,
 )
 
 NIL = uuid.UUID(int=0)  # "no offer" in a refusal of the card itself
@@ -49,42 +52,84 @@ def activation(enrolled_on: date, first_redeemed_on: date | None) -> tuple[int, 
 # --- redemptions --------------------------------------------------------------------------------------------
 
 
+SHARDS = 8
+
+
+@dataclass(frozen=True)
+class Slice:
+    """One dimension of the monthly redemption rollup: its name, whether it belongs to a partner, the first-of-month
+    mark that counts its unique children, and the column of a redemption that gives its value."""
+
+    name: str
+    partner_scoped: bool
+    mark: str
+    value_of: str | None
+
+
+# In the order every transaction touches them, so that two tills never wait on each other's rows in a cycle.
+SLICES = (
+    Slice("all", False, "first_all", None),
+    Slice("kecamatan", False, "first_all", "kecamatan_code"),
+    Slice("age_band", False, "first_all", "age_band"),
+    Slice("partner", True, "first_partner", None),
+    Slice("partner_kecamatan", True, "first_partner", "kecamatan_code"),
+    Slice("partner_age_band", True, "first_partner", "age_band"),
+    Slice("offer", True, "first_offer", "offer"),
+    Slice("outlet", True, "first_outlet", "outlet"),
+)
+SLICE_BY_NAME = {s.name: s for s in SLICES}
+MONTHLY_KEY = ("month", "slice", "partner", "value", "shard")
+
+
+def shard_of(outlet: uuid.UUID) -> int:
+    return outlet.int % SHARDS
+
+
+def _slice_key(row: dict[str, Any], piece: Slice) -> dict[str, Any]:
+    value = row[piece.value_of] if piece.value_of else ""
+    return {
+        "month": month_of(row["local_date"]),
+        "slice": piece.name,
+        "partner": row["partner"] if piece.partner_scoped else NIL,
+        "value": str(value) if value is not None else "",
+        "shard": shard_of(row["outlet"]),
+    }
+
+
 async def redemption_cell(row: dict[str, Any], sign: int, firsts: dict[str, bool]) -> None:
-    """Add (sign=+1) or take away (sign=-1) one redemption from its daily cell."""
+    """Add (sign=+1) or take away (sign=-1) one redemption: its daily cell and its cell in every monthly slice."""
     await increment(
         RedemptionDaily,
-        {
-            "day": row["local_date"],
-            "partner": row["partner"],
-            "offer": row["offer"],
-            "outlet": row["outlet"],
-            "kecamatan": row["kecamatan_code"],
-            "age_band": row["age_band"],
-        },
-        {
-            "redemptions": sign,
-            "discount_total": sign * row["discount_amount"],
-            "children_all": sign * int(firsts.get("first_all", False)),
-            "children_partner": sign * int(firsts.get("first_partner", False)),
-            "children_offer": sign * int(firsts.get("first_offer", False)),
-            "children_outlet": sign * int(firsts.get("first_outlet", False)),
-        },
+        {"day": row["local_date"], "partner": row["partner"], "offer": row["offer"], "outlet": row["outlet"]},
+        {"redemptions": sign, "discount_total": sign * row["discount_amount"]},
+    )
+    await increment_many(
+        RedemptionMonthly,
+        MONTHLY_KEY,
+        [
+            (
+                _slice_key(row, piece),
+                {
+                    "redemptions": sign,
+                    "discount_total": sign * row["discount_amount"],
+                    "children": sign * int(firsts.get(piece.mark, False)),
+                },
+            )
+            for piece in SLICES
+        ],
     )
 
 
 async def first_mark(row: dict[str, Any], mark: str) -> None:
-    """A void handed a first-of-month mark to `row`: count one more unique child in its cell."""
-    await increment(
-        RedemptionDaily,
-        {
-            "day": row["local_date"],
-            "partner": row["partner"],
-            "offer": row["offer"],
-            "outlet": row["outlet"],
-            "kecamatan": row["kecamatan_code"],
-            "age_band": row["age_band"],
-        },
-        {"children_" + mark.removeprefix("first_"): 1},
+    """A void handed a first-of-month mark to `row`: one more unique child in the slices that mark counts."""
+    await increment_many(
+        RedemptionMonthly,
+        MONTHLY_KEY,
+        [
+            (_slice_key(row, piece), {"redemptions": 0, "discount_total": 0, "children": 1})
+            for piece in SLICES
+            if piece.mark == mark
+        ],
     )
 
 
@@ -94,6 +139,7 @@ async def refusal(day: date, partner: uuid.UUID, offer: uuid.UUID | None, outlet
         {"day": day, "partner": partner, "offer": offer or NIL, "outlet": outlet, "reason": reason},
         {"refusals": 1},
     )
+    await increment(RefusalMonthly, {"month": month_of(day), "partner": partner, "reason": reason}, {"refusals": 1})
 
 
 async def activation_change(
@@ -127,22 +173,37 @@ async def cards_counted(cards: Iterable[dict[str, Any]], sign: int = 1) -> None:
             activated[(*key, index)] += sign * mark
         monthly[(month_of(card["kia_printed_on"]), card["kelurahan_code"], card["birth_year"])] += sign
         weekly[(week_of(card["kia_printed_on"]), card["kelurahan_code"])] += sign
-    for (month, kelurahan, channel), count in enrolled.items():
-        await increment(
-            EnrolmentMonthly,
-            {"month": month, "kelurahan": kelurahan, "channel": channel},
-            {
-                "enrolled": count,
-                "activated_30": activated[(month, kelurahan, channel, 0)],
-                "activated_90": activated[(month, kelurahan, channel, 1)],
-            },
-        )
-    for (month, kelurahan, year), count in monthly.items():
-        await increment(
-            PrintMonthly, {"print_month": month, "kelurahan": kelurahan, "birth_year": year}, {"cards": count}
-        )
-    for (week, kelurahan), count in weekly.items():
-        await increment(PrintWeekly, {"week_start": week, "kelurahan": kelurahan}, {"prints": count})
+    await increment_many(
+        EnrolmentMonthly,
+        ("month", "kelurahan", "channel"),
+        [
+            (
+                {"month": month, "kelurahan": kelurahan, "channel": channel},
+                {
+                    "enrolled": count,
+                    "activated_30": activated[(month, kelurahan, channel, 0)],
+                    "activated_90": activated[(month, kelurahan, channel, 1)],
+                },
+            )
+            for (month, kelurahan, channel), count in enrolled.items()
+        ],
+    )
+    await increment_many(
+        PrintMonthly,
+        ("print_month", "kelurahan", "birth_year"),
+        [
+            ({"print_month": month, "kelurahan": kelurahan, "birth_year": year}, {"cards": count})
+            for (month, kelurahan, year), count in monthly.items()
+        ],
+    )
+    await increment_many(
+        PrintWeekly,
+        ("week_start", "kelurahan"),
+        [
+            ({"week_start": week, "kelurahan": kelurahan}, {"prints": count})
+            for (week, kelurahan), count in weekly.items()
+        ],
+    )
 
 
 # --- rebuild from the raw tables ----------------------------------------------------------------------------
@@ -174,18 +235,20 @@ async def rebuild() -> None:
     # Built only from this module's constants and column names: nothing from outside reaches these statements.
     statements = [
         "DELETE FROM rollup_redemption_daily",
-        "INSERT INTO rollup_redemption_daily (day, partner, offer, outlet, kecamatan, age_band, redemptions, "
-        "discount_total, children_all, children_partner, children_offer, children_outlet) "
-        "SELECT local_date, partner, offer, outlet, kecamatan_code, age_band, COUNT(*), SUM(discount_amount), "
-        f"{marks('first_all')}, {marks('first_partner')}, {marks('first_offer')}, {marks('first_outlet')} "
-        "FROM redemption WHERE status = 'completed' "
-        "GROUP BY local_date, partner, offer, outlet, kecamatan_code, age_band",
+        "INSERT INTO rollup_redemption_daily (day, partner, offer, outlet, redemptions, discount_total) "
+        "SELECT local_date, partner, offer, outlet, COUNT(*), SUM(discount_amount) "
+        "FROM redemption WHERE status = 'completed' GROUP BY local_date, partner, offer, outlet",
+        "DELETE FROM rollup_redemption_monthly",
+        *[_monthly_slice(piece, month("local_date"), marks(piece.mark), dialect) for piece in SLICES],
         "DELETE FROM rollup_refusal_daily",
         "INSERT INTO rollup_refusal_daily (day, partner, offer, outlet, reason, refusals) "
         f"SELECT local_date, partner, COALESCE(offer, '{NIL}'), outlet, reason_code, COUNT(*) "
         "FROM verification_attempt WHERE outcome IN ('refused', 'flagged') "
         "AND partner IS NOT NULL AND outlet IS NOT NULL AND local_date IS NOT NULL "
         f"GROUP BY local_date, partner, COALESCE(offer, '{NIL}'), outlet, reason_code",
+        "DELETE FROM rollup_refusal_monthly",
+        "INSERT INTO rollup_refusal_monthly (month, partner, reason, refusals) "
+        f"SELECT {month('day')}, partner, reason, SUM(refusals) FROM rollup_refusal_daily GROUP BY 1, partner, reason",
         "DELETE FROM rollup_enrolment_monthly",
         "INSERT INTO rollup_enrolment_monthly (month, kelurahan, channel, enrolled, activated_30, activated_90) "
         f"SELECT {month('enrolled_on')}, kelurahan_code, channel, COUNT(*), {within(30)}, {within(90)} "
@@ -201,6 +264,20 @@ async def rebuild() -> None:
     async with write_transaction():
         for statement in statements:
             await engine().run_ddl(statement)
+
+
+def _monthly_slice(piece: Slice, month: str, children: str, dialect: str) -> str:
+    """The rebuild of one monthly slice. Rebuilt rows all go to shard 0: only the sum over shards means anything."""
+    nil = f"'{NIL}'" if dialect == "sqlite" else f"'{NIL}'::uuid"
+    partner = "partner" if piece.partner_scoped else nil
+    text = "TEXT" if dialect == "sqlite" else "text"
+    value = f"CAST({piece.value_of} AS {text})" if piece.value_of else "''"
+    return (
+        "INSERT INTO rollup_redemption_monthly "
+        "(month, slice, partner, value, shard, redemptions, discount_total, children) "
+        f"SELECT {month}, '{piece.name}', {partner}, {value}, 0, COUNT(*), SUM(discount_amount), {children} "
+        "FROM redemption WHERE status = 'completed' GROUP BY 1, 3, 4"
+    )
 
 
 def _plus(column: str, days: int, dialect: str) -> str:

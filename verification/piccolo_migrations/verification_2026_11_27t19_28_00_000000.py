@@ -4,15 +4,22 @@ first-of-month marks are found by."""
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.finder import engine_finder
 
-ID = "2026-11-27T19:10:00:000000"
+ID = "2026-11-27T19:28:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "Rollup keys"
 
 INDEXES = {
     "rollup_redemption_daily_key": "UNIQUE INDEX rollup_redemption_daily_key ON rollup_redemption_daily "
-    "(day, partner, offer, outlet, kecamatan, age_band)",
+    "(partner, day, offer, outlet)",
+    "rollup_redemption_daily_day": "INDEX rollup_redemption_daily_day ON rollup_redemption_daily (day)",
+    "rollup_redemption_monthly_key": "UNIQUE INDEX rollup_redemption_monthly_key ON rollup_redemption_monthly "
+    "(slice, month, partner, value, shard)",
+    "rollup_redemption_monthly_partner": "INDEX rollup_redemption_monthly_partner ON rollup_redemption_monthly "
+    "(partner, slice, month)",
     "rollup_refusal_daily_key": "UNIQUE INDEX rollup_refusal_daily_key ON rollup_refusal_daily "
-    "(day, partner, offer, outlet, reason)",
+    "(partner, day, offer, outlet, reason)",
+    "rollup_refusal_monthly_key": "UNIQUE INDEX rollup_refusal_monthly_key ON rollup_refusal_monthly "
+    "(month, partner, reason)",
     "rollup_enrolment_monthly_key": "UNIQUE INDEX rollup_enrolment_monthly_key ON rollup_enrolment_monthly "
     "(month, kelurahan, channel)",
     "rollup_print_monthly_key": "UNIQUE INDEX rollup_print_monthly_key ON rollup_print_monthly "
