@@ -19,6 +19,7 @@ from litestar.plugins import CLIPluginProtocol
 
 from admin.controllers.cards import CardController
 from admin.controllers.keys import KeyController
+from admin.controllers.pages import DukcapilDashboard
 from admin.controllers.registry import RegistryController
 from admin.controllers.reports import PopulationController, ReportController
 from admin.controllers.review import OfferReviewController, PartnerReviewController
@@ -37,6 +38,8 @@ from core.errors import (
     Unavailable,
 )
 from core.logs import RequestContextMiddleware, configure_logging, log_response
+from core.page_controllers import SignInPages
+from core.pages import LoginRequired, csrf_config, redirect_to_login
 from core.problems import domain_error_handler, http_exception_handler, unhandled_exception_handler
 from core.settings import Settings, get_settings
 from core.stores import Stores
@@ -49,7 +52,7 @@ from partners.controllers.partners import PartnerProfileController, Registration
 from partners.controllers.staff import StaffController
 from partners.service.api_keys import resolve_api_key
 from verification.controllers.jwks import JwksController
-from verification.controllers.pages import CashierPage
+from verification.controllers.pages import CashierPage, PartnerDashboard
 from verification.controllers.reports import PartnerReportController
 from verification.controllers.till import TillController
 from verification.errors import CardRefused, CredentialRefused, MinimumPurchaseNotMet
@@ -79,7 +82,7 @@ class CommandsPlugin(CLIPluginProtocol):
         from admin.commands import cards_group, demo_group
         from core.commands import migrate_command, serve_command, users_group
         from partners.commands import partners_group
-        from verification.commands import keys_group
+        from verification.commands import keys_group, reports_group
 
         for command in (
             serve_command,
@@ -87,6 +90,7 @@ class CommandsPlugin(CLIPluginProtocol):
             users_group,
             partners_group,
             keys_group,
+            reports_group,
             cards_group,
             demo_group,
         ):
@@ -133,6 +137,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             JwksController,
             TillController,
             CashierPage,
+            SignInPages,
+            DukcapilDashboard,
+            PartnerDashboard,
             PartnerReportController,
             ReportController,
             PopulationController,
@@ -149,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "keyring": Provide(lambda: keyring, sync_to_thread=False),
         },
         exception_handlers={
+            LoginRequired: redirect_to_login,
             DomainError: domain_error_handler(ERROR_STATUS),
             HTTPException: http_exception_handler,
             Exception: unhandled_exception_handler,
@@ -166,6 +174,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
+        csrf_config=csrf_config(settings),
         request_max_body_size=settings.max_body_bytes,
         # Phones on slow connections: the cashier page and its scripts travel compressed.
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6),

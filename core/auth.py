@@ -214,10 +214,10 @@ class TokenIssuer:
         self._jwt_auth = jwt_auth
         self.ttl_seconds = ttl_seconds
 
-    def issue(self, user: CurrentUser, session_id: uuid.UUID) -> str:
+    def issue(self, user: CurrentUser, session_id: uuid.UUID, ttl_seconds: int | None = None) -> str:
         return self._jwt_auth.create_token(
             identifier=str(user.id),
-            token_expiration=timedelta(seconds=self.ttl_seconds),
+            token_expiration=timedelta(seconds=ttl_seconds or self.ttl_seconds),
             token_issuer=TOKEN_ISSUER,
             token_audience=TOKEN_AUDIENCE,
             token_unique_jwt_id=str(session_id),

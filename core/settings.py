@@ -138,6 +138,7 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Any]] = {
     "DB_POOL_SIZE": (_positive_int, 10),
     "ACCESS_TOKEN_TTL": (_positive_int, 900),
     "REFRESH_TOKEN_TTL": (_positive_int, 30 * 24 * 3600),
+    "WEB_SESSION_TTL": (_positive_int, 8 * 3600),
     "LOGIN_MAX_FAILURES": (_positive_int, 5),
     "LOGIN_MAX_FAILURES_PER_IP": (_positive_int, 30),
     "LOGIN_FAILURE_WINDOW": (_positive_int, 900),
@@ -169,6 +170,7 @@ class Settings:
     db_pool_size: int
     access_token_ttl: int
     refresh_token_ttl: int
+    web_session_ttl: int
     login_max_failures: int
     login_max_failures_per_ip: int
     login_failure_window: int

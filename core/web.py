@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import mimetypes
+from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from jinja2 import pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -50,13 +55,17 @@ HTML_HEADERS = [
 ]
 
 
-def tanggal(value: date | datetime | str | None) -> str:
-    """`17 Agustus 2026`."""
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+             "November", "December")  # fmt: skip
+
+
+def tanggal(value: date | datetime | str | None, language: str = "id") -> str:
+    """`17 Agustus 2026` (`17 August 2026` in English)."""
     if value is None:
         return ""
     if isinstance(value, str):
-        value = date.fromisoformat(value)
-    return f"{value.day} {MONTHS_ID[value.month - 1]} {value.year}"
+        value = date.fromisoformat(value[:10])
+    return f"{value.day} {(MONTHS_EN if language == 'en' else MONTHS_ID)[value.month - 1]} {value.year}"
 
 
 def hari(value: int) -> str:
@@ -68,9 +77,75 @@ def waktu(value: datetime, zone: str = "Asia/Jakarta") -> str:
     return format_local(value, zone)
 
 
+def persen(value: Any, language: str = "id") -> str:
+    """`57,6%` in Indonesian, `57.6%` in English; an em dash when there is no figure."""
+    if value is None:
+        return "—"
+    text = f"{float(value):.1f}"
+    return (text if language == "en" else text.replace(".", ",")) + "%"
+
+
+def desimal(value: Any, language: str = "id") -> str:
+    """`14,75` in Indonesian, `14.75` in English (two decimals); an em dash when there is no figure."""
+    if value is None:
+        return "—"
+    text = f"{float(value):,.2f}"
+    return text if language == "en" else text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def angka(value: Any, language: str = "id") -> str:
+    """`66.251` in Indonesian, `66,251` in English; suppressed cells (`<5`) pass through."""
+    if not isinstance(value, int):
+        return "—" if value is None else str(value)
+    text = f"{value:,}"
+    return text if language == "en" else text.replace(",", ".")
+
+
+def language_of(context: Mapping[str, Any]) -> str:
+    request = context.get("request")
+    chosen = request.cookies.get("mitrakia_lang") if request is not None else None
+    return chosen if chosen in {"id", "en"} else "id"
+
+
+def english_catalog(directories: list[Path]) -> dict[str, str]:
+    """The English of the pages' Indonesian texts: `english.json` beside each layer's templates."""
+    catalog: dict[str, str] = {}
+    for directory in directories:
+        path = directory / "english.json"
+        if path.exists():
+            catalog.update(json.loads(path.read_text(encoding="utf-8")))
+    return catalog
+
+
 def template_config(*directories: Path) -> TemplateConfig[JinjaTemplateEngine]:
+    """Jinja with Indonesian filters, and `_("Teks")`: the Indonesian text itself, or its English from the layers'
+    `english.json` when the reader chose English (cookie `mitrakia_lang`). The number and date filters follow the
+    reader's language too."""
+    catalog = english_catalog([CORE_DIR / "templates", *directories])
+
+    def translate(context: Mapping[str, Any], text: str) -> str:
+        return catalog.get(text, text) if language_of(context) == "en" else text
+
+    def lang(context: Mapping[str, Any]) -> str:
+        return language_of(context)
+
     def add_filters(engine: JinjaTemplateEngine) -> None:
-        engine.engine.filters.update({"rupiah": format_rupiah, "tanggal": tanggal, "hari": hari, "waktu": waktu})
+        def localised(function: Any) -> Any:
+            return pass_context(lambda context, value: function(value, language_of(context)))
+
+        engine.engine.filters.update(
+            {
+                "rupiah": format_rupiah,
+                "tanggal": localised(tanggal),
+                "hari": hari,
+                "waktu": waktu,
+                "persen": localised(persen),
+                "angka": localised(angka),
+                "desimal": localised(desimal),
+            }
+        )
+        engine.register_template_callable("_", translate)
+        engine.register_template_callable("page_lang", lang)
 
     return TemplateConfig(
         directory=[CORE_DIR / "templates", *directories],
@@ -99,19 +174,46 @@ async def security_headers(message: Message, scope: Scope) -> None:
     message["headers"] = headers
 
 
+def plain(value: Any) -> Any:
+    """Report values as JSON and CSV carry them: dataclasses and dicts as dicts, decimals as numbers, dates as ISO."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: plain(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell. Text a spreadsheet would run as a formula (a partner can name an offer `=HYPERLINK(…)`) gets a
+    leading apostrophe, as OWASP advises."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@", "\t", "\r"}:
+        return "'" + value
+    return value
+
+
 def csv_response(rows: list[dict[str, Any]], filename: str, columns: list[str] | None = None) -> Any:
-    """A CSV download of report rows (UTF-8 with a BOM, so spreadsheet programs read Indonesian text right)."""
+    """A CSV download of report rows (UTF-8 with a BOM, so spreadsheet programs read Indonesian text right).
+    Nested values (a coverage row's own breakdown) are not columns."""
     import csv
     import io
 
     from litestar import Response
 
-    columns = columns or (list(rows[0]) if rows else [])
+    rows = plain(rows)
+    columns = columns or ([k for k, v in rows[0].items() if not isinstance(v, list | dict)] if rows else [])
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: "" if value is None else value for key, value in row.items()})
+        writer.writerow({key: _cell(value) for key, value in row.items() if key in columns})
     return Response(
         ("\ufeff" + buffer.getvalue()).encode("utf-8"),
         media_type="text/csv; charset=utf-8",

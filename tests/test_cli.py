@@ -111,6 +111,13 @@ async def test_migrate_seed_and_create_a_user(cli_env):
 
     regions = await query(cli_env, "SELECT level, count(*) FROM region GROUP BY level ORDER BY level")
     assert dict(regions) == {"kecamatan": 9, "kelurahan": 67, "kota": 1, "provinsi": 1}
+    # The published denominators come with the seed, once however often it runs.
+    city = await query(cli_env, "SELECT children FROM population_count WHERE region_code = '17.71' ORDER BY as_of")
+    assert [row[0] for row in city] == [115_109, 116_504, 118_115]
+
+    rebuilt = run(cli_env, "reports", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "rollups rebuilt" in rebuilt.stdout
 
 
 def test_a_bad_setting_stops_the_cli_with_one_line(tmp_path):

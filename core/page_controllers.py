@@ -1,0 +1,93 @@
+"""HTML for signing in and out of the consoles, and for choosing the page language."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.enums import MediaType, RequestEncodingType
+from litestar.params import Body, QueryParameter
+from litestar.response import Redirect, Template
+
+from core.auth import PUBLIC, TokenIssuer, end_session, start_session
+from core.errors import InvalidCredentials, LoginThrottled
+from core.pages import LANGUAGE_COOKIE, SESSION_COOKIE, page_user, safe_next, session_cookie
+from core.service import users
+from core.service.audit import record_event
+from core.settings import Settings
+from core.stores import Stores
+from core.tables import Role
+
+HOME = {
+    Role.DUKCAPIL_ADMIN: "/admin",
+    Role.DUKCAPIL_ANALYST: "/admin",
+    Role.PARTNER_MANAGER: "/mitra",
+    Role.CASHIER: "/kasir",
+}
+Next = Annotated[str | None, QueryParameter(max_length=500)]
+
+
+class SignInPages(Controller):
+    opt = {PUBLIC: True}
+    include_in_schema = False
+
+    @get("/masuk", name="sign_in", media_type=MediaType.HTML)
+    async def form(
+        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings], next: Next = None
+    ) -> Any:
+        user = await page_user(request, settings)
+        if user is not None:
+            return Redirect(safe_next(next) if next else HOME[user.role], status_code=303)
+        return Template("masuk.html", context={"next": safe_next(next), "error": None})
+
+    @post("/masuk", status_code=303, media_type=MediaType.HTML)
+    async def sign_in(
+        self,
+        request: Request[Any, Any, Any],
+        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        settings: NamedDependency[Settings],
+        stores: NamedDependency[Stores],
+        tokens: NamedDependency[TokenIssuer],
+    ) -> Any:
+        target = safe_next(data.get("next"))
+        client_ip = request.client.host if request.client else "unknown"
+        try:
+            user = await users.authenticate(
+                data.get("username", ""), data.get("password", ""), client_ip, settings, stores
+            )
+        except (InvalidCredentials, LoginThrottled) as refused:
+            language = request.cookies.get(LANGUAGE_COOKIE, settings.language)
+            return Template(
+                "masuk.html",
+                context={
+                    "next": target,
+                    "error": refused.render_detail(language),
+                    "username": data.get("username", ""),
+                },
+                status_code=429 if isinstance(refused, LoginThrottled) else 401,
+            )
+        session_id, _ = await start_session(user, settings.web_session_ttl)
+        await record_event("auth.login", "staff_user", user.id, actor=user, after={"via": "web"})
+        token = tokens.issue(user, session_id, settings.web_session_ttl)
+        response = Redirect(target if target != "/" else HOME[user.role], status_code=303)
+        response.set_cookie(**session_cookie(token, settings.web_session_ttl))
+        return response
+
+    @post("/keluar", status_code=303)
+    async def sign_out(self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Response[Any]:
+        user = await page_user(request, settings)
+        if user is not None and user.session_id is not None:
+            await end_session(user.session_id)
+            await record_event("auth.logout", "staff_user", user.id, actor=user, after={"via": "web"})
+        response = Redirect("/masuk", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @get("/bahasa")
+    async def language(
+        self, to: Annotated[str, QueryParameter(pattern="^(id|en)$")] = "id", next: Next = None
+    ) -> Response[Any]:
+        response = Redirect(safe_next(next), status_code=303)
+        response.set_cookie(LANGUAGE_COOKIE, to, max_age=365 * 24 * 3600, samesite="lax", secure=True, httponly=True)
+        return response

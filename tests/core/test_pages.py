@@ -1,0 +1,173 @@
+"""Signing in to the consoles' pages: a session cookie that scripts cannot read, CSRF on every form, redirects that
+stay on this site, a role per console, and a session that signing out really ends."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.helpers import PASSWORD, approved_partner, published_offer
+
+CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+async def page_client(make_client) -> httpx.AsyncClient:
+    client = await make_client()
+    client.base_url = httpx.URL("https://testserver")  # the session cookie is Secure: sent over HTTPS only
+    return client
+
+
+async def sign_in(
+    client: httpx.AsyncClient, username: str, password: str = PASSWORD, next: str = "/"
+) -> httpx.Response:
+    form = await client.get("/masuk", params={"next": next})
+    assert form.headers["content-type"] == "text/html; charset=utf-8"
+    token = CSRF.search(form.text).group(1)
+    return await client.post(
+        "/masuk", data={"_csrf_token": token, "username": username, "password": password, "next": next}
+    )
+
+
+async def test_a_page_sends_a_stranger_to_sign_in_and_back(make_client, create_staff):
+    client = await page_client(make_client)
+    await create_staff("dukcapil", "dukcapil_admin")
+    first = await client.get("/admin/?kecamatan=17.71.03")
+    assert first.status_code == 303
+    assert first.headers["location"] == "/masuk?next=/admin%3Fkecamatan%3D17.71.03"
+
+    signed_in = await sign_in(client, "dukcapil", next="/admin/?kecamatan=17.71.03")
+    assert signed_in.status_code == 303
+    assert signed_in.headers["location"] == "/admin/?kecamatan=17.71.03"
+    cookie = next(v for k, v in signed_in.headers.multi_items() if k == "set-cookie" and "mitrakia_session" in v)
+    assert "HttpOnly" in cookie
+    assert "Secure" in cookie
+    assert "SameSite=lax" in cookie.replace("Lax", "lax")
+    page = await client.get("/admin/")
+    assert page.status_code == 200
+    assert "Cakupan KIA Kota Bengkulu" in page.text
+
+
+async def test_wrong_password_and_missing_csrf_token_sign_nobody_in(make_client, create_staff):
+    client = await page_client(make_client)
+    await create_staff("dukcapil", "dukcapil_admin")
+    wrong = await sign_in(client, "dukcapil", password="not-the-password")
+    assert wrong.status_code == 401
+    assert wrong.headers["content-type"] == "text/html; charset=utf-8"
+    assert "Nama pengguna atau kata sandi salah" in wrong.text
+    assert "mitrakia_session" not in wrong.headers.get("set-cookie", "")
+
+    forged = await client.post("/masuk", data={"username": "dukcapil", "password": PASSWORD, "next": "/"})
+    assert forged.status_code == 403
+    assert "mitrakia_session" not in forged.headers.get("set-cookie", "")
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
+async def test_sign_in_never_redirects_off_site(make_client, create_staff, target):
+    client = await page_client(make_client)
+    await create_staff("dukcapil", "dukcapil_admin")
+    response = await sign_in(client, "dukcapil", next=target)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/admin"
+
+
+async def test_each_console_is_for_its_role_and_the_api_ignores_the_cookie(make_client, create_staff):
+    client = await page_client(make_client)
+    await create_staff("kasir", "cashier")
+    await sign_in(client, "kasir")
+    assert (await client.get("/admin/")).status_code == 403
+    assert (await client.get("/mitra/")).status_code == 403
+    await create_staff("analis", "dukcapil_analyst")
+    analyst = await page_client(make_client)
+    await sign_in(analyst, "analis")
+    assert (await analyst.get("/admin/")).status_code == 200
+    # The JSON API takes a bearer token or an API key, never the page cookie: a cross-site form cannot use it.
+    assert (await analyst.get("/api/v1/admin/reports/coverage")).status_code == 401
+
+
+async def test_signing_out_ends_the_session_even_for_a_copied_cookie(make_client, create_staff):
+    client = await page_client(make_client)
+    await create_staff("dukcapil", "dukcapil_admin")
+    await sign_in(client, "dukcapil")
+    stolen = client.cookies.get("mitrakia_session")
+    page = await client.get("/admin/")
+    token = CSRF.search(page.text).group(1)
+    out = await client.post("/keluar", data={"_csrf_token": token})
+    assert out.status_code == 303
+    replay = await page_client(make_client)
+    replay.cookies.set("mitrakia_session", stolen, domain="testserver.local")
+    replay.cookies.set("mitrakia_session", stolen)
+    assert (await replay.get("/admin/")).status_code == 303
+
+
+async def test_a_partner_manager_sees_only_their_own_dashboard(make_client, create_staff, till):
+    offer = await till.offer(title="Diskon buku Pelangi", limits=[])
+    for _ in range(6):
+        assert (await till.redeem(await till.card(), offer["id"], purchase=50_000)).status_code == 201
+    other = await approved_partner(till.client, till.world.dukcapil, name="Kolam Renang Contoh", slug="kolam")
+    await published_offer(till.client, other, title="Gratis masuk kolam")
+
+    pelangi = await page_client(make_client)
+    await sign_in(pelangi, "pelangi.manajer")
+    mine = await pelangi.get("/mitra/")
+    assert mine.status_code == 200
+    assert "Toko Buku Pelangi" in mine.text
+    assert "Diskon buku Pelangi" in mine.text
+    assert "Kolam Renang Contoh" not in mine.text
+    download = await pelangi.get("/mitra/unduh/per-penawaran.csv")
+    assert download.headers["content-type"].startswith("text/csv")
+    lines = download.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "month,offer,label,redemptions,unique_children,discount_rupiah"
+    assert [line.split(",")[2:5] for line in lines[1:]] == [["Diskon buku Pelangi", "6", "6"]]
+
+    kolam = await page_client(make_client)
+    await sign_in(kolam, "kolam.manajer")
+    theirs = await kolam.get("/mitra/")
+    assert "Kolam Renang Contoh" in theirs.text
+    assert "Diskon buku Pelangi" not in theirs.text
+    empty = (await kolam.get("/mitra/unduh/per-penawaran.csv")).content.decode("utf-8-sig")
+    assert "Pelangi" not in empty
+
+
+async def test_small_groups_are_hidden_on_the_partner_dashboard(make_client, till):
+    offer = await till.offer(title="Diskon buku Pelangi", limits=[])
+    for _ in range(3):
+        assert (await till.redeem(await till.card(), offer["id"], purchase=50_000)).status_code == 201
+    client = await page_client(make_client)
+    await sign_in(client, "pelangi.manajer")
+    download = await client.get("/mitra/unduh/per-penawaran.csv")
+    assert download.status_code == 200, download.text
+    lines = download.content.decode("utf-8-sig").splitlines()
+    assert lines[1].split(",")[2:] == ["Diskon buku Pelangi", "<5", "<5", ""]
+
+
+async def test_english_on_request(make_client, create_staff):
+    client = await page_client(make_client)
+    await create_staff("dukcapil", "dukcapil_admin")
+    await sign_in(client, "dukcapil")
+    switched = await client.get("/bahasa", params={"to": "en", "next": "/admin/"})
+    assert switched.status_code == 303
+    assert switched.headers["location"] == "/admin/"
+    page = await client.get("/admin/")
+    assert '<html lang="en">' in page.text
+    assert "KIA coverage, Kota Bengkulu" in page.text
+    assert "Cakupan KIA Kota Bengkulu" not in page.text
+
+
+def test_every_page_text_has_its_english():
+    from pathlib import Path
+
+    from core.web import english_catalog
+
+    layers = [Path(layer) / "templates" for layer in ("core", "partners", "verification", "admin")]
+    catalog = english_catalog(layers)
+    call = re.compile(r"""_\(\s*(["'])(.+?)\1\s*\)""")
+    used = {
+        match.group(2)
+        for layer in layers
+        for page in layer.rglob("*.html")
+        for match in call.finditer(page.read_text())
+    }
+    assert len(used) > 90
+    assert sorted(used - set(catalog)) == []
