@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from admin import synthetic
+from admin import demo_history, synthetic
 from admin.service import registry
 from core.auth import CurrentUser, staff_user_row_to_current
 from core.localtime import local_date, utc_now
@@ -324,25 +324,29 @@ PRINT_SEGMENTS = (
     (date(2024, 11, 1), date(2024, 11, 30), 1_223),
     (date(2024, 12, 1), date(2025, 5, 31), 5_757),
 )
+LAUNCH_DRIVE = 1.4  # synthetic: how much likelier a print is near a new partner's outlets, for 8 weeks
 RECENT_PRINTS = 6_500  # from June 2025 to the seed date
 CONSENT_SHARE = 0.8  # most holders enrolled in the programme; the rest are counted without personal data
 ENROLMENT_START = date(2024, 7, 1)
 EXPIRED_CHILDREN = 2  # enrolled while 16, now 17: printed in the first period, so counted in its 45,000
 
 
-async def seed_registry(dukcapil: CurrentUser, settings: Settings, output_dir: Path) -> None:
+async def seed_registry(dukcapil: CurrentUser, settings: Settings, output_dir: Path) -> set[uuid.UUID]:
     """The synthetic Kota Bengkulu registry, imported through the real import; a few cards revoked, reissued or
     expired; var/demo/cards.csv and QR images of some cards for trying the till."""
     if await Card.count() > 0:
-        return
+        return _cards_handed_out(output_dir)
     today = local_date(utc_now(), settings.timezone)
     if await SigningKey.count().where(SigningKey.status == KeyStatus.ACTIVE) == 0:
         await keys.rotate(settings, dukcapil)
-    kelurahan = [r["code"] for r in await Region.select(Region.code).where(Region.level == RegionLevel.KELURAHAN)]
+    regions = await Region.select(Region.code, Region.parent_code).where(Region.level == RegionLevel.KELURAHAN)
+    kelurahan = [r["code"] for r in regions]
     segments = [synthetic.Segment(first, last, count) for first, last, count in PRINT_SEGMENTS]
     segments[0] = synthetic.Segment(segments[0].first, segments[0].last, segments[0].count - EXPIRED_CHILDREN)
     segments.append(synthetic.Segment(date(2025, 6, 1), today, RECENT_PRINTS))
-    children = synthetic.registry(segments, today, kelurahan, CONSENT_SHARE, ENROLMENT_START)
+    children = synthetic.registry(
+        segments, today, kelurahan, CONSENT_SHARE, ENROLMENT_START, drives=launch_drives(regions)
+    )
     stores = Stores(None)
     await registry.import_registry(
         "demo-siak-kota-bengkulu.csv", synthetic.to_csv(children), today, dukcapil, settings, stores
@@ -352,7 +356,29 @@ async def seed_registry(dukcapil: CurrentUser, settings: Settings, output_dir: P
     revoked, superseded, _ = (row["id"] for row in active)
     await cards.revoke(revoked, RevocationReason.DATA_ERROR, dukcapil, stores)
     await cards.reissue(superseded, RevocationReason.LOST, dukcapil, stores)
-    await write_demo_cards(output_dir, settings, dukcapil, revoked=revoked, superseded=superseded, expired=expired)
+    return await write_demo_cards(
+        output_dir, settings, dukcapil, revoked=revoked, superseded=superseded, expired=expired
+    )
+
+
+def launch_drives(regions: list[dict[str, Any]]) -> list[synthetic.Drive]:
+    """The demo's story (synthetic): in the 8 weeks after a partner joins, families in the kecamatan of its outlets
+    get their children's KIA printed more often, so the uplift table has an effect to show."""
+    parent = {r["code"]: r["parent_code"] for r in regions}
+    drives = []
+    for partner in PARTNERS:
+        kecamatan = {parent[o.kelurahan_code] for o in partner.outlets}
+        area = frozenset(code for code, up in parent.items() if up in kecamatan)
+        drives.append(synthetic.Drive(partner.joined, partner.joined + timedelta(weeks=8), area, LAUNCH_DRIVE))
+    return drives
+
+
+def _cards_handed_out(output_dir: Path) -> set[uuid.UUID]:
+    listing = output_dir / "cards.csv"
+    if not listing.exists():
+        return set()
+    with listing.open(encoding="utf-8") as handle:
+        return {uuid.UUID(row["card_id"]) for row in csv.DictReader(handle)}
 
 
 async def _enroll_expired(settings: Settings, kelurahan: list[str], stores: Stores) -> uuid.UUID:
@@ -388,7 +414,7 @@ async def write_demo_cards(
     revoked: uuid.UUID,
     superseded: uuid.UUID,
     expired: uuid.UUID,
-) -> None:
+) -> set[uuid.UUID]:
     """cards.csv (card_id, status, age_years, kelurahan_code, manual_code, qr_text) and qr/<card_id>.png."""
     today = local_date(utc_now(), settings.timezone)
     keyring = KeyRing(settings)
@@ -420,6 +446,7 @@ async def write_demo_cards(
             writer.writerow([card_id, status, age, code_wilayah, credentials.format_manual_code(code), text])
             (output_dir / "qr" / f"{card_id}.png").write_bytes(credentials.qr_png(text))
     await cards.mark_printed([line[0] for line in lines if line[1] == "active"], dukcapil)
+    return {line[0] for line in lines}
 
 
 async def seed_demo(output_dir: Path = Path("var/demo"), with_registry: bool = True) -> list[DemoAccount]:
@@ -429,7 +456,13 @@ async def seed_demo(output_dir: Path = Path("var/demo"), with_registry: bool = T
     for partner in PARTNERS:
         await ensure_partner(partner, dukcapil)
     if with_registry:
-        await seed_registry(dukcapil, get_settings(), output_dir)
+        settings = get_settings()
+        demo_cards = await seed_registry(dukcapil, settings, output_dir)
+        await demo_history.seed_reference_figures(dukcapil)
+        # The cards handed out in cards.csv stay unused, so that every scan in the walkthrough works first time.
+        await demo_history.seed_redemptions(settings, local_date(utc_now(), settings.timezone), demo_cards)
+    else:
+        await demo_history.seed_reference_figures(dukcapil)
     partner_accounts = [
         DemoAccount(f"{p.slug}.manajer", Role.PARTNER_MANAGER, f"Manajer {p.name}") for p in PARTNERS
     ] + [DemoAccount(o.cashier, Role.CASHIER, f"Kasir {o.name}") for p in PARTNERS for o in p.outlets]

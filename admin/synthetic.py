@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -74,8 +74,10 @@ def random_child(
     printed_between: tuple[date, date],
     consent_share: float,
     enrolled_between: tuple[date, date] | None = None,
+    weights: Callable[[date], list[float] | None] | None = None,
 ) -> Child:
-    """A child under 17 on `as_of`, whose KIA was printed in the window (after birth)."""
+    """A child under 17 on `as_of`, whose KIA was printed in the window (after birth); `weights` may favour some
+    kelurahan on some print dates (a drive)."""
     first_print, last_print = printed_between
     while True:
         born = as_of - timedelta(days=rng.randint(0, 17 * 365 - 2))
@@ -83,7 +85,8 @@ def random_child(
         if born <= printed:
             break
     sex = rng.choice("LP")
-    code = rng.choice(kelurahan)
+    favoured = weights(printed) if weights else None
+    code = rng.choices(kelurahan, weights=favoured)[0] if favoured else rng.choice(kelurahan)
     consent_at = None
     channel = None
     if rng.random() < consent_share:
@@ -123,6 +126,29 @@ class Segment:
     count: int
 
 
+@dataclass(frozen=True)
+class Drive:
+    """Between two dates, a kelurahan in `kelurahan` is `factor` times as likely as another to print a KIA."""
+
+    first: date
+    last: date
+    kelurahan: frozenset[str]
+    factor: float
+
+
+def _drive_weights(kelurahan: list[str], drives: list[Drive] | None) -> Callable[[date], list[float] | None] | None:
+    if not drives:
+        return None
+
+    def weights(printed: date) -> list[float] | None:
+        active = [d for d in drives if d.first <= printed <= d.last]
+        if not active:
+            return None
+        return [max((d.factor for d in active if code in d.kelurahan), default=1.0) for code in kelurahan]
+
+    return weights
+
+
 def registry(
     segments: list[Segment],
     as_of: date,
@@ -130,9 +156,11 @@ def registry(
     consent_share: float,
     enrolment_start: date,
     seed: int = 2024,
+    drives: list[Drive] | None = None,
 ) -> list[Child]:
     """Children under 17 on `as_of` with exactly the given number of prints per period; parents consent to the
-    programme (from `enrolment_start`, after the print) with probability `consent_share`."""
+    programme (from `enrolment_start`, after the print) with probability `consent_share`. During a drive, prints
+    lean towards its kelurahan (the period's total stays exact)."""
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
     niks = NikMaker()
     earliest_birth = as_of - timedelta(days=17 * 365 - 5)
@@ -142,9 +170,9 @@ def registry(
         for _ in range(segment.count):
             made.append(
                 random_child(rng, niks, kelurahan, as_of, (first, segment.last), consent_share,
-                             enrolled_between=(enrolment_start, as_of))
+                             enrolled_between=(enrolment_start, as_of), weights=_drive_weights(kelurahan, drives))
             )  # fmt: skip
     return made
 
 
-__all__ = ["GUARDIANS", "Child", "NikMaker", "children", "random_child", "to_csv"]
+__all__ = ["GUARDIANS", "Child", "Drive", "NikMaker", "children", "random_child", "to_csv"]
