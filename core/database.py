@@ -124,6 +124,11 @@ class SharedConnectionSQLiteEngine(SQLiteEngine):
             await connection.close()
 
 
+def _placeholders(db: Any, count: int) -> list[str]:
+    """The driver's own parameter marks, for statements run on its connection directly (executemany)."""
+    return ["?"] * count if isinstance(db, SQLiteEngine) else [f"${index}" for index in range(1, count + 1)]
+
+
 async def bulk_insert(table: type[Table], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Insert many rows in the current transaction with one prepared statement (executemany).
 
@@ -138,10 +143,7 @@ async def bulk_insert(table: type[Table], columns: Sequence[str], rows: Sequence
     if transaction is None:
         raise RuntimeError("bulk_insert runs inside write_transaction()")
     names = ", ".join(f'"{name}"' for name in columns)
-    if isinstance(db, SQLiteEngine):
-        marks = ", ".join("?" for _ in columns)
-    else:
-        marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
+    marks = ", ".join(_placeholders(db, len(columns)))
     sql = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({marks})'  # noqa: S608 - names from our tables
     await transaction.connection.executemany(sql, [tuple(row) for row in rows])
 
@@ -206,7 +208,6 @@ async def increment_many(
     if transaction is None:
         raise RuntimeError("increment_many runs inside write_transaction()")
     counters = list(rows[0][1])
-    count = len(keys) + len(counters)
-    marks = ["?"] * count if isinstance(db, SQLiteEngine) else [f"${index}" for index in range(1, count + 1)]
+    marks = _placeholders(db, len(keys) + len(counters))
     values = [tuple(key[name] for name in keys) + tuple(deltas[name] for name in counters) for key, deltas in rows]
     await transaction.connection.executemany(_upsert_sql(table, keys, counters, marks), values)
