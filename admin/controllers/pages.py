@@ -82,7 +82,12 @@ async def dashboard_data(today: date, kecamatan: str | None, language: Language)
         local = await reports.coverage_series(chosen, start, today)
         coverage_sets.insert(1, {"label": tree.names[chosen], "data": [p.coverage_percent for p in local]})
 
-    reference = [await reports.coverage(CITY, day, tree=tree) for day in await reports.denominator_dates(CITY, today)]
+    # Coverage on the days a population figure is dated: month ends are already in the series.
+    in_series = {point.as_of: point for point in series}
+    reference = [
+        in_series.get(day) or await reports.coverage(CITY, day, tree=tree)
+        for day in await reports.denominator_dates(CITY, today)
+    ]
     breakdown = await reports.coverage(CITY, today, "kecamatan", tree)
 
     launches = await reports.launches(CITY)

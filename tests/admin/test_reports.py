@@ -248,3 +248,8 @@ async def test_quiet_partners_are_flagged(till, settings):
     offer = await till.offer(limits=[])
     await till.redeem(await till.card(), offer["id"])
     assert await reports.quiet_partners(today()) == []
+    # Seen from later days: still active 25 days on (whatever month that falls in), quiet after 31.
+    assert await reports.quiet_partners(today() + timedelta(days=25)) == []
+    assert await reports.quiet_partners(today() + timedelta(days=30)) == []
+    later = await reports.quiet_partners(today() + timedelta(days=31))
+    assert [(p["name"], p["last_redemption_on"]) for p in later] == [("Toko Buku Pelangi", today().isoformat())]

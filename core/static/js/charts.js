@@ -19,9 +19,12 @@
         ctx.moveTo(x, chartArea.top);
         ctx.lineTo(x, chartArea.bottom);
         ctx.stroke();
-        ctx.fillStyle = "#c8553d";
         ctx.font = "12px system-ui, sans-serif";
-        ctx.fillText(marker.text, x + 3, chartArea.top + 12 + (index % 4) * 14);  // staggered: launches cluster
+        const y = chartArea.top + 12 + (index % 4) * 15;  // staggered: launches cluster
+        ctx.fillStyle = "rgba(255, 255, 255, 0.9)";  // legible over the bars
+        ctx.fillRect(x + 1, y - 11, ctx.measureText(marker.text).width + 4, 14);
+        ctx.fillStyle = "#c8553d";
+        ctx.fillText(marker.text, x + 3, y);
         ctx.restore();
       });
     },
