@@ -20,6 +20,7 @@ from litestar.plugins import CLIPluginProtocol
 from admin.controllers.cards import CardController
 from admin.controllers.keys import KeyController
 from admin.controllers.pages import DukcapilDashboard
+from admin.controllers.population_pages import PopulationPages
 from admin.controllers.registry import RegistryController
 from admin.controllers.reports import PopulationController, ReportController
 from admin.controllers.review import OfferReviewController, PartnerReviewController
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CashierPage,
             SignInPages,
             DukcapilDashboard,
+            PopulationPages,
             PartnerDashboard,
             PartnerReportController,
             ReportController,

@@ -165,7 +165,7 @@ class PopulationController(Controller):
     @post("/population", guards=[requires_dukcapil_admin], status_code=HTTP_201_CREATED, summary="Enter figures")
     async def add_population(self, data: JSONBody[list[PopulationIn]], request: AuthedRequest) -> dict[str, int]:
         entries = [population.PopulationEntry(e.region_code, e.as_of, e.children, e.source) for e in data]
-        return {"recorded": await population.record_population(entries, request.user, prefix="body")}
+        return {"recorded": await population.record_population(entries, request.user, lambda i: f"body[{i}].")}
 
     @post(
         "/population/imports", guards=[requires_dukcapil_admin], status_code=HTTP_201_CREATED,
@@ -173,7 +173,7 @@ class PopulationController(Controller):
     )  # fmt: skip
     async def import_population(self, request: AuthedRequest) -> dict[str, int]:
         entries = population.parse_population_csv(await request.body())
-        return {"recorded": await population.record_population(entries, request.user)}
+        return {"recorded": await population.record_population(entries, request.user, population.csv_row)}
 
     @get("/targets", summary="Yearly coverage targets (national and regional), with their history")
     async def list_targets(self) -> Any:

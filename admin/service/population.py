@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -24,6 +25,7 @@ CHILDREN = Text("Jumlah anak: bilangan bulat 0 sampai 100.000.000.", "Children: 
 DATE = Text("Tanggal tidak valid (YYYY-MM-DD).", "Not a valid date (YYYY-MM-DD).")
 PERCENT = Text("Target dalam persen: 0 sampai 100.", "The target in percent: 0 to 100.")
 YEAR = Text("Tahun 2016 sampai 2100.", "A year from 2016 to 2100.")
+NOT_CSV = Text("Berkas harus CSV dengan pengodean UTF-8.", "The file must be CSV in UTF-8.")
 HEADER = Text("Baris judul harus memuat: {columns}.", "The header must contain: {columns}.")
 
 
@@ -41,11 +43,19 @@ async def _known_regions(codes: set[str]) -> set[str]:
     return {row["code"] for row in await Region.select(Region.code).where(Region.code.is_in(list(codes)))}
 
 
-async def record_population(entries: list[PopulationEntry], actor: CurrentUser | None, prefix: str = "") -> int:
+def _nowhere(index: int) -> str:
+    return ""
+
+
+async def record_population(
+    entries: list[PopulationEntry], actor: CurrentUser | None, where_of: Callable[[int], str] = _nowhere
+) -> int:
+    """Record figures (all or none). `where_of(i)` prefixes the field names of the i-th one's problems: `body[0].` for
+    the API, `row 2.` for a CSV file, nothing for a form."""
     known = await _known_regions({entry.region_code for entry in entries})
     problems: list[FieldProblem] = []
     for index, entry in enumerate(entries):
-        where = f"{prefix}[{index}]." if prefix else ""
+        where = where_of(index)
         if entry.region_code not in known:
             problems.append(FieldProblem(f"{where}region_code", "unknown_region", REGION))
         if not 0 <= entry.children <= 100_000_000:
@@ -69,9 +79,33 @@ async def record_population(entries: list[PopulationEntry], actor: CurrentUser |
     return len(entries)
 
 
+def csv_row(index: int) -> str:
+    """Where the i-th figure of a CSV file is: line 1 is the header."""
+    return f"row {index + 2}."
+
+
+def parse_population_form(fields: dict[str, str]) -> PopulationEntry:
+    """One figure from the page's form (`region_code`, `as_of`, `children`, `source`), with the API's messages."""
+    problems: list[FieldProblem] = []
+    try:
+        as_of = date.fromisoformat(fields.get("as_of", "").strip())
+    except ValueError:
+        problems.append(FieldProblem("as_of", "invalid_date", DATE))
+    children = fields.get("children", "").strip().replace(".", "")
+    if not children.isdigit():
+        problems.append(FieldProblem("children", "invalid_children", CHILDREN))
+    if problems:
+        raise Invalid(problems)
+    return PopulationEntry(fields.get("region_code", "").strip(), as_of, int(children), fields.get("source"))
+
+
 def parse_population_csv(content: bytes) -> list[PopulationEntry]:
     """`region_code,as_of,children_0_16,source` rows; problems are reported by row number (line 1 is the header)."""
-    reader = csv.DictReader(io.StringIO(content.decode("utf-8-sig")))
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Invalid([FieldProblem("file", "not_csv", NOT_CSV)]) from None
+    reader = csv.DictReader(io.StringIO(text))
     header = {name.strip().lower() for name in reader.fieldnames or []}
     missing = [c for c in POPULATION_COLUMNS[:3] if c not in header]
     if missing:
@@ -100,6 +134,10 @@ async def population_history(region_code: str | None = None) -> list[dict[str, A
     return await query
 
 
+def bad_year() -> FieldProblem:
+    return FieldProblem("year", "invalid_year", YEAR)
+
+
 async def set_target(
     year: int, percent: Decimal | float | str, region_code: str | None, source: str | None, actor: CurrentUser | None
 ) -> None:
@@ -111,7 +149,7 @@ async def set_target(
     if not Decimal(0) <= value <= Decimal(100):
         problems.append(FieldProblem("target_percent", "invalid_percent", PERCENT))
     if not 2016 <= year <= 2100:
-        problems.append(FieldProblem("year", "invalid_year", YEAR))
+        problems.append(bad_year())
     if region_code and region_code not in await _known_regions({region_code}):
         problems.append(FieldProblem("region_code", "unknown_region", REGION))
     if problems:

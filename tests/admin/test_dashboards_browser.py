@@ -84,6 +84,12 @@ async def test_dukcapil_and_partner_dashboards_on_the_demo(tmp_path):
         await screenshot(page, "admin-dashboard-phone")
 
         await page.set_viewport_size({"width": 1280, "height": 900})
+        await page.get_by_role("link", name="Penduduk & target").click()
+        await page.get_by_role("heading", name="Jumlah anak dan target").wait_for()
+        published = page.locator("#figures-table tr", has_text="Koran RB")  # the article's figure, with its source
+        assert (await published.locator("td").all_inner_texts())[:3] == ["Kota Bengkulu", "31 Oktober 2024", "115.109"]
+        await screenshot(page, "admin-penduduk", full_page=True)
+
         await page.get_by_role("button", name="Keluar").click()
         await sign_in(page, base, "/mitra", "gramedia.manajer")
         await page.get_by_role("heading", name="Gramedia Bengkulu").wait_for()

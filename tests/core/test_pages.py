@@ -8,6 +8,7 @@ import re
 import httpx
 import pytest
 
+from tests.conftest import login
 from tests.helpers import PASSWORD, approved_partner, published_offer
 
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
@@ -171,3 +172,71 @@ def test_every_page_text_has_its_english():
     }
     assert len(used) > 90
     assert sorted(used - set(catalog)) == []
+
+
+async def test_dukcapil_records_population_and_targets_on_the_page(make_client, create_staff):
+    client = await page_client(make_client)
+    await create_staff("dukcapil", "dukcapil_admin")
+    await sign_in(client, "dukcapil")
+    page = await client.get("/admin/penduduk/")
+    assert page.status_code == 200
+    token = CSRF.search(page.text).group(1)
+
+    wrong = await client.post(
+        "/admin/penduduk/angka",
+        data={"_csrf_token": token, "region_code": "17.71", "as_of": "31-10-2024", "children": "115.109"},
+    )
+    assert wrong.status_code == 422
+    assert 'aria-invalid="true" aria-describedby="as_of-problem"' in wrong.text
+    assert "Tanggal tidak valid (YYYY-MM-DD)." in wrong.text
+    assert 'value="115.109"' in wrong.text  # what was typed stays
+
+    saved = await client.post(
+        "/admin/penduduk/angka",
+        data={"_csrf_token": token, "region_code": "17.71", "as_of": "2024-10-31", "children": "115.109",
+              "source": "DKB semester II 2024"},
+    )  # fmt: skip
+    assert (saved.status_code, saved.headers["location"]) == (303, "/admin/penduduk?tersimpan=angka")
+
+    csv_file = "region_code,as_of,children_0_16,source\n17.71.01,2024-10-31,12000,DKB\n17.71.99,2024-10-31,5,DKB\n"
+    refused = await client.post(
+        "/admin/penduduk/impor", data={"_csrf_token": token}, files={"file": ("angka.csv", csv_file, "text/csv")}
+    )
+    assert refused.status_code == 422
+    assert "baris 3.region_code: Kode wilayah tidak dikenal." in refused.text  # nothing saved, the row named
+    good = csv_file.replace("17.71.99", "17.71.02")
+    imported = await client.post(
+        "/admin/penduduk/impor", data={"_csrf_token": token}, files={"file": ("angka.csv", good, "text/csv")}
+    )
+    assert imported.headers["location"] == "/admin/penduduk?tersimpan=impor-2"
+
+    target = await client.post(
+        "/admin/penduduk/target", data={"_csrf_token": token, "year": "2026", "target_percent": "65,5", "source": "SK"}
+    )
+    assert target.status_code == 303
+    shown = await client.get("/admin/penduduk/?tersimpan=target")
+    assert "Tersimpan." in shown.text
+    history = shown.text.split('id="figures-table"')[1].split('id="targets-table"')[0]
+    assert history.count("<tr><td>") == 3
+    assert "115.109" in history
+    assert "DKB semester II 2024" in history
+    assert "65,5%" in shown.text.split('id="targets-table"')[1]
+
+    api = await login(client, "dukcapil", PASSWORD)
+    coverage = await client.get("/api/v1/admin/reports/coverage", params={"as_of": "2024-10-31"}, headers=api)
+    assert coverage.json()["eligible_children"] == 115_109
+
+
+async def test_an_analyst_reads_population_but_cannot_change_it(make_client, create_staff):
+    client = await page_client(make_client)
+    await create_staff("analis", "dukcapil_analyst")
+    await sign_in(client, "analis")
+    page = await client.get("/admin/penduduk/")
+    assert page.status_code == 200
+    assert 'action="/admin/penduduk/angka"' not in page.text
+    token = CSRF.search(page.text).group(1)
+    posted = await client.post(
+        "/admin/penduduk/angka",
+        data={"_csrf_token": token, "region_code": "17.71", "as_of": "2024-10-31", "children": "5"},
+    )
+    assert posted.status_code == 403
