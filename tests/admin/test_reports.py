@@ -253,3 +253,22 @@ async def test_quiet_partners_are_flagged(till, settings):
     assert await reports.quiet_partners(today() + timedelta(days=30)) == []
     later = await reports.quiet_partners(today() + timedelta(days=31))
     assert [(p["name"], p["last_redemption_on"]) for p in later] == [("Toko Buku Pelangi", today().isoformat())]
+
+
+async def test_population_import_saves_all_rows_or_none_and_names_the_faulty_ones(client, create_staff):
+    await create_staff("dukcapil", "dukcapil_admin")
+    headers = await login(client, "dukcapil", PASSWORD)
+    url = "/api/v1/admin/population/imports"
+    bad = "region_code,as_of,children_0_16,source\n17.71,2024-10-31,115109,DKB\n17.71.99,2024-10-31,7,DKB\n"
+    refused = await client.post(url, content=bad.encode(), headers={**headers, "Content-Type": "text/csv"})
+    assert refused.status_code == 422
+    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [("row 3.region_code", "unknown_region")]
+    not_text = await client.post(url, content=b"\xff\xfe\x00r", headers={**headers, "Content-Type": "text/csv"})
+    assert (not_text.status_code, not_text.json()["errors"][0]["code"]) == (422, "not_csv")
+    assert await population.population_history() == []
+
+    good = bad.replace("17.71.99", "17.71.01")
+    assert (await client.post(url, content=good.encode(), headers={**headers, "Content-Type": "text/csv"})).json() == {
+        "recorded": 2
+    }
+    assert sorted(row["children"] for row in await population.population_history()) == [7, 115_109]
