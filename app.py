@@ -49,6 +49,7 @@ from partners.controllers.api_keys import ApiKeyController
 from partners.controllers.catalog import CatalogController, CatalogPages
 from partners.controllers.offers import OfferController
 from partners.controllers.outlets import OutletController
+from partners.controllers.pages import OutletPages
 from partners.controllers.partners import PartnerProfileController, RegistrationController
 from partners.controllers.staff import StaffController
 from partners.service.api_keys import resolve_api_key
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DukcapilDashboard,
             PopulationPages,
             PartnerDashboard,
+            OutletPages,
             PartnerReportController,
             ReportController,
             PopulationController,

@@ -38,3 +38,14 @@ async def parent_of(code: str) -> str | None:
         for row in await Region.select(Region.code, Region.parent_code):
             _PARENTS[row["code"]] = row["parent_code"]
     return _PARENTS.get(code)
+
+
+async def kelurahan_by_kecamatan() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Kelurahan grouped under their kecamatan, for a form's grouped choice: [(kecamatan name, [(code, name)])]."""
+    rows = await Region.select(Region.code, Region.name, Region.level, Region.parent_code).order_by(Region.name)
+    kecamatan = {r["code"]: r["name"] for r in rows if r["level"] == RegionLevel.KECAMATAN}
+    groups: dict[str, list[tuple[str, str]]] = {code: [] for code in kecamatan}
+    for row in rows:
+        if row["level"] == RegionLevel.KELURAHAN and row["parent_code"] in groups:
+            groups[row["parent_code"]].append((row["code"], row["name"]))
+    return sorted(((kecamatan[code], items) for code, items in groups.items()), key=lambda group: group[0])

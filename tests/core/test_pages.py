@@ -240,3 +240,48 @@ async def test_an_analyst_reads_population_but_cannot_change_it(make_client, cre
         data={"_csrf_token": token, "region_code": "17.71", "as_of": "2024-10-31", "children": "5"},
     )
     assert posted.status_code == 403
+
+
+async def test_a_manager_adds_and_edits_an_outlet_on_the_page(make_client, till):
+    client = await page_client(make_client)
+    await sign_in(client, "pelangi.manajer")
+    form = await client.get("/mitra/outlet/baru")
+    assert form.status_code == 200
+    token = CSRF.search(form.text).group(1)
+    fields = {"_csrf_token": token, "name": "Pelangi Panorama", "address": "Jl. Salak Raya 1", "kelurahan_code": "",
+              "hours.mon.0.open": "09:00", "hours.mon.0.close": "08:00", "active": "on"}  # fmt: skip
+    refused = await client.post("/mitra/outlet/baru", data=fields)
+    assert refused.status_code == 422
+    assert 'id="kelurahan_code-problem">Kode kelurahan tidak dikenal' in refused.text
+    assert 'id="hours.mon.0-problem">Senin: Jam tutup harus setelah jam buka.' in refused.text
+    assert 'value="Pelangi Panorama"' in refused.text
+
+    fields.update({"kelurahan_code": "17.71.09.1001", "hours.mon.0.close": "17:00"})
+    fields.update({"hours.sat.0.open": "09:00", "hours.sat.0.close": "12:00"})
+    fields.update({"hours.sat.1.open": "13:00", "hours.sat.1.close": "21:00"})
+    created = await client.post("/mitra/outlet/baru", data=fields)
+    assert (created.status_code, created.headers["location"]) == (303, "/mitra/outlet?ok=outlet-dibuat")
+    listing = await client.get("/mitra/outlet?ok=outlet-dibuat")
+    assert "Outlet ditambahkan." in listing.text
+    assert "Sab 09:00–12:00, 13:00–21:00" in listing.text
+    assert "Sel tutup" in listing.text  # Tuesday left empty: closed
+
+    outlets = (await till.client.get(till.world.url("/outlets"), headers=till.world.manager)).json()
+    new = next(o for o in outlets if o["name"] == "Pelangi Panorama")
+    assert new["opening_hours"]["sat"] == [{"open": "09:00", "close": "12:00"}, {"open": "13:00", "close": "21:00"}]
+    edit = await client.get(f"/mitra/outlet/{new['id']}")
+    assert 'value="13:00"' in edit.text
+    edited = await client.post(f"/mitra/outlet/{new['id']}", data={**fields, "active": ""})
+    assert edited.status_code == 303
+    assert (await till.client.get(till.world.url(f"/outlets/{new['id']}"), headers=till.world.manager)).json()[
+        "active"
+    ] is False
+
+    other = await page_client(make_client)
+    await create_staff_and_sign_in(other, till, "kolam")
+    assert (await other.get(f"/mitra/outlet/{new['id']}")).status_code == 404  # another partner's outlet
+
+
+async def create_staff_and_sign_in(client, till, slug):
+    await approved_partner(till.client, till.world.dukcapil, name=f"Mitra {slug}", slug=slug)
+    await sign_in(client, f"{slug}.manajer")
