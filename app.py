@@ -24,6 +24,7 @@ from admin.controllers.population_pages import PopulationPages
 from admin.controllers.registry import RegistryController
 from admin.controllers.reports import PopulationController, ReportController
 from admin.controllers.review import OfferReviewController, PartnerReviewController
+from admin.controllers.review_pages import OfferReviewPages, PartnerReviewPages
 from admin.controllers.staff import StaffAccountController
 from core.auth import API_KEY_RESOLVER, TokenIssuer, create_jwt_auth
 from core.controllers import AuthController, OperationsController, RegionController
@@ -50,6 +51,7 @@ from partners.controllers.catalog import CatalogController, CatalogPages
 from partners.controllers.offers import OfferController
 from partners.controllers.outlets import OutletController
 from partners.controllers.pages import OutletPages
+from partners.controllers.profile_pages import ProfilePages, RegistrationPages
 from partners.controllers.partners import PartnerProfileController, RegistrationController
 from partners.controllers.staff import StaffController
 from partners.service.api_keys import resolve_api_key
@@ -142,8 +144,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SignInPages,
             DukcapilDashboard,
             PopulationPages,
+            PartnerReviewPages,
+            OfferReviewPages,
             PartnerDashboard,
             OutletPages,
+            RegistrationPages,
+            ProfilePages,
             PartnerReportController,
             ReportController,
             PopulationController,

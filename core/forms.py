@@ -1,16 +1,28 @@
 """Forms on the consoles' pages: reading a submitted form into the same msgspec body the API takes (so the rules
 and their messages are the API's), the problems to show next to each field, and the short notice after a saved
-change. Pages re-render the form with what was typed and answer 422 when something is wrong."""
+change; the confirmation page before anything that cannot be undone. Pages re-render the form with what was typed
+and answer 422 when something is wrong."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request
+from litestar.response import Template
 
-from core.errors import DomainError, FieldProblem, Invalid, field_problem_from_decoder
+from core.errors import (
+    DomainError,
+    FieldProblem,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RateLimited,
+    Unavailable,
+    field_problem_from_decoder,
+)
 from core.i18n import Text
 
 T = TypeVar("T")
@@ -57,7 +69,56 @@ def problem_of(error: DomainError, field: str = "") -> Invalid:
     return Invalid([FieldProblem(field, error.code, message)])
 
 
+def refusal_status(error: DomainError) -> int:
+    """The status a page answers with when it shows a refusal on the form (the API's status for that family)."""
+    if isinstance(error, Invalid):
+        return 422
+    if isinstance(error, RateLimited):
+        return 429
+    if isinstance(error, Forbidden):
+        return 403
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, Unavailable):
+        return 503
+    return 409  # a conflict or a wrong state: the page says which
+
+
 def notice(request: Request[Any, Any, Any], messages: Mapping[str, Text], language: str) -> str | None:
     """The message after a redirect (`?ok=<code>`): only known codes, so a link cannot put words on the page."""
     code = request.query_params.get("ok")
     return messages[code].render(language) if isinstance(code, str) and code in messages else None
+
+
+@dataclass
+class Confirmation:
+    """A page that says what an action will do before the button that does it (only its POST acts)."""
+
+    layout: str  # the console's layout template: "admin/layout.html", "mitra/layout.html"
+    title: str
+    consequences: list[str]
+    action: str  # where the form posts
+    button: str
+    back: str  # the page to return to without acting
+    subject: str = ""  # what is acted on, shown under the title
+    reason: str | None = None  # "text" for a written reason, "choice" for one of `choices`
+    reason_label: str = ""
+    reason_help: str | None = None
+    choices: Sequence[tuple[str, str]] = ()
+    danger: bool = True
+    hidden: dict[str, str] = field(default_factory=dict)  # fields the action needs, sent back as they came
+
+
+def confirmation_page(
+    confirmation: Confirmation,
+    language: str,
+    values: Mapping[str, str] | None = None,
+    problem: Invalid | None = None,
+    status: int | None = None,
+) -> Template:
+    """The confirmation page; again with the problem (422, or the refusal's `status`) when the action was refused."""
+    return Template(
+        "konfirmasi.html",
+        context={"c": confirmation, "values": dict(values or {}), "problems": problems_by_field(problem, language)},
+        status_code=status or (422 if problem else 200),
+    )

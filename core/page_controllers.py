@@ -10,9 +10,9 @@ from litestar.enums import MediaType, RequestEncodingType
 from litestar.params import Body, QueryParameter
 from litestar.response import Redirect, Template
 
-from core.auth import PUBLIC, TokenIssuer, end_session, start_session
+from core.auth import PUBLIC, TokenIssuer, end_session
 from core.errors import InvalidCredentials, LoginThrottled
-from core.pages import LANGUAGE_COOKIE, SESSION_COOKIE, page_user, safe_next, session_cookie
+from core.pages import LANGUAGE_COOKIE, SESSION_COOKIE, page_user, safe_next, signed_in
 from core.service import users
 from core.service.audit import record_event
 from core.settings import Settings
@@ -67,12 +67,8 @@ class SignInPages(Controller):
                 },
                 status_code=429 if isinstance(refused, LoginThrottled) else 401,
             )
-        session_id, _ = await start_session(user, settings.web_session_ttl)
         await record_event("auth.login", "staff_user", user.id, actor=user, after={"via": "web"})
-        token = tokens.issue(user, session_id, settings.web_session_ttl)
-        response = Redirect(target if target != "/" else HOME[user.role], status_code=303)
-        response.set_cookie(**session_cookie(token, settings.web_session_ttl))
-        return response
+        return await signed_in(user, target if target != "/" else HOME[user.role], settings, tokens)
 
     @post("/keluar", status_code=303)
     async def sign_out(self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Response[Any]:

@@ -17,7 +17,16 @@ from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import PermissionDeniedException
 from litestar.response import Redirect
 
-from core.auth import TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER, CurrentUser, derive_key, load_session_user
+from core.auth import (
+    TOKEN_ALGORITHM,
+    TOKEN_AUDIENCE,
+    TOKEN_ISSUER,
+    CurrentUser,
+    TokenIssuer,
+    derive_key,
+    load_session_user,
+    start_session,
+)
 from core.i18n import Language
 from core.settings import Settings
 from core.tables import Role
@@ -103,6 +112,15 @@ async def require_page_user(request: Request[Any, Any, Any], settings: Settings,
     if roles and user.role not in roles:
         raise PermissionDeniedException()
     return user
+
+
+async def signed_in(user: CurrentUser, target: str, settings: Settings, tokens: TokenIssuer) -> Redirect:
+    """A new page session for `user` (signing in, or a merchant who has just registered) and the way to `target`."""
+    session_id, _ = await start_session(user, settings.web_session_ttl)
+    response = Redirect(target, status_code=303)
+    token = tokens.issue(user, session_id, settings.web_session_ttl)
+    response.set_cookie(**session_cookie(token, settings.web_session_ttl))
+    return response
 
 
 def web_session_ttl(settings: Settings) -> timedelta:

@@ -1,7 +1,10 @@
-"""The append-only audit log: every domain records who changed what, inside the same transaction as the change."""
+"""The append-only audit log: every domain records who changed what, inside the same transaction as the change;
+Dukcapil reads it back filtered and page by page."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.logs import current_request_id
@@ -34,3 +37,57 @@ async def record_event(
             request_id=current_request_id(),
         )
     )
+
+
+# --- reading the log ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """What a reader narrows the log to; each part is optional and they all apply together."""
+
+    action: str | None = None
+    actor_username: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    since: datetime | None = None  # inclusive
+    before: datetime | None = None  # exclusive, so a day's range is [midnight, next midnight)
+
+
+def _filtered(query: Any, filters: EventFilter) -> Any:
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.actor_username:
+        query = query.where(AuditEvent.actor_username == filters.actor_username)
+    if filters.object_type:
+        query = query.where(AuditEvent.object_type == filters.object_type)
+    if filters.object_id:
+        query = query.where(AuditEvent.object_id == filters.object_id)
+    if filters.since:
+        query = query.where(AuditEvent.occurred_at >= filters.since)
+    if filters.before:
+        query = query.where(AuditEvent.occurred_at < filters.before)
+    return query
+
+
+async def list_events(filters: EventFilter, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+    """The matching events, newest first."""
+    query = _filtered(AuditEvent.select(), filters)
+    return await (
+        query.order_by(AuditEvent.occurred_at, ascending=False)
+        .order_by(AuditEvent.id, ascending=False)
+        .limit(limit)
+        .offset(offset)
+        .output(load_json=True)
+    )
+
+
+async def count_events(filters: EventFilter) -> int:
+    return await _filtered(AuditEvent.count(), filters)
+
+
+async def event_kinds() -> tuple[list[str], list[str]]:
+    """The actions and the object types the log holds, for a reader's choices."""
+    actions = await AuditEvent.select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    types = await AuditEvent.select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)
+    return [row["action"] for row in actions], [row["object_type"] for row in types]

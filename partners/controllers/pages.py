@@ -1,5 +1,6 @@
-"""HTML for the partner console at /mitra: the partner's outlets (and, beside them, its staff, offers and keys).
-Pages call the same services as the JSON API, so every rule and message is the API's."""
+"""HTML for the partner console at /mitra: the partner's outlets, and what every console page shares (the signed-in
+manager, the form body, the status a refusal answers with). Pages call the same services as the JSON API, so every
+rule and message is the API's."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from litestar.response import Redirect, Template
 
 from core.auth import PUBLIC, CurrentUser
 from core.errors import Invalid
-from core.forms import checked, notice, problems_by_field, text, to_struct
+from core.forms import checked, notice, problems_by_field, refusal_status, text, to_struct
 from core.i18n import Text
 from core.pages import page_language, require_page_user
 from core.service.regions import kelurahan_by_kecamatan
@@ -157,3 +158,6 @@ async def _form(
         },
         status_code=422 if problem else 200,
     )
+
+
+__all__ = ["Form", "OutletPages", "manager", "refusal_status"]

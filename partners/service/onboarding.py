@@ -81,6 +81,22 @@ def _profile_values(profile: PartnerProfile) -> dict[Any, Any]:
     }
 
 
+async def registration_problems(
+    profile: PartnerProfile, manager: ManagerAccount, *, enforce_password_policy: bool = True
+) -> list[FieldProblem]:
+    """Everything wrong with an application, each named by its field (`partner.name`, `manager.username`)."""
+    problems = profile_problems(profile, "partner.")
+    problems += [
+        FieldProblem(f"manager.{p.field}", p.code, p.message, p.params)
+        for p in users.account_problems(
+            manager.username, manager.password, manager.display_name, enforce_password_policy=enforce_password_policy
+        )
+    ]
+    if not any(p.field == "manager.username" for p in problems) and await users.username_taken(manager.username):
+        problems.append(FieldProblem("manager.username", "username_taken", TAKEN_RULE))
+    return problems
+
+
 async def register_partner(
     profile: PartnerProfile,
     manager: ManagerAccount,
@@ -95,15 +111,7 @@ async def register_partner(
     seen = await stores.peek(f"register:ip:{client_ip}")
     if seen.count >= REGISTRATIONS_PER_ADDRESS:
         raise RegistrationThrottled(retry_after=seen.resets_in)
-    problems = profile_problems(profile, "partner.")
-    problems += [
-        FieldProblem(f"manager.{p.field}", p.code, p.message, p.params)
-        for p in users.account_problems(
-            manager.username, manager.password, manager.display_name, enforce_password_policy=enforce_password_policy
-        )
-    ]
-    if not any(p.field == "manager.username" for p in problems) and await users.username_taken(manager.username):
-        problems.append(FieldProblem("manager.username", "username_taken", TAKEN_RULE))
+    problems = await registration_problems(profile, manager, enforce_password_policy=enforce_password_policy)
     if problems:
         raise Invalid(problems)
     password_hash = await users.hash_password(manager.password)

@@ -13,12 +13,14 @@ from litestar.response import Template
 
 from core.auth import PUBLIC
 from core.errors import NotFound
+from core.forms import notice
 from core.i18n import Text
 from core.localtime import local_date, utc_now
 from core.pages import page_language, require_page_user
 from core.settings import Settings
 from core.tables import Role
 from core.web import csv_response
+from partners.controllers.profile_pages import APPLICATION_NOTICES
 from partners.service.access import own_membership
 from partners.service.onboarding import read_partner
 from verification.errors import refusal_titles
@@ -81,7 +83,8 @@ class PartnerDashboard(Controller):
         return Template(
             "mitra/dashboard.html",
             context={
-                "partner_name": (await read_partner(membership.partner_id)).name,
+                "partner": await read_partner(membership.partner_id),
+                "notice": notice(request, APPLICATION_NOTICES, language),
                 "day_chart": json.dumps(chart),
                 "total_redemptions": sum(d["redemptions"] for d in days),
                 "total_discount": sum(d["discount_rupiah"] for d in days),
