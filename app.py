@@ -48,13 +48,17 @@ from core.stores import Stores
 from core.web import security_headers, static_files_router, template_config
 from partners.controllers.api_keys import ApiKeyController
 from partners.controllers.catalog import CatalogController, CatalogPages
+from partners.controllers.key_pages import ApiKeyPages
+from partners.controllers.offer_pages import OfferPages
 from partners.controllers.offers import OfferController
 from partners.controllers.outlets import OutletController
 from partners.controllers.pages import OutletPages
-from partners.controllers.profile_pages import ProfilePages, RegistrationPages
 from partners.controllers.partners import PartnerProfileController, RegistrationController
+from partners.controllers.profile_pages import ProfilePages, RegistrationPages
 from partners.controllers.staff import StaffController
+from partners.controllers.staff_pages import StaffPages
 from partners.service.api_keys import resolve_api_key
+from verification.controllers.history_pages import HistoryPages
 from verification.controllers.jwks import JwksController
 from verification.controllers.pages import CashierPage, PartnerDashboard
 from verification.controllers.reports import PartnerReportController
@@ -148,6 +152,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OfferReviewPages,
             PartnerDashboard,
             OutletPages,
+            OfferPages,
+            StaffPages,
+            ApiKeyPages,
+            HistoryPages,
             RegistrationPages,
             ProfilePages,
             PartnerReportController,

@@ -104,6 +104,7 @@ class Confirmation:
     reason: str | None = None  # "text" for a written reason, "choice" for one of `choices`
     reason_label: str = ""
     reason_help: str | None = None
+    reason_required: bool = True  # the API's reason for this action is optional when False
     choices: Sequence[tuple[str, str]] = ()
     danger: bool = True
     hidden: dict[str, str] = field(default_factory=dict)  # fields the action needs, sent back as they came

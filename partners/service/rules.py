@@ -64,6 +64,11 @@ _BENEFIT_FIELDS: dict[BenefitType, set[str]] = {
 }
 
 
+def benefit_fields(kind: BenefitType) -> frozenset[str]:
+    """The fields of `Benefit` that this kind uses; the others must stay empty (a form shows only these)."""
+    return frozenset(_BENEFIT_FIELDS[kind])
+
+
 def _rupiah(value: int | None, minimum: int = 1) -> bool:
     return value is not None and minimum <= value <= MAX_RUPIAH
 

@@ -15,14 +15,11 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.auth import AuthedRequest
 from core.guards import requires_cashier, requires_partner_staff, requires_scope
-from core.localtime import format_local, utc_now
+from core.localtime import utc_now
 from core.problems import request_language
 from core.settings import Settings
 from core.stores import Stores
 from partners.schemas import BenefitType
-from partners.service import outlets
-from partners.service.access import own_membership
-from partners.service.offers import list_offers
 from partners.service.rules import benefit_text
 from verification.errors import IdempotencyKeyRequired
 from verification.schemas import (
@@ -46,10 +43,6 @@ IdempotencyKey = Annotated[
     HeaderParameter(name="Idempotency-Key", max_length=128, description="Unique per redemption; reused on retry"),
 ]
 DeviceId = Annotated[str | None, HeaderParameter(name="X-Device-Id", max_length=64)]
-CSV_COLUMNS = (
-    "receipt_code", "redeemed_at_local", "outlet_name", "offer_title", "purchase_amount", "discount_amount", "status",
-    "holder_ref",
-)  # fmt: skip
 
 
 def _scan_response(result: till.ScanResult, language: str) -> ScanResponse:
@@ -190,52 +183,18 @@ class TillController(Controller):
     ) -> Response[Any]:
         wanted = redemptions.HistoryFilter(date_from, date_until, outlet_id, offer_id, limit, offset)
         rows, total = await redemptions.history(request.user, wanted)
-        items = await _history_rows(request.user, rows)
+        items = await redemptions.history_rows(request.user, rows)
         if format == "csv":
             return _csv(items)
         return Response(HistoryPage(items=items, total=total, limit=limit, offset=offset))
 
 
-async def _history_rows(user: Any, rows: list[dict[str, Any]]) -> list[HistoryRow]:
-    membership = await own_membership(user)
-    places = {o.id: o for o in await outlets.list_outlets(membership.partner_id)}
-    titles = {o.id: o.rules.title for o in await list_offers(membership.partner_id)}
-    partner_window = None
-    if places:
-        first = next(iter(places))
-        partner_window = (await outlets.till_place(membership.partner_id, first)).void_window_minutes
-    items = []
-    for row in rows:
-        zone = places[row["outlet"]].timezone if row["outlet"] in places else "Asia/Jakarta"
-        items.append(
-            HistoryRow(
-                redemption_id=row["id"],
-                receipt_code=row["receipt_code"],
-                redeemed_at=row["redeemed_at"],
-                redeemed_at_local=format_local(row["redeemed_at"], zone),
-                local_date=row["local_date"],
-                outlet_id=row["outlet"],
-                outlet_name=places[row["outlet"]].name if row["outlet"] in places else "",
-                offer_id=row["offer"],
-                offer_title=titles.get(row["offer"], ""),
-                offer_revision=row["offer_revision"],
-                purchase_amount=row["purchase_amount"],
-                discount_amount=row["discount_amount"],
-                status=row["status"],
-                voided_at=row["voided_at"],
-                holder_ref=row["holder_ref"],
-                void_deadline=redemptions.void_deadline(row["redeemed_at"], zone, partner_window),
-            )
-        )
-    return items
-
-
 def _csv(items: list[HistoryRow]) -> Response[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(redemptions.HISTORY_CSV_COLUMNS)
     for item in items:
-        writer.writerow([getattr(item, column) for column in CSV_COLUMNS])
+        writer.writerow([getattr(item, column) for column in redemptions.HISTORY_CSV_COLUMNS])
     return Response(
         buffer.getvalue().encode("utf-8"),
         media_type="text/csv; charset=utf-8",

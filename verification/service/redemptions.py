@@ -27,7 +27,7 @@ from core.tables import Role
 from partners.errors import OfferNotFound
 from partners.service import offers as partner_offers
 from partners.service.access import own_membership
-from partners.service.outlets import till_place
+from partners.service.outlets import list_outlets, till_place
 from verification.errors import (
     CardExpired,
     CardRefused,
@@ -42,6 +42,7 @@ from verification.errors import (
     RedemptionNotFound,
     VoidWindowClosed,
 )
+from verification.schemas import HistoryRow
 from verification.service import cards, credentials, eligibility, rollups
 from verification.service.keys import KeyRing
 from verification.service.till import (
@@ -487,6 +488,8 @@ class HistoryFilter:
     offer_id: uuid.UUID | None = None
     limit: int = 50
     offset: int = 0
+    status: RedemptionStatus | None = None  # completed or voided; None: both
+    redemption_id: uuid.UUID | None = None  # one redemption (a page about it), still only the user's own
 
 
 async def history(
@@ -515,8 +518,54 @@ async def history(
         conditions.append(Redemption.outlet == wanted.outlet_id)
     if wanted.offer_id:
         conditions.append(Redemption.offer == wanted.offer_id)
+    if wanted.status:
+        conditions.append(Redemption.status == wanted.status)
+    if wanted.redemption_id:
+        conditions.append(Redemption.id == wanted.redemption_id)
     for condition in conditions:
         query = query.where(condition)
         count = count.where(condition)
     rows = await query.order_by(Redemption.redeemed_at, ascending=False).limit(wanted.limit).offset(wanted.offset)
     return rows, await count
+
+
+# The CSV of a partner's history (the API's and the console's): no child data, only the per-partner pseudonym.
+HISTORY_CSV_COLUMNS = (
+    "receipt_code", "redeemed_at_local", "outlet_name", "offer_title", "purchase_amount", "discount_amount", "status",
+    "holder_ref",
+)  # fmt: skip
+
+
+async def history_rows(user: CurrentUser, rows: list[dict[str, Any]]) -> list[HistoryRow]:
+    """`history()` rows as the partner reads them: outlet and offer names, local time, the void deadline."""
+    membership = await own_membership(user)
+    places = {o.id: o for o in await list_outlets(membership.partner_id)}
+    titles = {o.id: o.rules.title for o in await partner_offers.list_offers(membership.partner_id)}
+    partner_window = None
+    if places:
+        first = next(iter(places))
+        partner_window = (await till_place(membership.partner_id, first)).void_window_minutes
+    items = []
+    for row in rows:
+        zone = places[row["outlet"]].timezone if row["outlet"] in places else "Asia/Jakarta"
+        items.append(
+            HistoryRow(
+                redemption_id=row["id"],
+                receipt_code=row["receipt_code"],
+                redeemed_at=row["redeemed_at"],
+                redeemed_at_local=format_local(row["redeemed_at"], zone),
+                local_date=row["local_date"],
+                outlet_id=row["outlet"],
+                outlet_name=places[row["outlet"]].name if row["outlet"] in places else "",
+                offer_id=row["offer"],
+                offer_title=titles.get(row["offer"], ""),
+                offer_revision=row["offer_revision"],
+                purchase_amount=row["purchase_amount"],
+                discount_amount=row["discount_amount"],
+                status=row["status"],
+                voided_at=row["voided_at"],
+                holder_ref=row["holder_ref"],
+                void_deadline=void_deadline(row["redeemed_at"], zone, partner_window),
+            )
+        )
+    return items
