@@ -17,15 +17,20 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins import CLIPluginProtocol
 
+from admin.controllers.audit_pages import AuditPages
+from admin.controllers.card_pages import CardPages
 from admin.controllers.cards import CardController
+from admin.controllers.key_pages import SigningKeyPages
 from admin.controllers.keys import KeyController
 from admin.controllers.pages import DukcapilDashboard
 from admin.controllers.population_pages import PopulationPages
 from admin.controllers.registry import RegistryController
+from admin.controllers.registry_pages import RegistryPages
 from admin.controllers.reports import PopulationController, ReportController
 from admin.controllers.review import OfferReviewController, PartnerReviewController
 from admin.controllers.review_pages import OfferReviewPages, PartnerReviewPages
 from admin.controllers.staff import StaffAccountController
+from admin.controllers.staff_pages import DukcapilStaffPages
 from core.auth import API_KEY_RESOLVER, TokenIssuer, create_jwt_auth
 from core.controllers import AuthController, OperationsController, RegionController
 from core.database import database_lifespan
@@ -148,6 +153,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SignInPages,
             DukcapilDashboard,
             PopulationPages,
+            RegistryPages,
+            CardPages,
+            SigningKeyPages,
+            DukcapilStaffPages,
+            AuditPages,
             PartnerReviewPages,
             OfferReviewPages,
             PartnerDashboard,

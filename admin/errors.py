@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import FieldProblem, Invalid, NotFound
+from core.errors import Conflict, FieldProblem, Invalid, NotFound
 from core.i18n import Text
 
 NOT_A_DUKCAPIL_ROLE = Text(
@@ -21,3 +21,14 @@ class NotADukcapilRole(Invalid):
 class UnknownRegion(NotFound):
     code = "region_not_found"
     title = Text("Wilayah tidak ditemukan", "Region not found")
+
+
+class CannotDisableOwnAccount(Conflict):
+    """An admin who disabled themself could lock Dukcapil out of its own console."""
+
+    code = "cannot_disable_own_account"
+    title = Text("Tidak dapat menonaktifkan akun sendiri", "Cannot disable your own account")
+    detail = Text(
+        "Anda tidak dapat menonaktifkan akun Anda sendiri. Minta admin Dukcapil lain melakukannya.",
+        "You cannot disable your own account. Ask another Dukcapil admin to do it.",
+    )

@@ -111,6 +111,7 @@ async def require_page_user(request: Request[Any, Any, Any], settings: Settings,
         raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     if roles and user.role not in roles:
         raise PermissionDeniedException()
+    request.state.page_role = user.role  # the console's menu shows only what this role may open
     return user
 
 

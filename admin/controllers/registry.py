@@ -61,7 +61,8 @@ class ImportRead(msgspec.Struct):
     problems: list[ProblemRead] = []
 
 
-async def _read(batch_id: uuid.UUID, language: str, problems: bool = True) -> ImportRead:
+async def read_import(batch_id: uuid.UUID, language: str, problems: bool = True) -> ImportRead:
+    """An import as the API and the console show it: counts, and the first refused rows in the reader's language."""
     row = await ImportBatch.select().where(ImportBatch.id == batch_id).first()
     if row is None:
         raise ImportNotFound()
@@ -81,7 +82,7 @@ async def _read(batch_id: uuid.UUID, language: str, problems: bool = True) -> Im
     )
 
 
-async def _run(
+async def run_import(
     batch_id: uuid.UUID, content: bytes, as_of: date, actor: CurrentUser, settings: Settings, stores: Stores
 ) -> None:
     try:
@@ -119,17 +120,17 @@ class RegistryController(Controller):
         day = as_of or local_date(utc_now(), settings.timezone)
         batch_id = await registry.start_batch(filename, content, day, request.user)
         return Response(
-            await _read(batch_id, "id", problems=False),
+            await read_import(batch_id, "id", problems=False),
             status_code=HTTP_202_ACCEPTED,
             headers={"Location": f"{self.path}/{batch_id}"},
-            background=BackgroundTask(_run, batch_id, content, day, request.user, settings, stores),
+            background=BackgroundTask(run_import, batch_id, content, day, request.user, settings, stores),
         )
 
     @get("/", summary="Imports, newest first")
     async def list_imports(self, request: Request[Any, Any, Any]) -> list[ImportRead]:
         rows = await ImportBatch.select(ImportBatch.id).order_by(ImportBatch.started_at, ascending=False).limit(100)
-        return [await _read(row["id"], "id", problems=False) for row in rows]
+        return [await read_import(row["id"], "id", problems=False) for row in rows]
 
     @get("/{batch_id:uuid}", summary="An import's progress, counts and refused rows (row number, column, reason)")
     async def read(self, batch_id: FromPath[uuid.UUID], request: Request[Any, Any, Any]) -> ImportRead:
-        return await _read(batch_id, request_language(request))
+        return await read_import(batch_id, request_language(request))

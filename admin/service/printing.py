@@ -105,3 +105,13 @@ async def print_cards(
 def _write(path: Path, content: bytes) -> Path:
     path.write_bytes(content)
     return path
+
+
+async def sticker_pdf(card_ids: list[uuid.UUID], keyring: KeyRing, settings: Settings, actor: CurrentUser) -> bytes:
+    """A sticker sheet for a few cards, built in memory for a download (the cards are marked printed)."""
+    sheet = StickerSheet()
+    for card_id in card_ids:
+        text, code = await cards.issue_qr_text(card_id, keyring, settings)
+        sheet.add(credentials.qr_png(text), code)
+    await cards.mark_printed(card_ids, actor)
+    return bytes(sheet.pdf.output())

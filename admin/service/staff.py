@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from admin.errors import NotADukcapilRole
+from admin.errors import CannotDisableOwnAccount, NotADukcapilRole
 from core.auth import CurrentUser
 from core.service import users
 from core.tables import Role
@@ -29,6 +29,8 @@ async def get_staff(user_id: uuid.UUID) -> dict[str, Any]:
 
 async def update_staff(user_id: uuid.UUID, active: bool | None, password: str | None, actor: CurrentUser) -> None:
     await get_staff(user_id)
+    if active is False and user_id == actor.id:
+        raise CannotDisableOwnAccount()
     if password is not None:
         await users.set_password(user_id, password, actor=actor)
     if active is not None:

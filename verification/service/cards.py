@@ -446,7 +446,7 @@ async def detail(card_id: uuid.UUID, today: date) -> CardDetail:
         raise CardNotFound()
     cv, code = await current_credential(card_id)
     history = await (
-        CardEvent.select(CardEvent.event, CardEvent.cv, CardEvent.reason, CardEvent.occurred_at)
+        CardEvent.select(CardEvent.event, CardEvent.cv, CardEvent.reason, CardEvent.actor_id, CardEvent.occurred_at)
         .where(CardEvent.card == card_id)
         .order_by(CardEvent.id)
     )

@@ -1,0 +1,177 @@
+"""HTML for the SIAK registry import at /admin/registri: upload an export, follow the import as it runs (htmx
+polling, or a reload without scripts), read its counts and the refused rows. The same service calls, background
+run and report as /api/v1/admin/registry/imports."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.enums import MediaType, RequestEncodingType
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+from litestar.utils.scope.state import ScopeState
+
+from admin.controllers.console import admin, reader
+from admin.controllers.registry import MAX_UPLOAD_BYTES, REPORT_PROBLEMS, ImportRead, read_import, run_import
+from admin.service import registry
+from admin.tables import ImportBatch
+from core.auth import PUBLIC
+from core.errors import FieldProblem, Invalid
+from core.forms import problems_by_field, text
+from core.i18n import Language, Text
+from core.localtime import local_date, utc_now
+from core.pages import CSRF_COOKIE, page_language
+from core.settings import Settings
+from core.stores import Stores
+from core.tables import Role
+
+PATH = "/admin/registri"
+RECENT = 20
+Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
+
+NO_FILE = Text("Pilih berkas CSV ekspor SIAK.", "Choose the SIAK export CSV file.")
+TOO_BIG = Text(
+    "Berkas terlalu besar: paling banyak {megabytes} MB. Bagi ekspor per kecamatan lalu unggah satu per satu.",
+    "The file is too large: at most {megabytes} MB. Split the export by kecamatan and upload each part.",
+)
+
+
+def _too_big(request: Request[Any, Any, Any], _: RequestEntityTooLarge) -> Response[Any]:
+    """The form again with the size limit (413). The body was never read, so neither the user nor the CSRF token
+    was checked: the page lists no imports, and its form carries the token of the browser's own CSRF cookie."""
+    language = page_language(request)
+    ScopeState.from_scope(request.scope).csrf_token = request.cookies.get(CSRF_COOKIE, "")
+    megabytes = MAX_UPLOAD_BYTES // (1024 * 1024)
+    problem = Invalid([FieldProblem("file", "too_large", TOO_BIG, {"megabytes": megabytes})])
+    return _upload_template(True, {}, problem, language, None, 413)
+
+
+class RegistryPages(Controller):
+    path = PATH
+    opt = {PUBLIC: True}  # pages: `reader()` / `admin()` check the session cookie and the role
+    include_in_schema = False
+
+    @get("/", name="registry_imports_page", media_type=MediaType.HTML)
+    async def list_imports(self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Template:
+        user, language = await reader(request, settings)
+        return await _upload_page(
+            user.role == Role.DUKCAPIL_ADMIN, {"as_of": _today(settings).isoformat()}, language=language
+        )
+
+    @post(
+        "/",
+        media_type=MediaType.HTML,
+        status_code=303,
+        request_max_body_size=MAX_UPLOAD_BYTES,
+        # A body over the limit is refused while the form is read, before the handler: show it on the form too.
+        exception_handlers={RequestEntityTooLarge: _too_big},
+    )
+    async def upload(
+        self,
+        request: Request[Any, Any, Any],
+        data: Upload,
+        settings: NamedDependency[Settings],
+        stores: NamedDependency[Stores],
+    ) -> Any:
+        user, language = await admin(request, settings)
+        values = {"as_of": text(data, "as_of")}
+        file = data.get("file")
+        try:
+            day = _as_of(values["as_of"], settings)
+            if not isinstance(file, UploadFile) or not file.filename:
+                raise Invalid([FieldProblem("file", "required", NO_FILE)])
+            content = await file.read()
+            if not content:
+                raise Invalid([FieldProblem("file", "required", NO_FILE)])
+            registry.check_header(content)
+        except Invalid as problem:
+            return await _upload_page(True, values, problem, language=language, status=422)
+        batch_id = await registry.start_batch(file.filename, content, day, user)
+        return Redirect(
+            f"{PATH}/{batch_id}",
+            status_code=303,
+            background=BackgroundTask(run_import, batch_id, content, day, user, settings, stores),
+        )
+
+    @get("/{batch_id:uuid}", name="registry_import_page", media_type=MediaType.HTML)
+    async def read(
+        self, request: Request[Any, Any, Any], batch_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]
+    ) -> Template:
+        _, language = await reader(request, settings)
+        return Template(
+            "admin/registri_impor.html",
+            context={"batch": await read_import(batch_id, language), "report_limit": REPORT_PROBLEMS},
+        )
+
+    @get("/{batch_id:uuid}/kemajuan", name="registry_import_progress", media_type=MediaType.HTML)
+    async def progress(
+        self, request: Request[Any, Any, Any], batch_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]
+    ) -> Template:
+        """The import's status block alone: htmx swaps it in every second while the import runs."""
+        _, language = await reader(request, settings)
+        return Template(
+            "admin/registri_kemajuan.html",
+            context={"batch": await read_import(batch_id, language), "report_limit": REPORT_PROBLEMS},
+        )
+
+
+def _today(settings: Settings) -> date:
+    return local_date(utc_now(), settings.timezone)
+
+
+def _as_of(value: str, settings: Settings) -> date:
+    """The export's date as the API takes it: today (WIB) when left empty."""
+    if not value:
+        return _today(settings)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Invalid([FieldProblem("as_of", "invalid_date", registry.ROW_PROBLEMS["invalid_date"])]) from None
+
+
+async def _upload_page(
+    can_upload: bool,
+    values: dict[str, str],
+    problem: Invalid | None = None,
+    *,
+    language: Language,
+    status: int = 200,
+) -> Template:
+    rows = await ImportBatch.select(ImportBatch.id).order_by(ImportBatch.started_at, ascending=False).limit(RECENT)
+    return _upload_template(
+        can_upload,
+        values,
+        problem,
+        language,
+        [await read_import(row["id"], language, problems=False) for row in rows],
+        status,
+    )
+
+
+def _upload_template(
+    can_upload: bool,
+    values: dict[str, str],
+    problem: Invalid | None,
+    language: Language,
+    imports: list[ImportRead] | None,
+    status: int,
+) -> Template:
+    return Template(
+        "admin/registri.html",
+        context={
+            "can_upload": can_upload,
+            "values": values,
+            "problems": problems_by_field(problem, language),
+            "imports": imports,
+            "columns": registry.COLUMNS,
+            "megabytes": MAX_UPLOAD_BYTES // (1024 * 1024),
+        },
+        status_code=status,
+    )
