@@ -24,7 +24,7 @@ from verification.tables import Card
 pytestmark = needs_chromium
 
 # `make screenshots` sets this to docs/img, where the guides take their pictures from.
-PICTURES = Path(os.environ.get("MITRAKIA_SCREENSHOTS", "var/screenshots"))
+PICTURES = Path(os.environ.get("MITRAKIA_TEST_SCREENSHOTS", "var/screenshots"))
 LAPTOP = {"viewport": {"width": 1366, "height": 768}, "locale": "id-ID"}
 PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
          "locale": "id-ID"}  # fmt: skip
@@ -35,7 +35,9 @@ async def browser() -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        chromium = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_FLAGS, "--lang=id-ID"]
+        )
         try:
             yield chromium
         finally:
@@ -213,8 +215,23 @@ async def test_from_registration_to_a_revoked_card_at_the_till(create_staff, tmp
         assert "sudah dicabut oleh Dukcapil" in await cashier.locator("#card-detail").inner_text()
         await picture(cashier, "kasir-dicabut", full_page=False)
 
+        # 8. The other child's card still works: the cashier types the code printed under its QR and redeems.
+        _, other = await cards.current_credential(enrolled[1]["id"])
+        await cashier.get_by_role("button", name="Pindai kartu lain").click()
+        await field.click()
+        await cashier.keyboard.type(credentials.format_manual_code(other))
+        await cashier.keyboard.press("Enter")
+        await cashier.get_by_role("heading", name="KIA aktif").wait_for()
+        await cashier.get_by_role("button", name="Diskon buku anak 10%").click()
+        await cashier.get_by_label("Total belanja (Rp)").fill("85000")
+        await cashier.get_by_role("button", name="Konfirmasi").click()
+        await cashier.get_by_role("heading", name="Berhasil").wait_for()
+        receipt = await cashier.locator("#receipt-code").text_content()
+
         # The other pages the guides show.
         await manager.goto(f"{base}/mitra/riwayat")
+        await manager.get_by_role("code").filter(has_text=receipt).wait_for()
+        assert "Rp8.500" in await manager.locator("table").inner_text()
         await picture(manager, "mitra-riwayat", full_page=False)
         await manager.goto(f"{base}/mitra/kunci-api")
         await picture(manager, "mitra-kunci-api", full_page=False)
