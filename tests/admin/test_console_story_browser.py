@@ -30,6 +30,23 @@ PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "i
          "locale": "id-ID"}  # fmt: skip
 
 
+MANAGER_PAGES = ["/mitra", "/mitra/outlet", "/mitra/outlet/baru", "/mitra/staf", "/mitra/staf/baru",
+                 "/mitra/penawaran", "/mitra/penawaran/baru", "/mitra/riwayat", "/mitra/kunci-api",
+                 "/mitra/kunci-api/baru", "/mitra/profil"]  # fmt: skip
+CLERK_PAGES = ["/admin", "/admin/mitra", "/admin/penawaran", "/admin/registri", "/admin/kartu", "/admin/penduduk",
+               "/admin/kunci", "/admin/staf", "/admin/staf/baru", "/admin/audit"]  # fmt: skip
+# Elements reaching past the right edge of the screen (a table scrolling inside its own box does not).
+WIDER_THAN_SCREEN = """[...document.querySelectorAll("body *")]
+  .filter((element) => element.getBoundingClientRect().right > window.innerWidth + 1)
+  .filter((element) => !element.parentElement.closest(".table-wrap"))
+  .map((element) => element.tagName + (element.id ? "#" + element.id : "") + "." + element.className).slice(0, 5)"""
+# Form fields a screen reader could not name: no <label>, no aria-label, no aria-labelledby.
+UNLABELLED_FIELDS = """[...document.querySelectorAll("input, select, textarea")]
+  .filter((field) => field.type !== "hidden" && field.type !== "submit")
+  .filter((field) => !field.labels.length && !field.ariaLabel && !field.getAttribute("aria-labelledby"))
+  .map((field) => field.name || field.id)"""
+
+
 @asynccontextmanager
 async def browser() -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
@@ -239,5 +256,15 @@ async def test_from_registration_to_a_revoked_card_at_the_till(create_staff, tmp
                            ("/admin/staf", "admin-staf")):  # fmt: skip
             await clerk.goto(f"{base}{path}")
             await picture(clerk, name, full_page=False)
+
+        # 9. Every console page fits a phone's width and names every field it asks for.
+        for page, paths in ((manager, MANAGER_PAGES), (clerk, CLERK_PAGES)):
+            await page.set_viewport_size({"width": 360, "height": 640})
+            for path in paths:
+                response = await page.goto(f"{base}{path}")
+                assert response.status == 200, path
+                assert await page.evaluate(WIDER_THAN_SCREEN) == [], path
+                assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
+                assert await page.evaluate(UNLABELLED_FIELDS) == [], path
 
     assert problems == []  # no script error and no CSP refusal on any page
