@@ -45,12 +45,18 @@ from core.errors import (
     Unavailable,
 )
 from core.logs import RequestContextMiddleware, configure_logging, log_response
+from core.openapi import OpenAPIDocs
 from core.page_controllers import SignInPages
 from core.pages import LoginRequired, csrf_config, redirect_to_login
-from core.problems import domain_error_handler, http_exception_handler, unhandled_exception_handler
+from core.problems import (
+    body_too_deep_handler,
+    domain_error_handler,
+    http_exception_handler,
+    unhandled_exception_handler,
+)
 from core.settings import Settings, get_settings
 from core.stores import Stores
-from core.web import security_headers, static_files_router, template_config
+from core.web import refuse_nul_characters, security_headers, static_files_router, template_config
 from partners.controllers.api_keys import ApiKeyController
 from partners.controllers.catalog import CatalogController, CatalogPages
 from partners.controllers.key_pages import ApiKeyPages
@@ -187,14 +193,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             LoginRequired: redirect_to_login,
             DomainError: domain_error_handler(ERROR_STATUS),
             HTTPException: http_exception_handler,
+            RecursionError: body_too_deep_handler,
             Exception: unhandled_exception_handler,
         },
         on_app_init=[jwt_auth.on_app_init, request_context_first],
         before_send=[security_headers, log_response],
+        before_request=refuse_nul_characters,
         lifespan=[resources],
         stores=stores.registry,
         state=State({"settings": settings, "stores": stores, API_KEY_RESOLVER: resolve_api_key}),
-        plugins=[CommandsPlugin()],
+        plugins=[CommandsPlugin(), OpenAPIDocs()],
         openapi_config=OpenAPIConfig(
             title="Mitra KIA",
             version="1",

@@ -4,24 +4,37 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import Any
 
 import click
 
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from core.tables import Role
 
+SERVERS = ("granian", "uvicorn")
 
-@click.command("serve", help="Serve the app with uvicorn (production settings; no reload).")
+
+@click.command("serve", help="Serve the app (production settings; no reload).")
 @click.option("--host", default=None, help="Default: MITRAKIA_HOST (127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Default: MITRAKIA_PORT (8000).")
 @click.option("--workers", type=int, default=None, help="Default: MITRAKIA_WORKERS (1).")
-def serve_command(host: str | None, port: int | None, workers: int | None) -> None:
-    import uvicorn
-
+@click.option(
+    "--server",
+    type=click.Choice(SERVERS),
+    default="granian",
+    show_default=True,
+    help="The ASGI server: granian, picked by bench/load (docs/performance.md); uvicorn as before.",
+)
+def serve_command(host: str | None, port: int | None, workers: int | None, server: str) -> None:
     from core.logs import configure_logging
 
     settings = get_settings()
     configure_logging(settings)
+    if server == "granian":
+        _serve_granian(settings, host or settings.host, port or settings.port, workers or settings.workers)
+        return
+    import uvicorn
+
     uvicorn.run(
         "app:create_app",
         factory=True,
@@ -34,6 +47,41 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
         log_config=None,
         server_header=False,
     )
+
+
+def _serve_granian(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Granian with the settings uvicorn gets above: HTTP/1.1 on uvloop, no websockets, no access log (ours logs
+    every request), X-Forwarded-* trusted only from MITRAKIA_FORWARDED_ALLOW_IPS."""
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    Server(
+        "core.commands:granian_app",
+        factory=True,
+        address=host,
+        port=port,
+        workers=workers,
+        interface=Interfaces.ASGI,
+        loop=Loops.uvloop,
+        http=HTTPModes.http1,
+        websockets=False,
+        log_level=LogLevels.warning,
+        log_access=False,
+    ).serve()
+
+
+def granian_app() -> Any:
+    """The app as granian serves it: behind the proxy-header handling uvicorn does itself."""
+    import importlib
+
+    from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
+    from core.cli import APP_FACTORY
+
+    module, factory = APP_FACTORY.split(":")
+    app = getattr(importlib.import_module(module), factory)()
+    return wrap_asgi_with_proxy_headers(app, trusted_hosts=get_settings().forwarded_allow_ips)
 
 
 @click.command("migrate", help="Apply every pending database migration (SQLite or PostgreSQL).")

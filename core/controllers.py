@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from core.auth import PUBLIC, CurrentUser, TokenIssuer, end_session, refresh_session, start_session
 from core.errors import Unauthenticated
 from core.guards import requires_staff
+from core.openapi import problem_response
 from core.schemas import (
     HealthResponse,
     LoginRequest,
@@ -37,6 +38,7 @@ class AuthController(Controller):
         "/login",
         opt={PUBLIC: True},
         status_code=HTTP_200_OK,
+        responses={401: problem_response(401)},  # public, yet it refuses wrong credentials
         summary="Exchange a username and password for a token",
     )
     async def login(
@@ -64,6 +66,7 @@ class AuthController(Controller):
         "/refresh",
         opt={PUBLIC: True},
         status_code=HTTP_200_OK,
+        responses={401: problem_response(401)},  # public, yet it refuses wrong credentials
         summary="Renew a remembered session (the refresh token is replaced each time)",
     )
     async def refresh(

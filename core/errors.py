@@ -108,6 +108,23 @@ class Unavailable(DomainError):
     title = Text("Layanan sedang tidak tersedia", "Service temporarily unavailable")
 
 
+class DatabaseUnavailable(Unavailable):
+    """The database cannot be reached right now (docs/operations.md): nothing was half-written, a retry is safe."""
+
+    code = "database_unavailable"
+    title = Text("Basis data tidak terjangkau", "Database unreachable")
+    detail = Text(
+        "Layanan tidak dapat menjangkau basis datanya. Coba lagi sebentar lagi; permintaan yang diulang dengan "
+        "Idempotency-Key yang sama tidak pernah tercatat dua kali.",
+        "The service cannot reach its database. Try again shortly; a request repeated with the same "
+        "Idempotency-Key is never recorded twice.",
+    )
+    retry_after = 2
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 # Problems raised by the framework rather than a service: status -> (code, title, detail).
 HTTP_PROBLEMS: dict[int, tuple[str, Text, Text]] = {
     400: (

@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from core.auth import PUBLIC, TokenIssuer, end_session
 from core.errors import InvalidCredentials, LoginThrottled
-from core.pages import LANGUAGE_COOKIE, SESSION_COOKIE, page_user, safe_next, signed_in
+from core.pages import LANGUAGE_COOKIE, page_user, safe_next, session_cookie, signed_in
 from core.service import users
 from core.service.audit import record_event
 from core.settings import Settings
@@ -77,7 +77,8 @@ class SignInPages(Controller):
             await end_session(user.session_id)
             await record_event("auth.logout", "staff_user", user.id, actor=user, after={"via": "web"})
         response = Redirect("/masuk", status_code=303)
-        response.delete_cookie(SESSION_COOKIE, path="/")
+        # Litestar's delete_cookie() sends a bare cookie (no HttpOnly, Secure or SameSite): expire ours as it was set.
+        response.set_cookie(**session_cookie("", 0), expires=0)
         return response
 
     @get("/bahasa")

@@ -53,6 +53,8 @@ def csrf_config(settings: Settings) -> CSRFConfig:
         cookie_name=CSRF_COOKIE,
         cookie_secure=True,
         cookie_samesite="strict",
+        # Forms carry the token in a hidden field; no script reads the cookie, so scripts may not.
+        cookie_httponly=True,
         exclude=CSRF_EXEMPT,
     )
 

@@ -7,12 +7,14 @@ from typing import Any
 
 import structlog
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, InternalServerException, ValidationException
 from litestar.response import Template
 
+from core.database import database_unreachable
 from core.errors import (
     HTTP_PROBLEMS,
     PROBLEM_MEDIA_TYPE,
+    DatabaseUnavailable,
     DomainError,
     FieldProblem,
     Invalid,
@@ -24,6 +26,9 @@ from core.logs import current_request_id
 log = structlog.get_logger()
 
 AnyRequest = Request[Any, Any, Any]
+# Litestar's words when the client disconnects before the request body is read.
+CLIENT_GONE = "client disconnected prematurely"
+CLIENT_CLOSED_REQUEST = 499
 
 
 def request_language(request: AnyRequest) -> Language:
@@ -121,6 +126,12 @@ def http_exception_handler(request: AnyRequest, error: HTTPException) -> Respons
             language=language,
             extra=invalid.extra(language),
         )
+    if isinstance(error, InternalServerException) and error.detail == CLIENT_GONE:
+        # The till hung up before its body was read (a phone losing its signal, a load balancer's timeout):
+        # nobody is left to answer and nothing failed here. Logged as such, not as a server error (499, nginx's
+        # "client closed request", in the access log).
+        log.info("http.client_disconnected", route=request.scope.get("path_template"))
+        return Response(content=b"", status_code=CLIENT_CLOSED_REQUEST)
     status = error.status_code
     code, title, detail = HTTP_PROBLEMS.get(
         status,
@@ -141,13 +152,46 @@ def http_exception_handler(request: AnyRequest, error: HTTPException) -> Respons
 
 
 def unhandled_exception_handler(request: AnyRequest, error: Exception) -> Response[Any]:
-    """Log the failure with its traceback (without locals); the client sees only a generic problem."""
-    log.error("http.unhandled_error", error=type(error).__name__, exc_info=error)
+    """Log the failure with its traceback (without locals); the client sees only a generic problem.
+
+    A lost database is not a bug but an outage: 503 `database_unavailable`, which a client may retry."""
     language = request_language(request)
+    if database_unreachable(error):
+        log.warning("http.database_unavailable", error=type(error).__name__)
+        gone = DatabaseUnavailable()
+        return problem_response(
+            request,
+            status=503,
+            code=gone.code,
+            title=gone.title.render(language),
+            detail=gone.render_detail(language),
+            language=language,
+            headers=gone.headers(),
+        )
+    log.error("http.unhandled_error", error=type(error).__name__, exc_info=error)
     code, title, detail = HTTP_PROBLEMS[500]
     return problem_response(
         request,
         status=500,
+        code=code,
+        title=title.render(language),
+        detail=detail.render(language),
+        language=language,
+    )
+
+
+def body_too_deep_handler(request: AnyRequest, error: RecursionError) -> Response[Any]:
+    """A JSON body nested deeper than the interpreter's recursion limit (`[[[[…`): msgspec gives up with a
+    RecursionError while decoding it. That is a malformed request (400), not a crash; any other RecursionError is
+    a bug of ours and stays a 500."""
+    if "deserializing" not in str(error):
+        return unhandled_exception_handler(request, error)
+    log.warning("http.body_too_deep", route=request.scope.get("path_template"))
+    language = request_language(request)
+    code, title, detail = HTTP_PROBLEMS[400]
+    return problem_response(
+        request,
+        status=400,
         code=code,
         title=title.render(language),
         detail=detail.render(language),

@@ -45,8 +45,10 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def live_server() -> AsyncIterator[str]:
-    """uvicorn on a free port, on the same database as this test (its SQLite file, or the PostgreSQL database)."""
+async def live_server(**overrides: str) -> AsyncIterator[str]:
+    """uvicorn on a free port, on the same database as this test (its SQLite file, or the PostgreSQL database).
+
+    `overrides` replace settings in the server's environment (MITRAKIA_REDIS_URL=... for a Redis of its own)."""
     port = free_port()
     database_url = TEST_DATABASE_URL or f"sqlite:///{engine().path}"  # type: ignore[attr-defined]
     env = {k: v for k, v in os.environ.items() if not k.startswith("MITRAKIA_")}
@@ -61,6 +63,7 @@ async def live_server() -> AsyncIterator[str]:
     )
     if TEST_REDIS_URL:
         env["MITRAKIA_REDIS_URL"] = TEST_REDIS_URL
+    env.update(overrides)
     process = subprocess.Popen(  # noqa: ASYNC220 - started once, before any await on it
         [sys.executable, "-m", "uvicorn", "app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port),
          "--no-access-log"],
@@ -83,7 +86,12 @@ async def live_server() -> AsyncIterator[str]:
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()  # never leave a server behind; but a server that cannot stop is a bug: say so
+            process.wait(timeout=10)
+            raise RuntimeError("the server did not stop within 10 s of SIGTERM") from None
 
 
 @asynccontextmanager

@@ -5,7 +5,6 @@ the charts and tables."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -24,7 +23,7 @@ from core.localtime import local_date, utc_now
 from core.pages import page_language, require_page_user
 from core.settings import Settings
 from core.tables import Role
-from core.web import csv_response
+from core.web import csv_response, script_json
 from verification.errors import refusal_titles
 from verification.service.rollups import AGE_BANDS, month_of, week_of
 
@@ -50,7 +49,7 @@ LABELS = {
 
 def chart(labels: list[Any], datasets: list[dict[str, Any]], kind: str = "bar", **extra: Any) -> str:
     """The JSON a <canvas data-chart> is drawn from (core/static/js/charts.js)."""
-    return json.dumps({"type": kind, "labels": labels, "datasets": datasets, **extra}, default=_json_default)
+    return script_json({"type": kind, "labels": labels, "datasets": datasets, **extra}, default=_json_default)
 
 
 def _json_default(value: Any) -> Any:

@@ -26,6 +26,7 @@ DATE = Text("Tanggal tidak valid (YYYY-MM-DD).", "Not a valid date (YYYY-MM-DD).
 PERCENT = Text("Target dalam persen: 0 sampai 100.", "The target in percent: 0 to 100.")
 YEAR = Text("Tahun 2016 sampai 2100.", "A year from 2016 to 2100.")
 NOT_CSV = Text("Berkas harus CSV dengan pengodean UTF-8.", "The file must be CSV in UTF-8.")
+NO_FIGURES = Text("Tidak ada angka untuk dicatat.", "There are no figures to record.")
 HEADER = Text("Baris judul harus memuat: {columns}.", "The header must contain: {columns}.")
 
 
@@ -52,6 +53,8 @@ async def record_population(
 ) -> int:
     """Record figures (all or none). `where_of(i)` prefixes the field names of the i-th one's problems: `body[0].` for
     the API, `row 2.` for a CSV file, nothing for a form."""
+    if not entries:  # an empty list or a CSV file with only its header: nothing to insert is a mistake, not a 500
+        raise Invalid([FieldProblem("figures", "no_figures", NO_FIGURES)])
     known = await _known_regions({entry.region_code for entry in entries})
     problems: list[FieldProblem] = []
     for index, entry in enumerate(entries):
@@ -105,6 +108,8 @@ def parse_population_csv(content: bytes) -> list[PopulationEntry]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid([FieldProblem("file", "not_csv", NOT_CSV)]) from None
+    if "\x00" in text:  # a binary file, not a CSV export (and PostgreSQL cannot store a NUL in text)
+        raise Invalid([FieldProblem("file", "not_csv", NOT_CSV)])
     reader = csv.DictReader(io.StringIO(text))
     header = {name.strip().lower() for name in reader.fieldnames or []}
     missing = [c for c in POPULATION_COLUMNS[:3] if c not in header]

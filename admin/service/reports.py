@@ -349,7 +349,11 @@ async def channels(first_month: date, last_month: date) -> list[dict[str, Any]]:
 
 async def weekly_prints(region: str, first: date, last: date) -> list[dict[str, Any]]:
     tree = await region_tree()
+    if region not in tree.names:
+        raise UnknownRegion()
     kelurahan = tree.kelurahan_under(region)
+    if not kelurahan:
+        return []
     rows = await (
         PrintWeekly.select(PrintWeekly.week_start, Sum(PrintWeekly.prints).as_alias("prints"))
         .where(PrintWeekly.kelurahan.is_in(kelurahan) & (PrintWeekly.week_start >= first)

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from core.auth import CurrentUser
+from core.database import CompiledQuery
 from core.tables import Role
 from partners.errors import PartnerNotFound
 from partners.tables import ApiKey, PartnerMember
@@ -18,15 +19,23 @@ class Membership:
     outlet_id: uuid.UUID | None
 
 
+# Asked on every till request: compiled once (core.database.CompiledQuery).
+_KEY_MEMBERSHIP = CompiledQuery(
+    lambda key_id: ApiKey.select(ApiKey.partner, ApiKey.outlet).where(ApiKey.id == key_id).first(), first=True
+)
+_STAFF_MEMBERSHIP = CompiledQuery(
+    lambda user_id: (
+        PartnerMember.select(PartnerMember.partner, PartnerMember.outlet).where(PartnerMember.user == user_id).first()
+    ),
+    first=True,
+)
+
+
 async def membership_of(user: CurrentUser) -> Membership | None:
     if user.api_key_id is not None:
-        row = await ApiKey.select(ApiKey.partner, ApiKey.outlet).where(ApiKey.id == user.api_key_id).first()
+        row = await _KEY_MEMBERSHIP(user.api_key_id)
     else:
-        row = (
-            await PartnerMember.select(PartnerMember.partner, PartnerMember.outlet)
-            .where(PartnerMember.user == user.id)
-            .first()
-        )
+        row = await _STAFF_MEMBERSHIP(user.id)
     if row is None:
         return None
     return Membership(partner_id=row["partner"], outlet_id=row["outlet"])

@@ -9,7 +9,7 @@ import uuid
 from datetime import timedelta
 
 from core.auth import CurrentUser
-from core.database import write_transaction
+from core.database import CompiledQuery, write_transaction
 from core.errors import FieldProblem, Invalid
 from core.i18n import Text
 from core.localtime import utc_now
@@ -112,19 +112,27 @@ async def revoke_api_key(partner_id: uuid.UUID, key_id: uuid.UUID, actor: Curren
     return next(key for key in await list_api_keys(partner_id) if key.id == key_id)
 
 
+# Every till request looks its key up: compiled once (core.database.CompiledQuery).
+_LIVE_KEY = CompiledQuery(
+    lambda prefix: (
+        ApiKey.select(ApiKey.id, ApiKey.name, ApiKey.key_hash, ApiKey.scopes, ApiKey.last_used_at)
+        .where(ApiKey.prefix == prefix)
+        .where(ApiKey.revoked_at.is_null())
+        .output(load_json=True)
+        .first()
+    ),
+    first=True,
+    json_columns=("scopes",),
+)
+
+
 async def resolve_api_key(raw: str) -> CurrentUser | None:
     """The cashier-like principal behind a presented key, or None (unknown, malformed or revoked)."""
     parts = raw.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_MARK:
         return None
     prefix = f"{parts[0]}_{parts[1]}"
-    row = (
-        await ApiKey.select(ApiKey.id, ApiKey.name, ApiKey.key_hash, ApiKey.scopes, ApiKey.last_used_at)
-        .where(ApiKey.prefix == prefix)
-        .where(ApiKey.revoked_at.is_null())
-        .output(load_json=True)
-        .first()
-    )
+    row = await _LIVE_KEY(prefix)
     if row is None or not hmac.compare_digest(row["key_hash"], _digest(raw.strip())):
         return None
     now = utc_now()

@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 
 from core.auth import CurrentUser
-from core.database import for_update, write_transaction
+from core.database import CompiledQuery, for_update, write_transaction
 from core.errors import Invalid
 from core.localtime import utc_now
 from core.service.audit import record_event
@@ -330,8 +330,7 @@ class TillOffer:
     outlet_ids: frozenset[uuid.UUID]
 
 
-async def till_offers(partner_id: uuid.UUID, offer_id: uuid.UUID | None = None, lock: bool = False) -> list[TillOffer]:
-    """The partner's published and paused offers (one, locked for update inside a redemption, if asked)."""
+def _till_offers_query(partner_id: Any, offer_id: Any) -> Any:
     query = (
         Offer.select(Offer.id, Offer.status, Offer.status_reason, Offer.revision, Offer.rules, Offer.all_outlets)
         .where(Offer.partner == partner_id)
@@ -339,11 +338,17 @@ async def till_offers(partner_id: uuid.UUID, offer_id: uuid.UUID | None = None, 
         .order_by(Offer.created_at)
         .output(load_json=True)
     )
-    if offer_id is not None:
-        query = query.where(Offer.id == offer_id)
-    if lock:
-        query = for_update(query)
-    rows = await query
+    return query if offer_id is None else query.where(Offer.id == offer_id)
+
+
+# Read on every scan and redeem: compiled once (core.database.CompiledQuery).
+_TILL_OFFERS = CompiledQuery(_till_offers_query, json_columns=("rules",))
+_LOCKED_TILL_OFFER = CompiledQuery(lambda p, o: for_update(_till_offers_query(p, o)), json_columns=("rules",))
+
+
+async def till_offers(partner_id: uuid.UUID, offer_id: uuid.UUID | None = None, lock: bool = False) -> list[TillOffer]:
+    """The partner's published and paused offers (one, locked for update inside a redemption, if asked)."""
+    rows = await (_LOCKED_TILL_OFFER if lock else _TILL_OFFERS)(partner_id, offer_id)
     limited: dict[uuid.UUID, set[uuid.UUID]] = {}
     restricted = [row["id"] for row in rows if not row["all_outlets"]]
     if restricted:

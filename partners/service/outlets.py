@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.auth import CurrentUser
-from core.database import write_transaction
+from core.database import CompiledQuery, write_transaction
 from core.errors import FieldProblem, Invalid
 from core.i18n import Text
 from core.localtime import INDONESIAN_ZONES, utc_now
@@ -195,9 +195,10 @@ class TillPlace:
     void_window_minutes: int | None
 
 
-async def till_place(partner_id: uuid.UUID, outlet_id: uuid.UUID) -> TillPlace:
-    row = (
-        await Outlet.select(
+# Asked on every till request: compiled once (core.database.CompiledQuery).
+_TILL_PLACE = CompiledQuery(
+    lambda partner_id, outlet_id: (
+        Outlet.select(
             Outlet.name,
             Outlet.active,
             Outlet.timezone,
@@ -207,7 +208,13 @@ async def till_place(partner_id: uuid.UUID, outlet_id: uuid.UUID) -> TillPlace:
         .where(Outlet.id == outlet_id)
         .where(Outlet.partner == partner_id)
         .first()
-    )
+    ),
+    first=True,
+)
+
+
+async def till_place(partner_id: uuid.UUID, outlet_id: uuid.UUID) -> TillPlace:
+    row = await _TILL_PLACE(partner_id, outlet_id)
     if row is None:
         raise OutletNotFound()
     return TillPlace(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +18,7 @@ from core.localtime import local_date, utc_now
 from core.pages import page_language, require_page_user
 from core.settings import Settings
 from core.tables import Role
-from core.web import csv_response
+from core.web import csv_response, script_json
 from partners.controllers.profile_pages import APPLICATION_NOTICES
 from partners.service.access import own_membership
 from partners.service.onboarding import read_partner
@@ -85,7 +84,7 @@ class PartnerDashboard(Controller):
             context={
                 "partner": await read_partner(membership.partner_id),
                 "notice": notice(request, APPLICATION_NOTICES, language),
-                "day_chart": json.dumps(chart),
+                "day_chart": script_json(chart),
                 "total_redemptions": sum(d["redemptions"] for d in days),
                 "total_discount": sum(d["discount_rupiah"] for d in days),
                 "children_this_month": this_month[0]["unique_children"] if this_month else 0,

@@ -197,6 +197,6 @@ def _csv(items: list[HistoryRow]) -> Response[bytes]:
         writer.writerow([getattr(item, column) for column in redemptions.HISTORY_CSV_COLUMNS])
     return Response(
         buffer.getvalue().encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text/*
         headers={"Content-Disposition": 'attachment; filename="penukaran.csv"'},
     )

@@ -18,7 +18,7 @@ import msgspec
 import structlog
 
 from core.auth import CurrentUser, derive_key
-from core.database import bulk_insert, write_transaction
+from core.database import CompiledQuery, bulk_insert, write_transaction
 from core.localtime import utc_now
 from core.service.audit import record_event
 from core.settings import Settings
@@ -233,15 +233,22 @@ _ENCODER = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder(CardState)
 
 
+# Read by every scan whose card is not cached: compiled once (core.database.CompiledQuery).
+_CARD_STATE = CompiledQuery(
+    lambda card_id: (
+        Card.select(Card.id, Card.cv, Card.status, Card.birth_date, Card.kelurahan_code)
+        .where(Card.id == card_id)
+        .first()
+    ),
+    first=True,
+)
+
+
 async def card_state(card_id: uuid.UUID, stores: Stores) -> CardState | None:
     cached = await stores.cache_get(CACHE, card_id.hex)
     if cached is not None:
         return _DECODER.decode(cached)
-    row = (
-        await Card.select(Card.id, Card.cv, Card.status, Card.birth_date, Card.kelurahan_code)
-        .where(Card.id == card_id)
-        .first()
-    )
+    row = await _CARD_STATE(card_id)
     if row is None:
         return None
     state = CardState(

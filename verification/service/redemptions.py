@@ -17,7 +17,14 @@ import structlog
 from asyncpg.exceptions import LockNotAvailableError, QueryCanceledError
 
 from core.auth import CurrentUser
-from core.database import for_update, is_unique_violation, set_lock_timeout, write_transaction
+from core.database import (
+    CompiledQuery,
+    bulk_insert,
+    for_update,
+    is_unique_violation,
+    set_lock_timeout,
+    write_transaction,
+)
 from core.errors import DomainError
 from core.localtime import format_local, utc_now
 from core.service.regions import parent_of
@@ -64,6 +71,7 @@ from verification.tables import (
 
 log = structlog.get_logger()
 
+IN_FLIGHT = json.dumps({"state": "in_flight"})
 LOCK_WAIT_SECONDS = 5  # a twin request waits this long for the first before answering 409 in-flight
 RECEIPT_LENGTH = 8
 
@@ -133,15 +141,59 @@ def _request_hash(till: Till, text: str, offer_id: uuid.UUID, purchase_amount: i
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def _replay(scope: str, key: str, request_hash: str) -> Receipt | None:
-    """The stored first answer: a receipt, or the first refusal raised again. None if there is none yet."""
-    row = (
-        await IdempotencyRecord.select(IdempotencyRecord.request_hash, IdempotencyRecord.outcome)
+# The statements of every redeem, compiled once (core.database.CompiledQuery).
+_STORED_ANSWER = CompiledQuery(
+    lambda scope, key: (
+        IdempotencyRecord.select(IdempotencyRecord.request_hash, IdempotencyRecord.outcome)
         .where(IdempotencyRecord.scope == scope)
         .where(IdempotencyRecord.key == key)
         .output(load_json=True)
         .first()
+    ),
+    first=True,
+    json_columns=("outcome",),
+)
+_LOCKED_CARD = CompiledQuery(
+    lambda card_id: for_update(
+        Card.select(
+            Card.id, Card.cv, Card.status, Card.birth_date, Card.kelurahan_code, Card.enrolled_on, Card.channel,
+            Card.first_redeemed_on,
+        ).where(Card.id == card_id)
+    ).first(),
+    first=True,
+)  # fmt: skip
+_RECORD_OUTCOME = CompiledQuery(
+    lambda outcome, scope, key: IdempotencyRecord.update({IdempotencyRecord.outcome: outcome}).where(
+        (IdempotencyRecord.scope == scope) & (IdempotencyRecord.key == key)
     )
+)
+_FIRST_REDEEMED = CompiledQuery(
+    lambda day, card_id: Card.update({Card.first_redeemed_on: day}).where(Card.id == card_id)
+)
+_USAGE_ROW = CompiledQuery(
+    lambda offer_id, at: OfferUsage.insert(
+        OfferUsage(offer=offer_id, redemptions=0, discount_total=0, updated_at=at)
+    ).on_conflict(action="DO NOTHING")
+)
+_USAGE_UPDATE = CompiledQuery(
+    lambda used, spent, at, offer_id: OfferUsage.update(
+        {OfferUsage.redemptions: used, OfferUsage.discount_total: spent, OfferUsage.updated_at: at}
+    ).where(OfferUsage.offer == offer_id)
+)
+_MONTH_OF_CARD = CompiledQuery(
+    lambda card_id, start, end: (
+        Redemption.select(Redemption.id, Redemption.partner, Redemption.offer, Redemption.outlet)
+        .where(Redemption.card == card_id)
+        .where(Redemption.local_date >= start)
+        .where(Redemption.local_date < end)
+        .where(Redemption.status == RedemptionStatus.COMPLETED)
+    )
+)
+
+
+async def _replay(scope: str, key: str, request_hash: str) -> Receipt | None:
+    """The stored first answer: a receipt, or the first refusal raised again. None if there is none yet."""
+    row = await _STORED_ANSWER(scope, key)
     if row is None:
         return None
     if row["request_hash"] != request_hash:
@@ -175,8 +227,10 @@ async def redeem(
         async with write_transaction():
             await set_lock_timeout(LOCK_WAIT_SECONDS)
             # A twin with the same key waits here (PostgreSQL: on the unique index; SQLite: on the write lock).
-            await IdempotencyRecord.insert(
-                IdempotencyRecord(scope=scope, key=key, request_hash=request_hash, outcome={"state": "in_flight"})
+            await bulk_insert(
+                IdempotencyRecord,
+                ("scope", "key", "request_hash", "outcome", "created_at"),
+                [(scope, key, request_hash, IN_FLIGHT, utc_now())],
             )
             try:
                 receipt = await _redeem_locked(till, text, offer_id, purchase_amount, keyring, settings, now)
@@ -184,9 +238,7 @@ async def redeem(
             except (Ineligible, CardRefused, CredentialRefused, OfferNotFound) as refusal:
                 outcome = {"refusal": refusal.code, "params": _jsonable(refusal.params)}
                 await record_attempts(till, "redeem", [("refused", refusal.code, offer_id)])
-            await IdempotencyRecord.update({IdempotencyRecord.outcome: outcome}).where(
-                (IdempotencyRecord.scope == scope) & (IdempotencyRecord.key == key)
-            )
+            await _RECORD_OUTCOME(json.dumps(outcome), scope, key)
     except (LockNotAvailableError, QueryCanceledError):
         raise IdempotencyKeyInFlight() from None
     except Exception as error:
@@ -224,12 +276,7 @@ async def _redeem_locked(
     now = now or utc_now()
     today = till.local_date(now)
     # Lock order everywhere: the card, then the offer.
-    card = await for_update(
-        Card.select(
-            Card.id, Card.cv, Card.status, Card.birth_date, Card.kelurahan_code, Card.enrolled_on, Card.channel,
-            Card.first_redeemed_on,
-        ).where(Card.id == presented.card_id)
-    ).first()  # fmt: skip
+    card = await _LOCKED_CARD(presented.card_id)
     if card is None:
         raise CardUnknown()
     if card["status"] == CardStatus.REVOKED:
@@ -286,21 +333,21 @@ async def _redeem_locked(
         "cashier": till.staff_user_id,
         "api_key": till.api_key_id,
         "device_id": till.device_id,
+        "status": RedemptionStatus.COMPLETED.value,
         **firsts,
     }
-    await Redemption.insert(Redemption(**row))
+    # One prepared statement, not an ORM object of 27 columns: a third of the insert's CPU (bench/load).
+    await bulk_insert(Redemption, tuple(row), [tuple(row.values())])
     await rollups.redemption_cell(row, +1, firsts)
     if card["first_redeemed_on"] is None or card["first_redeemed_on"] > today:
-        await Card.update({Card.first_redeemed_on: today}).where(Card.id == card["id"])
+        await _FIRST_REDEEMED(today, card["id"])
         await rollups.activation_change(
             card["enrolled_on"], card["kelurahan_code"], card["channel"], card["first_redeemed_on"], today
         )
     used = usage.redemptions + 1
     spent = usage.discount_total + amount
-    await OfferUsage.insert(OfferUsage(offer=offer_id)).on_conflict(action="DO NOTHING")
-    await OfferUsage.update(
-        {OfferUsage.redemptions: used, OfferUsage.discount_total: spent, OfferUsage.updated_at: now}
-    ).where(OfferUsage.offer == offer_id)
+    await _USAGE_ROW(offer_id, now)
+    await _USAGE_UPDATE(used, spent, now, offer_id)
     exhausted = _exhaustion(offer, used, spent)
     if exhausted:
         await partner_offers.pause_exhausted(offer_id, exhausted)
@@ -321,14 +368,8 @@ async def _firsts_of_month(
     """Whether a redemption on `day` would be the card's first of that month overall, at the partner, of the offer,
     at the outlet (counting only unvoided redemptions)."""
     start = rollups.month_of(day)
-    query = (
-        Redemption.select(Redemption.id, Redemption.partner, Redemption.offer, Redemption.outlet)
-        .where(Redemption.card == card_id)
-        .where(Redemption.local_date >= start)
-        .where(Redemption.local_date < (start + timedelta(days=32)).replace(day=1))
-        .where(Redemption.status == RedemptionStatus.COMPLETED)
-    )
-    earlier = [row for row in await query if row["id"] != exclude]
+    end = (start + timedelta(days=32)).replace(day=1)
+    earlier = [row for row in await _MONTH_OF_CARD(card_id, start, end) if row["id"] != exclude]
     return {
         "first_all": not earlier,
         "first_partner": not any(row["partner"] == partner for row in earlier),

@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 
 from core.auth import CurrentUser, derive_key
-from core.database import bulk_insert, write_transaction
+from core.database import CompiledQuery, bulk_insert, is_sqlite, write_transaction
 from core.localtime import utc_now
 from core.settings import Settings
 from core.stores import Stores
@@ -130,11 +130,29 @@ async def record_attempts(
     ]  # fmt: skip
     columns = ("occurred_at", "local_date", "kind", "outcome", "reason_code", "partner", "outlet", "offer", "card",
                "staff_user", "api_key", "device_id", "redemption")  # fmt: skip
+    refusals = [(reason, offer) for outcome, reason, offer in outcomes if outcome in {"refused", "flagged"} and reason]
+    if not refusals and not is_sqlite():  # the rows alone: one atomic statement, no BEGIN and COMMIT round trips
+        await bulk_insert(Attempt, columns, rows)
+        return
     async with write_transaction():
         await bulk_insert(Attempt, columns, rows)
-        for outcome, reason, offer in outcomes:
-            if outcome in {"refused", "flagged"} and reason:
-                await rollups.refusal(day, till.partner_id, offer, till.outlet_id, reason)
+        for reason, offer in refusals:
+            await rollups.refusal(day, till.partner_id, offer, till.outlet_id, reason)
+
+
+def _card_history_query(card_id: Any, offer_ids: Any, since: Any) -> Any:
+    query = (
+        Redemption.select(Redemption.offer, Redemption.local_date)
+        .where(Redemption.card == card_id)
+        .where(Redemption.offer.is_in(offer_ids))
+        .where(Redemption.status == RedemptionStatus.COMPLETED)
+    )
+    return query if since is None else query.where(Redemption.local_date >= since)
+
+
+# Both asked on every scan and redeem: compiled once (core.database.CompiledQuery).
+_CARD_HISTORY = CompiledQuery(_card_history_query)
+_USAGE = CompiledQuery(lambda offer_ids: OfferUsage.select().where(OfferUsage.offer.is_in(offer_ids)))
 
 
 async def card_history(card_id: uuid.UUID, offers: list[TillOffer], today: date) -> dict[uuid.UUID, list[date]]:
@@ -142,16 +160,9 @@ async def card_history(card_id: uuid.UUID, offers: list[TillOffer], today: date)
     starts = [eligibility.earliest_limited_day(today, offer.rules.limits) for offer in offers if offer.rules.limits]
     if not starts:
         return {}
-    query = (
-        Redemption.select(Redemption.offer, Redemption.local_date)
-        .where(Redemption.card == card_id)
-        .where(Redemption.offer.is_in([offer.id for offer in offers]))
-        .where(Redemption.status == RedemptionStatus.COMPLETED)
-    )
-    if None not in starts:
-        query = query.where(Redemption.local_date >= min(s for s in starts if s is not None))
+    since = None if None in starts else min(s for s in starts if s is not None)
     history: dict[uuid.UUID, list[date]] = {}
-    for row in await query:
+    for row in await _CARD_HISTORY(card_id, [offer.id for offer in offers], since):
         history.setdefault(row["offer"], []).append(row["local_date"])
     return history
 
@@ -238,7 +249,7 @@ async def _verdicts(
 async def usage_of(offer_ids: list[uuid.UUID]) -> dict[uuid.UUID, eligibility.Usage]:
     if not offer_ids:
         return {}
-    rows = await OfferUsage.select().where(OfferUsage.offer.is_in(offer_ids))
+    rows = await _USAGE(offer_ids)
     return {row["offer"]: eligibility.Usage(row["redemptions"], row["discount_total"]) for row in rows}
 
 
