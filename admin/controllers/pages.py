@@ -15,6 +15,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
+from admin.controllers.console import DUKCAPIL
+from admin.controllers.console import LABELS as CONSOLE_LABELS
 from admin.service import reports
 from core.auth import PUBLIC
 from core.errors import NotFound
@@ -22,7 +24,6 @@ from core.i18n import Language, Text
 from core.localtime import local_date, utc_now
 from core.pages import page_language, require_page_user
 from core.settings import Settings
-from core.tables import Role
 from core.web import csv_response, script_json
 from verification.errors import refusal_titles
 from verification.service.rollups import AGE_BANDS, month_of, week_of
@@ -30,16 +31,8 @@ from verification.service.rollups import AGE_BANDS, month_of, week_of
 CITY = "17.71"
 SERIES_MONTHS = 36  # the coverage chart: up to three years, from the first month with a population figure
 ISSUANCE_WEEKS = 104
+CHANNELS = CONSOLE_LABELS["channel"]  # enrolment channels, named once for every console page
 LAUNCHES_SHOWN = 12
-DUKCAPIL = (Role.DUKCAPIL_ADMIN, Role.DUKCAPIL_ANALYST)
-CHANNELS = {
-    "dukcapil_counter": Text("Loket Dukcapil", "Dukcapil counter"),
-    "school": Text("Sekolah", "School"),
-    "school_whatsapp_group": Text("Grup WhatsApp sekolah", "School WhatsApp group"),
-    "partner_promo": Text("Promosi mitra", "Partner promotion"),
-    "outreach_event": Text("Jemput bola", "Outreach event"),
-    "other": Text("Lainnya", "Other"),
-}
 LABELS = {
     "target": Text("Target", "Target"),
     "prints": Text("KIA dicetak per minggu", "KIAs printed per week"),

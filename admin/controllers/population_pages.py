@@ -12,6 +12,7 @@ from litestar.enums import MediaType, RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
+from admin.controllers.console import DUKCAPIL
 from admin.service import population, reports
 from core.auth import PUBLIC, CurrentUser
 from core.errors import Invalid
@@ -19,7 +20,6 @@ from core.pages import page_language, require_page_user
 from core.settings import Settings
 from core.tables import Role
 
-DUKCAPIL = (Role.DUKCAPIL_ADMIN, Role.DUKCAPIL_ANALYST)
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 

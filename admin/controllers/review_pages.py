@@ -18,6 +18,7 @@ from core.errors import DomainError, NotFound
 from core.forms import Confirmation, confirmation_page, notice, problem_of, problems_by_field, refusal_status, text
 from core.i18n import Language, Text
 from core.settings import Settings
+from partners.controllers.offer_form import WEEKDAYS
 from partners.service import offers, onboarding, outlets
 from partners.tables import OfferStatus, PartnerStatus
 
@@ -377,13 +378,7 @@ async def _offer_page(
             "labels": labels(language),
             "notice": shown_notice,
             "problems": problems_by_field(problem, language),
-            "weekday_names": WEEKDAYS[language],
+            "weekday_names": ["", *(day.render(language) for day in WEEKDAYS)],  # ISO: 1 = Monday
         },
         status_code=status,
     )
-
-
-WEEKDAYS = {
-    "id": ["", "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"],
-    "en": ["", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-}
