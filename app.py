@@ -33,7 +33,7 @@ from admin.controllers.staff import StaffAccountController
 from admin.controllers.staff_pages import DukcapilStaffPages
 from core.auth import API_KEY_RESOLVER, TokenIssuer, create_jwt_auth
 from core.controllers import AuthController, OperationsController, RegionController
-from core.database import database_lifespan
+from core.database.engine import database_lifespan
 from core.errors import (
     Conflict,
     DomainError,

@@ -2,7 +2,7 @@
 
 from piccolo.conf.apps import AppRegistry
 
-from core.database import create_engine
+from core.database.engine import create_engine
 from core.settings import get_settings
 
 DB = create_engine(get_settings())

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from admin.service import population
 from admin.tables import UnenrolledKia
 from core.auth import CurrentUser
-from core.database import bulk_insert, write_transaction
+from core.database.statements import bulk_insert
+from core.database.transactions import write_transaction
 from core.settings import Settings
 from core.tables import Region, RegionLevel
 from partners.service.offers import till_offers

@@ -58,7 +58,7 @@ sys.path.insert(0, str(ROOT))
 from admin.controllers.pages import dashboard_data  # noqa: E402
 from admin.demo import DUKCAPIL_ACCOUNTS, SHOP_HOURS, DemoOutlet, DemoPartner, ensure_account, ensure_partner  # noqa: E402
 from admin.service import reports  # noqa: E402
-from core.database import engine  # noqa: E402
+from core.database.engine import engine  # noqa: E402
 from partners.tables import Category  # noqa: E402
 from verification.service import figures, rollups  # noqa: E402
 

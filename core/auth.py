@@ -51,6 +51,11 @@ AuthedRequest = Request[CurrentUser, Token, Any]
 """The request type of every handler behind a guard: `request.user` is the CurrentUser."""
 
 
+def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The caller's address (behind a trusted proxy, the one it forwarded), as throttling counts it."""
+    return connection.client.host if connection.client else "unknown"
+
+
 def derive_key(secret: str, purpose: str) -> bytes:
     """A separate key per purpose from the one secret, so no two uses share key material."""
     return hmac.new(secret.encode(), f"mitrakia:{purpose}".encode(), hashlib.sha256).digest()

@@ -89,7 +89,7 @@ def migrate_command() -> None:
     from piccolo.apps.migrations.commands.forwards import run_forwards
     from piccolo.engine.sqlite import SQLiteEngine
 
-    from core.database import engine, prepare_sqlite
+    from core.database.engine import engine, prepare_sqlite
 
     async def run() -> bool:
         db = engine()

@@ -10,7 +10,7 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from core.auth import PUBLIC, CurrentUser, TokenIssuer, end_session, refresh_session, start_session
+from core.auth import PUBLIC, CurrentUser, TokenIssuer, client_ip, end_session, refresh_session, start_session
 from core.errors import Unauthenticated
 from core.guards import requires_staff
 from core.openapi import problem_response
@@ -49,8 +49,7 @@ class AuthController(Controller):
         stores: NamedDependency[Stores],
         tokens: NamedDependency[TokenIssuer],
     ) -> TokenResponse:
-        client_ip = request.client.host if request.client else "unknown"
-        user = await users.authenticate(data.username, data.password, client_ip, settings, stores)
+        user = await users.authenticate(data.username, data.password, client_ip(request), settings, stores)
         refresh_ttl = settings.refresh_token_ttl if data.remember else None
         session_id, refresh = await start_session(user, tokens.ttl_seconds, refresh_ttl)
         await record_event("auth.login", "staff_user", user.id, actor=user)

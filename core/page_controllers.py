@@ -10,7 +10,7 @@ from litestar.enums import MediaType, RequestEncodingType
 from litestar.params import Body, QueryParameter
 from litestar.response import Redirect, Template
 
-from core.auth import PUBLIC, TokenIssuer, end_session
+from core.auth import PUBLIC, TokenIssuer, client_ip, end_session
 from core.errors import InvalidCredentials, LoginThrottled
 from core.pages import LANGUAGE_COOKIE, page_user, safe_next, session_cookie, signed_in
 from core.service import users
@@ -51,10 +51,9 @@ class SignInPages(Controller):
         tokens: NamedDependency[TokenIssuer],
     ) -> Any:
         target = safe_next(data.get("next"))
-        client_ip = request.client.host if request.client else "unknown"
         try:
             user = await users.authenticate(
-                data.get("username", ""), data.get("password", ""), client_ip, settings, stores
+                data.get("username", ""), data.get("password", ""), client_ip(request), settings, stores
             )
         except (InvalidCredentials, LoginThrottled) as refused:
             language = request.cookies.get(LANGUAGE_COOKIE, settings.language)

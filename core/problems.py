@@ -10,7 +10,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, InternalServerException, ValidationException
 from litestar.response import Template
 
-from core.database import database_unreachable
+from core.database.outages import database_unreachable
 from core.errors import (
     HTTP_PROBLEMS,
     PROBLEM_MEDIA_TYPE,

@@ -142,6 +142,9 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Any]] = {
     "LOGIN_MAX_FAILURES": (_positive_int, 5),
     "LOGIN_MAX_FAILURES_PER_IP": (_positive_int, 30),
     "LOGIN_FAILURE_WINDOW": (_positive_int, 900),
+    "TILL_REQUESTS_PER_MINUTE": (_positive_int, 120),
+    "TILL_OUTLET_REQUESTS_PER_MINUTE": (_positive_int, 300),
+    "TILL_ADDRESS_REQUESTS_PER_MINUTE": (_positive_int, 600),
     "MAX_BODY_BYTES": (_positive_int, 1_048_576),
     "SMALL_CELL_THRESHOLD": (_positive_int, 5),
     "PASSWORD_HASH_PROFILE": (_password_hash_profile, "rfc9106_low_memory"),
@@ -174,6 +177,9 @@ class Settings:
     login_max_failures: int
     login_max_failures_per_ip: int
     login_failure_window: int
+    till_requests_per_minute: int
+    till_outlet_requests_per_minute: int
+    till_address_requests_per_minute: int
     max_body_bytes: int
     small_cell_threshold: int
     password_hash_profile: str

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core.database import engine
+from core.database.engine import engine
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, TEST_SECRET
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

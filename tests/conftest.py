@@ -47,7 +47,7 @@ import httpx  # noqa: E402
 from piccolo.engine.postgres import PostgresEngine  # noqa: E402
 from piccolo.engine.sqlite import SQLiteEngine  # noqa: E402
 
-from core.database import engine  # noqa: E402
+from core.database.engine import engine  # noqa: E402
 from core.settings import Settings, get_settings  # noqa: E402
 
 # Reference data loaded by migrations, and Piccolo's own bookkeeping: kept between tests.

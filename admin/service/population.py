@@ -13,7 +13,7 @@ from typing import Any
 
 from admin.tables import CoverageTarget, PopulationCount
 from core.auth import CurrentUser
-from core.database import write_transaction
+from core.database.transactions import write_transaction
 from core.errors import FieldProblem, Invalid
 from core.i18n import Text
 from core.service.audit import record_event

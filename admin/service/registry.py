@@ -22,7 +22,8 @@ import structlog
 
 from admin.tables import ImportBatch, ImportProblem, ImportStatus, UnenrolledKia
 from core.auth import CurrentUser
-from core.database import bulk_insert, write_transaction
+from core.database.statements import bulk_insert
+from core.database.transactions import write_transaction
 from core.errors import FieldProblem, Invalid
 from core.i18n import Text
 from core.localtime import utc_now

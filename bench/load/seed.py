@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from admin.demo import DUKCAPIL_ACCOUNTS, SHOP_HOURS, DemoOutlet, DemoPartner, ensure_account, ensure_partner  # noqa: E402
 from admin.synthetic import NikMaker  # noqa: E402
 from core.auth import CurrentUser, staff_user_row_to_current  # noqa: E402
-from core.database import database_lifespan  # noqa: E402
+from core.database.engine import database_lifespan  # noqa: E402
 from core.settings import get_settings  # noqa: E402
 from core.stores import Stores  # noqa: E402
 from core.tables import Region, RegionLevel, StaffUser  # noqa: E402

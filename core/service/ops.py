@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from redis.exceptions import RedisError
 
-from core import database
+from core.database.engine import ping
 from core.errors import NotReady
 from core.stores import Stores
 
@@ -20,7 +20,7 @@ async def check_readiness(stores: Stores, degraded_ok: bool = False) -> dict[str
     sending traffic then asks with `degraded_ok`: only the database is required."""
     checks: dict[str, str] = {}
     try:
-        await database.ping(CHECK_TIMEOUT_SECONDS)
+        await ping(CHECK_TIMEOUT_SECONDS)
         checks["database"] = "ok"
     except Exception as error:  # any driver error means "not answering"
         log.warning("ops.ready.database_unavailable", error=type(error).__name__)

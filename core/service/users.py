@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
 from core.auth import CurrentUser, staff_user_row_to_current
-from core.database import write_transaction
+from core.database.transactions import write_transaction
 from core.errors import (
     FieldProblem,
     Invalid,

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from litestar import Request
 from litestar.params import FromPath
 
 from core.auth import AuthedRequest
@@ -15,7 +13,3 @@ from partners.service.access import Membership, managed_partner
 async def provide_managed_partner(request: AuthedRequest, partner_id: FromPath[uuid.UUID]) -> Membership:
     """Ownership is checked here, once: a manager of another partner gets 404 for every path under it."""
     return await managed_partner(request.user, partner_id)
-
-
-def client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"

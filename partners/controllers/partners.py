@@ -10,10 +10,10 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
-from core.auth import PUBLIC, AuthedRequest
+from core.auth import PUBLIC, AuthedRequest, client_ip
 from core.guards import requires_partner_manager, requires_partner_staff
 from core.stores import Stores
-from partners.controllers.deps import client_ip, provide_managed_partner
+from partners.controllers.deps import provide_managed_partner
 from partners.schemas import MeRead, PartnerProfile, PartnerRead, PartnerRegistration
 from partners.service import onboarding, outlets
 from partners.service.access import Membership, own_membership

@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.response import Redirect, Template
 
-from core.auth import PUBLIC, TokenIssuer
+from core.auth import PUBLIC, TokenIssuer, client_ip
 from core.errors import DomainError, FieldProblem, Invalid
 from core.forms import notice, problem_of, problems_by_field, text, to_struct
 from core.i18n import Text
@@ -17,7 +17,6 @@ from core.pages import page_language, signed_in
 from core.service.audit import record_event
 from core.settings import Settings
 from core.stores import Stores
-from partners.controllers.deps import client_ip
 from partners.controllers.pages import Form, manager, refusal_status
 from partners.schemas import ManagerAccount, PartnerProfile, PartnerRead
 from partners.service import onboarding

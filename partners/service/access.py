@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from core.auth import CurrentUser
-from core.database import CompiledQuery
+from core.database.statements import CompiledQuery
 from core.tables import Role
 from partners.errors import PartnerNotFound
 from partners.tables import ApiKey, PartnerMember
@@ -19,7 +19,7 @@ class Membership:
     outlet_id: uuid.UUID | None
 
 
-# Asked on every till request: compiled once (core.database.CompiledQuery).
+# Asked on every till request: compiled once (core.database.statements.CompiledQuery).
 _KEY_MEMBERSHIP = CompiledQuery(
     lambda key_id: ApiKey.select(ApiKey.partner, ApiKey.outlet).where(ApiKey.id == key_id).first(), first=True
 )

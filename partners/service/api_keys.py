@@ -9,7 +9,8 @@ import uuid
 from datetime import timedelta
 
 from core.auth import CurrentUser
-from core.database import CompiledQuery, write_transaction
+from core.database.statements import CompiledQuery
+from core.database.transactions import write_transaction
 from core.errors import FieldProblem, Invalid
 from core.i18n import Text
 from core.localtime import utc_now
@@ -112,7 +113,7 @@ async def revoke_api_key(partner_id: uuid.UUID, key_id: uuid.UUID, actor: Curren
     return next(key for key in await list_api_keys(partner_id) if key.id == key_id)
 
 
-# Every till request looks its key up: compiled once (core.database.CompiledQuery).
+# Every till request looks its key up: compiled once (core.database.statements.CompiledQuery).
 _LIVE_KEY = CompiledQuery(
     lambda prefix: (
         ApiKey.select(ApiKey.id, ApiKey.name, ApiKey.key_hash, ApiKey.scopes, ApiKey.last_used_at)

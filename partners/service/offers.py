@@ -10,7 +10,8 @@ from typing import Any
 import structlog
 
 from core.auth import CurrentUser
-from core.database import CompiledQuery, for_update, write_transaction
+from core.database.statements import CompiledQuery
+from core.database.transactions import for_update, write_transaction
 from core.errors import Invalid
 from core.localtime import utc_now
 from core.service.audit import record_event
@@ -341,7 +342,7 @@ def _till_offers_query(partner_id: Any, offer_id: Any) -> Any:
     return query if offer_id is None else query.where(Offer.id == offer_id)
 
 
-# Read on every scan and redeem: compiled once (core.database.CompiledQuery).
+# Read on every scan and redeem: compiled once (core.database.statements.CompiledQuery).
 _TILL_OFFERS = CompiledQuery(_till_offers_query, json_columns=("rules",))
 _LOCKED_TILL_OFFER = CompiledQuery(lambda p, o: for_update(_till_offers_query(p, o)), json_columns=("rules",))
 

@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 
 from core.auth import CurrentUser
-from core.database import write_transaction
+from core.database.transactions import write_transaction
 from core.errors import FieldProblem, Invalid
 from core.i18n import Text
 from core.localtime import utc_now

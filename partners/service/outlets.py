@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.auth import CurrentUser
-from core.database import CompiledQuery, write_transaction
+from core.database.statements import CompiledQuery
+from core.database.transactions import write_transaction
 from core.errors import FieldProblem, Invalid
 from core.i18n import Text
 from core.localtime import INDONESIAN_ZONES, utc_now
@@ -195,7 +196,7 @@ class TillPlace:
     void_window_minutes: int | None
 
 
-# Asked on every till request: compiled once (core.database.CompiledQuery).
+# Asked on every till request: compiled once (core.database.statements.CompiledQuery).
 _TILL_PLACE = CompiledQuery(
     lambda partner_id, outlet_id: (
         Outlet.select(

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from core.auth import CurrentUser
-from core.database import write_transaction
+from core.database.transactions import write_transaction
 from core.errors import FieldProblem, Invalid
 from core.i18n import Text
 from core.service import users

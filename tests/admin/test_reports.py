@@ -20,7 +20,8 @@ from core.tables import Role
 from partners.tables import Offer
 from tests.conftest import login
 from tests.helpers import PASSWORD, today
-from verification.service import cards, redemptions
+from verification.service import cards
+from verification.service import redeem as redeem_service
 from verification.tables import Channel, Sex
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -145,9 +146,9 @@ async def test_activation_within_30_and_90_days(till, settings):
 
     async def redeem(card_id, day):
         moment = datetime.combine(day, time(10), tzinfo=WIB)
-        return await redemptions.redeem(
-            await till.qr(card_id), uuid.UUID(offer["id"]), 5_000, str(uuid.uuid4()), cashier, None, till.keyring,
-            Stores(None), settings, now=moment,
+        return await redeem_service.redeem(
+            await till.qr(card_id), uuid.UUID(offer["id"]), 5_000, str(uuid.uuid4()), cashier, None, "127.0.0.1",
+            till.keyring, Stores(None), settings, now=moment,
         )  # fmt: skip
 
     await redeem(quick, enrolled_on + timedelta(days=10))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.database import CompiledQuery, write_transaction
+from core.database.statements import CompiledQuery
+from core.database.transactions import write_transaction
 from core.tables import Region, RegionLevel
 from verification.tables import IdempotencyRecord
 

@@ -6,7 +6,7 @@ from core.auth import CurrentUser
 from core.stores import Stores
 from core.tables import Role
 from tests.verification.cards_helpers import enroll_card
-from verification.service import redemptions, rollups
+from verification.service import rollups, void
 from verification.tables import (
     EnrolmentMonthly,
     PrintMonthly,
@@ -62,8 +62,8 @@ async def test_incremental_rollups_equal_a_rebuild_from_raw_tables(till):
     me = (await till.client.get("/api/v1/auth/me", headers=till.world.cashier)).json()
     cashier = CurrentUser(id=__import__("uuid").UUID(me["id"]), username=me["username"], role=Role.CASHIER,
                           display_name="Kasir")  # fmt: skip
-    await redemptions.void(__import__("uuid").UUID(first["redemption_id"]), None, cashier, Stores(None))
-    await redemptions.void(__import__("uuid").UUID(older_pool["redemption_id"]), None, cashier, Stores(None))
+    await void.void(__import__("uuid").UUID(first["redemption_id"]), None, cashier, Stores(None))
+    await void.void(__import__("uuid").UUID(older_pool["redemption_id"]), None, cashier, Stores(None))
 
     kept = await snapshot()
     await rollups.rebuild()

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import login
 from tests.helpers import PASSWORD, approved_partner, outlet_body, today
-from verification.service import redemptions
+from verification.service import void
 from verification.tables import Attempt, Redemption
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -168,7 +168,7 @@ async def test_void_window_closes_at_the_end_of_the_local_day(till):
     cashier = CurrentUser(id=uuid.UUID(me["id"]), username=me["username"], role="cashier", display_name="Kasir")
     tomorrow = datetime.combine(today() + timedelta(days=1), datetime.min.time(), tzinfo=WIB) + timedelta(minutes=1)
     with pytest.raises(VoidWindowClosed):
-        await redemptions.void(uuid.UUID(receipt["redemption_id"]), None, cashier, Stores(None), now=tomorrow)
+        await void.void(uuid.UUID(receipt["redemption_id"]), None, cashier, Stores(None), now=tomorrow)
     assert (await Redemption.select(Redemption.status).first())["status"] == "completed"
 
 
@@ -295,5 +295,5 @@ async def test_a_partner_agreed_void_window_in_minutes(till, client):
     cashier = CurrentUser(id=uuid.UUID(me["id"]), username=me["username"], role="cashier", display_name="Kasir")
     late = datetime.fromisoformat(receipt["redeemed_at"]) + timedelta(minutes=16)
     with pytest.raises(VoidWindowClosed) as closed:
-        await redemptions.void(uuid.UUID(receipt["redemption_id"]), None, cashier, Stores(None), now=late)
+        await void.void(uuid.UUID(receipt["redemption_id"]), None, cashier, Stores(None), now=late)
     assert closed.value.render_detail("id").endswith(" WIB.")  # the deadline, in the outlet's zone

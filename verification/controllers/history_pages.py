@@ -43,7 +43,8 @@ from partners.service import outlets
 from partners.service.offers import list_offers
 from verification.errors import RedemptionNotFound
 from verification.schemas import HistoryRow, VoidRequest
-from verification.service import redemptions
+from verification.service import history as redemptions
+from verification.service import void as voids
 from verification.tables import RedemptionStatus
 
 PAGE_SIZE = 50
@@ -194,7 +195,7 @@ class HistoryPages(Controller):
         language = page_language(request, settings.language)
         try:
             body = to_struct(VoidRequest, {"reason": optional(data, "reason")})
-            await redemptions.void(redemption_id, body.reason, user, stores)
+            await voids.void(redemption_id, body.reason, user, stores)
         except DomainError as refused:  # a reason too long (422), the window closed (409)
             return confirmation_page(
                 _voiding(row, language), language, data, problem_of(refused), status=refusal_status(refused)

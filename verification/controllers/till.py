@@ -13,13 +13,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from core.auth import AuthedRequest
+from core.auth import AuthedRequest, client_ip
 from core.guards import requires_cashier, requires_partner_staff, requires_scope
 from core.localtime import utc_now
 from core.problems import request_language
 from core.settings import Settings
 from core.stores import Stores
-from partners.schemas import BenefitType
 from partners.service.rules import benefit_text
 from verification.errors import IdempotencyKeyRequired
 from verification.schemas import (
@@ -35,7 +34,7 @@ from verification.schemas import (
     VoidRequest,
     VoidResponse,
 )
-from verification.service import redemptions, till
+from verification.service import history, redeem, scan, void
 from verification.service.keys import KeyRing
 
 IdempotencyKey = Annotated[
@@ -45,7 +44,7 @@ IdempotencyKey = Annotated[
 DeviceId = Annotated[str | None, HeaderParameter(name="X-Device-Id", max_length=64)]
 
 
-def _scan_response(result: till.ScanResult, language: str) -> ScanResponse:
+def _scan_response(result: scan.ScanResult, language: str) -> ScanResponse:
     english = language == "en"
     card_message = result.refusal.render_detail(language) if result.refusal else None
     card_code = result.refusal.code if result.refusal else None
@@ -73,8 +72,7 @@ def _scan_response(result: till.ScanResult, language: str) -> ScanResponse:
                 remaining=verdict.remaining,
                 period=verdict.period,
                 min_purchase=rules.min_purchase,
-                needs_purchase_amount=rules.benefit.type in {BenefitType.PERCENT, BenefitType.FIXED_AMOUNT}
-                or rules.min_purchase > 0,
+                needs_purchase_amount=item.needs_purchase_amount,
             )
         )
     return ScanResponse(
@@ -108,7 +106,9 @@ class TillController(Controller):
         settings: NamedDependency[Settings],
         device_id: DeviceId = None,
     ) -> ScanResponse:
-        result = await till.scan(data.qr, request.user, device_id, keyring, stores, settings, utc_now())
+        result = await scan.scan(
+            data.qr, request.user, device_id, client_ip(request), keyring, stores, settings, utc_now()
+        )
         return _scan_response(result, request_language(request))
 
     @post(
@@ -129,19 +129,10 @@ class TillController(Controller):
     ) -> RedemptionReceipt:
         if not idempotency_key or not idempotency_key.strip():
             raise IdempotencyKeyRequired()
-        receipt = await redemptions.redeem(
-            data.qr, data.offer_id, data.purchase_amount, idempotency_key.strip(), request.user, device_id, keyring,
-            stores, settings,
+        return await redeem.redeem(
+            data.qr, data.offer_id, data.purchase_amount, idempotency_key.strip(), request.user, device_id,
+            client_ip(request), keyring, stores, settings,
         )  # fmt: skip
-        return RedemptionReceipt(
-            redemption_id=receipt.redemption_id,
-            receipt_code=receipt.receipt_code,
-            offer_id=receipt.offer_id,
-            discount_amount=receipt.discount_amount,
-            purchase_amount=receipt.purchase_amount,
-            redeemed_at=receipt.redeemed_at,
-            void_deadline=receipt.void_deadline,
-        )
 
     @post(
         "/redemptions/{redemption_id:uuid}/void",
@@ -156,21 +147,14 @@ class TillController(Controller):
         stores: NamedDependency[Stores],
         data: JSONBody[VoidRequest | None] = None,
     ) -> VoidResponse:
-        voided = await redemptions.void(redemption_id, data.reason if data else None, request.user, stores)
-        return VoidResponse(
-            redemption_id=voided.redemption_id,
-            receipt_code=voided.receipt_code,
-            status="voided",
-            voided_at=voided.voided_at,
-            void_reason=voided.void_reason,
-        )
+        return await void.void(redemption_id, data.reason if data else None, request.user, stores)
 
     @get(
         "/redemptions",
         guards=[requires_partner_staff, requires_scope("redeem")],
         summary="The partner's redemptions (a cashier: their outlet, today); ?format=csv for a spreadsheet",
     )
-    async def history(
+    async def list_redemptions(
         self,
         request: AuthedRequest,
         date_from: Annotated[date | None, QueryParameter(name="from")] = None,
@@ -181,9 +165,9 @@ class TillController(Controller):
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
         format: Annotated[str, QueryParameter(pattern="^(json|csv)$")] = "json",
     ) -> Response[Any]:
-        wanted = redemptions.HistoryFilter(date_from, date_until, outlet_id, offer_id, limit, offset)
-        rows, total = await redemptions.history(request.user, wanted)
-        items = await redemptions.history_rows(request.user, rows)
+        wanted = history.HistoryFilter(date_from, date_until, outlet_id, offer_id, limit, offset)
+        rows, total = await history.history(request.user, wanted)
+        items = await history.history_rows(request.user, rows)
         if format == "csv":
             return _csv(items)
         return Response(HistoryPage(items=items, total=total, limit=limit, offset=offset))
@@ -192,9 +176,9 @@ class TillController(Controller):
 def _csv(items: list[HistoryRow]) -> Response[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(redemptions.HISTORY_CSV_COLUMNS)
+    writer.writerow(history.HISTORY_CSV_COLUMNS)
     for item in items:
-        writer.writerow([getattr(item, column) for column in redemptions.HISTORY_CSV_COLUMNS])
+        writer.writerow([getattr(item, column) for column in history.HISTORY_CSV_COLUMNS])
     return Response(
         buffer.getvalue().encode("utf-8"),
         media_type="text/csv",  # Litestar adds "; charset=utf-8" to text/*

@@ -18,7 +18,8 @@ import msgspec
 import structlog
 
 from core.auth import CurrentUser, derive_key
-from core.database import CompiledQuery, bulk_insert, write_transaction
+from core.database.statements import CompiledQuery, bulk_insert
+from core.database.transactions import write_transaction
 from core.localtime import utc_now
 from core.service.audit import record_event
 from core.settings import Settings
@@ -233,7 +234,7 @@ _ENCODER = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder(CardState)
 
 
-# Read by every scan whose card is not cached: compiled once (core.database.CompiledQuery).
+# Read by every scan whose card is not cached: compiled once (core.database.statements.CompiledQuery).
 _CARD_STATE = CompiledQuery(
     lambda card_id: (
         Card.select(Card.id, Card.cv, Card.status, Card.birth_date, Card.kelurahan_code)
@@ -268,9 +269,9 @@ def effective_status(state: CardState, today: date) -> CardStatus:
     return state.status
 
 
-async def check(presented: Presented, stores: Stores, today: date) -> CardState:
-    """The card behind a verified credential, if it may be used today; a typed refusal otherwise."""
-    state = await card_state(presented.card_id, stores)
+def check_card(state: CardState | None, presented: Presented, today: date) -> CardState:
+    """The one card check of scan and redeem: the card behind a verified credential, if it may be used today; a
+    typed refusal otherwise (`state` is the cached state on a scan, the locked row on a redeem)."""
     if state is None:
         raise CardUnknown()
     status = effective_status(state, today)
@@ -283,6 +284,11 @@ async def check(presented: Presented, stores: Stores, today: date) -> CardState:
     if status is CardStatus.EXPIRED:
         raise CardExpired()
     return state
+
+
+async def check(presented: Presented, stores: Stores, today: date) -> CardState:
+    """The card behind a verified credential (its status cached in the store), if it may be used today."""
+    return check_card(await card_state(presented.card_id, stores), presented, today)
 
 
 async def resolve(text: str, keyring: KeyRing, stores: Stores, settings: Settings, today: date) -> CardState:

@@ -232,6 +232,11 @@ def evaluate(
     return Verdict(True, remaining=remaining)
 
 
+def needs_purchase_amount(rules: OfferRules) -> bool:
+    """The till must ask the purchase amount: the discount depends on it, or a minimum purchase applies."""
+    return rules.benefit.type in {BenefitType.PERCENT, BenefitType.FIXED_AMOUNT} or rules.min_purchase > 0
+
+
 def discount(rules: OfferRules, purchase_amount: int) -> int:
     """Whole rupiah: a percentage rounded down and capped, a fixed amount (never more than the purchase), or the
     free entry's or item's normal price."""

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from core.auth import CurrentUser, derive_key
-from core.database import write_transaction
+from core.database.transactions import write_transaction
 from core.localtime import utc_now
 from core.service.audit import record_event
 from core.settings import Settings

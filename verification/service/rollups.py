@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from core.database import engine, increment, increment_many, is_sqlite, write_transaction
+from core.database.engine import engine, is_sqlite
+from core.database.statements import increment, increment_many
+from core.database.transactions import write_transaction
 from verification.tables import (
     EnrolmentMonthly,
     PrintMonthly,
