@@ -12,15 +12,14 @@ from litestar.config.app import AppConfig
 from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins import CLIPluginProtocol
 
 from admin.controllers.audit_pages import AuditPages
-from admin.controllers.card_pages import CardPages
+from admin.controllers.card_pages import card_pages
 from admin.controllers.cards import CardController
-from admin.controllers.key_pages import SigningKeyPages
+from admin.controllers.key_pages import signing_key_pages
 from admin.controllers.keys import KeyController
 from admin.controllers.pages import DukcapilDashboard
 from admin.controllers.population_pages import PopulationPages
@@ -28,15 +27,14 @@ from admin.controllers.registry import RegistryController
 from admin.controllers.registry_pages import RegistryPages
 from admin.controllers.reports import PopulationController, ReportController
 from admin.controllers.review import OfferReviewController, PartnerReviewController
-from admin.controllers.review_pages import OfferReviewPages, PartnerReviewPages
+from admin.controllers.review_pages import offer_review_pages, partner_review_pages
 from admin.controllers.staff import StaffAccountController
-from admin.controllers.staff_pages import DukcapilStaffPages
-from core.auth import API_KEY_RESOLVER, TokenIssuer, create_jwt_auth
+from admin.controllers.staff_pages import dukcapil_staff_pages
+from core.auth import API_KEY_RESOLVER, TokenIssuer, create_staff_auth
 from core.controllers import AuthController, OperationsController, RegionController
 from core.database.engine import database_lifespan
 from core.errors import (
     Conflict,
-    DomainError,
     Forbidden,
     Invalid,
     NotFound,
@@ -47,31 +45,26 @@ from core.errors import (
 from core.logs import RequestContextMiddleware, configure_logging, log_response
 from core.openapi import OpenAPIDocs
 from core.page_controllers import SignInPages
-from core.pages import LoginRequired, csrf_config, redirect_to_login
-from core.problems import (
-    body_too_deep_handler,
-    domain_error_handler,
-    http_exception_handler,
-    unhandled_exception_handler,
-)
+from core.pages import csrf_middleware, provide_language, provide_user
+from core.problems import ErrorTable
 from core.settings import Settings, get_settings
 from core.stores import Stores
 from core.web import refuse_nul_characters, security_headers, static_files_router, template_config
 from partners.controllers.api_keys import ApiKeyController
 from partners.controllers.catalog import CatalogController, CatalogPages
-from partners.controllers.key_pages import ApiKeyPages
-from partners.controllers.offer_pages import OfferPages
+from partners.controllers.key_pages import api_key_pages
+from partners.controllers.offer_pages import offer_pages
 from partners.controllers.offers import OfferController
+from partners.controllers.outlet_pages import outlet_pages
 from partners.controllers.outlets import OutletController
-from partners.controllers.pages import OutletPages
 from partners.controllers.partners import PartnerProfileController, RegistrationController
-from partners.controllers.profile_pages import ProfilePages, RegistrationPages
+from partners.controllers.profile_pages import RegistrationPages, profile_pages
 from partners.controllers.staff import StaffController
-from partners.controllers.staff_pages import StaffPages
+from partners.controllers.staff_pages import staff_pages
 from partners.service.api_keys import resolve_api_key
-from verification.controllers.history_pages import HistoryPages
+from verification.controllers.history_pages import history_pages
 from verification.controllers.jwks import JwksController
-from verification.controllers.pages import CashierPage, PartnerDashboard
+from verification.controllers.pages import CashierPage, partner_dashboard
 from verification.controllers.reports import PartnerReportController
 from verification.controllers.till import TillController
 from verification.errors import CardRefused, CredentialRefused, MinimumPurchaseNotMet
@@ -79,19 +72,22 @@ from verification.service.keys import KeyRing
 
 LAYER_DIRS = [Path(__file__).parent / layer for layer in ("partners", "verification", "admin")]
 
-# Each family of domain errors answers with exactly one status.
-ERROR_STATUS: dict[type[DomainError], int] = {
-    MinimumPurchaseNotMet: 422,
-    CredentialRefused: 422,
-    CardRefused: 409,
-    Invalid: 422,
-    NotFound: 404,
-    Conflict: 409,
-    Unauthenticated: 401,
-    Forbidden: 403,
-    RateLimited: 429,
-    Unavailable: 503,
-}
+# Each family of domain errors answers with exactly one status: the API's problems, the pages' refusals and the
+# OpenAPI document all read this one table.
+ERRORS = ErrorTable(
+    {
+        MinimumPurchaseNotMet: 422,
+        CredentialRefused: 422,
+        CardRefused: 409,
+        Invalid: 422,
+        NotFound: 404,
+        Conflict: 409,
+        Unauthenticated: 401,
+        Forbidden: 403,
+        RateLimited: 429,
+        Unavailable: 503,
+    }
+)
 
 
 class CommandsPlugin(CLIPluginProtocol):
@@ -120,8 +116,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings)
     stores = Stores(settings.redis_url)
-    jwt_auth = create_jwt_auth(settings)
-    tokens = TokenIssuer(jwt_auth, settings.access_token_ttl)
+    staff_auth = create_staff_auth(settings)
+    tokens = TokenIssuer(staff_auth, settings.access_token_ttl)
     keyring = KeyRing(settings)
 
     @asynccontextmanager
@@ -160,20 +156,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DukcapilDashboard,
             PopulationPages,
             RegistryPages,
-            CardPages,
-            SigningKeyPages,
-            DukcapilStaffPages,
+            card_pages,
+            signing_key_pages,
+            dukcapil_staff_pages,
             AuditPages,
-            PartnerReviewPages,
-            OfferReviewPages,
-            PartnerDashboard,
-            OutletPages,
-            OfferPages,
-            StaffPages,
-            ApiKeyPages,
-            HistoryPages,
+            partner_review_pages,
+            offer_review_pages,
+            partner_dashboard,
+            outlet_pages,
+            offer_pages,
+            staff_pages,
+            api_key_pages,
+            history_pages,
             RegistrationPages,
-            ProfilePages,
+            profile_pages,
             PartnerReportController,
             ReportController,
             PopulationController,
@@ -188,21 +184,28 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "stores": Provide(lambda: stores, sync_to_thread=False),
             "tokens": Provide(lambda: tokens, sync_to_thread=False),
             "keyring": Provide(lambda: keyring, sync_to_thread=False),
+            # The caller a guarded handler serves, and the language it answers in (core.pages).
+            "user": Provide(provide_user),
+            "language": Provide(provide_language),
         },
-        exception_handlers={
-            LoginRequired: redirect_to_login,
-            DomainError: domain_error_handler(ERROR_STATUS),
-            HTTPException: http_exception_handler,
-            RecursionError: body_too_deep_handler,
-            Exception: unhandled_exception_handler,
-        },
-        on_app_init=[jwt_auth.on_app_init, request_context_first],
+        exception_handlers=ERRORS.handlers(),
+        on_app_init=[staff_auth.on_app_init, request_context_first],
+        # After the authentication middleware: CSRF applies where the session cookie signed the request in.
+        middleware=[csrf_middleware(settings)],
         before_send=[security_headers, log_response],
         before_request=refuse_nul_characters,
         lifespan=[resources],
         stores=stores.registry,
-        state=State({"settings": settings, "stores": stores, API_KEY_RESOLVER: resolve_api_key}),
-        plugins=[CommandsPlugin(), OpenAPIDocs()],
+        state=State(
+            {
+                "settings": settings,
+                "stores": stores,
+                "keyring": keyring,
+                "errors": ERRORS,
+                API_KEY_RESOLVER: resolve_api_key,
+            }
+        ),
+        plugins=[CommandsPlugin(), OpenAPIDocs(ERRORS)],
         openapi_config=OpenAPIConfig(
             title="Mitra KIA",
             version="1",
@@ -210,7 +213,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
-        csrf_config=csrf_config(settings),
         request_max_body_size=settings.max_body_bytes,
         # Phones on slow connections: the cashier page and its scripts travel compressed.
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6),

@@ -32,3 +32,8 @@ class CannotDisableOwnAccount(Conflict):
         "Anda tidak dapat menonaktifkan akun Anda sendiri. Minta admin Dukcapil lain melakukannya.",
         "You cannot disable your own account. Ask another Dukcapil admin to do it.",
     )
+
+
+class ImportNotFound(NotFound):
+    code = "import_not_found"
+    title = Text("Impor tidak ditemukan", "Import not found")

@@ -238,10 +238,15 @@ def _partner(number: int, kelurahan: list[str]) -> DemoPartner:
 
 
 async def partner_figures(partner: Any) -> Any:
+    import uuid
+
+    from core.auth import CurrentUser
     from core.settings import get_settings
+    from core.tables import Role
     from verification.controllers.pages import _partner_figures
 
-    return await _partner_figures(partner, get_settings())
+    viewer = CurrentUser(id=uuid.uuid4(), username="bench", role=Role.PARTNER_MANAGER, display_name="Bench")
+    return await _partner_figures(partner, viewer, get_settings())
 
 
 async def median_ms(make: Callable[[], Awaitable[Any]], runs: int) -> float:
@@ -298,7 +303,8 @@ def cases(partner: Any) -> list[tuple[str, Callable[[], Awaitable[Any]], str | N
          f"WHERE c.kia_printed_on >= DATE '{TODAY - timedelta(weeks=60)}' GROUP BY 1, 2"),
         ("partners quiet for 30 days", lambda: reports.quiet_partners(TODAY),
          "SELECT partner, max(local_date) FROM redemption WHERE status = 'completed' GROUP BY 1"),
-        ("the whole /admin dashboard (every figure on it)", lambda: dashboard_data(TODAY, "17.71.01", "id"), None),
+        ("the whole /admin dashboard (every figure on it)",
+         lambda: dashboard_data(TODAY, "17.71.01", "id", None), None),
         ("the whole /mitra dashboard", lambda: partner_figures(partner), None),
         ("a partner's redemptions per day, 90 days", lambda: figures.redemptions_per_day(mine),
          f"SELECT local_date, count(*), sum(discount_amount) FROM redemption WHERE partner = '{partner}' "

@@ -9,13 +9,16 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware.authentication import AuthenticationResult
-from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.security.jwt import JWTCookieAuth, JWTCookieAuthenticationMiddleware, Token
+from litestar.types import Receive, Scope, Send
 
 from core.localtime import utc_now
 from core.settings import Settings
@@ -45,10 +48,6 @@ class CurrentUser:
     def may(self, scope: str) -> bool:
         """A person may do whatever their role allows; an API key only what its scopes name."""
         return self.scopes is None or scope in self.scopes
-
-
-AuthedRequest = Request[CurrentUser, Token, Any]
-"""The request type of every handler behind a guard: `request.user` is the CurrentUser."""
 
 
 def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
@@ -180,10 +179,41 @@ API_KEY_HEADER = "x-api-key"
 # The partners layer resolves API keys (it owns them); app.py puts its resolver into app.state under this name.
 API_KEY_RESOLVER = "api_key_resolver"
 ApiKeyResolver = Callable[[str], Awaitable[CurrentUser | None]]
+# A browser's sign-in (/masuk): the same staff token, in an HttpOnly cookie.
+SESSION_COOKIE = "mitrakia_session"
+# Routes anyone may open that still want to know who is signed in (the sign-in page, signing out): opt={ANYONE: True}.
+ANYONE = "anyone"
+Via = Literal["bearer", "cookie", "api_key"]
 
 
-class StaffAuthenticationMiddleware(JWTAuthenticationMiddleware):
-    """A staff JWT in `Authorization: Bearer`, or a point-of-sale key in `X-API-Key`."""
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """`request.auth`: what authenticated the request. CSRF checks apply where a browser sends it by itself (the
+    cookie); a header credential cannot be sent by another site's page (no CORS here), so it needs none."""
+
+    via: Via
+    token: Token | None = None
+
+
+AuthedRequest = Request[CurrentUser, Credential, Any]
+"""The request type of every handler behind a guard: `request.user` is the CurrentUser."""
+
+
+class StaffAuthenticationMiddleware(JWTCookieAuthenticationMiddleware):
+    """The one authentication of pages and API: a point-of-sale key in `X-API-Key`, a staff token in
+    `Authorization: Bearer`, or the same token in the session cookie of a browser signed in at /masuk."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = scope.get("route_handler")
+        if handler is not None and handler.opt.get(ANYONE) and scope["type"] == ScopeType.HTTP:
+            try:
+                result = await self.authenticate_request(ASGIConnection(scope))
+                scope["user"], scope["auth"] = result.user, result.auth
+            except NotAuthorizedException:
+                scope["user"], scope["auth"] = None, None
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         raw_key = connection.headers.get(API_KEY_HEADER)
@@ -192,12 +222,32 @@ class StaffAuthenticationMiddleware(JWTAuthenticationMiddleware):
             user = await resolver(raw_key) if resolver else None
             if user is None:
                 raise NotAuthorizedException()
-            return AuthenticationResult(user=user, auth=None)
-        return await super().authenticate_request(connection)
+            return AuthenticationResult(user=user, auth=Credential("api_key"))
+        bearer = connection.headers.get(self.auth_header, "").partition(" ")[-1]
+        encoded, via = (bearer, "bearer") if bearer else (connection.cookies.get(self.auth_cookie_key, ""), "cookie")
+        if not encoded:
+            raise NotAuthorizedException("No staff token in the Authorization header or the session cookie")
+        result = await self.authenticate_token(encoded_token=encoded, connection=connection)
+        return AuthenticationResult(user=result.user, auth=Credential(via, result.auth))  # type: ignore[arg-type]
 
 
-def create_jwt_auth(settings: Settings) -> JWTAuth[CurrentUser, Token]:
-    return JWTAuth[CurrentUser, Token](
+class StaffAuth(JWTCookieAuth[CurrentUser, Token]):
+    """Litestar's cookie-and-header JWT backend with our middleware; the OpenAPI document shows the bearer header
+    (and core.openapi the API key): the cookie is a browser's own business."""
+
+    @property
+    def openapi_components(self) -> Components:
+        return Components(
+            security_schemes={
+                self.openapi_security_scheme_name: SecurityScheme(
+                    type="http", scheme="Bearer", bearer_format="JWT", description=self.description
+                )
+            }
+        )
+
+
+def create_staff_auth(settings: Settings) -> StaffAuth:
+    return StaffAuth(
         authentication_middleware_class=StaffAuthenticationMiddleware,
         retrieve_user_handler=retrieve_user,
         token_secret=token_secret(settings),
@@ -208,14 +258,30 @@ def create_jwt_auth(settings: Settings) -> JWTAuth[CurrentUser, Token]:
         require_claims=["exp", "iat", "sub", "jti", "iss", "aud"],
         exclude_opt_key=PUBLIC,
         exclude=["^/schema"],
+        key=SESSION_COOKIE,
+        secure=True,
+        samesite="lax",
         description="Staff access token from POST /api/v1/auth/login",
     )
+
+
+def session_cookie(token: str, max_age: int) -> dict[str, Any]:
+    """The session cookie's attributes (HttpOnly, Secure, SameSite=Lax), for setting it and for expiring it."""
+    return {
+        "key": SESSION_COOKIE,
+        "value": token,
+        "max_age": max_age,
+        "httponly": True,
+        "secure": True,
+        "samesite": "lax",
+        "path": "/",
+    }
 
 
 class TokenIssuer:
     """Signs staff access tokens with the same secret and claims that the JWTAuth middleware verifies."""
 
-    def __init__(self, jwt_auth: JWTAuth[CurrentUser, Token], ttl_seconds: int) -> None:
+    def __init__(self, jwt_auth: StaffAuth, ttl_seconds: int) -> None:
         self._jwt_auth = jwt_auth
         self.ttl_seconds = ttl_seconds
 

@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from core.settings import SettingsError, get_settings
+from core.errors import SettingsError
+from core.settings import get_settings
 
 APP_FACTORY = "app:create_app"
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, QueryParameter
-from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from core.auth import PUBLIC, CurrentUser, TokenIssuer, client_ip, end_session, refresh_session, start_session
-from core.errors import Unauthenticated
+from core.auth import PUBLIC, AuthedRequest, TokenIssuer, client_ip, end_session, refresh_session, start_session
+from core.errors import InvalidCredentials, LoginThrottled, NotReady, Unauthenticated
 from core.guards import requires_staff
-from core.openapi import problem_response
+from core.openapi import raises
+from core.pages import signed_out
 from core.schemas import (
     HealthResponse,
     LoginRequest,
@@ -36,9 +36,8 @@ class AuthController(Controller):
 
     @post(
         "/login",
-        opt={PUBLIC: True},
+        opt={PUBLIC: True, **raises(InvalidCredentials, LoginThrottled)},
         status_code=HTTP_200_OK,
-        responses={401: problem_response(401)},  # public, yet it refuses wrong credentials
         summary="Exchange a username and password for a token",
     )
     async def login(
@@ -63,9 +62,8 @@ class AuthController(Controller):
 
     @post(
         "/refresh",
-        opt={PUBLIC: True},
+        opt={PUBLIC: True, **raises(Unauthenticated)},
         status_code=HTTP_200_OK,
-        responses={401: problem_response(401)},  # public, yet it refuses wrong credentials
         summary="Renew a remembered session (the refresh token is replaced each time)",
     )
     async def refresh(
@@ -86,14 +84,19 @@ class AuthController(Controller):
             refresh_expires_in=settings.refresh_token_ttl,
         )
 
-    @post("/logout", guards=[requires_staff], status_code=HTTP_204_NO_CONTENT, summary="Revoke this token")
-    async def logout(self, request: Request[CurrentUser, Token, Any]) -> None:
+    @post(
+        "/logout", guards=[requires_staff], status_code=HTTP_204_NO_CONTENT, summary="Revoke this token", opt=raises()
+    )
+    async def logout(self, request: AuthedRequest) -> Response[None]:
         if request.user.session_id is not None:
             await end_session(request.user.session_id)
         await record_event("auth.logout", "staff_user", request.user.id, actor=request.user)
+        response = Response(None, status_code=HTTP_204_NO_CONTENT)
+        # A browser signed in at /masuk (the cashier app finds that session): its cookie goes too.
+        return signed_out(response) if request.auth.via == "cookie" else response
 
-    @get("/me", guards=[requires_staff], summary="The signed-in staff member")
-    async def me(self, request: Request[CurrentUser, Token, Any]) -> MeResponse:
+    @get("/me", guards=[requires_staff], summary="The signed-in staff member", opt=raises())
+    async def me(self, request: AuthedRequest) -> MeResponse:
         user = request.user
         return MeResponse(id=user.id, username=user.username, role=user.role, display_name=user.display_name)
 
@@ -107,7 +110,9 @@ class OperationsController(Controller):
         return HealthResponse()
 
     @get(
-        "/ready", summary="The database (and Redis, if configured) answer; ?degraded_ok=true requires the database only"
+        "/ready",
+        opt=raises(NotReady),
+        summary="The database (and Redis, if configured) answer; ?degraded_ok=true requires the database only",
     )
     async def ready(self, stores: NamedDependency[Stores], degraded_ok: FromQuery[bool] = False) -> ReadyResponse:
         checks = await ops.check_readiness(stores, degraded_ok)

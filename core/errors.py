@@ -125,64 +125,78 @@ class DatabaseUnavailable(Unavailable):
         return {"Retry-After": str(self.retry_after)}
 
 
-# Problems raised by the framework rather than a service: status -> (code, title, detail).
-HTTP_PROBLEMS: dict[int, tuple[str, Text, Text]] = {
-    400: (
-        "malformed_request",
-        Text("Permintaan tidak dapat dibaca", "The request could not be read"),
-        Text("Periksa format permintaan (JSON yang valid).", "Check the request format (valid JSON)."),
-    ),
-    401: (
-        "not_authenticated",
-        Text("Perlu masuk", "Authentication required"),
-        Text(
-            "Token tidak ada, kedaluwarsa, atau sudah dicabut. Silakan masuk lagi.",
-            "The token is missing, expired or revoked. Please log in again.",
-        ),
-    ),
-    403: (
-        "forbidden",
-        Text("Tidak diizinkan", "Not allowed"),
-        Text("Peran Anda tidak boleh melakukan tindakan ini.", "Your role may not do this."),
-    ),
-    404: (
-        "not_found",
-        Text("Tidak ditemukan", "Not found"),
-        Text("Alamat atau data yang diminta tidak ada.", "The requested address or record does not exist."),
-    ),
-    405: (
-        "method_not_allowed",
-        Text("Metode tidak diizinkan", "Method not allowed"),
-        Text("Metode HTTP ini tidak didukung di alamat ini.", "This HTTP method is not supported here."),
-    ),
-    413: (
-        "body_too_large",
-        Text("Isi permintaan terlalu besar", "Request body too large"),
-        Text("Isi permintaan melebihi batas ukuran.", "The request body exceeds the size limit."),
-    ),
-    415: (
-        "unsupported_media_type",
-        Text("Jenis isi tidak didukung", "Unsupported media type"),
-        Text("Kirim isi sebagai application/json.", "Send the body as application/json."),
-    ),
-    429: (
-        "too_many_requests",
-        Text("Terlalu banyak permintaan", "Too many requests"),
-        Text("Coba lagi nanti.", "Try again later."),
-    ),
-    500: (
-        "internal_error",
-        Text("Terjadi kesalahan di server", "Internal server error"),
-        Text(
-            "Kesalahan ini sudah dicatat. Coba lagi sebentar lagi.",
-            "The error has been logged. Please try again shortly.",
-        ),
-    ),
-    503: (
-        "service_unavailable",
-        Text("Layanan sedang tidak tersedia", "Service temporarily unavailable"),
-        Text("Coba lagi sebentar lagi.", "Please try again shortly."),
-    ),
+# --- problems the framework finds before a service runs (each with the status it answers) --------------------
+
+
+class MalformedRequest(DomainError):
+    code = "malformed_request"
+    title = Text("Permintaan tidak dapat dibaca", "The request could not be read")
+    detail = Text("Periksa format permintaan (JSON yang valid).", "Check the request format (valid JSON).")
+
+
+class NotSignedIn(Unauthenticated):
+    detail = Text(
+        "Token tidak ada, kedaluwarsa, atau sudah dicabut. Silakan masuk lagi.",
+        "The token is missing, expired or revoked. Please log in again.",
+    )
+
+
+class RoleNotAllowed(Forbidden):
+    detail = Text("Peran Anda tidak boleh melakukan tindakan ini.", "Your role may not do this.")
+
+
+class NoSuchAddress(NotFound):
+    detail = Text("Alamat atau data yang diminta tidak ada.", "The requested address or record does not exist.")
+
+
+class MethodNotAllowed(DomainError):
+    code = "method_not_allowed"
+    title = Text("Metode tidak diizinkan", "Method not allowed")
+    detail = Text("Metode HTTP ini tidak didukung di alamat ini.", "This HTTP method is not supported here.")
+
+
+class BodyTooLarge(DomainError):
+    code = "body_too_large"
+    title = Text("Isi permintaan terlalu besar", "Request body too large")
+    detail = Text("Isi permintaan melebihi batas ukuran.", "The request body exceeds the size limit.")
+
+
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+    title = Text("Jenis isi tidak didukung", "Unsupported media type")
+    detail = Text("Kirim isi sebagai application/json.", "Send the body as application/json.")
+
+
+class TooManyRequests(DomainError):
+    code = "too_many_requests"
+    title = Text("Terlalu banyak permintaan", "Too many requests")
+    detail = Text("Coba lagi nanti.", "Try again later.")
+
+
+class InternalError(DomainError):
+    code = "internal_error"
+    title = Text("Terjadi kesalahan di server", "Internal server error")
+    detail = Text(
+        "Kesalahan ini sudah dicatat. Coba lagi sebentar lagi.", "The error has been logged. Please try again shortly."
+    )
+
+
+class ServiceUnavailable(Unavailable):
+    detail = Text("Coba lagi sebentar lagi.", "Please try again shortly.")
+
+
+# A framework's HTTP status -> the problem it stands for (core.problems renders it like any domain error).
+HTTP_PROBLEMS: dict[int, type[DomainError]] = {
+    400: MalformedRequest,
+    401: NotSignedIn,
+    403: RoleNotAllowed,
+    404: NoSuchAddress,
+    405: MethodNotAllowed,
+    413: BodyTooLarge,
+    415: UnsupportedMediaType,
+    429: TooManyRequests,
+    500: InternalError,
+    503: ServiceUnavailable,
 }
 
 REQUIRED_FIELD = Text("Wajib diisi.", "This field is required.")
@@ -267,3 +281,11 @@ class NotReady(Unavailable):
 
     def extra(self, language: str) -> dict[str, Any]:
         return {"checks": self.checks}
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line naming the variable."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        self.variable = "MITRAKIA_" + name  # core.settings.PREFIX
+        super().__init__(f"{self.variable}: {problem}")

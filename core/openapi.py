@@ -1,12 +1,14 @@
-"""What the OpenAPI document cannot infer by itself: problem+json answers, the API key, public and CSV operations."""
+"""What the OpenAPI document cannot infer by itself: the problem+json answers of each operation (the domain errors
+its service can raise, declared beside the handler with `opt=raises(...)`, and what the framework refuses before
+any service runs), the API key, public and CSV operations."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from copy import copy
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
 from litestar.config.app import AppConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Components, OpenAPIMediaType, OpenAPIType, Operation, Schema, SecurityScheme
@@ -14,62 +16,60 @@ from litestar.plugins import InitPlugin, ReceiveRoutePlugin
 from litestar.routes import BaseRoute, HTTPRoute
 
 from core.auth import PUBLIC
-from core.errors import PROBLEM_MEDIA_TYPE
+from core.errors import PROBLEM_MEDIA_TYPE, DomainError
+from core.problems import ErrorTable
+from core.schemas import Problem
 
-MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-class FieldProblemBody(msgspec.Struct):
-    field: str
-    code: str
-    message: str
-
-
-class Problem(msgspec.Struct, omit_defaults=True):
-    """RFC 9457 problem details; program against `code`, which never changes."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    errors: list[FieldProblemBody] | None = None  # validation_failed: each field with its own code
-    retry_after: int | None = None  # 429: seconds, as in the Retry-After header
-    checks: dict[str, str] | None = None  # /ready's 503: which dependency does not answer
+# The key of a handler's `opt` listing the domain errors its service can raise: `opt=raises(CardNotFound, …)`.
+RAISES = "raises"
+# What the framework refuses before any service runs, by what the operation takes: status -> codes.
+BODY_PROBLEMS = {400: ["malformed_request"], 413: ["body_too_large"], 415: ["unsupported_media_type"],
+                 422: ["validation_failed"]}  # fmt: skip
+PARAMETER_PROBLEMS = {422: ["validation_failed"]}
+SIGNED_IN_PROBLEMS = {401: ["not_authenticated"], 403: ["forbidden"]}
+ALWAYS = {503: ["database_unavailable"]}  # a database that cannot be reached or written: retry shortly
 
 
-DESCRIPTIONS = {
-    400: "malformed_request: the body or a parameter could not be read",
-    401: "not_authenticated / invalid_credentials: no token or API key, or it is expired, revoked or forged",
-    403: "forbidden: this role (or this key's scopes) may not do this",
-    404: "not_found or a named `*_not_found`: the path or a query parameter names no record (or another partner's)",
-    409: "the move is not allowed from the current state (the `code` says which rule)",
-    413: "body_too_large",
-    415: "unsupported_media_type",
-    422: "validation_failed (with `errors`) or a refusal the `code` names",
-    429: "too_many_requests / login_throttled / registration_throttled: slow down (Retry-After)",
-    503: "service_unavailable / not_ready: a dependency does not answer; retry shortly",
-}
+def raises(*errors: type[DomainError]) -> dict[str, Any]:
+    """The domain errors an operation's service can raise, for its `opt`. A family without a code of its own
+    (`CardRefused`, `Ineligible`) stands for every error in it."""
+    return {RAISES: tuple(leaf for error in errors for leaf in _with_codes(error))}
 
 
-def problem_statuses(method: str, public: bool, guarded: bool, names_records: bool) -> set[int]:
-    """The error statuses one operation can answer with, from what every request passes through."""
-    statuses = {400, 422, 429, 503}
-    if not public:
-        statuses |= {401, 403}
-    elif guarded:
-        statuses.add(403)
-    if names_records:  # an id or code in the path or the query (`?region=`, `?manual_code=`) may name nothing
-        statuses.add(404)
-    if method in MUTATING:
-        statuses |= {409, 413, 415}
-    return statuses
+def _with_codes(error: type[DomainError]) -> list[type[DomainError]]:
+    if "code" in error.__dict__:
+        return [error]
+    return [leaf for sub in error.__subclasses__() for leaf in _with_codes(sub)]
 
 
-def problem_response(status: int) -> ResponseSpec:
+def operation_problems(
+    table: ErrorTable, raised: Iterable[type[DomainError]], *, body: bool, parameters: bool, signed_in: bool
+) -> dict[int, list[str]]:
+    """Every problem one operation can answer with, status -> codes: the declared errors by the app's one table,
+    and what the framework refuses given what the operation takes."""
+    statuses: dict[int, list[str]] = {}
+
+    def add(more: Mapping[int, list[str]]) -> None:
+        for status, codes in more.items():
+            known = statuses.setdefault(status, [])
+            known += [code for code in codes if code not in known]
+
+    if body:
+        add(BODY_PROBLEMS)
+    if parameters:
+        add(PARAMETER_PROBLEMS)
+    if signed_in:
+        add(SIGNED_IN_PROBLEMS)
+    add({status: [error.code for error in errors] for status, errors in table.by_status(raised).items()})
+    add(ALWAYS)
+    return dict(sorted(statuses.items()))
+
+
+def problem_response(status: int, codes: Iterable[str] = ()) -> ResponseSpec:
+    listed = ", ".join(f"`{code}`" for code in codes)
     return ResponseSpec(
         data_container=Problem,
-        description=DESCRIPTIONS[status],
+        description=f"Problem details (RFC 9457); `code` is one of: {listed}" if listed else "Problem details",
         media_type=PROBLEM_MEDIA_TYPE,
         generate_examples=False,
     )
@@ -125,6 +125,9 @@ class OpenAPIDocs(InitPlugin, ReceiveRoutePlugin):
     own `responses=` still win), the API key as an alternative to the staff token, which operations are public, and
     which reports also answer CSV."""
 
+    def __init__(self, errors: ErrorTable) -> None:
+        self.errors = errors
+
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         config = app_config.openapi_config
         if config is not None:
@@ -141,16 +144,18 @@ class OpenAPIDocs(InitPlugin, ReceiveRoutePlugin):
             if not handler.resolve_include_in_schema():
                 continue
             public = bool(handler.opt.get(PUBLIC))
-            guarded = bool(handler.resolve_guards())
-            names_records = bool(route.path_parameters or kwargs_model.expected_query_params)
-            statuses: set[int] = set()
-            for method in handler.http_methods:
-                statuses |= problem_statuses(method, public, guarded, names_records)
+            problems = operation_problems(
+                self.errors,
+                handler.opt.get(RAISES, ()),
+                body="data" in handler.parsed_fn_signature.parameters,
+                parameters=bool(route.path_parameters or kwargs_model.expected_query_params),
+                signed_in=not public,
+            )
             if handler.operation_class is Operation:
                 json_or_csv = any(param.field_alias == "format" for param in kwargs_model.expected_query_params)
                 handler.operation_class = operation_class(public, json_or_csv)
             declared = dict(handler.responses or {})
             handler.responses = {
-                **{status: problem_response(status) for status in sorted(statuses)},
+                **{status: problem_response(status, codes) for status, codes in problems.items()},
                 **declared,
             }

@@ -6,49 +6,41 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.enums import MediaType, RequestEncodingType
-from litestar.params import Body, QueryParameter
+from litestar.enums import MediaType
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
-from core.auth import PUBLIC, TokenIssuer, client_ip, end_session
+from core.auth import ANYONE, PUBLIC, TokenIssuer, client_ip, end_session
 from core.errors import InvalidCredentials, LoginThrottled
-from core.pages import LANGUAGE_COOKIE, page_user, safe_next, session_cookie, signed_in
+from core.i18n import LANGUAGE_COOKIE, Language
+from core.pages import HOME, Form, safe_next, signed_in, signed_in_user, signed_out
 from core.service import users
 from core.service.audit import record_event
 from core.settings import Settings
 from core.stores import Stores
-from core.tables import Role
 
-HOME = {
-    Role.DUKCAPIL_ADMIN: "/admin",
-    Role.DUKCAPIL_ANALYST: "/admin",
-    Role.PARTNER_MANAGER: "/mitra",
-    Role.CASHIER: "/kasir",
-}
 Next = Annotated[str | None, QueryParameter(max_length=500)]
 
 
 class SignInPages(Controller):
-    opt = {PUBLIC: True}
     include_in_schema = False
 
-    @get("/masuk", name="sign_in", media_type=MediaType.HTML)
-    async def form(
-        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings], next: Next = None
-    ) -> Any:
-        user = await page_user(request, settings)
-        if user is not None:
+    @get("/masuk", name="sign_in", media_type=MediaType.HTML, opt={ANYONE: True})
+    async def form(self, request: Request[Any, Any, Any], next: Next = None) -> Any:
+        user = signed_in_user(request)
+        if user is not None:  # already signed in: straight on
             return Redirect(safe_next(next) if next else HOME[user.role], status_code=303)
         return Template("masuk.html", context={"next": safe_next(next), "error": None})
 
-    @post("/masuk", status_code=303, media_type=MediaType.HTML)
+    @post("/masuk", status_code=303, media_type=MediaType.HTML, opt={PUBLIC: True})
     async def sign_in(
         self,
         request: Request[Any, Any, Any],
-        data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
+        data: Form,
         settings: NamedDependency[Settings],
         stores: NamedDependency[Stores],
         tokens: NamedDependency[TokenIssuer],
+        language: NamedDependency[Language],
     ) -> Any:
         target = safe_next(data.get("next"))
         try:
@@ -56,7 +48,6 @@ class SignInPages(Controller):
                 data.get("username", ""), data.get("password", ""), client_ip(request), settings, stores
             )
         except (InvalidCredentials, LoginThrottled) as refused:
-            language = request.cookies.get(LANGUAGE_COOKIE, settings.language)
             return Template(
                 "masuk.html",
                 context={
@@ -69,18 +60,15 @@ class SignInPages(Controller):
         await record_event("auth.login", "staff_user", user.id, actor=user, after={"via": "web"})
         return await signed_in(user, target if target != "/" else HOME[user.role], settings, tokens)
 
-    @post("/keluar", status_code=303)
-    async def sign_out(self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Response[Any]:
-        user = await page_user(request, settings)
+    @post("/keluar", status_code=303, opt={ANYONE: True})
+    async def sign_out(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        user = signed_in_user(request)
         if user is not None and user.session_id is not None:
             await end_session(user.session_id)
             await record_event("auth.logout", "staff_user", user.id, actor=user, after={"via": "web"})
-        response = Redirect("/masuk", status_code=303)
-        # Litestar's delete_cookie() sends a bare cookie (no HttpOnly, Secure or SameSite): expire ours as it was set.
-        response.set_cookie(**session_cookie("", 0), expires=0)
-        return response
+        return signed_out(Redirect("/masuk", status_code=303))
 
-    @get("/bahasa")
+    @get("/bahasa", opt={PUBLIC: True})
     async def language(
         self, to: Annotated[str, QueryParameter(pattern="^(id|en)$")] = "id", next: Next = None
     ) -> Response[Any]:

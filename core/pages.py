@@ -1,62 +1,45 @@
-"""Signing in to the consoles' pages: an expiring session cookie (HttpOnly, Secure, SameSite) carrying a staff token,
-CSRF-protected forms, the page language, and a redirect to the login page when a page needs a user.
+"""What every page shares: which paths are pages, where each role's console lives, the way to /masuk (and back)
+for a page without a sign-in, CSRF wherever a browser sends its cookie by itself, the form body, and the typed
+dependencies a page handler names in its signature (`user`, `language`).
 
-The JSON API never accepts this cookie (it takes `Authorization: Bearer` or `X-API-Key`), so a cross-site form can
-reach only pages, whose unsafe requests all carry a CSRF token."""
+Pages and the API have one authentication (core.auth.StaffAuthenticationMiddleware) and the same role guards
+(core.guards); only the public pages carry `opt={PUBLIC: True}`."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-import jwt
 from litestar import Request, Response
 from litestar.config.csrf import CSRFConfig
-from litestar.exceptions import PermissionDeniedException
+from litestar.enums import RequestEncodingType
+from litestar.middleware.base import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.params import Body
 from litestar.response import Redirect
+from litestar.types import Receive, Scope, Send
 
-from core.auth import (
-    TOKEN_ALGORITHM,
-    TOKEN_AUDIENCE,
-    TOKEN_ISSUER,
-    CurrentUser,
-    TokenIssuer,
-    derive_key,
-    load_session_user,
-    start_session,
-)
-from core.i18n import Language
+from core.auth import Credential, CurrentUser, TokenIssuer, derive_key, session_cookie, start_session
+from core.i18n import NOT_PAGES, Language, request_language
 from core.settings import Settings
 from core.tables import Role
 
-SESSION_COOKIE = "mitrakia_session"
-LANGUAGE_COOKIE = "mitrakia_lang"
 CSRF_COOKIE = "mitrakia_csrf"
 LOGIN_PATH = "/masuk"
-# API, machine and static routes take no cookie, so CSRF does not apply to them.
-CSRF_EXEMPT = [r"^/api/", r"^/\.well-known/", r"^/health", r"^/ready", r"^/schema", r"^/static/"]
+# Where each role works; a signed-in user's problem pages are shown in that console's layout.
+HOME = {
+    Role.DUKCAPIL_ADMIN: "/admin",
+    Role.DUKCAPIL_ANALYST: "/admin",
+    Role.PARTNER_MANAGER: "/mitra",
+    Role.CASHIER: "/kasir",
+}
+LAYOUTS = {"/admin": "admin/layout.html", "/mitra": "mitra/layout.html"}
+Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 
-class LoginRequired(Exception):
-    """A page needs a signed-in user; app.py answers with a redirect to the login page."""
-
-    def __init__(self, next_path: str) -> None:
-        self.next_path = next_path
-        super().__init__(next_path)
-
-
-def csrf_config(settings: Settings) -> CSRFConfig:
-    return CSRFConfig(
-        secret=derive_key(settings.secret_key, "csrf").hex(),
-        cookie_name=CSRF_COOKIE,
-        cookie_secure=True,
-        cookie_samesite="strict",
-        # Forms carry the token in a hidden field; no script reads the cookie, so scripts may not.
-        cookie_httponly=True,
-        exclude=CSRF_EXEMPT,
-    )
+def is_page_path(path: str) -> bool:
+    return not path.startswith(NOT_PAGES)
 
 
 def safe_next(value: str | None) -> str:
@@ -66,59 +49,55 @@ def safe_next(value: str | None) -> str:
     return "/"
 
 
-def redirect_to_login(request: Request[Any, Any, Any], error: LoginRequired) -> Response[Any]:
-    return Redirect(f"{LOGIN_PATH}?next={quote(safe_next(error.next_path))}", status_code=303)
+def login_redirect(request: Request[Any, Any, Any]) -> Response[Any]:
+    """To the sign-in page, coming back here after (a form's POST path comes back as its GET: the form again)."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"{LOGIN_PATH}?next={quote(safe_next(here))}", status_code=303)
 
 
-def page_language(request: Request[Any, Any, Any], default: str = "id") -> Language:
-    """The reader's choice (cookie, set at /bahasa), else the site's default language."""
-    chosen = request.cookies.get(LANGUAGE_COOKIE) or default
-    return "en" if chosen == "en" else "id"
+def signed_in_user(connection: Any) -> CurrentUser | None:
+    user = connection.scope.get("user")
+    return user if isinstance(user, CurrentUser) else None
 
 
-def session_cookie(token: str, max_age: int) -> dict[str, Any]:
-    return {
-        "key": SESSION_COOKIE,
-        "value": token,
-        "max_age": max_age,
-        "httponly": True,
-        "secure": True,
-        "samesite": "lax",
-        "path": "/",
-    }
+def home_layout(request: Request[Any, Any, Any]) -> str:
+    """The layout of the signed-in user's own console (a problem page stays in it), else the public one."""
+    user = signed_in_user(request)
+    return LAYOUTS.get(HOME[user.role], "base.html") if user else "base.html"
 
 
-async def page_user(request: Request[Any, Any, Any], settings: Settings) -> CurrentUser | None:
-    """The user behind the session cookie, if it is valid, unexpired and not logged out."""
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    try:
-        claims = jwt.decode(
-            token,
-            derive_key(settings.secret_key, "staff-jwt").hex(),
-            algorithms=[TOKEN_ALGORITHM],
-            audience=TOKEN_AUDIENCE,
-            issuer=TOKEN_ISSUER,
-            options={"require": ["exp", "iat", "sub", "jti"]},
-        )
-        return await load_session_user(uuid.UUID(str(claims["jti"])), uuid.UUID(str(claims["sub"])))
-    except (jwt.InvalidTokenError, ValueError):
-        return None
+class SessionCsrfMiddleware(CSRFMiddleware):
+    """Litestar's CSRF check (the token from the form or the X-CSRFToken header must match the CSRF cookie), wherever
+    a browser sends its credentials by itself: on every page, and on the API when the session cookie is what signed
+    the request in. A request signed in by a header (a bearer token, an API key) needs none: another site's page
+    cannot send one (there is no CORS here), and a public API call carries no credentials to borrow."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        credential = scope.get("auth")
+        by_header = isinstance(credential, Credential) and credential.via != "cookie"
+        api_without_cookie = scope.get("path", "").startswith("/api/") and not isinstance(credential, Credential)
+        if by_header or api_without_cookie:
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
-async def require_page_user(request: Request[Any, Any, Any], settings: Settings, *roles: Role) -> CurrentUser:
-    user = await page_user(request, settings)
-    if user is None:
-        raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
-    if roles and user.role not in roles:
-        raise PermissionDeniedException()
-    request.state.page_role = user.role  # the console's menu shows only what this role may open
-    return user
+def csrf_middleware(settings: Settings) -> DefineMiddleware:
+    config = CSRFConfig(
+        secret=derive_key(settings.secret_key, "csrf").hex(),
+        cookie_name=CSRF_COOKIE,
+        cookie_secure=True,
+        cookie_samesite="strict",
+        # Forms carry the token in a hidden field and the cashier app reads it from its page: no script reads the
+        # cookie, so scripts may not.
+        cookie_httponly=True,
+        exclude=[r"^/\.well-known/", r"^/health", r"^/ready", r"^/schema", r"^/static/"],
+    )
+    return DefineMiddleware(SessionCsrfMiddleware, config=config)
 
 
 async def signed_in(user: CurrentUser, target: str, settings: Settings, tokens: TokenIssuer) -> Redirect:
-    """A new page session for `user` (signing in, or a merchant who has just registered) and the way to `target`."""
+    """A new browser session for `user` (signing in, or a merchant who has just registered) and the way to `target`."""
     session_id, _ = await start_session(user, settings.web_session_ttl)
     response = Redirect(target, status_code=303)
     token = tokens.issue(user, session_id, settings.web_session_ttl)
@@ -126,5 +105,21 @@ async def signed_in(user: CurrentUser, target: str, settings: Settings, tokens: 
     return response
 
 
-def web_session_ttl(settings: Settings) -> timedelta:
-    return timedelta(seconds=settings.web_session_ttl)
+def signed_out(response: Response[Any]) -> Response[Any]:
+    """Expire the session cookie as it was set (Litestar's delete_cookie() sends a bare cookie: no HttpOnly, Secure
+    or SameSite)."""
+    response.set_cookie(**session_cookie("", 0), expires=0)
+    return response
+
+
+# --- the typed dependencies of every handler (app.py provides them) ---------------------------------------------
+
+
+async def provide_user(request: Request[Any, Any, Any]) -> CurrentUser:
+    """The signed-in caller; a handler that names `user` sits behind a guard, which already refused anyone else."""
+    user: CurrentUser = request.user
+    return user
+
+
+async def provide_language(request: Request[Any, Any, Any]) -> Language:
+    return request_language(request)

@@ -1,12 +1,14 @@
-"""Exception handlers that turn every error into an RFC 9457 problem+json body with a stable `code`."""
+"""The one table from errors to HTTP: every domain error family answers with one status (app.py declares the table),
+and every problem, a service's or the framework's, is rendered once: an RFC 9457 problem+json body with a stable
+`code`, or, for a browser on a page, the same code and message in that console's layout."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import structlog
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, InternalServerException, ValidationException
 from litestar.response import Template
 
@@ -17,11 +19,14 @@ from core.errors import (
     DatabaseUnavailable,
     DomainError,
     FieldProblem,
+    InternalError,
     Invalid,
+    MalformedRequest,
     field_problem_from_decoder,
 )
-from core.i18n import Language, Text, negotiate
+from core.i18n import request_language
 from core.logs import current_request_id
+from core.pages import home_layout, is_page_path, login_redirect
 
 log = structlog.get_logger()
 
@@ -29,177 +34,130 @@ AnyRequest = Request[Any, Any, Any]
 # Litestar's words when the client disconnects before the request body is read.
 CLIENT_GONE = "client disconnected prematurely"
 CLIENT_CLOSED_REQUEST = 499
-
-
-def request_language(request: AnyRequest) -> Language:
-    default: Language = getattr(request.app.state, "settings").language  # noqa: B009
-    return negotiate(request.headers.get("accept-language"), default)
+# Headers of a framework exception that a client may act on.
+PASSED_HEADERS = {"retry-after", "allow"}
 
 
 def wants_page(request: AnyRequest) -> bool:
-    """A browser asking for a page (not the API) gets the error as a page."""
-    path = request.scope.get("path", "")
-    if path.startswith(("/api/", "/schema", "/static/", "/health", "/ready")):
-        return False
-    return "text/html" in request.headers.get("accept", "")
+    """A browser asking for a page (not the API) gets the problem as a page."""
+    return is_page_path(request.scope.get("path", "")) and "text/html" in request.headers.get("accept", "")
 
 
-def problem_response(
-    request: AnyRequest,
-    *,
-    status: int,
-    code: str,
-    title: str,
-    detail: str,
-    language: Language,
-    extra: Mapping[str, Any] | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> Response[Any]:
-    if wants_page(request):
-        return Template(
-            "error.html",
-            context={
-                "title": title,
-                "detail": detail,
-                "code": code,
-                "request_id": current_request_id(),
-                "lang": language,
-            },
-            status_code=status,
-            headers={"Content-Language": language, **(headers or {})},
-        )
-    body: dict[str, Any] = {
-        "type": f"urn:mitrakia:problem:{code}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
-    if extra:
-        body.update(extra)
-    return Response(
-        content=body,
-        status_code=status,
-        media_type=PROBLEM_MEDIA_TYPE,
-        headers={"Content-Language": language, **(headers or {})},
-    )
+class ErrorTable:
+    """Domain error families -> their one HTTP status, and the rendering of any problem. The API's exception
+    handlers, the pages' refusals (a form shown again with the problem) and the OpenAPI document all read it."""
 
+    def __init__(self, statuses: Mapping[type[DomainError], int]) -> None:
+        self.statuses = dict(statuses)
 
-def domain_error_handler(
-    statuses: Mapping[type[DomainError], int],
-) -> Callable[[AnyRequest, DomainError], Response[Any]]:
-    """A handler mapping each domain error family (by class hierarchy) to its one HTTP status."""
-
-    def status_of(error: DomainError) -> int:
-        for cls in type(error).__mro__:
-            if cls in statuses:
-                return statuses[cls]
-        log.error("http.unmapped_domain_error", error=type(error).__name__)
+    def status(self, error: DomainError | type[DomainError]) -> int:
+        kind = error if isinstance(error, type) else type(error)
+        for cls in kind.__mro__:
+            if cls in self.statuses:
+                return self.statuses[cls]
+        log.error("http.unmapped_domain_error", error=kind.__name__)
         return 500
 
-    def handle(request: AnyRequest, error: DomainError) -> Response[Any]:
+    def by_status(self, errors: Iterable[type[DomainError]]) -> dict[int, list[type[DomainError]]]:
+        grouped: dict[int, list[type[DomainError]]] = {}
+        for error in errors:
+            grouped.setdefault(self.status(error), []).append(error)
+        return grouped
+
+    def render(
+        self,
+        request: AnyRequest,
+        error: DomainError,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response[Any]:
+        """The problem as the client asked for it: a page for a browser on a page, problem+json otherwise."""
+        status = status or self.status(error)
         language = request_language(request)
-        return problem_response(
-            request,
-            status=status_of(error),
-            code=error.code,
-            title=error.title.render(language),
-            detail=error.render_detail(language),
-            language=language,
-            extra=error.extra(language),
-            headers=error.headers(),
-        )
+        all_headers = {"Content-Language": language, **error.headers(), **(headers or {})}
+        title, detail = error.title.render(language), error.render_detail(language)
+        if wants_page(request):
+            return Template(
+                "error.html",
+                context={
+                    "layout": home_layout(request),
+                    "title": title,
+                    "detail": detail,
+                    "code": error.code,
+                    "status": status,
+                    "request_id": current_request_id(),
+                },
+                status_code=status,
+                headers=all_headers,
+            )
+        body: dict[str, Any] = {
+            "type": f"urn:mitrakia:problem:{error.code}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "code": error.code,
+            **error.extra(language),
+        }
+        return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=all_headers)
 
-    return handle
+    # --- exception handlers (app.py registers them) ----------------------------------------------------------
 
+    def domain_error(self, request: AnyRequest, error: DomainError) -> Response[Any]:
+        return self.render(request, error)
 
-def http_exception_handler(request: AnyRequest, error: HTTPException) -> Response[Any]:
-    language = request_language(request)
-    if isinstance(error, ValidationException) and _field_messages(error):
-        invalid = Invalid(_field_messages(error))
-        return problem_response(
-            request,
-            status=422,
-            code=invalid.code,
-            title=invalid.title.render(language),
-            detail=invalid.render_detail(language),
-            language=language,
-            extra=invalid.extra(language),
-        )
-    if isinstance(error, InternalServerException) and error.detail == CLIENT_GONE:
-        # The till hung up before its body was read (a phone losing its signal, a load balancer's timeout):
-        # nobody is left to answer and nothing failed here. Logged as such, not as a server error (499, nginx's
-        # "client closed request", in the access log).
-        log.info("http.client_disconnected", route=request.scope.get("path_template"))
-        return Response(content=b"", status_code=CLIENT_CLOSED_REQUEST)
-    status = error.status_code
-    code, title, detail = HTTP_PROBLEMS.get(
-        status,
-        (f"http_{status}", Text("Kesalahan", "Error"), Text("Permintaan gagal.", "The request failed.")),
-    )
-    headers = {k: v for k, v in (error.headers or {}).items() if k.lower() in {"retry-after", "allow"}}
-    if status >= 500:
-        log.error("http.server_error", status=status, error=type(error).__name__)
-    return problem_response(
-        request,
-        status=status,
-        code=code,
-        title=title.render(language),
-        detail=detail.render(language),
-        language=language,
-        headers=headers,
-    )
+    def http_exception(self, request: AnyRequest, error: HTTPException) -> Response[Any]:
+        status = error.status_code
+        if status == 401 and is_page_path(request.scope.get("path", "")):
+            return login_redirect(request)  # a page without a (valid) sign-in: to /masuk, and back after
+        if isinstance(error, ValidationException) and (problems := _field_problems(error)):
+            return self.render(request, Invalid(problems), 422)
+        if isinstance(error, InternalServerException) and error.detail == CLIENT_GONE:
+            # The till hung up before its body was read (a phone losing its signal, a load balancer's timeout):
+            # nobody is left to answer and nothing failed here. Logged as such, not as a server error (499, nginx's
+            # "client closed request", in the access log).
+            log.info("http.client_disconnected", route=request.scope.get("path_template"))
+            return Response(content=b"", status_code=CLIENT_CLOSED_REQUEST)
+        if status >= 500:
+            log.error("http.server_error", status=status, error=type(error).__name__)
+        problem = HTTP_PROBLEMS.get(status, InternalError)()
+        passed = {k: v for k, v in (error.headers or {}).items() if k.lower() in PASSED_HEADERS}
+        return self.render(request, problem, status, passed)
 
+    def unhandled(self, request: AnyRequest, error: Exception) -> Response[Any]:
+        """Log the failure with its traceback (without locals); the client sees only a generic problem.
 
-def unhandled_exception_handler(request: AnyRequest, error: Exception) -> Response[Any]:
-    """Log the failure with its traceback (without locals); the client sees only a generic problem.
+        A lost database is not a bug but an outage: 503 `database_unavailable`, which a client may retry."""
+        if database_unreachable(error):
+            log.warning("http.database_unavailable", error=type(error).__name__)
+            return self.render(request, DatabaseUnavailable(), 503)
+        log.error("http.unhandled_error", error=type(error).__name__, exc_info=error)
+        return self.render(request, InternalError(), 500)
 
-    A lost database is not a bug but an outage: 503 `database_unavailable`, which a client may retry."""
-    language = request_language(request)
-    if database_unreachable(error):
-        log.warning("http.database_unavailable", error=type(error).__name__)
-        gone = DatabaseUnavailable()
-        return problem_response(
-            request,
-            status=503,
-            code=gone.code,
-            title=gone.title.render(language),
-            detail=gone.render_detail(language),
-            language=language,
-            headers=gone.headers(),
-        )
-    log.error("http.unhandled_error", error=type(error).__name__, exc_info=error)
-    code, title, detail = HTTP_PROBLEMS[500]
-    return problem_response(
-        request,
-        status=500,
-        code=code,
-        title=title.render(language),
-        detail=detail.render(language),
-        language=language,
-    )
+    def body_too_deep(self, request: AnyRequest, error: RecursionError) -> Response[Any]:
+        """A JSON body nested deeper than the interpreter's recursion limit (`[[[[…`): msgspec gives up with a
+        RecursionError while decoding it. That is a malformed request (400), not a crash; any other RecursionError
+        is a bug of ours and stays a 500."""
+        if "deserializing" not in str(error):
+            return self.unhandled(request, error)
+        log.warning("http.body_too_deep", route=request.scope.get("path_template"))
+        return self.render(request, MalformedRequest(), 400)
+
+    def handlers(self) -> dict[Any, Any]:
+        return {
+            DomainError: self.domain_error,
+            HTTPException: self.http_exception,
+            RecursionError: self.body_too_deep,
+            Exception: self.unhandled,
+        }
 
 
-def body_too_deep_handler(request: AnyRequest, error: RecursionError) -> Response[Any]:
-    """A JSON body nested deeper than the interpreter's recursion limit (`[[[[…`): msgspec gives up with a
-    RecursionError while decoding it. That is a malformed request (400), not a crash; any other RecursionError is
-    a bug of ours and stays a 500."""
-    if "deserializing" not in str(error):
-        return unhandled_exception_handler(request, error)
-    log.warning("http.body_too_deep", route=request.scope.get("path_template"))
-    language = request_language(request)
-    code, title, detail = HTTP_PROBLEMS[400]
-    return problem_response(
-        request,
-        status=400,
-        code=code,
-        title=title.render(language),
-        detail=detail.render(language),
-        language=language,
-    )
+def error_table(request: AnyRequest) -> ErrorTable:
+    """The app's table (app.state.errors), for a page that shows a refusal on its own form."""
+    table: ErrorTable = request.app.state.errors
+    return table
 
 
-def _field_messages(error: ValidationException) -> list[FieldProblem]:
+def _field_problems(error: ValidationException) -> list[FieldProblem]:
     extra = error.extra
     if not isinstance(extra, list):
         return []
@@ -217,6 +175,3 @@ def _field_messages(error: ValidationException) -> list[FieldProblem]:
             problem = FieldProblem(f"{key}.{problem.field}", problem.code, problem.message, problem.params)
         problems.append(problem)
     return problems
-
-
-__all__ = ["MediaType"]

@@ -73,3 +73,22 @@ class StaffUserRead(msgspec.Struct):
 class StaffUserUpdate(msgspec.Struct, forbid_unknown_fields=True):
     active: bool | None = None
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)] | None = None
+
+
+class FieldProblemBody(msgspec.Struct):
+    field: str
+    code: str
+    message: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """RFC 9457 problem details; program against `code`, which never changes."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldProblemBody] | None = None  # validation_failed: each field with its own code
+    retry_after: int | None = None  # 429: seconds, as in the Retry-After header
+    checks: dict[str, str] | None = None  # /ready's 503: which dependency does not answer

@@ -11,16 +11,10 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.errors import SettingsError
+
 PREFIX = "MITRAKIA_"
 MIN_SECRET_LENGTH = 32
-
-
-class SettingsError(Exception):
-    """A setting is missing or malformed; the message is one line naming the variable."""
-
-    def __init__(self, name: str, problem: str) -> None:
-        self.variable = PREFIX + name
-        super().__init__(f"{self.variable}: {problem}")
 
 
 def _text(value: str) -> str:

@@ -25,6 +25,9 @@ class Role(StrEnum):
     CASHIER = "cashier"
 
 
+DUKCAPIL_ROLES = frozenset({Role.DUKCAPIL_ADMIN, Role.DUKCAPIL_ANALYST})
+
+
 class RegionLevel(StrEnum):
     PROVINSI = "provinsi"
     KOTA = "kota"

@@ -21,30 +21,16 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
+from markupsafe import Markup
 
 from core.errors import FieldProblem, Invalid
-from core.i18n import Text
+from core.i18n import Text, month_name, request_language, weekday_name
 from core.localtime import format_local
 from core.money import format_rupiah
+from core.pages import signed_in_user
 
 CORE_DIR = Path(__file__).parent
 mimetypes.add_type("application/manifest+json", ".webmanifest")
-MONTHS_ID = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
-WEEKDAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-
 # Pages load scripts and styles from this host only, as files (no inline script), and may not be framed.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -62,22 +48,18 @@ HTML_HEADERS = [
 ]
 
 
-MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-             "November", "December")  # fmt: skip
-
-
 def tanggal(value: date | datetime | str | None, language: str = "id") -> str:
     """`17 Agustus 2026` (`17 August 2026` in English)."""
     if value is None:
         return ""
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
-    return f"{value.day} {(MONTHS_EN if language == 'en' else MONTHS_ID)[value.month - 1]} {value.year}"
+    return f"{value.day} {month_name(value.month, language)} {value.year}"
 
 
-def hari(value: int) -> str:
-    """ISO weekday (1 = Monday) -> `Senin`."""
-    return WEEKDAYS_ID[value - 1]
+def hari(value: int, language: str = "id") -> str:
+    """ISO weekday (1 = Monday) -> `Senin` (`Monday` in English)."""
+    return weekday_name(value, language)
 
 
 def waktu(value: datetime, zone: str = "Asia/Jakarta") -> str:
@@ -108,10 +90,37 @@ def angka(value: Any, language: str = "id") -> str:
     return text if language == "en" else text.replace(",", ".")
 
 
+def chart(data: Mapping[str, Any], names: Mapping[str, str] | None = None) -> Markup:
+    """A chart's JSON for its `<script type="application/json">` block, each dataset's `label` code named from
+    `names` (the page's own wording)."""
+    datasets = [
+        {**dataset, "label": (names or {}).get(dataset.get("label"), dataset.get("label"))}
+        for dataset in data.get("datasets", [])
+    ]
+    return Markup(script_json({**data, "datasets": datasets}, default=_json_default))  # noqa: S704 - escaped JSON
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(type(value))
+
+
+def choices(values: Any, names: Mapping[str, str], placeholder: str | None = None) -> list[tuple[str, str]]:
+    """A select's (value, text) pairs: each value (an enum member or its value) named from `names`, after an empty
+    first choice when a `placeholder` is given."""
+    pairs = [("", placeholder)] if placeholder is not None else []
+    for value in values:
+        key = getattr(value, "value", value)
+        pairs.append((key, names.get(key, key)))
+    return pairs
+
+
 def language_of(context: Mapping[str, Any]) -> str:
     request = context.get("request")
-    chosen = request.cookies.get("mitrakia_lang") if request is not None else None
-    return chosen if chosen in {"id", "en"} else "id"
+    return request_language(request) if request is not None else "id"
 
 
 def english_catalog(directories: list[Path]) -> dict[str, str]:
@@ -130,8 +139,15 @@ def template_config(*directories: Path) -> TemplateConfig[JinjaTemplateEngine]:
     reader's language too."""
     catalog = english_catalog([CORE_DIR / "templates", *directories])
 
-    def translate(context: Mapping[str, Any], text: str) -> str:
-        return catalog.get(text, text) if language_of(context) == "en" else text
+    def translate(context: Mapping[str, Any], text: str, **params: Any) -> str:
+        """`_("Cabut kartu {code}?", code=…)`: the English of an Indonesian text, its `{names}` filled in."""
+        chosen = catalog.get(text, text) if language_of(context) == "en" else text
+        return chosen.format(**params) if params else chosen
+
+    def user(context: Mapping[str, Any]) -> Any:
+        """The signed-in staff member, or None (an anonymous visitor, a problem page before sign-in)."""
+        request = context.get("request")
+        return signed_in_user(request) if request is not None else None
 
     def lang(context: Mapping[str, Any]) -> str:
         return language_of(context)
@@ -144,7 +160,7 @@ def template_config(*directories: Path) -> TemplateConfig[JinjaTemplateEngine]:
             {
                 "rupiah": format_rupiah,
                 "tanggal": localised(tanggal),
-                "hari": hari,
+                "hari": localised(hari),
                 "waktu": waktu,
                 "persen": localised(persen),
                 "angka": localised(angka),
@@ -153,6 +169,9 @@ def template_config(*directories: Path) -> TemplateConfig[JinjaTemplateEngine]:
         )
         engine.register_template_callable("_", translate)
         engine.register_template_callable("page_lang", lang)
+        engine.register_template_callable("current_user", user)
+        engine.engine.globals["choices"] = choices
+        engine.engine.filters["chart"] = chart
 
     return TemplateConfig(
         directory=[CORE_DIR / "templates", *directories],

@@ -42,21 +42,51 @@ class AlreadyMember(Conflict):
     )
 
 
-class PartnerNotApproved(Conflict):
+# Statuses of partners and offers as the messages below name them: plain words, not codes (pages and API alike).
+STATUS_NAMES = {
+    "pending": Text("Menunggu keputusan Dukcapil", "Awaiting Dukcapil's decision"),
+    "approved": Text("Disetujui", "Approved"),
+    "draft": Text("Draf", "Draft"),
+    "submitted": Text("Menunggu persetujuan Dukcapil", "Awaiting Dukcapil's approval"),
+    "published": Text("Tayang", "Published"),
+    "rejected": Text("Ditolak Dukcapil", "Rejected by Dukcapil"),
+    "paused": Text("Dijeda", "Paused"),
+    "ended": Text("Berakhir", "Ended"),
+    "suspended": Text("Ditangguhkan Dukcapil", "Suspended by Dukcapil"),
+}
+
+
+def status_name(code: object, language: str) -> str:
+    name = STATUS_NAMES.get(str(code))
+    return name.render(language) if name else str(code)
+
+
+class StatusError(Conflict):
+    """A refusal that names statuses: each `{name}` param that is a status is said in words."""
+
+    def render_detail(self, language: str) -> str:
+        template = self.detail or self.title
+        return template.render(language, **{k: status_name(v, language) for k, v in self.params.items()})
+
+
+class PartnerNotApproved(StatusError):
     code = "partner_not_approved"
     title = Text("Mitra belum disetujui", "Partner not approved")
     detail = Text(
-        "Penawaran hanya dapat diajukan setelah Dukcapil menyetujui mitra (status sekarang: {status}).",
-        "Offers can be submitted only after Dukcapil approves the partner (current status: {status}).",
+        "Penawaran dapat diajukan setelah Dukcapil menyetujui pendaftaran mitra (status sekarang: {status}). "
+        "Lihat statusnya di halaman Profil.",
+        "Offers can be submitted once Dukcapil approves the partner's application (current status: {status}). "
+        "See its status on the Profile page.",
     )
 
 
-class InvalidTransition(Conflict):
+class InvalidTransition(StatusError):
     code = "invalid_status_transition"
     title = Text("Perubahan status tidak diizinkan", "Status change not allowed")
     detail = Text(
-        "Tidak dapat mengubah status dari '{current}' menjadi '{target}'.",
-        "Cannot change the status from '{current}' to '{target}'.",
+        "Tindakan ini tidak tersedia untuk status {current} (diminta: {target}). Muat ulang halaman untuk melihat "
+        "statusnya sekarang.",
+        "This cannot be done in the status {current} (asked: {target}). Reload the page to see its status now.",
     )
 
 
@@ -69,12 +99,12 @@ class ReasonRequired(Conflict):
     )
 
 
-class OfferNotEditable(Conflict):
+class OfferNotEditable(StatusError):
     code = "offer_not_editable"
     title = Text("Penawaran tidak dapat diubah", "Offer cannot be edited")
     detail = Text(
-        "Penawaran berstatus '{status}' tidak dapat diubah.",
-        "An offer with status '{status}' cannot be edited.",
+        "Penawaran berstatus {status} tidak dapat diubah. Buat penawaran baru bila ingin menawarkannya lagi.",
+        "An offer in the status {status} cannot be edited. Create a new offer to offer it again.",
     )
 
 

@@ -302,3 +302,13 @@ class CatalogFilter(msgspec.Struct):
 
 
 ScopeName = Literal["scan", "redeem"]
+
+
+class RegisteredManager(msgspec.Struct):
+    id: str
+    username: str
+
+
+class Registered(msgspec.Struct):
+    partner: PartnerRead
+    manager: RegisteredManager

@@ -255,6 +255,18 @@ async def test_the_schema_documents_problem_answers_and_csv_downloads(client):
     assert {"type", "title", "status", "detail", "code"} <= set(problem["required"])
     login = schema["paths"]["/api/v1/auth/login"]["post"]["responses"]
     assert "401" in login  # public, yet it refuses wrong credentials
+    # Each operation lists the problems its service can raise, by code, under the status the one error table gives.
+    redeem = schema["paths"]["/api/v1/verification/redemptions"]["post"]["responses"]
+    for status, codes in {
+        "409": ["card_revoked", "card_superseded", "holder_limit_reached", "idempotency_key_in_flight"],
+        "422": ["qr_unreadable", "minimum_purchase_not_met", "idempotency_key_reused", "validation_failed"],
+        "429": ["scan_rate_limited", "manual_code_rate_limited", "card_velocity"],
+        "503": ["database_unavailable"],
+    }.items():
+        assert all(f"`{code}`" in redeem[status]["description"] for code in codes), (status, redeem[status])
+    card = schema["paths"]["/api/v1/admin/cards/{card_id}"]["get"]["responses"]
+    assert "409" not in card  # a read cannot conflict: no status guessed from the handler's shape
+    assert "`card_not_found`" in card["404"]["description"]
     channels = schema["paths"]["/api/v1/admin/reports/channels"]["get"]["responses"]["200"]["content"]
     assert set(channels) == {"application/json", "text/csv"}
     # A till may use its outlet's API key instead of a staff token; public operations need neither.

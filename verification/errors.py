@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import Conflict, DomainError, Invalid, NotFound, RateLimited
+from core.errors import Conflict, DomainError, FieldProblem, Invalid, NotFound, RateLimited
 from core.i18n import Text
 
 
@@ -112,6 +112,32 @@ class KeyTransitionRefused(Conflict):
         "Kunci berstatus '{current}' tidak dapat menjadi '{target}'.",
         "A key with status '{current}' cannot become '{target}'.",
     )
+
+
+class CardChanged(Conflict):
+    code = "card_changed"
+    title = Text("Kartu sudah berubah", "The card has changed")
+    detail = Text(
+        "Kartu ini diubah orang lain sejak Anda membukanya (sekarang versi {cv}). Muat ulang halaman kartu, periksa, "
+        "lalu ulangi bila masih perlu.",
+        "Someone else changed this card since you opened it (now version {cv}). Reload the card's page, check it, "
+        "then try again if it is still needed.",
+    )
+
+
+class ReissueReasonRefused(Invalid):
+    """A new sticker is for a lost or damaged one; the other reasons end the card."""
+
+    code = "reissue_reason_not_allowed"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__([FieldProblem("reason", self.code, REISSUE_ONLY, {"reason": reason})], reason=reason)
+
+
+REISSUE_ONLY = Text(
+    "Terbitkan ulang hanya untuk stiker yang hilang atau rusak (bukan '{reason}'); untuk alasan lain, cabut kartunya.",
+    "Reissue only for a lost or damaged sticker (not '{reason}'); for other reasons, revoke the card.",
+)
 
 
 class CardNotActive(Conflict):

@@ -1,12 +1,15 @@
-"""Request and response bodies of the till: scan, redeem, void, history."""
+"""Request and response bodies of the till (scan, redeem, void, history) and of cards (their state for the till,
+what Dukcapil reads of one)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
+
+from verification.tables import CardStatus, Channel
 
 QrText = Annotated[str, msgspec.Meta(min_length=1, max_length=4096, description="Scanned QR text or typed manual code")]
 
@@ -104,3 +107,34 @@ class HistoryPage(msgspec.Struct):
     total: int
     limit: int
     offset: int
+
+
+class CardState(msgspec.Struct, frozen=True):
+    """What the till needs about a card; cached in the store (no NIK, no name)."""
+
+    card_id: uuid.UUID
+    cv: int
+    status: CardStatus
+    birth_date: date | None
+    kelurahan_code: str
+
+
+class CardDetail(msgspec.Struct):
+    """What Dukcapil sees of a card: never a NIK or a name; the birth date only as age and KIA type."""
+
+    id: uuid.UUID
+    status: CardStatus
+    status_reason: str | None
+    cv: int
+    manual_code: str
+    age_years: int | None
+    kia_type: str | None
+    birth_year: int
+    kelurahan_code: str
+    kia_printed_on: date
+    enrolled_on: date
+    channel: Channel
+    consent_guardian: str | None
+    consent_version: str | None
+    consent_at: datetime | None
+    history: list[dict[str, Any]]

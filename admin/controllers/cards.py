@@ -5,31 +5,22 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
+from admin.schemas import Reissued, Revocation
 from core.auth import AuthedRequest
 from core.guards import requires_dukcapil_admin
 from core.localtime import local_date, utc_now
+from core.openapi import raises
 from core.settings import Settings
 from core.stores import Stores
+from verification.errors import CardChanged, CardNotActive, CardNotFound, NoActiveSigningKey, ReissueReasonRefused
+from verification.schemas import CardDetail
 from verification.service import cards, credentials
-from verification.service.cards import CardDetail
 from verification.service.keys import KeyRing
-from verification.tables import RevocationReason
-
-
-class Revocation(msgspec.Struct, forbid_unknown_fields=True):
-    reason: RevocationReason
-
-
-class Reissued(msgspec.Struct):
-    cv: int
-    manual_code: str
-
 
 NO_STORE = {"Cache-Control": "no-store"}
 ManualCode = Annotated[str, QueryParameter(min_length=10, max_length=20, description="The code printed under the QR")]
@@ -40,16 +31,21 @@ class CardController(Controller):
     tags = ["admin"]
     guards = [requires_dukcapil_admin]
 
-    @get("/", summary="Find a card by its manual code (never by name or NIK)")
+    @get("/", summary="Find a card by its manual code (never by name or NIK)", opt=raises(CardNotFound))
     async def find(self, manual_code: ManualCode, settings: NamedDependency[Settings]) -> CardDetail:
         card_id = await cards.find_by_manual_code(manual_code)
         return await cards.detail(card_id, local_date(utc_now(), settings.timezone))
 
-    @get("/{card_id:uuid}", summary="A card's status, consent and history")
+    @get("/{card_id:uuid}", summary="A card's status, consent and history", opt=raises(CardNotFound))
     async def read(self, card_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]) -> CardDetail:
         return await cards.detail(card_id, local_date(utc_now(), settings.timezone))
 
-    @post("/{card_id:uuid}/revoke", status_code=HTTP_200_OK, summary="Revoke a card with a reason")
+    @post(
+        "/{card_id:uuid}/revoke",
+        status_code=HTTP_200_OK,
+        summary="Revoke a card with a reason (consent_withdrawn also erases its personal data)",
+        opt=raises(CardNotFound, CardNotActive, CardChanged),
+    )
     async def revoke(
         self,
         card_id: FromPath[uuid.UUID],
@@ -58,10 +54,15 @@ class CardController(Controller):
         stores: NamedDependency[Stores],
         settings: NamedDependency[Settings],
     ) -> CardDetail:
-        await cards.revoke(card_id, data.reason, request.user, stores)
+        await cards.revoke(card_id, data.reason, request.user, stores, data.expected_cv)
         return await cards.detail(card_id, local_date(utc_now(), settings.timezone))
 
-    @post("/{card_id:uuid}/reissue", status_code=HTTP_200_OK, summary="New credential version (lost or damaged)")
+    @post(
+        "/{card_id:uuid}/reissue",
+        status_code=HTTP_200_OK,
+        summary="New credential version (lost or damaged)",
+        opt=raises(CardNotFound, CardNotActive, CardChanged, ReissueReasonRefused),
+    )
     async def reissue(
         self,
         card_id: FromPath[uuid.UUID],
@@ -69,13 +70,14 @@ class CardController(Controller):
         request: AuthedRequest,
         stores: NamedDependency[Stores],
     ) -> Reissued:
-        cv, code = await cards.reissue(card_id, data.reason, request.user, stores)
+        cv, code = await cards.reissue(card_id, data.reason, request.user, stores, data.expected_cv)
         return Reissued(cv=cv, manual_code=credentials.format_manual_code(code))
 
     @post(
         "/{card_id:uuid}/consent-withdrawal",
         status_code=HTTP_200_OK,
         summary="The parent withdraws consent: revoke and erase personal data",
+        opt=raises(CardNotFound),
     )
     async def withdraw_consent(
         self,
@@ -87,7 +89,12 @@ class CardController(Controller):
         await cards.withdraw_consent(card_id, request.user, stores)
         return await cards.detail(card_id, local_date(utc_now(), settings.timezone))
 
-    @get("/{card_id:uuid}/qr.png", media_type="image/png", summary="The card's QR, freshly signed (PNG)")
+    @get(
+        "/{card_id:uuid}/qr.png",
+        media_type="image/png",
+        summary="The card's QR, freshly signed (PNG)",
+        opt=raises(CardNotFound, CardNotActive, NoActiveSigningKey),
+    )
     async def qr_png(
         self,
         card_id: FromPath[uuid.UUID],
@@ -99,7 +106,12 @@ class CardController(Controller):
         await cards.mark_printed([card_id], request.user)
         return Response(credentials.qr_png(text), media_type="image/png", headers=NO_STORE)
 
-    @get("/{card_id:uuid}/qr.svg", media_type="image/svg+xml", summary="The card's QR, freshly signed (SVG)")
+    @get(
+        "/{card_id:uuid}/qr.svg",
+        media_type="image/svg+xml",
+        summary="The card's QR, freshly signed (SVG)",
+        opt=raises(CardNotFound, CardNotActive, NoActiveSigningKey),
+    )
     async def qr_svg(
         self,
         card_id: FromPath[uuid.UUID],

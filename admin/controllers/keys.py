@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 
+from admin.schemas import KeyRead
 from core.auth import AuthedRequest
 from core.guards import requires_dukcapil_admin
+from core.openapi import raises
 from core.settings import Settings
+from verification.errors import KeyTransitionRefused, SigningKeyNotFound
 from verification.service import keys
 from verification.service.keys import KeyRing
-from verification.tables import KeyStatus
-
-
-class KeyRead(msgspec.Struct):
-    kid: str
-    status: KeyStatus
-    public_jwk: dict[str, str]
-    created_at: datetime
-    activated_at: datetime | None
-    retired_at: datetime | None
-    revoked_at: datetime | None
 
 
 def _read(info: keys.KeyInfo) -> KeyRead:
@@ -37,11 +26,11 @@ class KeyController(Controller):
     tags = ["admin"]
     guards = [requires_dukcapil_admin]
 
-    @get("/", summary="Signing keys and their states (public halves only)")
+    @get("/", summary="Signing keys and their states (public halves only)", opt=raises())
     async def list_keys(self) -> list[KeyRead]:
         return [_read(info) for info in await keys.list_keys()]
 
-    @post("/rotate", summary="Create a key and make it the active one; the previous one retires")
+    @post("/rotate", summary="Create a key and make it the active one; the previous one retires", opt=raises())
     async def rotate(
         self, request: AuthedRequest, settings: NamedDependency[Settings], keyring: NamedDependency[KeyRing]
     ) -> KeyRead:
@@ -49,13 +38,23 @@ class KeyController(Controller):
         keyring.invalidate()
         return next(_read(info) for info in await keys.list_keys() if info.kid == kid)
 
-    @post("/{kid:str}/retire", status_code=HTTP_200_OK, summary="Stop signing with a key (it still verifies)")
+    @post(
+        "/{kid:str}/retire",
+        status_code=HTTP_200_OK,
+        summary="Stop signing with a key (it still verifies)",
+        opt=raises(SigningKeyNotFound, KeyTransitionRefused),
+    )
     async def retire(self, kid: FromPath[str], request: AuthedRequest, keyring: NamedDependency[KeyRing]) -> KeyRead:
         await keys.retire_key(kid, request.user)
         keyring.invalidate()
         return next(_read(info) for info in await keys.list_keys() if info.kid == kid)
 
-    @post("/{kid:str}/revoke", status_code=HTTP_200_OK, summary="Stop trusting a key: its cards must be reissued")
+    @post(
+        "/{kid:str}/revoke",
+        status_code=HTTP_200_OK,
+        summary="Stop trusting a key: its cards must be reissued",
+        opt=raises(SigningKeyNotFound, KeyTransitionRefused),
+    )
     async def revoke(self, kid: FromPath[str], request: AuthedRequest, keyring: NamedDependency[KeyRing]) -> KeyRead:
         await keys.revoke_key(kid, request.user)
         keyring.invalidate()

@@ -7,57 +7,45 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
-from admin.controllers.console import DUKCAPIL
-from admin.controllers.console import LABELS as CONSOLE_LABELS
 from admin.service import reports
-from core.auth import PUBLIC
+from core.auth import CurrentUser
 from core.errors import NotFound
-from core.i18n import Language, Text
+from core.guards import requires_dukcapil
+from core.i18n import Language
 from core.localtime import local_date, utc_now
-from core.pages import page_language, require_page_user
 from core.settings import Settings
-from core.web import csv_response, script_json
+from core.web import csv_response
 from verification.errors import refusal_titles
+from verification.service.figures import small_cell_threshold
 from verification.service.rollups import AGE_BANDS, month_of, week_of
 
 CITY = "17.71"
 SERIES_MONTHS = 36  # the coverage chart: up to three years, from the first month with a population figure
 ISSUANCE_WEEKS = 104
-CHANNELS = CONSOLE_LABELS["channel"]  # enrolment channels, named once for every console page
 LAUNCHES_SHOWN = 12
-LABELS = {
-    "target": Text("Target", "Target"),
-    "prints": Text("KIA dicetak per minggu", "KIAs printed per week"),
-    "years": Text("{low}–{high} tahun", "{low}–{high} years"),
-}
 
 
-def chart(labels: list[Any], datasets: list[dict[str, Any]], kind: str = "bar", **extra: Any) -> str:
-    """The JSON a <canvas data-chart> is drawn from (core/static/js/charts.js)."""
-    return script_json({"type": kind, "labels": labels, "datasets": datasets, **extra}, default=_json_default)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(type(value))
+def chart(labels: list[Any], datasets: list[dict[str, Any]], kind: str = "bar", **extra: Any) -> dict[str, Any]:
+    """What a <canvas data-chart> is drawn from (core/static/js/charts.js); a dataset's `label` is a code the page
+    names (the `chart` filter)."""
+    return {"type": kind, "labels": labels, "datasets": datasets, **extra}
 
 
 def _number(value: Any) -> int:
     return value if isinstance(value, int) else 0
 
 
-async def dashboard_data(today: date, kecamatan: str | None, language: Language) -> dict[str, Any]:
+async def dashboard_data(
+    today: date, kecamatan: str | None, language: Language, threshold: int | None
+) -> dict[str, Any]:
+    """Every figure of the dashboard, shaped for its charts and tables; cells under `threshold` children suppressed."""
     tree = await reports.region_tree()
     kecamatan_choices = sorted(
         (code, tree.names[code]) for code in tree.children(CITY) if tree.levels.get(code) == "kecamatan"
@@ -67,7 +55,7 @@ async def dashboard_data(today: date, kecamatan: str | None, language: Language)
     series = await reports.coverage_series(CITY, start, today)
     coverage_sets: list[dict[str, Any]] = [
         {"label": tree.names[CITY], "data": [p.coverage_percent for p in series]},
-        {"label": LABELS["target"].render(language), "data": [p.target_percent for p in series],
+        {"label": "target", "data": [p.target_percent for p in series],
          "dashed": True, "color": "#c8553d"},
     ]  # fmt: skip
     if chosen:
@@ -92,11 +80,11 @@ async def dashboard_data(today: date, kecamatan: str | None, language: Language)
     ]
 
     year = reports.RedemptionFilter(month_of(today - timedelta(days=334)), today)  # this month and the 11 before
-    by_partner = _sum_by(await reports.redemptions_by("partner", year, None), "label")
-    by_partner_age = await reports.redemptions_by("partner_age_band", year, None)
+    by_partner = _sum_by(await reports.redemptions_by("partner", year, threshold), "label")
+    by_partner_age = await reports.redemptions_by("partner_age_band", year, threshold)
     partner_names = sorted(by_partner, key=lambda name: -by_partner[name]["redemptions"])
     age_sets: list[dict[str, Any]] = [
-        {"label": LABELS["years"].render(language, low=low, high=high), "stack": "usia",
+        {"label": band, "stack": "usia",
          "data": [sum(_number(r["redemptions"]) for r in by_partner_age
                       if r["partner_name"] == name and r["age_band"] == band) for name in partner_names]}
         for low, high, band in AGE_BANDS
@@ -105,7 +93,7 @@ async def dashboard_data(today: date, kecamatan: str | None, language: Language)
     channel_rows = await reports.channels(month_of(today - timedelta(days=334)), today)
     months = sorted({row["month"] for row in channel_rows})
     channel_sets: list[dict[str, Any]] = [
-        {"label": CHANNELS[channel].render(language) if channel in CHANNELS else channel, "stack": "saluran",
+        {"label": channel, "stack": "saluran",
          "data": [sum(r["enrolled"] for r in channel_rows if r["month"] == m and r["channel"] == channel)
                   for m in months]}
         for channel in sorted({row["channel"] for row in channel_rows})
@@ -123,7 +111,7 @@ async def dashboard_data(today: date, kecamatan: str | None, language: Language)
         "coverage_chart": chart([p.as_of.isoformat()[:7] for p in series], coverage_sets, "line", percent=True),
         "issuance_chart": chart(
             [w["week_start"] for w in weeks],
-            [{"label": LABELS["prints"].render(language), "data": [w["prints"] for w in weeks]}],
+            [{"label": "prints", "data": [w["prints"] for w in weeks]}],
             markers=markers,
         ),
         "partner_age_chart": chart(partner_names, age_sets, stacked=True),
@@ -134,6 +122,7 @@ async def dashboard_data(today: date, kecamatan: str | None, language: Language)
         "quiet": await reports.quiet_partners(today),
         "refusals": sorted(refusals.items(), key=lambda item: -item[1]),
         "reasons": refusal_titles(language),
+        "age_bands": AGE_BANDS,
     }
 
 
@@ -165,32 +154,35 @@ DOWNLOADS = (
 
 class DukcapilDashboard(Controller):
     path = "/admin"
-    opt = {PUBLIC: True}  # a page: the session cookie is checked by require_page_user, with a redirect to /masuk
+    guards = [requires_dukcapil]
     include_in_schema = False
 
     @get("/", name="admin_dashboard")
     async def dashboard(
         self,
-        request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
         settings: NamedDependency[Settings],
+        language: NamedDependency[Language],
         kecamatan: Annotated[str | None, QueryParameter(max_length=13)] = None,
     ) -> Template:
-        user = await require_page_user(request, settings, *DUKCAPIL)
-        language = page_language(request, settings.language)
-        data = await dashboard_data(local_date(utc_now(), settings.timezone), kecamatan or None, language)
-        return Template("admin/dashboard.html", context={**data, "user": user})
+        today = local_date(utc_now(), settings.timezone)
+        exact = small_cell_threshold(user, settings, exact=True)  # Dukcapil's own console: exact charts
+        data = await dashboard_data(today, kecamatan or None, language, exact)
+        return Template("admin/dashboard.html", context=data)
 
     @get("/unduh/{filename:str}", name="admin_download")
     async def download(
-        self, request: Request[Any, Any, Any], filename: FromPath[str], settings: NamedDependency[Settings]
+        self,
+        filename: FromPath[str],
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
+        language: NamedDependency[Language],
     ) -> Any:
-        await require_page_user(request, settings, *DUKCAPIL)
         name = filename.removesuffix(".csv")
-        language = page_language(request, settings.language)
         today = local_date(utc_now(), settings.timezone)
         first_month = month_of(today - timedelta(days=334))
         year = reports.RedemptionFilter(first_month, today)
-        threshold = settings.small_cell_threshold
+        threshold = small_cell_threshold(user, settings)  # a download leaves the console: suppressed
         makers: dict[str, Callable[[], Awaitable[Any]]] = {
             "cakupan-kecamatan": lambda: _kecamatan_rows(today),
             "cakupan-bulanan": lambda: _monthly(today),

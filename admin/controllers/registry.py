@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
-import msgspec
 import structlog
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
@@ -14,13 +13,15 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
+from admin.errors import ImportNotFound
+from admin.schemas import ImportRead, ProblemRead
 from admin.service import registry
 from admin.tables import ImportBatch
 from core.auth import AuthedRequest, CurrentUser
-from core.errors import NotFound
+from core.errors import Invalid
 from core.guards import requires_dukcapil, requires_dukcapil_admin
-from core.i18n import Text
 from core.localtime import local_date, utc_now
+from core.openapi import raises
 from core.problems import request_language
 from core.settings import Settings
 from core.stores import Stores
@@ -29,36 +30,6 @@ log = structlog.get_logger()
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # a whole city's export; 100,000 rows are about 10 MB
 REPORT_PROBLEMS = 1000
-
-
-class ImportNotFound(NotFound):
-    code = "import_not_found"
-    title = Text("Impor tidak ditemukan", "Import not found")
-
-
-class ProblemRead(msgspec.Struct):
-    row: int
-    field: str
-    code: str
-    message: str
-
-
-class ImportRead(msgspec.Struct):
-    id: uuid.UUID
-    filename: str
-    as_of: date
-    status: str
-    total_rows: int
-    processed_rows: int
-    created: int
-    updated: int
-    unchanged: int
-    aggregated: int
-    rejected: int
-    error: str | None
-    started_at: datetime
-    finished_at: datetime | None
-    problems: list[ProblemRead] = []
 
 
 async def read_import(batch_id: uuid.UUID, language: str, problems: bool = True) -> ImportRead:
@@ -106,6 +77,7 @@ class RegistryController(Controller):
         status_code=HTTP_202_ACCEPTED,
         request_max_body_size=MAX_UPLOAD_BYTES,
         summary="Upload a SIAK export (text/csv body); it is imported in the background",
+        opt=raises(Invalid),
     )
     async def upload(
         self,
@@ -126,11 +98,15 @@ class RegistryController(Controller):
             background=BackgroundTask(run_import, batch_id, content, day, request.user, settings, stores),
         )
 
-    @get("/", summary="Imports, newest first")
+    @get("/", summary="Imports, newest first", opt=raises())
     async def list_imports(self, request: Request[Any, Any, Any]) -> list[ImportRead]:
         rows = await ImportBatch.select(ImportBatch.id).order_by(ImportBatch.started_at, ascending=False).limit(100)
         return [await read_import(row["id"], "id", problems=False) for row in rows]
 
-    @get("/{batch_id:uuid}", summary="An import's progress, counts and refused rows (row number, column, reason)")
+    @get(
+        "/{batch_id:uuid}",
+        summary="An import's progress, counts and refused rows (row number, column, reason)",
+        opt=raises(ImportNotFound),
+    )
     async def read(self, batch_id: FromPath[uuid.UUID], request: Request[Any, Any, Any]) -> ImportRead:
         return await read_import(batch_id, request_language(request))

@@ -6,35 +6,34 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.enums import MediaType, RequestEncodingType
+from litestar.enums import MediaType
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.utils.scope.state import ScopeState
 
-from admin.controllers.console import admin, reader
 from admin.controllers.registry import MAX_UPLOAD_BYTES, REPORT_PROBLEMS, ImportRead, read_import, run_import
 from admin.service import registry
 from admin.tables import ImportBatch
-from core.auth import PUBLIC
+from core.auth import CurrentUser
 from core.errors import FieldProblem, Invalid
 from core.forms import problems_by_field, text
-from core.i18n import Language, Text
+from core.guards import requires_dukcapil, requires_dukcapil_admin
+from core.i18n import Language, Text, request_language
 from core.localtime import local_date, utc_now
-from core.pages import CSRF_COOKIE, page_language
+from core.pages import CSRF_COOKIE, Upload
 from core.settings import Settings
 from core.stores import Stores
 from core.tables import Role
 
 PATH = "/admin/registri"
 RECENT = 20
-Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 
 NO_FILE = Text("Pilih berkas CSV ekspor SIAK.", "Choose the SIAK export CSV file.")
 TOO_BIG = Text(
@@ -44,9 +43,9 @@ TOO_BIG = Text(
 
 
 def _too_big(request: Request[Any, Any, Any], _: RequestEntityTooLarge) -> Response[Any]:
-    """The form again with the size limit (413). The body was never read, so neither the user nor the CSRF token
-    was checked: the page lists no imports, and its form carries the token of the browser's own CSRF cookie."""
-    language = page_language(request)
+    """The form again with the size limit (413). The body was never read, so the CSRF token was not checked: the
+    page lists no imports, and its form carries the token of the browser's own CSRF cookie."""
+    language = request_language(request)
     ScopeState.from_scope(request.scope).csrf_token = request.cookies.get(CSRF_COOKIE, "")
     megabytes = MAX_UPLOAD_BYTES // (1024 * 1024)
     problem = Invalid([FieldProblem("file", "too_large", TOO_BIG, {"megabytes": megabytes})])
@@ -54,16 +53,21 @@ def _too_big(request: Request[Any, Any, Any], _: RequestEntityTooLarge) -> Respo
 
 
 class RegistryPages(Controller):
+    """Both Dukcapil roles follow the imports; only the admin uploads."""
+
     path = PATH
-    opt = {PUBLIC: True}  # pages: `reader()` / `admin()` check the session cookie and the role
+    guards = [requires_dukcapil]
     include_in_schema = False
 
     @get("/", name="registry_imports_page", media_type=MediaType.HTML)
-    async def list_imports(self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Template:
-        user, language = await reader(request, settings)
-        return await _upload_page(
-            user.role == Role.DUKCAPIL_ADMIN, {"as_of": _today(settings).isoformat()}, language=language
-        )
+    async def list_imports(
+        self,
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
+        language: NamedDependency[Language],
+    ) -> Template:
+        can_upload = user.role == Role.DUKCAPIL_ADMIN
+        return await _upload_page(can_upload, {"as_of": _today(settings).isoformat()}, language=language)
 
     @post(
         "/",
@@ -72,15 +76,16 @@ class RegistryPages(Controller):
         request_max_body_size=MAX_UPLOAD_BYTES,
         # A body over the limit is refused while the form is read, before the handler: show it on the form too.
         exception_handlers={RequestEntityTooLarge: _too_big},
+        guards=[requires_dukcapil_admin],
     )
     async def upload(
         self,
-        request: Request[Any, Any, Any],
         data: Upload,
+        user: NamedDependency[CurrentUser],
         settings: NamedDependency[Settings],
         stores: NamedDependency[Stores],
+        language: NamedDependency[Language],
     ) -> Any:
-        user, language = await admin(request, settings)
         values = {"as_of": text(data, "as_of")}
         file = data.get("file")
         try:
@@ -101,21 +106,15 @@ class RegistryPages(Controller):
         )
 
     @get("/{batch_id:uuid}", name="registry_import_page", media_type=MediaType.HTML)
-    async def read(
-        self, request: Request[Any, Any, Any], batch_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]
-    ) -> Template:
-        _, language = await reader(request, settings)
+    async def read(self, batch_id: FromPath[uuid.UUID], language: NamedDependency[Language]) -> Template:
         return Template(
             "admin/registri_impor.html",
             context={"batch": await read_import(batch_id, language), "report_limit": REPORT_PROBLEMS},
         )
 
     @get("/{batch_id:uuid}/kemajuan", name="registry_import_progress", media_type=MediaType.HTML)
-    async def progress(
-        self, request: Request[Any, Any, Any], batch_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]
-    ) -> Template:
+    async def progress(self, batch_id: FromPath[uuid.UUID], language: NamedDependency[Language]) -> Template:
         """The import's status block alone: htmx swaps it in every second while the import runs."""
-        _, language = await reader(request, settings)
         return Template(
             "admin/registri_kemajuan.html",
             context={"batch": await read_import(batch_id, language), "report_limit": REPORT_PROBLEMS},

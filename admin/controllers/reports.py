@@ -6,19 +6,24 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
+from admin.errors import UnknownRegion
+from admin.schemas import PopulationIn, TargetIn
 from admin.service import population, reports
-from core.auth import AuthedRequest
+from core.auth import AuthedRequest, CurrentUser
+from core.errors import Invalid
 from core.guards import requires_dukcapil, requires_dukcapil_admin
 from core.localtime import local_date, utc_now
+from core.openapi import raises
 from core.problems import request_language
 from core.settings import Settings
 from core.web import csv_response, plain
+from partners.errors import OfferNotFound
+from verification.service.figures import small_cell_threshold
 
 Region = Annotated[str, QueryParameter(max_length=13, description="Region code, e.g. 17.71")]
 Day = Annotated[date | None, QueryParameter(description="Default: today (WIB)")]
@@ -51,26 +56,16 @@ def _answer(rows: Any, format: str, filename: str) -> Any:
     return csv_response(rows, filename) if format == "csv" else rows
 
 
-class PopulationIn(msgspec.Struct, forbid_unknown_fields=True):
-    region_code: Annotated[str, msgspec.Meta(max_length=13)]
-    as_of: date
-    children: int
-    source: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-
-
-class TargetIn(msgspec.Struct, forbid_unknown_fields=True):
-    year: int
-    target_percent: float
-    region_code: Annotated[str, msgspec.Meta(max_length=13)] | None = None
-    source: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-
-
 class ReportController(Controller):
     path = "/api/v1/admin/reports"
     tags = ["reports"]
     guards = [requires_dukcapil]
 
-    @get("/coverage", summary="KIA holders against children aged 0–16 and the target, as of a date")
+    @get(
+        "/coverage",
+        summary="KIA holders against children aged 0–16 and the target, as of a date",
+        opt=raises(UnknownRegion),
+    )
     async def coverage(
         self, settings: NamedDependency[Settings], region: Region = "17.71", as_of: Day = None,
         breakdown: Breakdown = None, format: Format = "json",
@@ -80,7 +75,7 @@ class ReportController(Controller):
             return _answer(result.kecamatan or [result], "csv", "cakupan-kia.csv")
         return plain(result)
 
-    @get("/coverage/series", summary="Coverage at each month end")
+    @get("/coverage/series", summary="Coverage at each month end", opt=raises(UnknownRegion))
     async def series(
         self, settings: NamedDependency[Settings], region: Region = "17.71", first: From = None, last: Until = None,
         format: Format = "json",
@@ -90,12 +85,13 @@ class ReportController(Controller):
 
     @get("/redemptions", summary="Redemptions, unique children and discount per month by a dimension; net of voids")
     async def redemptions(
-        self, settings: NamedDependency[Settings], group: Group = "partner", first: From = None, last: Until = None,
-        partner: FromQuery[uuid.UUID | None] = None, suppress: Suppress = True, format: Format = "json",
+        self, settings: NamedDependency[Settings], user: NamedDependency[CurrentUser], group: Group = "partner",
+        first: From = None, last: Until = None, partner: FromQuery[uuid.UUID | None] = None, suppress: Suppress = True,
+        format: Format = "json",
     ) -> Any:  # fmt: skip
         first, last = _range(settings, first, last)
         wanted = reports.RedemptionFilter(first, last, partner)
-        threshold = settings.small_cell_threshold if suppress else None
+        threshold = small_cell_threshold(user, settings, exact=not suppress)
         return _answer(await reports.redemptions_by(group, wanted, threshold), format, f"penukaran-{group}.csv")
 
     @get("/refusals", summary="Refusals by reason and month")
@@ -123,7 +119,7 @@ class ReportController(Controller):
         first, last = _range(settings, first, last)
         return _answer(await reports.channels(first, last), format, "saluran.csv")
 
-    @get("/issuance", summary="KIA prints per week (enrolled cards) with offer launches")
+    @get("/issuance", summary="KIA prints per week (enrolled cards) with offer launches", opt=raises(UnknownRegion))
     async def issuance(
         self, settings: NamedDependency[Settings], region: Region = "17.71", first: From = None, last: Until = None,
         format: Format = "json",
@@ -134,7 +130,11 @@ class ReportController(Controller):
             return _answer(weeks, "csv", "penerbitan-mingguan.csv")
         return {"weeks": weeks, "launches": await reports.launches(region)}
 
-    @get("/uplift", summary="KIA prints before and after each offer launch: difference-in-differences")
+    @get(
+        "/uplift",
+        summary="KIA prints before and after each offer launch: difference-in-differences",
+        opt=raises(OfferNotFound, UnknownRegion),
+    )
     async def uplift(
         self, request: Request[Any, Any, Any], settings: NamedDependency[Settings],
         offer: Annotated[uuid.UUID | None, QueryParameter(description="Only the launch of this offer")] = None,
@@ -162,14 +162,20 @@ class PopulationController(Controller):
     async def list_population(self, region: Annotated[str | None, QueryParameter()] = None) -> Any:
         return plain(await population.population_history(region))
 
-    @post("/population", guards=[requires_dukcapil_admin], status_code=HTTP_201_CREATED, summary="Enter figures")
+    @post(
+        "/population",
+        guards=[requires_dukcapil_admin],
+        status_code=HTTP_201_CREATED,
+        summary="Enter figures",
+        opt=raises(Invalid),
+    )
     async def add_population(self, data: JSONBody[list[PopulationIn]], request: AuthedRequest) -> dict[str, int]:
         entries = [population.PopulationEntry(e.region_code, e.as_of, e.children, e.source) for e in data]
         return {"recorded": await population.record_population(entries, request.user, lambda i: f"body[{i}].")}
 
     @post(
         "/population/imports", guards=[requires_dukcapil_admin], status_code=HTTP_201_CREATED,
-        summary="Import figures from CSV: region_code, as_of, children_0_16, source",
+        summary="Import figures from CSV: region_code, as_of, children_0_16, source", opt=raises(Invalid),
     )  # fmt: skip
     async def import_population(self, request: AuthedRequest) -> dict[str, int]:
         entries = population.parse_population_csv(await request.body())
@@ -179,7 +185,13 @@ class PopulationController(Controller):
     async def list_targets(self) -> Any:
         return plain(await population.target_history())
 
-    @post("/targets", guards=[requires_dukcapil_admin], status_code=HTTP_201_CREATED, summary="Set a yearly target")
+    @post(
+        "/targets",
+        guards=[requires_dukcapil_admin],
+        status_code=HTTP_201_CREATED,
+        summary="Set a yearly target",
+        opt=raises(Invalid),
+    )
     async def add_target(self, data: JSONBody[TargetIn], request: AuthedRequest) -> dict[str, str]:
         await population.set_target(data.year, data.target_percent, data.region_code, data.source, request.user)
         return {"status": "recorded"}

@@ -12,6 +12,8 @@ from litestar.status_codes import HTTP_200_OK
 from admin.schemas import OfferDecision, PartnerDecision, PartnerSummary, PartnerTerms
 from core.auth import AuthedRequest
 from core.guards import requires_dukcapil, requires_dukcapil_admin
+from core.openapi import raises
+from partners.errors import InvalidTransition, OfferNotFound, PartnerNotFound, ReasonRequired
 from partners.schemas import OfferRead, PartnerRead
 from partners.service import offers, onboarding
 from partners.tables import OfferStatus, PartnerStatus
@@ -25,11 +27,11 @@ class PartnerReviewController(Controller):
     tags = ["admin"]
     guards = [requires_dukcapil]
 
-    @get("/", summary="Partners, filterable by status (pending = the review queue)")
+    @get("/", summary="Partners, filterable by status (pending = the review queue)", opt=raises())
     async def list_partners(self, status: PartnerStatusQuery = None) -> list[PartnerSummary]:
         return [PartnerSummary(**row) for row in await onboarding.list_partners(status)]
 
-    @get("/{partner_id:uuid}", summary="One partner with its decision history")
+    @get("/{partner_id:uuid}", summary="One partner with its decision history", opt=raises(PartnerNotFound))
     async def read(self, partner_id: FromPath[uuid.UUID]) -> PartnerRead:
         return await onboarding.read_partner(partner_id)
 
@@ -39,31 +41,56 @@ class PartnerReviewController(Controller):
         data = data or PartnerDecision()
         return await onboarding.decide(partner_id, target, data.reason, request.user, data.agreement_number)
 
-    @post("/{partner_id:uuid}/approve", guards=[requires_dukcapil_admin], status_code=HTTP_200_OK)
+    @post(
+        "/{partner_id:uuid}/approve",
+        guards=[requires_dukcapil_admin],
+        status_code=HTTP_200_OK,
+        opt=raises(PartnerNotFound, InvalidTransition),
+    )
     async def approve(
         self, partner_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[PartnerDecision | None] = None
     ) -> PartnerRead:
         return await self._decide(partner_id, PartnerStatus.APPROVED, data, request)
 
-    @post("/{partner_id:uuid}/reject", guards=[requires_dukcapil_admin], status_code=HTTP_200_OK)
+    @post(
+        "/{partner_id:uuid}/reject",
+        guards=[requires_dukcapil_admin],
+        status_code=HTTP_200_OK,
+        opt=raises(PartnerNotFound, InvalidTransition, ReasonRequired),
+    )
     async def reject(
         self, partner_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[PartnerDecision | None] = None
     ) -> PartnerRead:
         return await self._decide(partner_id, PartnerStatus.REJECTED, data, request)
 
-    @post("/{partner_id:uuid}/suspend", guards=[requires_dukcapil_admin], status_code=HTTP_200_OK)
+    @post(
+        "/{partner_id:uuid}/suspend",
+        guards=[requires_dukcapil_admin],
+        status_code=HTTP_200_OK,
+        opt=raises(PartnerNotFound, InvalidTransition, ReasonRequired),
+    )
     async def suspend(
         self, partner_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[PartnerDecision | None] = None
     ) -> PartnerRead:
         return await self._decide(partner_id, PartnerStatus.SUSPENDED, data, request)
 
-    @patch("/{partner_id:uuid}/terms", guards=[requires_dukcapil_admin], summary="Set agreement terms (void window)")
+    @patch(
+        "/{partner_id:uuid}/terms",
+        guards=[requires_dukcapil_admin],
+        summary="Set agreement terms (void window)",
+        opt=raises(PartnerNotFound),
+    )
     async def set_terms(
         self, partner_id: FromPath[uuid.UUID], data: JSONBody[PartnerTerms], request: AuthedRequest
     ) -> PartnerRead:
         return await onboarding.set_void_window(partner_id, data.void_window_minutes, request.user)
 
-    @post("/{partner_id:uuid}/reinstate", guards=[requires_dukcapil_admin], status_code=HTTP_200_OK)
+    @post(
+        "/{partner_id:uuid}/reinstate",
+        guards=[requires_dukcapil_admin],
+        status_code=HTTP_200_OK,
+        opt=raises(PartnerNotFound, InvalidTransition),
+    )
     async def reinstate(
         self, partner_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[PartnerDecision | None] = None
     ) -> PartnerRead:
@@ -75,15 +102,20 @@ class OfferReviewController(Controller):
     tags = ["admin"]
     guards = [requires_dukcapil]
 
-    @get("/", summary="Offers of every partner, filterable by status (submitted = the review queue)")
+    @get("/", summary="Offers of every partner, filterable by status (submitted = the review queue)", opt=raises())
     async def list_offers(self, status: OfferStatusQuery = None) -> list[OfferRead]:
         return await offers.list_offers(status=status)
 
-    @get("/{offer_id:uuid}", summary="One offer with its rules and history")
+    @get("/{offer_id:uuid}", summary="One offer with its rules and history", opt=raises(OfferNotFound))
     async def read(self, offer_id: FromPath[uuid.UUID]) -> OfferRead:
         return await offers.read_offer(None, offer_id)
 
-    @post("/{offer_id:uuid}/publish", guards=[requires_dukcapil_admin], status_code=HTTP_200_OK)
+    @post(
+        "/{offer_id:uuid}/publish",
+        guards=[requires_dukcapil_admin],
+        status_code=HTTP_200_OK,
+        opt=raises(OfferNotFound, InvalidTransition),
+    )
     async def publish(
         self, offer_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[OfferDecision | None] = None
     ) -> OfferRead:
@@ -91,7 +123,12 @@ class OfferReviewController(Controller):
             offer_id, OfferStatus.PUBLISHED, data.reason if data else None, request.user
         )
 
-    @post("/{offer_id:uuid}/reject", guards=[requires_dukcapil_admin], status_code=HTTP_200_OK)
+    @post(
+        "/{offer_id:uuid}/reject",
+        guards=[requires_dukcapil_admin],
+        status_code=HTTP_200_OK,
+        opt=raises(OfferNotFound, InvalidTransition, ReasonRequired),
+    )
     async def reject(
         self, offer_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[OfferDecision | None] = None
     ) -> OfferRead:
@@ -99,7 +136,12 @@ class OfferReviewController(Controller):
             offer_id, OfferStatus.REJECTED, data.reason if data else None, request.user
         )
 
-    @post("/{offer_id:uuid}/suspend", guards=[requires_dukcapil_admin], status_code=HTTP_200_OK)
+    @post(
+        "/{offer_id:uuid}/suspend",
+        guards=[requires_dukcapil_admin],
+        status_code=HTTP_200_OK,
+        opt=raises(OfferNotFound, InvalidTransition, ReasonRequired),
+    )
     async def suspend(
         self, offer_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[OfferDecision | None] = None
     ) -> OfferRead:

@@ -9,9 +9,12 @@ from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.security.jwt import Token
 
+from admin.errors import CannotDisableOwnAccount, NotADukcapilRole
 from admin.service import staff as service
 from core.auth import CurrentUser
+from core.errors import Invalid, StaffUserNotFound, UsernameTaken
 from core.guards import requires_dukcapil_admin
+from core.openapi import raises
 from core.schemas import StaffUserCreate, StaffUserRead, StaffUserUpdate
 
 
@@ -20,18 +23,22 @@ class StaffAccountController(Controller):
     tags = ["admin"]
     guards = [requires_dukcapil_admin]
 
-    @get("/", summary="Dukcapil staff accounts")
+    @get("/", summary="Dukcapil staff accounts", opt=raises())
     async def list_staff(self) -> list[StaffUserRead]:
         return [StaffUserRead(**row) for row in await service.list_staff()]
 
-    @post("/", summary="Create a Dukcapil staff account")
+    @post("/", summary="Create a Dukcapil staff account", opt=raises(Invalid, UsernameTaken, NotADukcapilRole))
     async def create_staff(
         self, data: JSONBody[StaffUserCreate], request: Request[CurrentUser, Token, Any]
     ) -> StaffUserRead:
         user = await service.create_staff(data.username, data.password, data.role, data.display_name, request.user)
         return StaffUserRead(**(await service.get_staff(user.id)))
 
-    @patch("/{user_id:uuid}", summary="Disable, enable or reset the password of a Dukcapil staff account")
+    @patch(
+        "/{user_id:uuid}",
+        summary="Disable, enable or reset the password of a Dukcapil staff account",
+        opt=raises(StaffUserNotFound, Invalid, CannotDisableOwnAccount),
+    )
     async def update_staff(
         self,
         user_id: FromPath[uuid.UUID],

@@ -8,9 +8,7 @@ from typing import Any
 from admin.errors import CannotDisableOwnAccount, NotADukcapilRole
 from core.auth import CurrentUser
 from core.service import users
-from core.tables import Role
-
-DUKCAPIL_ROLES = frozenset({Role.DUKCAPIL_ADMIN, Role.DUKCAPIL_ANALYST})
+from core.tables import DUKCAPIL_ROLES, Role
 
 
 async def create_staff(username: str, password: str, role: Role, display_name: str, actor: CurrentUser) -> CurrentUser:

@@ -11,7 +11,9 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
 from core.auth import PUBLIC
+from core.openapi import raises
 from core.settings import Settings
+from partners.errors import OfferNotFound
 from partners.schemas import CatalogFilter, CatalogOffer
 from partners.service import catalog
 from partners.tables import Category
@@ -38,7 +40,7 @@ class CatalogController(Controller):
     tags = ["catalog"]
     opt = {PUBLIC: True}
 
-    @get("/", summary="Published offers for KIA holders (public)")
+    @get("/", summary="Published offers for KIA holders (public)", opt=raises())
     async def list_offers(
         self,
         settings: NamedDependency[Settings],
@@ -51,16 +53,26 @@ class CatalogController(Controller):
             settings, CatalogFilter(category=category, kecamatan=kecamatan, age=age, q=q)
         )
 
-    @get("/{offer_id:uuid}", summary="One published offer (public)")
+    @get("/{offer_id:uuid}", summary="One published offer (public)", opt=raises(OfferNotFound))
     async def read(self, offer_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]) -> CatalogOffer:
         return await catalog.catalog_offer(settings, offer_id)
 
-    @get("/{offer_id:uuid}/poster.png", media_type="image/png", summary="QR code opening the offer's page (PNG)")
+    @get(
+        "/{offer_id:uuid}/poster.png",
+        media_type="image/png",
+        summary="QR code opening the offer's page (PNG)",
+        opt=raises(OfferNotFound),
+    )
     async def poster_png(self, offer_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]) -> Response[bytes]:
         body = await catalog.poster_png(settings, offer_id)
         return Response(body, media_type="image/png", headers={"Cache-Control": POSTER_CACHE})
 
-    @get("/{offer_id:uuid}/poster.svg", media_type="image/svg+xml", summary="QR code opening the offer's page (SVG)")
+    @get(
+        "/{offer_id:uuid}/poster.svg",
+        media_type="image/svg+xml",
+        summary="QR code opening the offer's page (SVG)",
+        opt=raises(OfferNotFound),
+    )
     async def poster_svg(self, offer_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]) -> Response[bytes]:
         body = await catalog.poster_svg(settings, offer_id)
         return Response(body, media_type="image/svg+xml", headers={"Cache-Control": POSTER_CACHE})

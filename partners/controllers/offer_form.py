@@ -1,6 +1,6 @@
 """The offer form of the partner console: its fields read into the API's OfferRules (Indonesian numbers such as
 50.000 understood, problems put back beside the field that caused them), a saved offer as fields again, and the
-live plain-words summary with what is still to fix."""
+live plain-words summary with what is still to fix. The fields' names are the page's (mitra/penawaran_kata.html)."""
 
 from __future__ import annotations
 
@@ -25,50 +25,6 @@ WHOLE_NUMBER_FIELDS = ("min_purchase", "age_min", "age_max", "quota", "budget")
 GROUPED_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+$")  # Indonesian 50.000 is fifty thousand, not fifty
 # Placeholders for what the summary does not mention, so it shows while the title and description are still empty.
 PREVIEW_FILLERS = {"title": "Penawaran", "description": "Uraian penawaran.", "category": "other"}
-LABELS = {  # each field's name, beside it and in the summary's list of what to fix
-    "title": Text("Judul penawaran", "Offer title"),
-    "title_en": Text("Judul dalam bahasa Inggris", "Title in English"),
-    "description": Text("Uraian", "Description"),
-    "description_en": Text("Uraian dalam bahasa Inggris", "Description in English"),
-    "terms": Text("Syarat dan ketentuan", "Terms and conditions"),
-    "terms_en": Text("Syarat dan ketentuan dalam bahasa Inggris", "Terms and conditions in English"),
-    "category": Text("Kategori", "Category"),
-    "benefit.type": Text("Jenis manfaat", "Kind of benefit"),
-    "benefit.percent": Text("Persen diskon", "Discount percentage"),
-    "benefit.max_discount": Text("Diskon paling banyak (Rp)", "Largest discount (Rp)"),
-    "benefit.amount": Text("Besar potongan (Rp)", "Amount off (Rp)"),
-    "benefit.value": Text("Harga normal yang digratiskan (Rp)", "Normal price given free (Rp)"),
-    "benefit.item": Text("Barang yang diberikan gratis", "Item given free"),
-    "min_purchase": Text("Belanja minimum (Rp)", "Minimum purchase (Rp)"),
-    "valid_from": Text("Berlaku mulai tanggal", "Valid from"),
-    "valid_until": Text("Berlaku sampai tanggal", "Valid until"),
-    "weekdays": Text("Hari berlaku", "Days it applies"),
-    "hours": Text("Jam berlaku", "Hours it applies"),
-    "hours.start": Text("Mulai pukul", "From"),
-    "hours.end": Text("Sampai pukul", "Until"),
-    "blackout": Text("Tanggal libur penawaran", "Days off"),
-    "age_min": Text("Usia paling muda (tahun)", "Youngest age (years)"),
-    "age_max": Text("Usia paling tua (tahun)", "Oldest age (years)"),
-    "regions": Text("Tempat tinggal anak", "Where the child lives"),
-    "outlet_ids": Text("Outlet", "Outlets"),
-    "limit.day": Text("Per hari", "Per day"),
-    "limit.week": Text("Per minggu (Senin–Minggu)", "Per week (Monday–Sunday)"),
-    "limit.month": Text("Per bulan kalender", "Per calendar month"),
-    "limit.year": Text("Per tahun kalender", "Per calendar year"),
-    "limit.lifetime": Text("Total selama penawaran", "In total, for the whole offer"),
-    "quota": Text("Kuota: jumlah penukaran seluruhnya", "Quota: redemptions in total"),
-    "budget": Text("Anggaran: total diskon seluruhnya (Rp)", "Budget: total discount (Rp)"),
-    "stackable": Text("Boleh digabung dengan penawaran lain dalam satu pembelian",
-                      "May be combined with another offer in one purchase"),
-}  # fmt: skip
-BENEFIT_NAMES = {
-    BenefitType.PERCENT: Text("Diskon persen", "Percentage off"),
-    BenefitType.FIXED_AMOUNT: Text("Potongan harga tetap (Rp)", "Fixed amount off (Rp)"),
-    BenefitType.FREE_ENTRY: Text("Gratis masuk", "Free entry"),
-    BenefitType.FREE_ITEM: Text("Gratis barang", "Free item"),
-}
-WEEKDAYS = (Text("Senin", "Monday"), Text("Selasa", "Tuesday"), Text("Rabu", "Wednesday"), Text("Kamis", "Thursday"),
-            Text("Jumat", "Friday"), Text("Sabtu", "Saturday"), Text("Minggu", "Sunday"))  # fmt: skip
 NO_OUTLET_CHOSEN = Text(
     "Centang minimal satu outlet, atau pilih Semua outlet.", "Tick at least one outlet, or choose All outlets."
 )
@@ -214,7 +170,7 @@ class Preview:
     """What the offer will say (`Diskon 10% maks. Rp50.000, 1x per hari, …`) and what still has to be fixed."""
 
     summary: str | None
-    problems: list[tuple[str, str, str]] = field(default_factory=list)  # (form field, its name, the API's message)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (form field, the API's message); the page names it
     waiting: bool = False  # a new, untouched form: a hint instead of problems
 
 
@@ -238,9 +194,4 @@ async def preview(
     if first_look and summary is None:
         return Preview(None, waiting=True)
     shown = shown_problems(Invalid(found), data, language) if found else {}
-    return Preview(summary, [(name, _label(name, language), message) for name, message in shown.items()])
-
-
-def _label(name: str, language: Language) -> str:
-    key = "blackout" if name.startswith("blackout") else name
-    return LABELS[key].render(language) if key in LABELS else ""
+    return Preview(summary, list(shown.items()))

@@ -4,36 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from core.auth import PUBLIC, AuthedRequest, client_ip
+from core.errors import Invalid, UsernameTaken
 from core.guards import requires_partner_manager, requires_partner_staff
+from core.openapi import raises
 from core.stores import Stores
 from partners.controllers.deps import provide_managed_partner
-from partners.schemas import MeRead, PartnerProfile, PartnerRead, PartnerRegistration
+from partners.errors import InvalidTransition, PartnerNotFound, RegistrationThrottled
+from partners.schemas import MeRead, PartnerProfile, PartnerRead, PartnerRegistration, Registered, RegisteredManager
 from partners.service import onboarding, outlets
 from partners.service.access import Membership, own_membership
-
-
-class RegisteredManager(msgspec.Struct):
-    id: str
-    username: str
-
-
-class Registered(msgspec.Struct):
-    partner: PartnerRead
-    manager: RegisteredManager
 
 
 class RegistrationController(Controller):
     path = "/api/v1/partners"
     tags = ["partners"]
 
-    @post("/registrations", opt={PUBLIC: True}, summary="A merchant applies: the partner and its first manager")
+    @post(
+        "/registrations",
+        opt={PUBLIC: True, **raises(Invalid, UsernameTaken, RegistrationThrottled)},
+        summary="A merchant applies: the partner and its first manager",
+    )
     async def register(
         self,
         data: JSONBody[PartnerRegistration],
@@ -46,7 +42,12 @@ class RegistrationController(Controller):
             manager=RegisteredManager(id=str(manager.id), username=manager.username),
         )
 
-    @get("/me", guards=[requires_partner_staff], summary="My partner (and, for a cashier, my outlet)")
+    @get(
+        "/me",
+        guards=[requires_partner_staff],
+        summary="My partner (and, for a cashier, my outlet)",
+        opt=raises(PartnerNotFound),
+    )
     async def me(self, request: AuthedRequest) -> MeRead:
         membership = await own_membership(request.user)
         outlet = None
@@ -61,16 +62,21 @@ class PartnerProfileController(Controller):
     guards = [requires_partner_manager]
     dependencies = {"membership": Provide(provide_managed_partner)}
 
-    @get("/", summary="The partner, its status and Dukcapil's reasons")
+    @get("/", summary="The partner, its status and Dukcapil's reasons", opt=raises(PartnerNotFound))
     async def read(self, membership: NamedDependency[Membership]) -> PartnerRead:
         return await onboarding.read_partner(membership.partner_id)
 
-    @put("/", summary="Edit the partner's profile")
+    @put("/", summary="Edit the partner's profile", opt=raises(PartnerNotFound, Invalid))
     async def update(
         self, data: JSONBody[PartnerProfile], membership: NamedDependency[Membership], request: AuthedRequest
     ) -> PartnerRead:
         return await onboarding.update_profile(membership.partner_id, data, request.user)
 
-    @post("/resubmit", status_code=HTTP_200_OK, summary="Apply again after a rejection")
+    @post(
+        "/resubmit",
+        status_code=HTTP_200_OK,
+        summary="Apply again after a rejection",
+        opt=raises(PartnerNotFound, InvalidTransition),
+    )
     async def resubmit(self, membership: NamedDependency[Membership], request: AuthedRequest) -> PartnerRead:
         return await onboarding.resubmit(membership.partner_id, request.user)

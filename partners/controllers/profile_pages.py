@@ -9,31 +9,21 @@ from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.response import Redirect, Template
 
-from core.auth import PUBLIC, TokenIssuer, client_ip
+from core.auth import PUBLIC, CurrentUser, TokenIssuer, client_ip
 from core.errors import DomainError, FieldProblem, Invalid
-from core.forms import notice, problem_of, problems_by_field, text, to_struct
-from core.i18n import Text
-from core.pages import page_language, signed_in
+from core.forms import problems_by_field, refusal, text, to_struct, typed_password
+from core.i18n import Language
+from core.pages import Form, signed_in
 from core.service.audit import record_event
 from core.settings import Settings
 from core.stores import Stores
-from partners.controllers.pages import Form, manager, refusal_status
+from partners.controllers.deps import manager_pages
 from partners.schemas import ManagerAccount, PartnerProfile, PartnerRead
 from partners.service import onboarding
+from partners.service.access import Membership
 
 PROFILE_FIELDS = ("name", "category", "contact_name", "contact_phone", "contact_email", "business_id")
 OPTIONAL_FIELDS = {"contact_email", "business_id"}
-PASSWORDS_DIFFER = Text("Kedua kata sandi tidak sama. Ketik ulang.", "The two passwords differ. Type them again.")
-SAVED = {"profil-disimpan": Text("Profil mitra disimpan.", "Partner profile saved.")}
-APPLICATION_NOTICES = {  # shown on the dashboard, where these two lead
-    "terdaftar": Text(
-        "Pendaftaran terkirim. Dukcapil akan memeriksanya; status dan catatannya tampil di halaman ini.",
-        "Application sent. Dukcapil will review it; its status and notes appear on this page.",
-    ),
-    "diajukan-ulang": Text(
-        "Pendaftaran diajukan lagi. Dukcapil akan meninjaunya.", "Application sent again. Dukcapil will review it."
-    ),
-}
 
 
 def profile_of(data: dict[str, str], prefix: str = "") -> dict[str, str | None]:
@@ -67,8 +57,8 @@ class RegistrationPages(Controller):
         settings: NamedDependency[Settings],
         stores: NamedDependency[Stores],
         tokens: NamedDependency[TokenIssuer],
+        language: NamedDependency[Language],
     ) -> Any:
-        language = page_language(request, settings.language)
         try:
             profile = to_struct(PartnerProfile, profile_of(data, "partner."))
             account = to_struct(
@@ -77,16 +67,16 @@ class RegistrationPages(Controller):
                  "password": data.get("manager.password", "")},
             )  # fmt: skip
             # The two passwords are the form's own check (the API takes one), shown with every other problem.
-            problems = await onboarding.registration_problems(profile, account)
-            if data.get("manager.password", "") != data.get("manager.password_again", ""):
-                problems.append(FieldProblem("manager.password_again", "passwords_differ", PASSWORDS_DIFFER))
+            _, differ = typed_password(data, "manager.password", "manager.password_again")
+            problems = [*await onboarding.registration_problems(profile, account), *differ]
             if problems:
                 raise Invalid(problems)
             _, user = await onboarding.register_partner(profile, account, client_ip(request), stores)
         except Invalid as problem:
             return _registration(data, _prefixed(problem, data), language)
         except DomainError as error:
-            return _registration(data, problem_of(error), language, refusal_status(error))
+            refused, status = refusal(request, error)
+            return _registration(data, refused, language, status)
         # The new manager is signed in at once: they go on to outlets and offers while Dukcapil reviews.
         await record_event("auth.login", "staff_user", user.id, actor=user, after={"via": "registration"})
         return await signed_in(user, "/mitra?ok=terdaftar", settings, tokens)
@@ -116,37 +106,43 @@ def _registration(
 
 
 class ProfilePages(Controller):
-    path = "/mitra/profil"
-    opt = {PUBLIC: True}  # pages: `manager()` checks the session cookie and the role
-    include_in_schema = False
+    path = "/profil"
 
     @get("/", name="partner_profile", media_type=MediaType.HTML)
-    async def form(self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Template:
-        _, partner_id = await manager(request, settings)
-        partner = await onboarding.read_partner(partner_id)
-        language = page_language(request, settings.language)
-        return _profile(partner, profile_form(partner), notice=notice(request, SAVED, language))
+    async def form(self, membership: NamedDependency[Membership]) -> Template:
+        partner = await onboarding.read_partner(membership.partner_id)
+        return _profile(partner, profile_form(partner))
 
     @post("/", media_type=MediaType.HTML, status_code=303)
-    async def update(self, request: Request[Any, Any, Any], data: Form, settings: NamedDependency[Settings]) -> Any:
-        user, partner_id = await manager(request, settings)
-        language = page_language(request, settings.language)
+    async def update(
+        self,
+        request: Request[Any, Any, Any],
+        data: Form,
+        user: NamedDependency[CurrentUser],
+        membership: NamedDependency[Membership],
+        language: NamedDependency[Language],
+    ) -> Any:
         try:
-            await onboarding.update_profile(partner_id, to_struct(PartnerProfile, profile_of(data)), user)
+            await onboarding.update_profile(membership.partner_id, to_struct(PartnerProfile, profile_of(data)), user)
         except DomainError as error:
-            partner = await onboarding.read_partner(partner_id)
-            return _profile(partner, data, problem_of(error), language, refusal_status(error))
+            refused, status = refusal(request, error)
+            return _profile(await onboarding.read_partner(membership.partner_id), data, refused, language, status)
         return Redirect("/mitra/profil?ok=profil-disimpan", status_code=303)
 
     @post("/ajukan-ulang", media_type=MediaType.HTML, status_code=303)
-    async def resubmit(self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Any:
-        user, partner_id = await manager(request, settings)
+    async def resubmit(
+        self,
+        request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
+        membership: NamedDependency[Membership],
+        language: NamedDependency[Language],
+    ) -> Any:
         try:
-            await onboarding.resubmit(partner_id, user)
+            await onboarding.resubmit(membership.partner_id, user)
         except DomainError as error:
-            partner = await onboarding.read_partner(partner_id)
-            language = page_language(request, settings.language)
-            return _profile(partner, profile_form(partner), problem_of(error), language, refusal_status(error))
+            refused, status = refusal(request, error)
+            partner = await onboarding.read_partner(membership.partner_id)
+            return _profile(partner, profile_form(partner), refused, language, status)
         return Redirect("/mitra?ok=diajukan-ulang", status_code=303)
 
 
@@ -156,7 +152,6 @@ def _profile(
     problem: Invalid | None = None,
     language: str = "id",
     status: int = 422,
-    notice: str | None = None,
 ) -> Template:
     return Template(
         "mitra/profil.html",
@@ -164,7 +159,9 @@ def _profile(
             "partner": partner,
             "values": values,
             "problems": problems_by_field(problem, language),
-            "notice": notice,
         },
         status_code=status if problem else 200,
     )
+
+
+profile_pages = manager_pages(ProfilePages)

@@ -13,65 +13,26 @@ from litestar.enums import MediaType
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from core.auth import PUBLIC, CurrentUser
+from core.auth import CurrentUser
+from core.confirm import Acting, ConfirmedAction
 from core.errors import DomainError, FieldProblem, Invalid
-from core.forms import (
-    Confirmation,
-    confirmation_page,
-    notice,
-    optional,
-    problem_of,
-    problems_by_field,
-    refusal_status,
-    text,
-    to_struct,
-)
-from core.i18n import Language, Text
-from core.pages import page_language
+from core.forms import optional, problems_by_field, refusal, text, to_struct, typed_password
+from core.i18n import Language
+from core.pages import Form
 from core.service import users
-from core.settings import Settings
-from partners.controllers.pages import Form, manager
-from partners.schemas import OutletRead, StaffCreate, StaffRead, StaffRole, StaffUpdate
+from partners.controllers.deps import manager_pages
+from partners.schemas import StaffCreate, StaffRead, StaffRole, StaffUpdate
 from partners.service import outlets, staff
-
-PASSWORDS_DIFFER = Text("Kedua kata sandi tidak sama. Ketik ulang.", "The two passwords differ. Type them again.")
-ROLES = {
-    StaffRole.CASHIER: Text("Kasir", "Cashier"),
-    StaffRole.PARTNER_MANAGER: Text("Manajer", "Manager"),
-}
-SAVED = {
-    "staf-dibuat": Text(
-        "Akun dibuat. Berikan nama pengguna dan kata sandinya kepada orangnya; ia masuk di /masuk.",
-        "Account created. Give its username and password to its holder; they sign in at /masuk.",
-    ),
-    "sandi-direset": Text(
-        "Kata sandi diganti. Sesi lama akun ini berakhir; ia masuk lagi dengan kata sandi baru.",
-        "Password changed. The account's old sessions ended; it signs in again with the new password.",
-    ),
-    "outlet-dipindah": Text(
-        "Kasir dipindahkan. Ia perlu masuk lagi untuk bekerja di outlet barunya.",
-        "Cashier moved. They sign in again to work at their new outlet.",
-    ),
-    "staf-dinonaktifkan": Text(
-        "Akun dinonaktifkan: tidak dapat masuk lagi.", "Account disabled: it can no longer sign in."
-    ),
-    "staf-diaktifkan": Text("Akun diaktifkan kembali.", "Account enabled again."),
-}
-
-
-def _passwords_match(data: dict[str, str]) -> FieldProblem | None:
-    if data.get("password", "") == data.get("password_confirm", ""):
-        return None
-    return FieldProblem("password_confirm", "passwords_differ", PASSWORDS_DIFFER)
+from partners.service.access import Membership, own_membership
 
 
 def _staff_create(data: dict[str, str]) -> StaffCreate:
     """The form as the API's body. Passwords that differ are refused together with the account's other problems
     (the service's own checks), so one submit shows everything to fix."""
-    username, password, display_name = text(data, "username"), data.get("password", ""), text(data, "display_name")
-    differ = _passwords_match(data)
-    if differ is not None:
-        raise Invalid([*users.account_problems(username, password, display_name), differ])
+    username, display_name = text(data, "username"), text(data, "display_name")
+    password, differ = typed_password(data)
+    if differ:
+        raise Invalid([*users.account_problems(username, password, display_name), *differ])
     return to_struct(
         StaffCreate,
         {"username": username, "password": password, "display_name": display_name,
@@ -80,198 +41,150 @@ def _staff_create(data: dict[str, str]) -> StaffCreate:
 
 
 class StaffPages(Controller):
-    path = "/mitra/staf"
-    opt = {PUBLIC: True}  # pages: `manager()` checks the session cookie and the role
-    include_in_schema = False
+    path = "/staf"
 
     @get("/", name="partner_staff", media_type=MediaType.HTML)
-    async def list_staff(self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Template:
-        user, partner_id = await manager(request, settings)
-        language = page_language(request, settings.language)
+    async def list_staff(self, membership: NamedDependency[Membership]) -> Template:
         return Template(
             "mitra/staf.html",
             context={
-                "staff": await staff.list_staff(partner_id),
-                "outlet_names": {o.id: o.name for o in await outlets.list_outlets(partner_id)},
-                "roles": _roles(language),
-                "me": user.id,
-                "notice": notice(request, SAVED, language),
+                "staff": await staff.list_staff(membership.partner_id),
+                "outlet_names": {o.id: o.name for o in await outlets.list_outlets(membership.partner_id)},
             },
         )
 
     @get("/baru", name="partner_staff_new", media_type=MediaType.HTML)
-    async def new(self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Template:
-        _, partner_id = await manager(request, settings)
-        return await _new_form(request, settings, partner_id, {"role": StaffRole.CASHIER.value})
+    async def new(self, membership: NamedDependency[Membership]) -> Template:
+        return await _new_form(membership.partner_id, {"role": StaffRole.CASHIER.value})
 
     @post("/baru", media_type=MediaType.HTML, status_code=303)
-    async def create(self, request: Request[Any, Any, Any], data: Form, settings: NamedDependency[Settings]) -> Any:
-        user, partner_id = await manager(request, settings)
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        data: Form,
+        user: NamedDependency[CurrentUser],
+        membership: NamedDependency[Membership],
+        language: NamedDependency[Language],
+    ) -> Any:
         try:
-            await staff.create_staff(partner_id, _staff_create(data), user)
-        except Invalid as problem:
-            return await _new_form(request, settings, partner_id, data, problem)
+            await staff.create_staff(membership.partner_id, _staff_create(data), user)
+        except DomainError as error:
+            problem, status = refusal(request, error, "username")
+            return await _new_form(membership.partner_id, data, problems_by_field(problem, language), status)
         return Redirect("/mitra/staf?ok=staf-dibuat", status_code=303)
 
     @get("/{user_id:uuid}", name="partner_staff_member", media_type=MediaType.HTML)
-    async def member(
-        self, request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]
-    ) -> Template:
-        user, partner_id = await manager(request, settings)
-        member = await staff.get_staff(partner_id, user_id)  # another partner's staff: 404
-        return await _member_page(request, settings, user, partner_id, member)
+    async def member(self, user_id: FromPath[uuid.UUID], membership: NamedDependency[Membership]) -> Template:
+        member = await staff.get_staff(membership.partner_id, user_id)  # another partner's staff: 404
+        return await _member_page(membership.partner_id, member)
 
     @post("/{user_id:uuid}/kata-sandi", media_type=MediaType.HTML, status_code=303)
     async def reset_password(
-        self, request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], data: Form,
-        settings: NamedDependency[Settings],
-    ) -> Any:  # fmt: skip
-        user, partner_id = await manager(request, settings)
-        member = await staff.get_staff(partner_id, user_id)
+        self,
+        request: Request[Any, Any, Any],
+        user_id: FromPath[uuid.UUID],
+        data: Form,
+        user: NamedDependency[CurrentUser],
+        membership: NamedDependency[Membership],
+        language: NamedDependency[Language],
+    ) -> Any:
+        member = await staff.get_staff(membership.partner_id, user_id)
         try:
-            differ = _passwords_match(data)
-            if differ is not None:
-                raise Invalid([differ])
-            change = to_struct(StaffUpdate, {"password": data.get("password", "")})
-            await staff.update_staff(partner_id, user_id, change, user)
-        except DomainError as refused:
-            return await _member_page(request, settings, user, partner_id, member, password_problem=refused)
+            password, differ = typed_password(data)
+            if differ:
+                raise Invalid(differ)
+            change = to_struct(StaffUpdate, {"password": password})
+            await staff.update_staff(membership.partner_id, user_id, change, user)
+        except DomainError as error:
+            problem, status = refusal(request, error)
+            problems = {"password": problems_by_field(problem, language)}
+            return await _member_page(membership.partner_id, member, problems, status=status)
         return Redirect("/mitra/staf?ok=sandi-direset", status_code=303)
 
     @post("/{user_id:uuid}/outlet", media_type=MediaType.HTML, status_code=303)
     async def move(
-        self, request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], data: Form,
-        settings: NamedDependency[Settings],
-    ) -> Any:  # fmt: skip
-        user, partner_id = await manager(request, settings)
-        member = await staff.get_staff(partner_id, user_id)
+        self,
+        request: Request[Any, Any, Any],
+        user_id: FromPath[uuid.UUID],
+        data: Form,
+        user: NamedDependency[CurrentUser],
+        membership: NamedDependency[Membership],
+        language: NamedDependency[Language],
+    ) -> Any:
+        member = await staff.get_staff(membership.partner_id, user_id)
         try:
             change = to_struct(StaffUpdate, {"outlet_id": optional(data, "outlet_id")})
             if change.outlet_id is None:  # the service reads "no outlet" as "keep it": say what is missing
                 raise Invalid([FieldProblem("outlet_id", "outlet_required", staff.OUTLET_REQUIRED)])
-            await staff.update_staff(partner_id, user_id, change, user)
-        except DomainError as refused:
-            return await _member_page(
-                request, settings, user, partner_id, member, outlet_problem=refused, outlet_value=data
-            )
+            await staff.update_staff(membership.partner_id, user_id, change, user)
+        except DomainError as error:
+            problem, status = refusal(request, error)
+            problems = {"outlet": problems_by_field(problem, language)}
+            return await _member_page(membership.partner_id, member, problems, data.get("outlet_id"), status)
         return Redirect("/mitra/staf?ok=outlet-dipindah", status_code=303)
-
-    @get("/{user_id:uuid}/nonaktifkan", name="partner_staff_disable", media_type=MediaType.HTML)
-    async def confirm_disable(
-        self, request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]
-    ) -> Template:
-        _, partner_id = await manager(request, settings)
-        member = await staff.get_staff(partner_id, user_id)
-        language = page_language(request, settings.language)
-        return confirmation_page(_disabling(member, language), language)
-
-    @post("/{user_id:uuid}/nonaktifkan", media_type=MediaType.HTML, status_code=303)
-    async def disable(
-        self, request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]
-    ) -> Any:
-        user, partner_id = await manager(request, settings)
-        member = await staff.get_staff(partner_id, user_id)
-        language = page_language(request, settings.language)
-        try:
-            await staff.update_staff(partner_id, user_id, StaffUpdate(active=False), user)
-        except DomainError as refused:  # disabling oneself
-            return confirmation_page(
-                _disabling(member, language), language, problem=problem_of(refused), status=refusal_status(refused)
-            )
-        return Redirect("/mitra/staf?ok=staf-dinonaktifkan", status_code=303)
 
     @post("/{user_id:uuid}/aktifkan", media_type=MediaType.HTML, status_code=303)
     async def enable(
-        self, request: Request[Any, Any, Any], user_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]
+        self, user_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], membership: NamedDependency[Membership]
     ) -> Any:
         # Enabling takes nothing away, so it needs no confirmation.
-        user, partner_id = await manager(request, settings)
-        await staff.update_staff(partner_id, user_id, StaffUpdate(active=True), user)
+        await staff.update_staff(membership.partner_id, user_id, StaffUpdate(active=True), user)
         return Redirect("/mitra/staf?ok=staf-diaktifkan", status_code=303)
 
 
-def _roles(language: Language) -> dict[str, str]:
-    return {role.value: name.render(language) for role, name in ROLES.items()}
-
-
-def _disabling(member: StaffRead, language: Language) -> Confirmation:
-    def t(indonesian: str, english: str) -> str:
-        return Text(indonesian, english).render(language)
-
-    return Confirmation(
-        layout="mitra/layout.html",
-        title=t("Nonaktifkan akun staf", "Disable a staff account"),
-        subject=f"{member.display_name} ({member.username})",
-        consequences=[
-            t(
-                "Akun ini tidak dapat masuk lagi, di halaman maupun di aplikasi kasir.",
-                "This account can no longer sign in, on the pages or in the cashier app.",
-            ),
-            t("Sesi yang sedang terbuka berakhir sekarang.", "Its open sessions end now."),
-            t("Riwayat penukaran yang dilayaninya tetap tersimpan.", "The redemptions it served stay in the history."),
-            t(
-                "Anda dapat mengaktifkannya kembali kapan saja dari daftar staf.",
-                "You can enable it again at any time from the staff list.",
-            ),
-        ],
-        action=f"/mitra/staf/{member.id}/nonaktifkan",
-        button=t("Nonaktifkan akun", "Disable the account"),
-        back="/mitra/staf",
-    )
-
-
-async def _active_outlets(partner_id: uuid.UUID) -> list[OutletRead]:
-    return await outlets.list_outlets(partner_id, active_only=True)
-
-
 async def _new_form(
-    request: Request[Any, Any, Any],
-    settings: Settings,
-    partner_id: uuid.UUID,
-    values: dict[str, str],
-    problem: Invalid | None = None,
+    partner_id: uuid.UUID, values: dict[str, str], problems: dict[str, str] | None = None, status: int = 200
 ) -> Template:
-    language = page_language(request, settings.language)
-    shown = {key: value for key, value in values.items() if not key.startswith("password")}  # never typed back
     return Template(
         "mitra/staf_form.html",
         context={
-            "values": shown,
-            "problems": problems_by_field(problem, language),
-            "outlets": await _active_outlets(partner_id),
-            "roles": list(_roles(language).items()),
+            "values": {
+                key: value for key, value in values.items() if not key.startswith("password")
+            },  # never typed back
+            "problems": problems or {},
+            "outlets": await outlets.list_outlets(partner_id, active_only=True),
+            "roles": [StaffRole.CASHIER, StaffRole.PARTNER_MANAGER],
         },
-        status_code=422 if problem else 200,
+        status_code=status,
     )
 
 
 async def _member_page(
-    request: Request[Any, Any, Any],
-    settings: Settings,
-    user: CurrentUser,
     partner_id: uuid.UUID,
     member: StaffRead,
-    *,
-    password_problem: DomainError | None = None,
-    outlet_problem: DomainError | None = None,
-    outlet_value: dict[str, str] | None = None,
+    problems: dict[str, dict[str, str]] | None = None,
+    outlet_value: str | None = None,
+    status: int = 200,
 ) -> Template:
-    language = page_language(request, settings.language)
-    refused = password_problem or outlet_problem
     all_outlets = await outlets.list_outlets(partner_id)
     return Template(
         "mitra/staf_anggota.html",
         context={
             "member": member,
-            "me": user.id,
-            "roles": _roles(language),
             "outlet_names": {o.id: o.name for o in all_outlets},
             "outlets": [o for o in all_outlets if o.active],
-            "outlet_value": (outlet_value or {}).get("outlet_id", str(member.outlet_id or "")),
-            "password_problems": problems_by_field(
-                problem_of(password_problem) if password_problem else None, language
-            ),
-            "outlet_problems": problems_by_field(problem_of(outlet_problem) if outlet_problem else None, language),
+            "outlet_value": outlet_value if outlet_value is not None else str(member.outlet_id or ""),
+            "password_problems": (problems or {}).get("password", {}),
+            "outlet_problems": (problems or {}).get("outlet", {}),
         },
-        status_code=refusal_status(refused) if refused else 200,
+        status_code=status,
     )
+
+
+async def _member(acting: Acting) -> StaffRead:
+    membership = await own_membership(acting.user)
+    return await staff.get_staff(membership.partner_id, acting.path("user_id"))  # another partner's staff: 404
+
+
+async def _disable(acting: Acting, member: StaffRead) -> None:
+    membership = await own_membership(acting.user)
+    await staff.update_staff(membership.partner_id, member.id, StaffUpdate(active=False), acting.user)  # not oneself
+
+
+DISABLE = ConfirmedAction(
+    path="/staf/{user_id:uuid}/nonaktifkan", name="partner_staff_disable",
+    template="mitra/konfirmasi/staf_nonaktifkan.html", load=_member, act=_disable,
+    done=lambda _: "/mitra/staf?ok=staf-dinonaktifkan",
+)  # fmt: skip
+
+staff_pages = manager_pages(StaffPages, *DISABLE.handlers())

@@ -78,8 +78,8 @@ async def create_api_key(partner_id: uuid.UUID, data: ApiKeyCreate, actor: Curre
     )
 
 
-async def list_api_keys(partner_id: uuid.UUID) -> list[ApiKeyRead]:
-    rows = await (
+async def list_api_keys(partner_id: uuid.UUID, key_id: uuid.UUID | None = None) -> list[ApiKeyRead]:
+    query = (
         ApiKey.select(
             ApiKey.id,
             ApiKey.name,
@@ -94,7 +94,16 @@ async def list_api_keys(partner_id: uuid.UUID) -> list[ApiKeyRead]:
         .order_by(ApiKey.created_at)
         .output(load_json=True)
     )
+    rows = await (query if key_id is None else query.where(ApiKey.id == key_id))
     return [ApiKeyRead(**row) for row in rows]
+
+
+async def get_api_key(partner_id: uuid.UUID, key_id: uuid.UUID) -> ApiKeyRead:
+    """One of the partner's keys; another partner's answers 404."""
+    found = await list_api_keys(partner_id, key_id)
+    if not found:
+        raise ApiKeyNotFound()
+    return found[0]
 
 
 async def revoke_api_key(partner_id: uuid.UUID, key_id: uuid.UUID, actor: CurrentUser) -> ApiKeyRead:

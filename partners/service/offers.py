@@ -53,6 +53,22 @@ DUKCAPIL_MOVES: dict[OfferStatus, tuple[set[OfferStatus], bool]] = {
 EXHAUSTION_REASONS = ("quota_exhausted", "budget_exhausted")
 
 
+def manager_actions(status: OfferStatus) -> dict[str, bool]:
+    """What the manager may do to an offer in `status` now: the table of moves itself, so a page never offers a
+    move the service would refuse."""
+
+    def may(target: OfferStatus) -> bool:
+        return status in MANAGER_MOVES[target][0]
+
+    return {
+        "edit": status in EDITABLE,
+        "submit": may(OfferStatus.SUBMITTED),
+        "pause": may(OfferStatus.PAUSED),
+        "resume": may(OfferStatus.PUBLISHED),
+        "end": may(OfferStatus.ENDED),
+    }
+
+
 def _denormalised(rules: OfferRules) -> dict[str, Any]:
     return {
         "title": rules.title,

@@ -173,3 +173,64 @@ async def test_printed_pngs_svgs_and_sticker_sheet_all_decode_and_verify(setting
     assert set(words.split()) == codes  # the sticker carries the code and nothing else
     events = await cards.detail(card_ids[0], today())
     assert "printed" in [e["event"] for e in events.history]
+
+
+PARALLEL = 20
+
+
+async def test_twenty_parallel_reissues_of_one_card_never_fail_and_only_the_newest_qr_scans(client, world, settings):
+    """The card row is locked for a change: reissues at once run one after another (or answer 409), never 5xx, and
+    no two get the same version."""
+    import asyncio
+
+    headers, card_id = world
+    first = (await client.get(f"/api/v1/admin/cards/{card_id}", headers=headers)).json()["cv"]
+    old_qr, _ = await cards.issue_qr_text(card_id, KeyRing(settings), settings)
+
+    answers = await asyncio.gather(
+        *[
+            client.post(f"/api/v1/admin/cards/{card_id}/reissue", json={"reason": "lost"}, headers=headers)
+            for _ in range(PARALLEL)
+        ]
+    )
+
+    statuses = [answer.status_code for answer in answers]
+    assert set(statuses) <= {200, 409}, [a.text for a in answers if a.status_code not in {200, 409}][:3]
+    versions = [answer.json()["cv"] for answer in answers if answer.status_code == 200]
+    assert len(versions) == len(set(versions))  # each success has a version of its own
+    final = (await client.get(f"/api/v1/admin/cards/{card_id}", headers=headers)).json()["cv"]
+    assert final == first + statuses.count(200)
+    newest, _ = await cards.issue_qr_text(card_id, KeyRing(settings), settings)
+    assert (await resolve(newest, settings)).cv == final
+    with pytest.raises(CardSuperseded):
+        await resolve(old_qr, settings)
+
+
+async def test_a_reissue_made_meanwhile_is_refused_not_repeated(client, world):
+    headers, card_id = world
+    seen = (await client.get(f"/api/v1/admin/cards/{card_id}", headers=headers)).json()["cv"]
+    url = f"/api/v1/admin/cards/{card_id}/reissue"
+    assert (await client.post(url, json={"reason": "lost", "expected_cv": seen}, headers=headers)).status_code == 200
+    again = await client.post(url, json={"reason": "lost", "expected_cv": seen}, headers=headers)
+    assert (again.status_code, again.json()["code"]) == (409, "card_changed")
+    assert (await client.get(f"/api/v1/admin/cards/{card_id}", headers=headers)).json()["cv"] == seen + 1
+
+
+async def test_a_new_sticker_is_only_for_a_lost_or_damaged_one(client, world):
+    headers, card_id = world
+    refused = await client.post(f"/api/v1/admin/cards/{card_id}/reissue", json={"reason": "deceased"}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["code"] == "reissue_reason_not_allowed"
+    assert (await client.get(f"/api/v1/admin/cards/{card_id}", headers=headers)).json()["cv"] == 1
+
+
+async def test_revoking_for_withdrawn_consent_erases_on_the_api_as_on_the_page(client, world):
+    headers, card_id = world
+    revoked = await client.post(
+        f"/api/v1/admin/cards/{card_id}/revoke", json={"reason": "consent_withdrawn"}, headers=headers
+    )
+    assert revoked.status_code == 200
+    assert revoked.json()["status"] == "revoked"
+    row = await Card.select(Card.birth_date, Card.nik_hash, Card.consent_guardian).where(Card.id == card_id).first()
+    assert row == {"birth_date": None, "nik_hash": None, "consent_guardian": None}
+    assert [e["event"] for e in revoked.json()["history"]][-1] == "consent_withdrawn"

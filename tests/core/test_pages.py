@@ -73,7 +73,7 @@ async def test_sign_in_never_redirects_off_site(make_client, create_staff, targe
     assert response.headers["location"] == "/admin"
 
 
-async def test_each_console_is_for_its_role_and_the_api_ignores_the_cookie(make_client, create_staff):
+async def test_each_console_is_for_its_role_and_the_api_needs_the_csrf_token_with_the_cookie(make_client, create_staff):
     client = await page_client(make_client)
     await create_staff("kasir", "cashier")
     await sign_in(client, "kasir")
@@ -83,8 +83,16 @@ async def test_each_console_is_for_its_role_and_the_api_ignores_the_cookie(make_
     analyst = await page_client(make_client)
     await sign_in(analyst, "analis")
     assert (await analyst.get("/admin/")).status_code == 200
-    # The JSON API takes a bearer token or an API key, never the page cookie: a cross-site form cannot use it.
-    assert (await analyst.get("/api/v1/admin/reports/coverage")).status_code == 401
+    # One authentication: the API takes the browser's session too (the cashier app signed in at /masuk uses it), but
+    # a change made with the cookie needs the page's CSRF token, which a cross-site form cannot have.
+    assert (await analyst.get("/api/v1/admin/reports/coverage")).status_code == 200
+    forged = await analyst.post("/api/v1/auth/logout")
+    assert (forged.status_code, forged.json()["code"]) == (403, "forbidden")
+    assert (await analyst.get("/api/v1/auth/me")).status_code == 200  # still signed in
+    token = CSRF.search((await analyst.get("/admin/")).text).group(1)
+    out = await analyst.post("/api/v1/auth/logout", headers={"X-CSRFToken": token})
+    assert out.status_code == 204
+    assert (await analyst.get("/api/v1/auth/me")).status_code == 401
 
 
 async def test_signing_out_ends_the_session_even_for_a_copied_cookie(make_client, create_staff):
@@ -163,7 +171,7 @@ def test_every_page_text_has_its_english():
 
     layers = [Path(layer) / "templates" for layer in ("core", "partners", "verification", "admin")]
     catalog = english_catalog(layers)
-    call = re.compile(r"""_\(\s*(["'])(.+?)\1\s*\)""")
+    call = re.compile(r"""_\(\s*(["'])(.+?)\1\s*[,)]""")  # `_("…")` and `_("… {n} …", n=…)`
     used = {
         match.group(2)
         for layer in layers
@@ -285,3 +293,19 @@ async def test_a_manager_adds_and_edits_an_outlet_on_the_page(make_client, till)
 async def create_staff_and_sign_in(client, till, slug):
     await approved_partner(till.client, till.world.dukcapil, name=f"Mitra {slug}", slug=slug)
     await sign_in(client, f"{slug}.manajer")
+
+
+def test_an_indonesian_text_has_one_english_across_the_layers():
+    """The pages' catalogue is one dictionary: the same Indonesian text in two layers' english.json must agree, or
+    one layer's page silently shows the other's English."""
+    import json
+    from pathlib import Path
+
+    seen: dict[str, tuple[str, str]] = {}
+    disagree = []
+    for layer in ("core", "partners", "verification", "admin"):
+        for indonesian, english in json.loads((Path(layer) / "templates" / "english.json").read_text()).items():
+            first = seen.setdefault(indonesian, (layer, english))
+            if first[1] != english:
+                disagree.append((indonesian, first, (layer, english)))
+    assert disagree == []

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.settings import Settings, SettingsError
+from core.errors import SettingsError
+from core.settings import Settings
 
 SECRET = "s" * 40
 

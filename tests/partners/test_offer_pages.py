@@ -169,7 +169,7 @@ async def test_submit_pause_resume_and_the_poster_links(make_client, create_staf
 
     again = await client.post(f"/mitra/penawaran/{offer_id}/ajukan", data={"_csrf_token": token})
     assert again.status_code == 409  # a stale page: said in plain words
-    assert "tidak tersedia untuk penawaran berstatus Menunggu persetujuan Dukcapil" in again.text
+    assert "tidak tersedia untuk status Menunggu persetujuan Dukcapil" in again.text
 
     published = await client.post(f"/api/v1/admin/offers/{offer_id}/publish", headers=world.dukcapil)
     assert published.status_code == 200

@@ -44,7 +44,10 @@ async def test_a_refused_cashier_form_says_why_next_to_each_field_and_creates_no
     assert refused.status_code == 422
     assert 'aria-describedby="username-help username-problem" aria-invalid="true"' in refused.text
     assert 'id="username-problem">3–64 karakter: huruf kecil, angka' in refused.text
-    assert 'id="password_confirm-problem">Kedua kata sandi tidak sama. Ketik ulang.' in refused.text
+    assert (
+        'id="password_confirm-problem">Kedua kata sandi tidak sama. Ketik kata sandi yang sama dua kali.'
+        in refused.text
+    )
     assert 'value="Budi"' in refused.text  # what was typed stays…
     assert "rahasia-sekali" not in refused.text  # …except the passwords
     assert await staff_usernames(till) == before

@@ -9,11 +9,14 @@ from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
+from core.auth import CurrentUser
 from core.guards import requires_partner_manager
 from core.localtime import local_date, utc_now
+from core.openapi import raises
 from core.settings import Settings
 from core.web import csv_response
 from partners.controllers.deps import provide_managed_partner
+from partners.errors import PartnerNotFound
 from partners.service.access import Membership
 from verification.service import figures
 
@@ -40,19 +43,24 @@ class PartnerReportController(Controller):
         last = last or local_date(utc_now(), settings.timezone)
         return figures.RedemptionFilter(first or last - timedelta(days=90), last, membership.partner_id)
 
-    @get("/redemptions", summary="My redemptions per day, month, offer, outlet, kecamatan or age band")
+    @get(
+        "/redemptions",
+        summary="My redemptions per day, month, offer, outlet, kecamatan or age band",
+        opt=raises(PartnerNotFound),
+    )
     async def redemptions(
-        self, membership: NamedDependency[Membership], settings: NamedDependency[Settings], group: Group = "day",
-        first: From = None, last: Until = None, format: Format = "json",
+        self, membership: NamedDependency[Membership], user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings], group: Group = "day", first: From = None, last: Until = None,
+        format: Format = "json",
     ) -> Any:  # fmt: skip
         wanted = self._filter(settings, membership, first, last)
         if group == "day":
             rows = await figures.redemptions_per_day(wanted)
         else:
-            rows = await figures.redemptions_by(group, wanted, settings.small_cell_threshold)
+            rows = await figures.redemptions_by(group, wanted, figures.small_cell_threshold(user, settings))
         return csv_response(rows, f"penukaran-{group}.csv") if format == "csv" else rows
 
-    @get("/refusals", summary="My refusals by reason and month")
+    @get("/refusals", summary="My refusals by reason and month", opt=raises(PartnerNotFound))
     async def refusals(
         self, membership: NamedDependency[Membership], settings: NamedDependency[Settings], first: From = None,
         last: Until = None, by_outlet: Annotated[bool, QueryParameter(description="One row per outlet too")] = False,

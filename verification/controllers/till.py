@@ -16,11 +16,26 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from core.auth import AuthedRequest, client_ip
 from core.guards import requires_cashier, requires_partner_staff, requires_scope
 from core.localtime import utc_now
+from core.openapi import raises
 from core.problems import request_language
 from core.settings import Settings
 from core.stores import Stores
+from partners.errors import OfferNotFound, PartnerNotApproved, PartnerNotFound
 from partners.service.rules import benefit_text
-from verification.errors import IdempotencyKeyRequired
+from verification.errors import (
+    CardRefused,
+    CardVelocity,
+    CredentialRefused,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyRequired,
+    IdempotencyKeyReused,
+    Ineligible,
+    ManualCodeThrottled,
+    OutletInactive,
+    RedemptionNotFound,
+    ScanThrottled,
+    VoidWindowClosed,
+)
 from verification.schemas import (
     HistoryPage,
     HistoryRow,
@@ -96,6 +111,9 @@ class TillController(Controller):
         guards=[requires_cashier, requires_scope("scan")],
         status_code=HTTP_200_OK,
         summary="Which offers apply to this card here and now, and why not the others (writes nothing)",
+        opt=raises(
+            PartnerNotFound, PartnerNotApproved, OutletInactive, ScanThrottled, ManualCodeThrottled, CardVelocity
+        ),
     )
     async def scan(
         self,
@@ -116,6 +134,21 @@ class TillController(Controller):
         guards=[requires_cashier, requires_scope("redeem")],
         status_code=HTTP_201_CREATED,
         summary="Give the benefit, exactly once per Idempotency-Key",
+        opt=raises(
+            PartnerNotFound,
+            PartnerNotApproved,
+            OutletInactive,
+            ScanThrottled,
+            ManualCodeThrottled,
+            CardVelocity,
+            IdempotencyKeyRequired,
+            IdempotencyKeyReused,
+            IdempotencyKeyInFlight,
+            CredentialRefused,
+            CardRefused,
+            Ineligible,
+            OfferNotFound,
+        ),
     )
     async def redeem(
         self,
@@ -139,6 +172,7 @@ class TillController(Controller):
         guards=[requires_partner_staff, requires_scope("redeem")],
         status_code=HTTP_200_OK,
         summary="Undo a redemption within the void window (idempotent)",
+        opt=raises(PartnerNotFound, RedemptionNotFound, VoidWindowClosed),
     )
     async def void(
         self,
@@ -153,6 +187,7 @@ class TillController(Controller):
         "/redemptions",
         guards=[requires_partner_staff, requires_scope("redeem")],
         summary="The partner's redemptions (a cashier: their outlet, today); ?format=csv for a spreadsheet",
+        opt=raises(PartnerNotFound),
     )
     async def list_redemptions(
         self,

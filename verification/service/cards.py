@@ -19,19 +19,22 @@ import structlog
 
 from core.auth import CurrentUser, derive_key
 from core.database.statements import CompiledQuery, bulk_insert
-from core.database.transactions import write_transaction
+from core.database.transactions import for_update, write_transaction
 from core.localtime import utc_now
 from core.service.audit import record_event
 from core.settings import Settings
 from core.stores import Stores
 from verification.errors import (
+    CardChanged,
     CardExpired,
     CardNotActive,
     CardNotFound,
     CardRevoked,
     CardSuperseded,
     CardUnknown,
+    ReissueReasonRefused,
 )
+from verification.schemas import CardDetail, CardState
 from verification.service import credentials, rollups
 from verification.service.credentials import Presented
 from verification.service.keys import KeyRing
@@ -220,16 +223,6 @@ def _plain(value: Any) -> Any:
 # --- status for the till ------------------------------------------------------------------------------------
 
 
-class CardState(msgspec.Struct, frozen=True):
-    """What the till needs about a card; cached in the store (no NIK, no name)."""
-
-    card_id: uuid.UUID
-    cv: int
-    status: CardStatus
-    birth_date: date | None
-    kelurahan_code: str
-
-
 _ENCODER = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder(CardState)
 
@@ -300,16 +293,37 @@ async def resolve(text: str, keyring: KeyRing, stores: Stores, settings: Setting
 # --- Dukcapil's changes -------------------------------------------------------------------------------------
 
 
-async def _locked_card(card_id: uuid.UUID) -> dict[str, Any]:
-    row = await Card.select(Card.id, Card.cv, Card.status).where(Card.id == card_id).first()
+# A new sticker is for a lost or damaged one; the other reasons end the card. Withdrawn consent also erases the
+# child's data: a revocation for that reason is a consent withdrawal (`revoke` hands it over), never a bare one.
+REISSUE_REASONS = (RevocationReason.LOST, RevocationReason.DAMAGED)
+REVOKE_REASONS = tuple(RevocationReason)
+
+
+async def _locked_card(card_id: uuid.UUID, expected_cv: int | None = None) -> dict[str, Any]:
+    """The card's row, locked for this transaction (PostgreSQL: FOR UPDATE; SQLite: the write lock is already held),
+    so two changes of one card at once run one after the other. `expected_cv`: the version the clerk was shown; a
+    card changed since answers CardChanged (409) instead of changing it again."""
+    row = await for_update(Card.select(Card.id, Card.cv, Card.status).where(Card.id == card_id)).first()
     if row is None:
         raise CardNotFound()
+    if expected_cv is not None and row["cv"] != expected_cv:
+        raise CardChanged(cv=row["cv"], expected=expected_cv)
     return row
 
 
-async def revoke(card_id: uuid.UUID, reason: RevocationReason, actor: CurrentUser, stores: Stores) -> None:
+async def revoke(
+    card_id: uuid.UUID,
+    reason: RevocationReason,
+    actor: CurrentUser,
+    stores: Stores,
+    expected_cv: int | None = None,
+) -> None:
+    """End the card: every till refuses it from now on. For withdrawn consent, the data is erased too."""
+    if reason is RevocationReason.CONSENT_WITHDRAWN:
+        await withdraw_consent(card_id, actor, stores, expected_cv)
+        return
     async with write_transaction():
-        row = await _locked_card(card_id)
+        row = await _locked_card(card_id, expected_cv)
         if row["status"] != CardStatus.ACTIVE:
             raise CardNotActive(status=row["status"])
         await Card.update(
@@ -322,10 +336,18 @@ async def revoke(card_id: uuid.UUID, reason: RevocationReason, actor: CurrentUse
     await stores.cache_delete(CACHE, card_id.hex)
 
 
-async def reissue(card_id: uuid.UUID, reason: RevocationReason, actor: CurrentUser, stores: Stores) -> tuple[int, str]:
+async def reissue(
+    card_id: uuid.UUID,
+    reason: RevocationReason,
+    actor: CurrentUser,
+    stores: Stores,
+    expected_cv: int | None = None,
+) -> tuple[int, str]:
     """A new credential version (a lost or damaged sticker): the older QR answers `card_superseded`."""
+    if reason not in REISSUE_REASONS:
+        raise ReissueReasonRefused(reason=reason.value)
     async with write_transaction():
-        row = await _locked_card(card_id)
+        row = await _locked_card(card_id, expected_cv)
         if row["status"] != CardStatus.ACTIVE:
             raise CardNotActive(status=row["status"])
         cv = row["cv"] + 1
@@ -345,13 +367,15 @@ async def reissue(card_id: uuid.UUID, reason: RevocationReason, actor: CurrentUs
     return cv, code
 
 
-async def withdraw_consent(card_id: uuid.UUID, actor: CurrentUser, stores: Stores) -> None:
+async def withdraw_consent(
+    card_id: uuid.UUID, actor: CurrentUser, stores: Stores, expected_cv: int | None = None
+) -> None:
     """Revoke and erase: the birth date down to its year, the NIK hash, the consent details, the sex.
 
     What stays (birth year, kelurahan, print and enrolment dates, channel) is what aggregate reports need.
     """
     async with write_transaction():
-        row = await _locked_card(card_id)
+        row = await _locked_card(card_id, expected_cv)
         await Card.update(
             {
                 Card.status: CardStatus.REVOKED,
@@ -430,27 +454,6 @@ async def mark_printed(card_ids: list[uuid.UUID], actor: CurrentUser | None) -> 
                     for row in rows
                 ]
             )
-
-
-class CardDetail(msgspec.Struct):
-    """What Dukcapil sees of a card: never a NIK or a name; the birth date only as age and KIA type."""
-
-    id: uuid.UUID
-    status: CardStatus
-    status_reason: str | None
-    cv: int
-    manual_code: str
-    age_years: int | None
-    kia_type: str | None
-    birth_year: int
-    kelurahan_code: str
-    kia_printed_on: date
-    enrolled_on: date
-    channel: Channel
-    consent_guardian: str | None
-    consent_version: str | None
-    consent_at: datetime | None
-    history: list[dict[str, Any]]
 
 
 async def detail(card_id: uuid.UUID, today: date) -> CardDetail:

@@ -8,8 +8,9 @@ from datetime import date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from core.i18n import month_name, weekday_name
 from core.money import format_rupiah
-from core.web import MONTHS_ID, WEEKDAYS_ID, tanggal
+from core.web import tanggal
 from partners.schemas import BenefitType, Limit, LimitPeriod, OfferRules
 from partners.service.offers import TillOffer
 from partners.service.rules import benefit_text
@@ -31,10 +32,6 @@ from verification.errors import (
     WeekdayNotEligible,
 )
 from verification.service.cards import age_on
-
-DAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-             "November", "December")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -109,16 +106,15 @@ def earliest_limited_day(today: date, limits: list[Limit]) -> date | None:
 
 def _days_text(weekdays: list[int], english: bool) -> str:
     days = sorted(set(weekdays))
-    names = DAYS_EN if english else WEEKDAYS_ID
     if days == [1, 2, 3, 4, 5]:
         return "Monday–Friday" if english else "Senin–Jumat"
     if days == [6, 7]:
         return "on weekends" if english else "Sabtu & Minggu"
-    return ", ".join(names[d - 1] for d in days)
+    return ", ".join(weekday_name(d, "en" if english else "id") for d in days)
 
 
 def _date_en(day: date) -> str:
-    return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+    return tanggal(day, "en")
 
 
 def _limit_message(limit: Limit, next_day: date | None, english: bool) -> str:
@@ -130,7 +126,7 @@ def _limit_message(limit: Limit, next_day: date | None, english: bool) -> str:
         again = {
             "day": "tomorrow",
             "week": "on Monday",
-            "month": f"on 1 {MONTHS_EN[next_day.month - 1]}",
+            "month": f"on 1 {month_name(next_day.month, 'en')}",
             "year": f"on 1 January {next_day.year}",
         }[limit.period.value]
         return f"Already used {used[limit.period.value]} — available again {again}"
@@ -140,7 +136,7 @@ def _limit_message(limit: Limit, next_day: date | None, english: bool) -> str:
     again_id = {
         "day": "besok",
         "week": "hari Senin",
-        "month": f"tanggal 1 {MONTHS_ID[next_day.month - 1]}",
+        "month": f"tanggal 1 {month_name(next_day.month, 'id')}",
         "year": f"1 Januari {next_day.year}",
     }[limit.period.value]
     times = "" if limit.count == 1 else f" {limit.count}x"

@@ -11,12 +11,23 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Sum
 
-from core.tables import Region
+from core.auth import CurrentUser
+from core.settings import Settings
+from core.tables import DUKCAPIL_ROLES, Region
 from partners.tables import Offer, Outlet, Partner
 from verification.service.rollups import AGE_BANDS, SLICE_BY_NAME, month_of
 from verification.tables import RedemptionDaily, RedemptionMonthly, RefusalDaily, RefusalMonthly
 
 SMALL = "<{threshold}"
+
+
+def small_cell_threshold(viewer: CurrentUser, settings: Settings, exact: bool = False) -> int | None:
+    """Below how many children a cell shows `<n` for this viewer (None: exact figures). Decided here, once: a
+    partner never sees small cells, whatever it asks; Dukcapil, the controller of this data, sees them suppressed
+    unless it asks for exact figures (its dashboard's charts do, its downloads and API answers by default do not)."""
+    if viewer.role in DUKCAPIL_ROLES and exact:
+        return None
+    return settings.small_cell_threshold
 
 
 # A report's dimension, and the monthly slice that answers it for the programme or for one partner.

@@ -34,11 +34,10 @@ from verification.errors import (
     Ineligible,
     OfferBudgetExhausted,
 )
-from verification.schemas import RedemptionReceipt
+from verification.schemas import CardState, RedemptionReceipt
 from verification.service import cards, credentials, eligibility, rollups
 from verification.service.abuse import check_rate_limits, check_velocity
 from verification.service.attempts import record_attempts
-from verification.service.cards import CardState
 from verification.service.credentials import Presented
 from verification.service.keys import KeyRing
 from verification.service.limits import card_history, usage_of

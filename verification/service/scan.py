@@ -11,10 +11,10 @@ from core.settings import Settings
 from core.stores import Stores
 from partners.service.offers import TillOffer, till_offers
 from verification.errors import CardRefused, CredentialRefused
+from verification.schemas import CardState
 from verification.service import cards, eligibility
 from verification.service.abuse import check_rate_limits, check_velocity
 from verification.service.attempts import record_attempts
-from verification.service.cards import CardState
 from verification.service.keys import KeyRing
 from verification.service.limits import card_history, usage_of
 from verification.service.till import Till, holder_ref, till_for

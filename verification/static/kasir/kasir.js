@@ -85,10 +85,15 @@
     clear() { ["kasir.access", "kasir.refresh"].forEach((k) => store.removeItem(k)); },
   };
 
+  // Signed in at /masuk, the browser's session cookie is the credential (the API takes it with this CSRF token);
+  // signed in here, the device's own tokens are.
+  const csrfToken = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
   async function api(path, options, retried) {
     const headers = Object.assign({ "Accept-Language": state.lang, "Content-Type": "application/json" },
       (options || {}).headers || {});
     if (tokens.access) headers.Authorization = "Bearer " + tokens.access;
+    if (csrfToken) headers["X-CSRFToken"] = csrfToken;
     headers["X-Device-Id"] = deviceId();
     const response = await fetch(path, Object.assign({}, options, { headers }));
     if (response.status === 401 && !retried && tokens.refresh && await renew()) return api(path, options, true);
@@ -425,5 +430,6 @@
   window.addEventListener("online", () => { $("connection").hidden = true; });
   window.addEventListener("offline", () => { $("connection").textContent = t("offline"); $("connection").hidden = false; });
   applyLanguage();
-  if (tokens.access || tokens.refresh) start(); else show("login");
+  // A device's own tokens, or the session of a cashier who signed in at /masuk: start() finds out (401: sign in).
+  start();
 })();
