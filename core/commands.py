@@ -39,6 +39,7 @@ def serve_command(host: str | None, port: int | None, workers: int | None, serve
         return
     import uvicorn
 
+    # uvicorn restarts a dead worker itself when workers > 1 (with one, its only process is the server).
     uvicorn.run(
         "app:create_app",
         factory=True,
@@ -84,7 +85,13 @@ def _refuse_an_address_in_use(host: str, port: int) -> None:
 
 def _serve_granian(settings: Settings, host: str, port: int, workers: int) -> None:
     """Granian with the settings uvicorn gets above: HTTP/1.1 on uvloop, no websockets, no access log (ours logs
-    every request), X-Forwarded-* trusted only from MITRAKIA_FORWARDED_ALLOW_IPS."""
+    every request), X-Forwarded-* trusted only from MITRAKIA_FORWARDED_ALLOW_IPS.
+
+    A worker that dies (killed, out of memory) is replaced instead of stopping the server. granian gives up, with
+    exit status 1, when a worker dies within 5.5 s of its respawn, so an app that cannot start (database down)
+    still stops the server: after one retry with one worker; with several, a few rounds, since granian forgets
+    earlier respawns at each new one (4 to 13 s with two workers here). respawn_interval does not apply: it paces
+    only the graceful respawns of reloads, worker lifetimes and memory limits."""
     from granian.constants import HTTPModes, Interfaces, Loops
     from granian.log import LogLevels
     from granian.server import Server
@@ -101,6 +108,7 @@ def _serve_granian(settings: Settings, host: str, port: int, workers: int) -> No
         websockets=False,
         log_level=LogLevels.warning,
         log_access=False,
+        respawn_failed_workers=True,
     ).serve()
 
 

@@ -1,6 +1,6 @@
 """`mitrakia serve` as production runs it, with either server: it answers, and behind a proxy it sees the client's
 address (X-Forwarded-For, trusted only from MITRAKIA_FORWARDED_ALLOW_IPS), which login throttling counts by; it
-refuses a port another server holds."""
+refuses a port another server holds, and outlives a killed worker."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -67,6 +68,27 @@ def _answers(process: subprocess.Popen[bytes], port: int) -> bool:
         return _health(port) == 200
     except OSError:
         return False
+
+
+def _listening_workers(process: subprocess.Popen[bytes], port: int) -> set[int]:
+    """The server's child processes (granian's workers) that hold a socket listening on the port, read from /proc
+    (`ps` need not be installed). A worker listens only once its app has started."""
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[1].endswith(f":{port:04X}"):
+                listening.add(f"socket:[{fields[9]}]")
+    workers = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != process.pid:
+                continue
+            if any(os.readlink(fd) in listening for fd in (stat.parent / "fd").iterdir()):
+                workers.add(int(stat.parent.name))
+        except OSError:
+            continue  # it ended while we looked
+    return workers
 
 
 def _login(port: int, username: str, forwarded_for: str) -> int:
@@ -128,3 +150,30 @@ def test_a_second_serve_on_a_port_in_use_refuses_in_one_line_and_the_first_keeps
             assert _answers(first, port)
     finally:
         _stop(first)
+
+
+def test_a_killed_granian_worker_is_replaced_while_the_server_keeps_answering(cli_env):
+    if importlib.util.find_spec("granian") is None:
+        pytest.skip("granian is not installed")
+    assert run(cli_env, "migrate").returncode == 0
+    port = _free_port()
+    process = _serve(cli_env, port, "--server", "granian", "--workers", "2")
+    try:
+        _eventually(lambda: len(_listening_workers(process, port)) == 2, 60, "two workers listening")
+        victim = min(_listening_workers(process, port))
+        os.kill(victim, signal.SIGKILL)
+        _eventually(lambda: _answers(process, port), 10, "the server answering after a worker was killed")
+
+        def replaced() -> bool:
+            assert process.poll() is None, "the server exited after a worker was killed"
+            workers = _listening_workers(process, port)
+            return len(workers) == 2 and victim not in workers
+
+        # Waiting for the new worker to listen, not just to exist, also keeps the SIGTERM below out of its startup,
+        # where granian's workers do not yet act on it.
+        _eventually(replaced, 30, "two workers listening again, the killed one replaced")
+        # New connections spread over both workers' sockets (SO_REUSEPORT): every one is answered.
+        assert all(_health(port) == 200 for _ in range(10))
+        assert process.poll() is None
+    finally:
+        _stop(process)
