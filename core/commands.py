@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 import sys
 from typing import Any
 
@@ -30,17 +32,20 @@ def serve_command(host: str | None, port: int | None, workers: int | None, serve
 
     settings = get_settings()
     configure_logging(settings)
+    host, port, workers = host or settings.host, port or settings.port, workers or settings.workers
+    _refuse_an_address_in_use(host, port)
     if server == "granian":
-        _serve_granian(settings, host or settings.host, port or settings.port, workers or settings.workers)
+        _serve_granian(settings, host, port, workers)
         return
     import uvicorn
 
+    # uvicorn restarts a dead worker itself when workers > 1 (with one, its only process is the server).
     uvicorn.run(
         "app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
+        host=host,
+        port=port,
+        workers=workers,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         access_log=False,
@@ -49,9 +54,44 @@ def serve_command(host: str | None, port: int | None, workers: int | None, serve
     )
 
 
+def _refuse_an_address_in_use(host: str, port: int) -> None:
+    """Exit with one line on stderr when something already listens on host:port.
+
+    granian binds each worker's socket with SO_REUSEPORT and has no option to stop it, so a second granian on the
+    port would not fail: it would share the connections with the first, whose sign-ins it does not know. uvicorn
+    does fail, but only after starting the app, in several log lines. A socket bound without SO_REUSEPORT finds out
+    first; SO_REUSEADDR keeps the last run's connections in TIME_WAIT from blocking a restart. It is closed before
+    the server binds, so two serves started in the same instant can still both pass.
+    """
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        family, kind, proto, _, sockaddr = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(sockaddr)
+            probe.listen()
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            problem = (
+                f"{address} is already in use (another mitrakia serve?); stop it or choose another port with --port"
+            )
+        else:
+            problem = f"cannot listen on {address}: {error.strerror or error}"
+        click.echo(f"mitrakia: {problem}", err=True)
+        sys.exit(1)
+
+
 def _serve_granian(settings: Settings, host: str, port: int, workers: int) -> None:
     """Granian with the settings uvicorn gets above: HTTP/1.1 on uvloop, no websockets, no access log (ours logs
-    every request), X-Forwarded-* trusted only from MITRAKIA_FORWARDED_ALLOW_IPS."""
+    every request), X-Forwarded-* trusted only from MITRAKIA_FORWARDED_ALLOW_IPS.
+
+    A worker that dies (killed, out of memory) is replaced instead of stopping the server. granian gives up, with
+    exit status 1, when a worker dies within 5.5 s of its respawn, so an app that cannot start (database down)
+    still stops the server: after one retry with one worker; with several, a few rounds, since granian forgets
+    earlier respawns at each new one (4 to 13 s with two workers here). respawn_interval does not apply: it paces
+    only the graceful respawns of reloads, worker lifetimes and memory limits."""
     from granian.constants import HTTPModes, Interfaces, Loops
     from granian.log import LogLevels
     from granian.server import Server
@@ -68,6 +108,7 @@ def _serve_granian(settings: Settings, host: str, port: int, workers: int) -> No
         websockets=False,
         log_level=LogLevels.warning,
         log_access=False,
+        respawn_failed_workers=True,
     ).serve()
 
 
