@@ -71,7 +71,8 @@
   function applyLanguage() {
     document.documentElement.lang = state.lang;
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
-    $("lang-toggle").textContent = state.lang === "id" ? "EN" : "ID";
+    // Only the visible code changes: the button's name says what it does in both languages and starts with it.
+    $("lang-code").textContent = state.lang === "id" ? "EN" : "ID";
   }
 
   // --- the API, with tokens that renew themselves ---------------------------------------------------------------
