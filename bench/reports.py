@@ -55,9 +55,9 @@ os.environ.update(
 os.environ.setdefault("MITRAKIA_SECRET_KEY", "bench-secret-that-is-long-enough-for-settings-0123")
 sys.path.insert(0, str(ROOT))
 
-from admin.controllers.pages import dashboard_data  # noqa: E402
 from admin.demo import DUKCAPIL_ACCOUNTS, SHOP_HOURS, DemoOutlet, DemoPartner, ensure_account, ensure_partner  # noqa: E402
 from admin.service import reports  # noqa: E402
+from admin.service.dashboard import dashboard_data  # noqa: E402
 from core.database.engine import engine  # noqa: E402
 from partners.tables import Category  # noqa: E402
 from verification.service import figures, rollups  # noqa: E402
@@ -243,10 +243,9 @@ async def partner_figures(partner: Any) -> Any:
     from core.auth import CurrentUser
     from core.settings import get_settings
     from core.tables import Role
-    from verification.controllers.pages import _partner_figures
 
     viewer = CurrentUser(id=uuid.uuid4(), username="bench", role=Role.PARTNER_MANAGER, display_name="Bench")
-    return await _partner_figures(partner, viewer, get_settings())
+    return await figures.partner_figures(partner, viewer, get_settings())
 
 
 async def median_ms(make: Callable[[], Awaitable[Any]], runs: int) -> float:

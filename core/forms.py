@@ -4,8 +4,11 @@ API's status for it. Pages re-render the form with what was typed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request
@@ -59,6 +62,23 @@ def typed_password(
     return password, [FieldProblem(again, "passwords_differ", PASSWORDS_DIFFER)] if differ else []
 
 
+def new_account(kind: type[T], data: Mapping[str, Any], **fields: Any) -> T:
+    """A new account's form as the API's body `kind` (with its other `fields`): every problem at once, the service's
+    rules for the username, password and display name, and the form's own second password."""
+    from core.service.users import account_problems
+
+    username, display_name = text(data, "username"), text(data, "display_name")
+    password, differ = typed_password(data)
+    rules = account_problems(username, password, display_name)
+    try:
+        body = to_struct(kind, {"username": username, "password": password, "display_name": display_name, **fields})
+    except Invalid as invalid:
+        raise Invalid([*rules, *invalid.problems, *differ]) from None
+    if differ:
+        raise Invalid([*rules, *differ])
+    return body
+
+
 def problems_by_field(error: Invalid | None, language: str) -> dict[str, str]:
     """`{field: message}` for showing each problem next to its field (the first one per field)."""
     found: dict[str, str] = {}
@@ -79,3 +99,49 @@ def refusal(request: Request[Any, Any, Any], error: DomainError, field: str = ""
     """A service's refusal as a form shows it: the problems beside their fields (or at the top), and the status the
     API answers for it (the app's one error table)."""
     return problem_of(error, field), error_table(request).status(error)
+
+
+BAD_DATE = Text(
+    "Tanggal tidak valid: tulis sebagai TTTT-BB-HH, mis. 2026-11-27.",
+    "Not a valid date: write it as YYYY-MM-DD, e.g. 2026-11-27.",
+)
+BAD_CHOICE = Text("Pilihan tidak dikenal.", "Unknown choice.")
+
+
+class Filters:
+    """The filters typed into a page's GET form (history, audit log): each read by its kind; one that does not
+    parse is a problem beside its field, and is left out while the others still apply."""
+
+    def __init__(self, source: Mapping[str, Any], names: Sequence[str]) -> None:
+        self.values = {name: text(source, name) for name in names}
+        self.problems: list[FieldProblem] = []
+
+    def day(self, name: str) -> date | None:
+        try:
+            return date.fromisoformat(self.values[name]) if self.values[name] else None
+        except ValueError:
+            self.problems.append(FieldProblem(name, "invalid_date", BAD_DATE))
+            return None
+
+    def identifier(self, name: str) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(self.values[name]) if self.values[name] else None
+        except ValueError:
+            self.problems.append(FieldProblem(name, "unknown_choice", BAD_CHOICE))
+            return None
+
+    def choice(self, name: str, allowed: Collection[str]) -> str | None:
+        value = self.values[name]
+        if value and value not in allowed:
+            self.problems.append(FieldProblem(name, "unknown_choice", BAD_CHOICE))
+            return None
+        return value or None
+
+    @property
+    def problem(self) -> Invalid | None:
+        return Invalid(self.problems) if self.problems else None
+
+    def link(self, **changes: Any) -> str:
+        """These filters' query string with `changes` (a page number; an empty value drops the parameter)."""
+        merged = {**self.values, **{name: str(value) for name, value in changes.items()}}
+        return urlencode({name: value for name, value in merged.items() if value})

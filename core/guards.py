@@ -28,6 +28,7 @@ def requires_role(*roles: Role) -> Guard:
             raise PermissionDeniedException()
 
     guard.__name__ = "requires_" + "_or_".join(sorted(role.value for role in roles))
+    guard.roles = allowed  # type: ignore[attr-defined] # who passes: the page walk's expectations are read from it
     return guard
 
 

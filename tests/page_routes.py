@@ -27,7 +27,7 @@ from admin import synthetic
 from admin.demo import DEMO_PASSWORD, DUKCAPIL_ACCOUNTS, ENROLMENT_START, seed_demo
 from admin.demo_history import seed_redemptions
 from admin.service import registry
-from core.auth import staff_user_row_to_current
+from core.auth import ANYONE, PUBLIC, staff_user_row_to_current
 from core.localtime import local_date, utc_now
 from core.settings import get_settings
 from core.stores import Stores
@@ -103,9 +103,6 @@ PATH_VALUES: dict[str, Fill | dict[str, Fill]] = {
     "/admin/staf/{user_id:uuid}/sandi": {"user_id": lambda s: str(s.staff_user_id)},
     "/mitra/staf/{user_id:uuid}": {"user_id": lambda s: str(s.cashier_id)},
     "/mitra/staf/{user_id:uuid}/nonaktifkan": {"user_id": lambda s: str(s.cashier_id)},
-    # Each decision has a confirmation page of its own.
-    "/admin/mitra/{partner_id:uuid}/{action:str}": {"action": lambda s: ["tolak", "tangguhkan", "pulihkan"]},
-    "/admin/penawaran/{offer_id:uuid}/{action:str}": {"action": lambda s: ["tolak", "tangguhkan", "cabut-penangguhan"]},
 }
 PARAMETER = re.compile(r"\{(\w+):[^}]+\}")
 
@@ -114,6 +111,7 @@ PARAMETER = re.compile(r"\{(\w+):[^}]+\}")
 class PageRoute:
     path: str  # as in the route table: /admin/kartu/{card_id:uuid}
     handler: str  # module.function, to name it when something fails
+    roles: frozenset[str] | None = None  # who its guards let in; None: a public page (anyone, signed in or not)
 
     @property
     def parameters(self) -> list[str]:
@@ -144,7 +142,7 @@ def page_routes(app: Litestar) -> list[PageRoute]:
             name = f"{handler.fn.__module__}.{handler.fn.__qualname__}"
             media_type = str(getattr(handler.media_type, "value", handler.media_type))
             if _answers_html(handler):
-                pages.append(PageRoute(route.path, name))
+                pages.append(PageRoute(route.path, name, _guarded_roles(handler, name)))
             elif route.path not in NOT_PAGES and media_type.startswith("application/json"):
                 unknown.append(f"{route.path} ({name})")
             else:
@@ -168,6 +166,21 @@ def page_routes(app: Litestar) -> list[PageRoute]:
              if path not in page_paths] + [path for path in NOT_PAGES if path not in other_gets]  # fmt: skip
     assert not stale, f"tests/page_routes.py names routes the app no longer has (or that changed kind): {stale}"
     return pages
+
+
+def _guarded_roles(handler: Any, name: str) -> frozenset[str] | None:
+    """Who may open a page, read from its guards (core.guards.requires_role marks each with the roles it lets in);
+    None for a public page. A page that is neither public nor guarded by role fails, named."""
+    if handler.opt.get(PUBLIC) or handler.opt.get(ANYONE):
+        return None
+    guards = handler.resolve_guards()
+    unknown = [guard for guard in guards if not hasattr(guard, "roles")]
+    assert guards, f"{name}: a page that is not public needs a role guard (core.guards)"
+    assert not unknown, f"{name}: guards that do not say which roles they let in: {unknown}"
+    roles = frozenset(role.value for role in Role)
+    for guard in guards:
+        roles &= frozenset(role.value for role in guard.roles)
+    return roles
 
 
 def _fill(path: str, name: str) -> Fill | None:

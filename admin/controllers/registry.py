@@ -14,54 +14,21 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from admin.errors import ImportNotFound
-from admin.schemas import ImportRead, ProblemRead
+from admin.schemas import ImportRead
 from admin.service import registry
 from admin.tables import ImportBatch
-from core.auth import AuthedRequest, CurrentUser
+from core.auth import AuthedRequest
 from core.errors import Invalid
 from core.guards import requires_dukcapil, requires_dukcapil_admin
+from core.i18n import request_language
 from core.localtime import local_date, utc_now
 from core.openapi import raises
-from core.problems import request_language
 from core.settings import Settings
 from core.stores import Stores
 
 log = structlog.get_logger()
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # a whole city's export; 100,000 rows are about 10 MB
-REPORT_PROBLEMS = 1000
-
-
-async def read_import(batch_id: uuid.UUID, language: str, problems: bool = True) -> ImportRead:
-    """An import as the API and the console show it: counts, and the first refused rows in the reader's language."""
-    row = await ImportBatch.select().where(ImportBatch.id == batch_id).first()
-    if row is None:
-        raise ImportNotFound()
-    fields = {name: row[name] for name in ImportRead.__struct_fields__ if name in row}
-    found = await registry.problems_of(batch_id, REPORT_PROBLEMS) if problems else []
-    return ImportRead(
-        **fields,
-        problems=[
-            ProblemRead(
-                row=int(p["row_number"]),  # type: ignore[call-overload]
-                field=str(p["field"]),
-                code=str(p["code"]),
-                message=registry.ROW_PROBLEMS[str(p["code"])].render(language),
-            )
-            for p in found
-        ],
-    )
-
-
-async def run_import(
-    batch_id: uuid.UUID, content: bytes, as_of: date, actor: CurrentUser, settings: Settings, stores: Stores
-) -> None:
-    try:
-        await registry.run_batch(batch_id, content, as_of, actor, settings, stores)
-    except Exception:  # the batch row says it failed; the client reads that, the log keeps the trace
-        log.exception("registry.import_failed", batch_id=str(batch_id))
-
-
 AsOf = Annotated[date | None, QueryParameter(description="The export's date (default: today, WIB)")]
 Filename = Annotated[str, QueryParameter(max_length=255, description="The uploaded file's name, for the report")]
 
@@ -92,16 +59,16 @@ class RegistryController(Controller):
         day = as_of or local_date(utc_now(), settings.timezone)
         batch_id = await registry.start_batch(filename, content, day, request.user)
         return Response(
-            await read_import(batch_id, "id", problems=False),
+            await registry.read_import(batch_id, "id", problems=False),
             status_code=HTTP_202_ACCEPTED,
             headers={"Location": f"{self.path}/{batch_id}"},
-            background=BackgroundTask(run_import, batch_id, content, day, request.user, settings, stores),
+            background=BackgroundTask(registry.run_import, batch_id, content, day, request.user, settings, stores),
         )
 
     @get("/", summary="Imports, newest first", opt=raises())
     async def list_imports(self, request: Request[Any, Any, Any]) -> list[ImportRead]:
         rows = await ImportBatch.select(ImportBatch.id).order_by(ImportBatch.started_at, ascending=False).limit(100)
-        return [await read_import(row["id"], "id", problems=False) for row in rows]
+        return [await registry.read_import(row["id"], "id", problems=False) for row in rows]
 
     @get(
         "/{batch_id:uuid}",
@@ -109,4 +76,4 @@ class RegistryController(Controller):
         opt=raises(ImportNotFound),
     )
     async def read(self, batch_id: FromPath[uuid.UUID], request: Request[Any, Any, Any]) -> ImportRead:
-        return await read_import(batch_id, request_language(request))
+        return await registry.read_import(batch_id, request_language(request))

@@ -18,9 +18,9 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from litestar.utils.scope.state import ScopeState
 
-from admin.controllers.registry import MAX_UPLOAD_BYTES, REPORT_PROBLEMS, ImportRead, read_import, run_import
+from admin.controllers.registry import MAX_UPLOAD_BYTES
+from admin.schemas import ImportRead
 from admin.service import registry
-from admin.tables import ImportBatch
 from core.auth import CurrentUser
 from core.errors import FieldProblem, Invalid
 from core.forms import problems_by_field, text
@@ -102,14 +102,14 @@ class RegistryPages(Controller):
         return Redirect(
             f"{PATH}/{batch_id}",
             status_code=303,
-            background=BackgroundTask(run_import, batch_id, content, day, user, settings, stores),
+            background=BackgroundTask(registry.run_import, batch_id, content, day, user, settings, stores),
         )
 
     @get("/{batch_id:uuid}", name="registry_import_page", media_type=MediaType.HTML)
     async def read(self, batch_id: FromPath[uuid.UUID], language: NamedDependency[Language]) -> Template:
         return Template(
             "admin/registri_impor.html",
-            context={"batch": await read_import(batch_id, language), "report_limit": REPORT_PROBLEMS},
+            context={"batch": await registry.read_import(batch_id, language), "report_limit": registry.REPORT_PROBLEMS},
         )
 
     @get("/{batch_id:uuid}/kemajuan", name="registry_import_progress", media_type=MediaType.HTML)
@@ -117,7 +117,7 @@ class RegistryPages(Controller):
         """The import's status block alone: htmx swaps it in every second while the import runs."""
         return Template(
             "admin/registri_kemajuan.html",
-            context={"batch": await read_import(batch_id, language), "report_limit": REPORT_PROBLEMS},
+            context={"batch": await registry.read_import(batch_id, language), "report_limit": registry.REPORT_PROBLEMS},
         )
 
 
@@ -143,15 +143,8 @@ async def _upload_page(
     language: Language,
     status: int = 200,
 ) -> Template:
-    rows = await ImportBatch.select(ImportBatch.id).order_by(ImportBatch.started_at, ascending=False).limit(RECENT)
-    return _upload_template(
-        can_upload,
-        values,
-        problem,
-        language,
-        [await read_import(row["id"], language, problems=False) for row in rows],
-        status,
-    )
+    imports = await registry.recent_imports(language, RECENT)
+    return _upload_template(can_upload, values, problem, language, imports, status)
 
 
 def _upload_template(

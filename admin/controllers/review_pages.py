@@ -107,17 +107,13 @@ async def _partner(acting: Acting) -> PartnerRead:
     return await onboarding.read_partner(acting.path("partner_id"))
 
 
-def _partner_decision(to: PartnerStatus) -> Any:
+def _partner_action(path: str, name: str, to: PartnerStatus, notice: str) -> ConfirmedAction[PartnerRead]:
     async def decide(acting: Acting, partner: PartnerRead) -> None:
         await onboarding.decide(partner.id, to, acting.text("reason"), acting.user)
 
-    return decide
-
-
-def _partner_action(path: str, name: str, to: PartnerStatus, notice: str) -> ConfirmedAction[PartnerRead]:
     return ConfirmedAction(
         path=f"/{{partner_id:uuid}}/{path}", name=name, template=f"admin/konfirmasi/mitra_{path}.html",
-        load=_partner, act=_partner_decision(to), done=lambda partner: f"/admin/mitra/{partner.id}?ok={notice}",
+        load=_partner, act=decide, done=lambda partner: f"/admin/mitra/{partner.id}?ok={notice}",
         guards=[requires_dukcapil_admin],
     )  # fmt: skip
 
@@ -192,17 +188,13 @@ async def _offer(acting: Acting) -> OfferRead:
     return await offers.read_offer(None, acting.path("offer_id"))
 
 
-def _offer_decision(to: OfferStatus) -> Any:
+def _offer_action(path: str, name: str, to: OfferStatus, notice: str) -> ConfirmedAction[OfferRead]:
     async def decide(acting: Acting, offer: OfferRead) -> None:
         await offers.move_by_dukcapil(offer.id, to, acting.text("reason"), acting.user)
 
-    return decide
-
-
-def _offer_action(path: str, name: str, to: OfferStatus, notice: str) -> ConfirmedAction[OfferRead]:
     return ConfirmedAction(
         path=f"/{{offer_id:uuid}}/{path}", name=name, template=f"admin/konfirmasi/penawaran_{path}.html",
-        load=_offer, act=_offer_decision(to), done=lambda offer: f"/admin/penawaran/{offer.id}?ok={notice}",
+        load=_offer, act=decide, done=lambda offer: f"/admin/penawaran/{offer.id}?ok={notice}",
         guards=[requires_dukcapil_admin],
     )  # fmt: skip
 

@@ -16,7 +16,7 @@ from admin.service import staff as service
 from core.auth import CurrentUser
 from core.confirm import Acting, ConfirmedAction
 from core.errors import DomainError, Invalid
-from core.forms import problems_by_field, refusal, text, to_struct, typed_password
+from core.forms import new_account, problems_by_field, refusal, text, to_struct, typed_password
 from core.guards import requires_dukcapil_admin
 from core.i18n import Language
 from core.pages import Form
@@ -25,21 +25,6 @@ from core.service import users
 from core.tables import Role
 
 PATH = "/admin/staf"
-
-
-def _new_account(data: dict[str, str]) -> StaffUserCreate:
-    """The form as the API's body. Every rule's message is the service's; the second password is the form's own."""
-    password, differ = typed_password(data)
-    fields = {"username": text(data, "username"), "password": password,
-              "display_name": text(data, "display_name"), "role": text(data, "role")}  # fmt: skip
-    rules = users.account_problems(fields["username"], password, fields["display_name"])
-    try:
-        body = to_struct(StaffUserCreate, fields)
-    except Invalid as invalid:
-        raise Invalid([*rules, *invalid.problems, *differ]) from None
-    if differ:
-        raise Invalid([*rules, *differ])
-    return body
 
 
 class DukcapilStaffPages(Controller):
@@ -60,7 +45,7 @@ class DukcapilStaffPages(Controller):
         language: NamedDependency[Language],
     ) -> Any:
         try:
-            body = _new_account(data)
+            body = new_account(StaffUserCreate, data, role=text(data, "role"))
             await service.create_staff(body.username, body.password, body.role, body.display_name, user)
         except DomainError as error:  # the fields' rules (422), or the username is taken (409)
             problem, status = refusal(request, error, "username")

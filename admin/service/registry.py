@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from admin.errors import ImportNotFound
+from admin.schemas import ImportRead, ProblemRead
 from admin.tables import ImportBatch, ImportProblem, ImportStatus, UnenrolledKia
 from core.auth import CurrentUser
 from core.database.statements import bulk_insert
@@ -377,3 +379,42 @@ async def problems_of(batch_id: uuid.UUID, limit: int | None = None) -> list[dic
     if limit is not None:
         query = query.limit(limit)
     return await query
+
+
+REPORT_PROBLEMS = 1000
+
+
+async def read_import(batch_id: uuid.UUID, language: str, problems: bool = True) -> ImportRead:
+    """An import as the API and the console show it: counts, and the first refused rows in the reader's language."""
+    row = await ImportBatch.select().where(ImportBatch.id == batch_id).first()
+    if row is None:
+        raise ImportNotFound()
+    fields = {name: row[name] for name in ImportRead.__struct_fields__ if name in row}
+    found = await problems_of(batch_id, REPORT_PROBLEMS) if problems else []
+    return ImportRead(
+        **fields,
+        problems=[
+            ProblemRead(
+                row=int(p["row_number"]),  # type: ignore[call-overload]
+                field=str(p["field"]),
+                code=str(p["code"]),
+                message=ROW_PROBLEMS[str(p["code"])].render(language),
+            )
+            for p in found
+        ],
+    )
+
+
+async def recent_imports(language: str, limit: int) -> list[ImportRead]:
+    """The latest imports, newest first, without their refused rows."""
+    rows = await ImportBatch.select(ImportBatch.id).order_by(ImportBatch.started_at, ascending=False).limit(limit)
+    return [await read_import(row["id"], language, problems=False) for row in rows]
+
+
+async def run_import(
+    batch_id: uuid.UUID, content: bytes, as_of: date, actor: CurrentUser, settings: Settings, stores: Stores
+) -> None:
+    try:
+        await run_batch(batch_id, content, as_of, actor, settings, stores)
+    except Exception:  # the batch row says it failed; the client reads that, the log keeps the trace
+        log.exception("registry.import_failed", batch_id=str(batch_id))

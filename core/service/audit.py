@@ -3,9 +3,11 @@ Dukcapil reads it back filtered and page by page."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from core.logs import current_request_id
 from core.tables import AuditEvent
@@ -91,3 +93,29 @@ async def event_kinds() -> tuple[list[str], list[str]]:
     actions = await AuditEvent.select(AuditEvent.action).distinct().order_by(AuditEvent.action)
     types = await AuditEvent.select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)
     return [row["action"] for row in actions], [row["object_type"] for row in types]
+
+
+def local_days(first: date | None, last: date | None, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+    """Calendar days in the programme's zone as the log's UTC range: [first's midnight, the midnight after last)."""
+    since = datetime.combine(first, time(), zone).astimezone(UTC) if first else None
+    before = datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC) if last else None
+    return since, before
+
+
+EXPORT_COLUMNS = ["occurred_at", "actor_username", "actor_role", "action", "object_type", "object_id", "before",
+                  "after", "request_id"]  # fmt: skip
+
+
+def export_rows(events: list[dict[str, Any]], zone: ZoneInfo) -> tuple[list[dict[str, Any]], list[str]]:
+    """Events as a CSV carries them: local times, before and after as JSON."""
+
+    def as_json(value: Any) -> str | None:
+        return None if value is None else json.dumps(value, ensure_ascii=False)
+
+    rows = [
+        {**{name: event[name] for name in EXPORT_COLUMNS if name in event},
+         "occurred_at": event["occurred_at"].astimezone(zone).isoformat(timespec="seconds"),
+         "before": as_json(event["before"]), "after": as_json(event["after"])}
+        for event in events
+    ]  # fmt: skip
+    return rows, EXPORT_COLUMNS

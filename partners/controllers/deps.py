@@ -4,6 +4,7 @@ the API (another partner's id answers 404), from the signed-in manager on the co
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Router
@@ -12,6 +13,7 @@ from litestar.params import FromPath
 
 from core.auth import AuthedRequest, CurrentUser
 from core.guards import requires_partner_manager
+from core.i18n import Language
 from partners.service.access import Membership, managed_partner, own_membership
 
 
@@ -25,12 +27,27 @@ async def provide_own_partner(user: NamedDependency[CurrentUser]) -> Membership:
     return await own_membership(user)
 
 
+@dataclass(frozen=True)
+class Manager:
+    """A partner manager on a page of their console: who acts, for which partner, reading which language."""
+
+    user: CurrentUser
+    partner_id: uuid.UUID
+    language: Language
+
+
+async def provide_manager(
+    user: NamedDependency[CurrentUser], membership: NamedDependency[Membership], language: NamedDependency[Language]
+) -> Manager:
+    return Manager(user, membership.partner_id, language)
+
+
 def manager_pages(*handlers: Any) -> Router:
     """A part of the partner console at /mitra: for partner managers, each acting for their own partner."""
     return Router(
         "/mitra",
         guards=[requires_partner_manager],
-        dependencies={"membership": Provide(provide_own_partner)},
+        dependencies={"membership": Provide(provide_own_partner), "manager": Provide(provide_manager)},
         include_in_schema=False,
         route_handlers=list(handlers),
     )

@@ -12,13 +12,11 @@ from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.response import Template
 
-from core.auth import CurrentUser
 from core.confirm import Acting, ConfirmedAction
 from core.errors import Invalid
 from core.forms import checked, problems_by_field, text, to_struct
-from core.i18n import Language
 from core.pages import Form
-from partners.controllers.deps import manager_pages
+from partners.controllers.deps import Manager, manager_pages
 from partners.schemas import ApiKeyCreate, ApiKeyRead, ApiScope
 from partners.service import api_keys, outlets
 from partners.service.access import Membership, own_membership
@@ -45,23 +43,17 @@ class ApiKeyPages(Controller):
         return await _form(membership.partner_id, {f"scope.{s.value}": "on" for s in ApiScope})
 
     @post("/baru", media_type=MediaType.HTML, status_code=200)
-    async def create(
-        self,
-        data: Form,
-        user: NamedDependency[CurrentUser],
-        membership: NamedDependency[Membership],
-        language: NamedDependency[Language],
-    ) -> Any:
+    async def create(self, data: Form, manager: NamedDependency[Manager]) -> Any:
         try:
             body = to_struct(
                 ApiKeyCreate,
                 {"name": text(data, "name"), "outlet_id": text(data, "outlet_id"),
                  "scopes": [s.value for s in ApiScope if checked(data, f"scope.{s.value}")]},
             )  # fmt: skip
-            created = await api_keys.create_api_key(membership.partner_id, body, user)
+            created = await api_keys.create_api_key(manager.partner_id, body, manager.user)
         except Invalid as problem:
-            return await _form(membership.partner_id, data, problems_by_field(problem, language))
-        outlet = await outlets.get_outlet(membership.partner_id, created.outlet_id)
+            return await _form(manager.partner_id, data, problems_by_field(problem, manager.language))
+        outlet = await outlets.get_outlet(manager.partner_id, created.outlet_id)
         context = {"key": created, "outlet_name": outlet.name}
         return Template("mitra/kunci_api_baru.html", context=context, headers=NO_STORE)
 

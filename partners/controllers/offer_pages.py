@@ -25,7 +25,7 @@ from core.pages import Form
 from core.service.regions import list_regions
 from core.settings import Settings
 from core.tables import RegionLevel
-from partners.controllers.deps import manager_pages
+from partners.controllers.deps import Manager, manager_pages
 from partners.controllers.offer_form import (
     BASE,
     BENEFIT_KEYS,
@@ -54,10 +54,8 @@ class OfferPages(Controller):
     path = "/penawaran"
 
     @get("/", name="partner_offers", media_type=MediaType.HTML)
-    async def list_offers(
-        self, membership: NamedDependency[Membership], language: NamedDependency[Language]
-    ) -> Template:
-        return await _list(membership.partner_id, language)
+    async def list_offers(self, manager: NamedDependency[Manager]) -> Template:
+        return await _list(manager.partner_id, manager.language)
 
     @get("/baru", name="partner_offer_new", media_type=MediaType.HTML)
     async def new(
@@ -71,31 +69,21 @@ class OfferPages(Controller):
         return await _form(request, membership.partner_id, None, values, first_look=True)
 
     @post("/baru", media_type=MediaType.HTML, status_code=303)
-    async def create(
-        self,
-        request: Request[Any, Any, Any],
-        data: Form,
-        user: NamedDependency[CurrentUser],
-        membership: NamedDependency[Membership],
-    ) -> Any:
+    async def create(self, request: Request[Any, Any, Any], data: Form, manager: NamedDependency[Manager]) -> Any:
         if text(data, "aksi") == PREVIEW:
-            return await _form(request, membership.partner_id, None, data, checked_now=True)
+            return await _form(request, manager.partner_id, None, data, checked_now=True)
         try:
-            created = await offers.create_offer(membership.partner_id, offer_rules_of(data), user)
+            created = await offers.create_offer(manager.partner_id, offer_rules_of(data), manager.user)
         except DomainError as error:
-            return await _form(request, membership.partner_id, None, data, error)
+            return await _form(request, manager.partner_id, None, data, error)
         return Redirect(f"{BASE}?ok=penawaran-dibuat#penawaran-{created.id}", status_code=303)
 
     @post("/ringkasan", name="partner_offer_summary", media_type=MediaType.HTML, status_code=200)
     async def summary(
-        self,
-        data: Form,
-        membership: NamedDependency[Membership],
-        language: NamedDependency[Language],
-        settings: NamedDependency[Settings],
+        self, data: Form, settings: NamedDependency[Settings], manager: NamedDependency[Manager]
     ) -> Template:
         """The summary fragment htmx swaps in beside the form as the manager types."""
-        shown = await preview(data, membership.partner_id, language, _today(settings))
+        shown = await preview(data, manager.partner_id, manager.language, _today(settings))
         return Template("mitra/penawaran_ringkasan.html", context={"preview": shown})
 
     @get("/{offer_id:uuid}", name="partner_offer", media_type=MediaType.HTML)
@@ -111,18 +99,17 @@ class OfferPages(Controller):
         request: Request[Any, Any, Any],
         offer_id: FromPath[uuid.UUID],
         data: Form,
-        user: NamedDependency[CurrentUser],
-        membership: NamedDependency[Membership],
+        manager: NamedDependency[Manager],
     ) -> Any:
-        offer = await offers.read_offer(membership.partner_id, offer_id)
+        offer = await offers.read_offer(manager.partner_id, offer_id)
         if text(data, "aksi") == PREVIEW:
-            return await _form(request, membership.partner_id, offer, data, checked_now=True)
+            return await _form(request, manager.partner_id, offer, data, checked_now=True)
         try:
-            await offers.update_offer(membership.partner_id, offer_id, offer_rules_of(data), user)
+            await offers.update_offer(manager.partner_id, offer_id, offer_rules_of(data), manager.user)
         except NotFound:
             raise
         except DomainError as error:  # a rule (422) or an offer that can no longer change (409)
-            return await _form(request, membership.partner_id, offer, data, error)
+            return await _form(request, manager.partner_id, offer, data, error)
         return Redirect(f"{BASE}?ok=penawaran-disimpan#penawaran-{offer_id}", status_code=303)
 
     @post("/{offer_id:uuid}/ajukan", media_type=MediaType.HTML, status_code=303)

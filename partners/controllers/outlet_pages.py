@@ -12,16 +12,14 @@ from litestar.enums import MediaType
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from core.auth import CurrentUser
 from core.errors import Invalid
 from core.forms import checked, problems_by_field, text, to_struct
 from core.i18n import Language, weekday_name
 from core.pages import Form
 from core.service.regions import kelurahan_by_kecamatan
-from partners.controllers.deps import manager_pages
+from partners.controllers.deps import Manager, manager_pages
 from partners.schemas import OutletIn, OutletRead
 from partners.service import outlets
-from partners.service.access import Membership
 
 SHIFTS = 2  # up to two opening periods a day (a pool closing at noon for cleaning)
 
@@ -74,10 +72,8 @@ class OutletPages(Controller):
     path = "/outlet"
 
     @get("/", name="partner_outlets", media_type=MediaType.HTML)
-    async def list_outlets(
-        self, membership: NamedDependency[Membership], language: NamedDependency[Language]
-    ) -> Template:
-        context = {"outlets": await outlets.list_outlets(membership.partner_id), "days": days(language)}
+    async def list_outlets(self, manager: NamedDependency[Manager]) -> Template:
+        context = {"outlets": await outlets.list_outlets(manager.partner_id), "days": days(manager.language)}
         return Template("mitra/outlets.html", context=context)
 
     @get("/baru", name="partner_outlet_new", media_type=MediaType.HTML)
@@ -85,43 +81,25 @@ class OutletPages(Controller):
         return await _form(language, None, outlet_form(None))
 
     @post("/baru", media_type=MediaType.HTML, status_code=303)
-    async def create(
-        self,
-        data: Form,
-        user: NamedDependency[CurrentUser],
-        membership: NamedDependency[Membership],
-        language: NamedDependency[Language],
-    ) -> Any:
+    async def create(self, data: Form, manager: NamedDependency[Manager]) -> Any:
         try:
-            await outlets.create_outlet(membership.partner_id, outlet_in(data), user)
+            await outlets.create_outlet(manager.partner_id, outlet_in(data), manager.user)
         except Invalid as problem:
-            return await _form(language, None, data, problem)
+            return await _form(manager.language, None, data, problem)
         return Redirect("/mitra/outlet?ok=outlet-dibuat", status_code=303)
 
     @get("/{outlet_id:uuid}", name="partner_outlet", media_type=MediaType.HTML)
-    async def edit(
-        self,
-        outlet_id: FromPath[uuid.UUID],
-        membership: NamedDependency[Membership],
-        language: NamedDependency[Language],
-    ) -> Template:
-        outlet = await outlets.get_outlet(membership.partner_id, outlet_id)  # another partner's outlet: 404
-        return await _form(language, outlet, outlet_form(outlet))
+    async def edit(self, outlet_id: FromPath[uuid.UUID], manager: NamedDependency[Manager]) -> Template:
+        outlet = await outlets.get_outlet(manager.partner_id, outlet_id)  # another partner's outlet: 404
+        return await _form(manager.language, outlet, outlet_form(outlet))
 
     @post("/{outlet_id:uuid}", media_type=MediaType.HTML, status_code=303)
-    async def update(
-        self,
-        outlet_id: FromPath[uuid.UUID],
-        data: Form,
-        user: NamedDependency[CurrentUser],
-        membership: NamedDependency[Membership],
-        language: NamedDependency[Language],
-    ) -> Any:
-        outlet = await outlets.get_outlet(membership.partner_id, outlet_id)
+    async def update(self, outlet_id: FromPath[uuid.UUID], data: Form, manager: NamedDependency[Manager]) -> Any:
+        outlet = await outlets.get_outlet(manager.partner_id, outlet_id)
         try:
-            await outlets.update_outlet(membership.partner_id, outlet_id, outlet_in(data), user)
+            await outlets.update_outlet(manager.partner_id, outlet_id, outlet_in(data), manager.user)
         except Invalid as problem:
-            return await _form(language, outlet, data, problem)
+            return await _form(manager.language, outlet, data, problem)
         return Redirect("/mitra/outlet?ok=outlet-disimpan", status_code=303)
 
 

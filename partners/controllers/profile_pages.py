@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.response import Redirect, Template
 
-from core.auth import PUBLIC, CurrentUser, TokenIssuer, client_ip
+from core.auth import PUBLIC, TokenIssuer, client_ip
 from core.errors import DomainError, FieldProblem, Invalid
 from core.forms import problems_by_field, refusal, text, to_struct, typed_password
 from core.i18n import Language
@@ -17,7 +17,7 @@ from core.pages import Form, signed_in
 from core.service.audit import record_event
 from core.settings import Settings
 from core.stores import Stores
-from partners.controllers.deps import manager_pages
+from partners.controllers.deps import Manager, manager_pages
 from partners.schemas import ManagerAccount, PartnerProfile, PartnerRead
 from partners.service import onboarding
 from partners.service.access import Membership
@@ -114,35 +114,24 @@ class ProfilePages(Controller):
         return _profile(partner, profile_form(partner))
 
     @post("/", media_type=MediaType.HTML, status_code=303)
-    async def update(
-        self,
-        request: Request[Any, Any, Any],
-        data: Form,
-        user: NamedDependency[CurrentUser],
-        membership: NamedDependency[Membership],
-        language: NamedDependency[Language],
-    ) -> Any:
+    async def update(self, request: Request[Any, Any, Any], data: Form, manager: NamedDependency[Manager]) -> Any:
         try:
-            await onboarding.update_profile(membership.partner_id, to_struct(PartnerProfile, profile_of(data)), user)
+            await onboarding.update_profile(
+                manager.partner_id, to_struct(PartnerProfile, profile_of(data)), manager.user
+            )
         except DomainError as error:
             refused, status = refusal(request, error)
-            return _profile(await onboarding.read_partner(membership.partner_id), data, refused, language, status)
+            return _profile(await onboarding.read_partner(manager.partner_id), data, refused, manager.language, status)
         return Redirect("/mitra/profil?ok=profil-disimpan", status_code=303)
 
     @post("/ajukan-ulang", media_type=MediaType.HTML, status_code=303)
-    async def resubmit(
-        self,
-        request: Request[Any, Any, Any],
-        user: NamedDependency[CurrentUser],
-        membership: NamedDependency[Membership],
-        language: NamedDependency[Language],
-    ) -> Any:
+    async def resubmit(self, request: Request[Any, Any, Any], manager: NamedDependency[Manager]) -> Any:
         try:
-            await onboarding.resubmit(membership.partner_id, user)
+            await onboarding.resubmit(manager.partner_id, manager.user)
         except DomainError as error:
             refused, status = refusal(request, error)
-            partner = await onboarding.read_partner(membership.partner_id)
-            return _profile(partner, profile_form(partner), refused, language, status)
+            partner = await onboarding.read_partner(manager.partner_id)
+            return _profile(partner, profile_form(partner), refused, manager.language, status)
         return Redirect("/mitra?ok=diajukan-ulang", status_code=303)
 
 

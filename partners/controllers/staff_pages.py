@@ -13,31 +13,14 @@ from litestar.enums import MediaType
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from core.auth import CurrentUser
 from core.confirm import Acting, ConfirmedAction
 from core.errors import DomainError, FieldProblem, Invalid
-from core.forms import optional, problems_by_field, refusal, text, to_struct, typed_password
-from core.i18n import Language
+from core.forms import new_account, optional, problems_by_field, refusal, text, to_struct, typed_password
 from core.pages import Form
-from core.service import users
-from partners.controllers.deps import manager_pages
+from partners.controllers.deps import Manager, manager_pages
 from partners.schemas import StaffCreate, StaffRead, StaffRole, StaffUpdate
 from partners.service import outlets, staff
 from partners.service.access import Membership, own_membership
-
-
-def _staff_create(data: dict[str, str]) -> StaffCreate:
-    """The form as the API's body. Passwords that differ are refused together with the account's other problems
-    (the service's own checks), so one submit shows everything to fix."""
-    username, display_name = text(data, "username"), text(data, "display_name")
-    password, differ = typed_password(data)
-    if differ:
-        raise Invalid([*users.account_problems(username, password, display_name), *differ])
-    return to_struct(
-        StaffCreate,
-        {"username": username, "password": password, "display_name": display_name,
-         "role": text(data, "role") or StaffRole.CASHIER.value, "outlet_id": optional(data, "outlet_id")},
-    )  # fmt: skip
 
 
 class StaffPages(Controller):
@@ -58,19 +41,14 @@ class StaffPages(Controller):
         return await _new_form(membership.partner_id, {"role": StaffRole.CASHIER.value})
 
     @post("/baru", media_type=MediaType.HTML, status_code=303)
-    async def create(
-        self,
-        request: Request[Any, Any, Any],
-        data: Form,
-        user: NamedDependency[CurrentUser],
-        membership: NamedDependency[Membership],
-        language: NamedDependency[Language],
-    ) -> Any:
+    async def create(self, request: Request[Any, Any, Any], data: Form, manager: NamedDependency[Manager]) -> Any:
         try:
-            await staff.create_staff(membership.partner_id, _staff_create(data), user)
+            role = text(data, "role") or StaffRole.CASHIER.value
+            body = new_account(StaffCreate, data, role=role, outlet_id=optional(data, "outlet_id"))
+            await staff.create_staff(manager.partner_id, body, manager.user)
         except DomainError as error:
             problem, status = refusal(request, error, "username")
-            return await _new_form(membership.partner_id, data, problems_by_field(problem, language), status)
+            return await _new_form(manager.partner_id, data, problems_by_field(problem, manager.language), status)
         return Redirect("/mitra/staf?ok=staf-dibuat", status_code=303)
 
     @get("/{user_id:uuid}", name="partner_staff_member", media_type=MediaType.HTML)
@@ -84,21 +62,19 @@ class StaffPages(Controller):
         request: Request[Any, Any, Any],
         user_id: FromPath[uuid.UUID],
         data: Form,
-        user: NamedDependency[CurrentUser],
-        membership: NamedDependency[Membership],
-        language: NamedDependency[Language],
+        manager: NamedDependency[Manager],
     ) -> Any:
-        member = await staff.get_staff(membership.partner_id, user_id)
+        member = await staff.get_staff(manager.partner_id, user_id)
         try:
             password, differ = typed_password(data)
             if differ:
                 raise Invalid(differ)
             change = to_struct(StaffUpdate, {"password": password})
-            await staff.update_staff(membership.partner_id, user_id, change, user)
+            await staff.update_staff(manager.partner_id, user_id, change, manager.user)
         except DomainError as error:
             problem, status = refusal(request, error)
-            problems = {"password": problems_by_field(problem, language)}
-            return await _member_page(membership.partner_id, member, problems, status=status)
+            problems = {"password": problems_by_field(problem, manager.language)}
+            return await _member_page(manager.partner_id, member, problems, status=status)
         return Redirect("/mitra/staf?ok=sandi-direset", status_code=303)
 
     @post("/{user_id:uuid}/outlet", media_type=MediaType.HTML, status_code=303)
@@ -107,28 +83,24 @@ class StaffPages(Controller):
         request: Request[Any, Any, Any],
         user_id: FromPath[uuid.UUID],
         data: Form,
-        user: NamedDependency[CurrentUser],
-        membership: NamedDependency[Membership],
-        language: NamedDependency[Language],
+        manager: NamedDependency[Manager],
     ) -> Any:
-        member = await staff.get_staff(membership.partner_id, user_id)
+        member = await staff.get_staff(manager.partner_id, user_id)
         try:
             change = to_struct(StaffUpdate, {"outlet_id": optional(data, "outlet_id")})
             if change.outlet_id is None:  # the service reads "no outlet" as "keep it": say what is missing
                 raise Invalid([FieldProblem("outlet_id", "outlet_required", staff.OUTLET_REQUIRED)])
-            await staff.update_staff(membership.partner_id, user_id, change, user)
+            await staff.update_staff(manager.partner_id, user_id, change, manager.user)
         except DomainError as error:
             problem, status = refusal(request, error)
-            problems = {"outlet": problems_by_field(problem, language)}
-            return await _member_page(membership.partner_id, member, problems, data.get("outlet_id"), status)
+            problems = {"outlet": problems_by_field(problem, manager.language)}
+            return await _member_page(manager.partner_id, member, problems, data.get("outlet_id"), status)
         return Redirect("/mitra/staf?ok=outlet-dipindah", status_code=303)
 
     @post("/{user_id:uuid}/aktifkan", media_type=MediaType.HTML, status_code=303)
-    async def enable(
-        self, user_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], membership: NamedDependency[Membership]
-    ) -> Any:
+    async def enable(self, user_id: FromPath[uuid.UUID], manager: NamedDependency[Manager]) -> Any:
         # Enabling takes nothing away, so it needs no confirmation.
-        await staff.update_staff(membership.partner_id, user_id, StaffUpdate(active=True), user)
+        await staff.update_staff(manager.partner_id, user_id, StaffUpdate(active=True), manager.user)
         return Redirect("/mitra/staf?ok=staf-diaktifkan", status_code=303)
 
 

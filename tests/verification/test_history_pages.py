@@ -67,7 +67,7 @@ async def test_history_shows_filters_and_downloads_the_till_redemptions(make_cli
 
     bad = await client.get("/mitra/riwayat", params={"dari": "31-12-2026", "penawaran": pencils["id"]})
     assert bad.status_code == 422
-    assert 'id="dari-problem">Tanggal tidak valid (YYYY-MM-DD).' in bad.text
+    assert 'id="dari-problem">Tanggal tidak valid: tulis sebagai TTTT-BB-HH' in bad.text
     assert 'value="31-12-2026"' in bad.text
     assert second["receipt_code"] in bad.text
     assert first["receipt_code"] not in bad.text

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import uuid
-from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Request, get
@@ -20,14 +16,11 @@ from litestar.response import Template
 
 from core.auth import CurrentUser
 from core.confirm import Acting, ConfirmedAction
-from core.errors import FieldProblem, Invalid
-from core.forms import problems_by_field, to_struct
-from core.i18n import Language, Text
+from core.forms import Filters, problems_by_field, to_struct
 from core.localtime import utc_now
 from core.web import csv_response
-from partners.controllers.deps import manager_pages
+from partners.controllers.deps import Manager, manager_pages
 from partners.service import outlets
-from partners.service.access import Membership
 from partners.service.offers import list_offers
 from verification.schemas import HistoryRow, VoidRequest
 from verification.service import history as redemptions
@@ -37,104 +30,57 @@ from verification.tables import RedemptionStatus
 PAGE_SIZE = 50
 CSV_BATCH = 1000  # the API's largest page
 STATUSES = (RedemptionStatus.COMPLETED.value, RedemptionStatus.VOIDED.value)
-BAD_DATE = Text("Tanggal tidak valid (YYYY-MM-DD).", "Not a valid date (YYYY-MM-DD).")
-BAD_CHOICE = Text("Pilihan tidak dikenal.", "Unknown choice.")
 
 
-@dataclass
-class Wanted:
-    """The filters as typed (to show them again) and as the service's filter; problems for fields that did not
-    parse (that filter is left out, the others still apply)."""
-
-    values: dict[str, str]
-    filter: redemptions.HistoryFilter
-    page: int
-    problems: list[FieldProblem] = field(default_factory=list)
-
-    def query(self, **changes: Any) -> str:
-        kept = {key: value for key, value in {**self.values, **changes}.items() if value}
-        return urlencode(kept)
-
-
-def _wanted(request: Request[Any, Any, Any]) -> Wanted:
-    params = request.query_params
-    values = {name: (params.get(name) or "").strip() for name in ("dari", "sampai", "outlet", "penawaran", "status")}
-    problems: list[FieldProblem] = []
-
-    def day(name: str) -> date | None:
-        if not values[name]:
-            return None
-        try:
-            return date.fromisoformat(values[name])
-        except ValueError:
-            problems.append(FieldProblem(name, "invalid_date", BAD_DATE))
-            return None
-
-    def identifier(name: str) -> uuid.UUID | None:
-        if not values[name]:
-            return None
-        try:
-            return uuid.UUID(values[name])
-        except ValueError:
-            problems.append(FieldProblem(name, "unknown_choice", BAD_CHOICE))
-            return None
-
-    status = None
-    if values["status"]:
-        if values["status"] in STATUSES:
-            status = RedemptionStatus(values["status"])
-        else:
-            problems.append(FieldProblem("status", "unknown_choice", BAD_CHOICE))
-    raw_page = params.get("halaman") or "1"
+def _wanted(request: Request[Any, Any, Any]) -> tuple[Filters, redemptions.HistoryFilter, int]:
+    """The filters as typed (shown again, with a problem beside one that does not parse) and as the service's."""
+    typed = Filters(request.query_params, ("dari", "sampai", "outlet", "penawaran", "status"))
+    raw_page = request.query_params.get("halaman") or "1"
     page = int(raw_page) if raw_page.isdigit() and int(raw_page) >= 1 else 1
+    status = typed.choice("status", STATUSES)
     wanted = redemptions.HistoryFilter(
-        date_from=day("dari"), date_until=day("sampai"), outlet_id=identifier("outlet"),
-        offer_id=identifier("penawaran"), status=status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+        date_from=typed.day("dari"), date_until=typed.day("sampai"), outlet_id=typed.identifier("outlet"),
+        offer_id=typed.identifier("penawaran"), status=RedemptionStatus(status) if status else None, limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
     )  # fmt: skip
-    return Wanted(values, wanted, page, problems)
+    return typed, wanted, page
 
 
 class HistoryPages(Controller):
     path = "/riwayat"
 
     @get("/", name="partner_history", media_type=MediaType.HTML)
-    async def history(
-        self,
-        request: Request[Any, Any, Any],
-        user: NamedDependency[CurrentUser],
-        membership: NamedDependency[Membership],
-        language: NamedDependency[Language],
-    ) -> Template:
-        wanted = _wanted(request)
-        rows, total = await redemptions.history(user, wanted.filter)
+    async def history(self, request: Request[Any, Any, Any], manager: NamedDependency[Manager]) -> Template:
+        typed, wanted, page = _wanted(request)
+        rows, total = await redemptions.history(manager.user, wanted)
         pages = max(1, math.ceil(total / PAGE_SIZE))
         return Template(
             "mitra/riwayat.html",
             context={
-                "rows": await redemptions.history_rows(user, rows),
+                "rows": await redemptions.history_rows(manager.user, rows),
                 "total": total,
-                "page": wanted.page,
+                "page": page,
                 "pages": pages,
-                "previous": wanted.query(halaman=str(wanted.page - 1)) if wanted.page > 1 else None,
-                "next": wanted.query(halaman=str(wanted.page + 1)) if wanted.page < pages else None,
-                "download": wanted.query(halaman=""),
-                "values": wanted.values,
-                "problems": problems_by_field(Invalid(wanted.problems) if wanted.problems else None, language),
-                "outlets": [(str(o.id), o.name) for o in await outlets.list_outlets(membership.partner_id)],
-                "offers": [(str(o.id), o.rules.title) for o in await list_offers(membership.partner_id)],
+                "previous": typed.link(halaman=page - 1) if page > 1 else None,
+                "next": typed.link(halaman=page + 1) if page < pages else None,
+                "download": typed.link(),
+                "values": typed.values,
+                "problems": problems_by_field(typed.problem, manager.language),
+                "outlets": [(str(o.id), o.name) for o in await outlets.list_outlets(manager.partner_id)],
+                "offers": [(str(o.id), o.rules.title) for o in await list_offers(manager.partner_id)],
                 "statuses": STATUSES,
                 "now": utc_now(),
             },
-            status_code=422 if wanted.problems else 200,
+            status_code=422 if typed.problems else 200,
         )
 
     @get("/unduh.csv", name="partner_history_csv")
     async def download(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Any:
-        wanted = _wanted(request)
+        _, wanted, _ = _wanted(request)
         items: list[HistoryRow] = []
         offset = 0
         while True:  # every filtered row, in the API's largest pages
-            batch = dataclasses.replace(wanted.filter, limit=CSV_BATCH, offset=offset)
+            batch = dataclasses.replace(wanted, limit=CSV_BATCH, offset=offset)
             rows, total = await redemptions.history(user, batch)
             items += await redemptions.history_rows(user, rows)
             offset += CSV_BATCH

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from litestar import Controller, get
@@ -10,14 +9,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
-from core.auth import PUBLIC, CurrentUser
+from core.auth import PUBLIC
 from core.errors import NotFound
-from core.i18n import Language
-from core.localtime import local_date, utc_now
 from core.settings import Settings
 from core.web import csv_response
-from partners.controllers.deps import manager_pages
-from partners.service.access import Membership
+from partners.controllers.deps import Manager, manager_pages
 from partners.service.onboarding import read_partner
 from verification.errors import refusal_titles
 from verification.service import figures
@@ -36,39 +32,16 @@ class CashierPage(Controller):
         return Template("kasir/index.html")
 
 
-PARTNER_DAYS = 90
 DOWNLOADS = {"per-hari": "per_day", "per-bulan": "per_month", "per-outlet": "per_outlet",
              "per-penawaran": "per_offer", "per-usia": "per_age_band", "penolakan": "refusals"}  # fmt: skip
-
-
-async def _partner_figures(partner_id: Any, user: CurrentUser, settings: Settings) -> dict[str, Any]:
-    """A partner's own figures over the last 90 days (whole months for the monthly ones), small cells suppressed."""
-    today = local_date(utc_now(), settings.timezone)
-    wanted = figures.RedemptionFilter(today - timedelta(days=PARTNER_DAYS), today, partner_id)
-    threshold = figures.small_cell_threshold(user, settings)
-    return {
-        "today": today,
-        "per_day": await figures.redemptions_per_day(wanted),
-        "per_month": await figures.redemptions_by("month", wanted, threshold),
-        "per_outlet": await figures.redemptions_by("outlet", wanted, threshold),
-        "per_offer": await figures.redemptions_by("offer", wanted, threshold),
-        "per_age_band": await figures.redemptions_by("age_band", wanted, threshold),
-        "refusals": await figures.refusals_by_reason(wanted, by_outlet=True),
-    }
 
 
 class PartnerDashboard(Controller):
     path = "/"
 
     @get("/", name="partner_dashboard")
-    async def dashboard(
-        self,
-        membership: NamedDependency[Membership],
-        user: NamedDependency[CurrentUser],
-        settings: NamedDependency[Settings],
-        language: NamedDependency[Language],
-    ) -> Template:
-        data = await _partner_figures(membership.partner_id, user, settings)
+    async def dashboard(self, settings: NamedDependency[Settings], manager: NamedDependency[Manager]) -> Template:
+        data = await figures.partner_figures(manager.partner_id, manager.user, settings)
         days = data["per_day"]
         refusals: dict[str, int] = {}
         for row in data["refusals"]:
@@ -82,7 +55,7 @@ class PartnerDashboard(Controller):
         return Template(
             "mitra/dashboard.html",
             context={
-                "partner": await read_partner(membership.partner_id),
+                "partner": await read_partner(manager.partner_id),
                 "day_chart": chart,
                 "total_redemptions": sum(d["redemptions"] for d in days),
                 "total_discount": sum(d["discount_rupiah"] for d in days),
@@ -93,23 +66,19 @@ class PartnerDashboard(Controller):
                 "per_age_band": data["per_age_band"],
                 "refusals": sorted(refusals.items(), key=lambda item: -item[1]),
                 "refusals_by_outlet": data["refusals"],
-                "reasons": refusal_titles(language),
-                "threshold": figures.small_cell_threshold(user, settings),
+                "reasons": refusal_titles(manager.language),
+                "threshold": figures.small_cell_threshold(manager.user, settings),
             },
         )
 
     @get("/unduh/{filename:str}", name="partner_download")
     async def download(
-        self,
-        filename: FromPath[str],
-        membership: NamedDependency[Membership],
-        user: NamedDependency[CurrentUser],
-        settings: NamedDependency[Settings],
+        self, filename: FromPath[str], settings: NamedDependency[Settings], manager: NamedDependency[Manager]
     ) -> Any:
         name = filename.removesuffix(".csv")
         if name not in DOWNLOADS or not filename.endswith(".csv"):
             raise NotFound()
-        data = await _partner_figures(membership.partner_id, user, settings)
+        data = await figures.partner_figures(manager.partner_id, manager.user, settings)
         return csv_response(data[DOWNLOADS[name]], filename)
 
 

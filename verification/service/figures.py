@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from piccolo.query.functions.aggregate import Sum
 
 from core.auth import CurrentUser
+from core.localtime import local_date, utc_now
 from core.settings import Settings
 from core.tables import DUKCAPIL_ROLES, Region
 from partners.tables import Offer, Outlet, Partner
@@ -191,3 +192,23 @@ async def redemptions_per_day(wanted: RedemptionFilter) -> list[dict[str, Any]]:
         for r in sorted(rows, key=lambda r: r["day"])
         if int(r["redemptions"] or 0) > 0
     ]
+
+
+PARTNER_DAYS = 90
+
+
+async def partner_figures(partner_id: uuid.UUID, viewer: CurrentUser, settings: Settings) -> dict[str, Any]:
+    """A partner's own dashboard: the last 90 days (whole months for the monthly figures), small cells suppressed
+    as `small_cell_threshold` decides for the viewer."""
+    today = local_date(utc_now(), settings.timezone)
+    wanted = RedemptionFilter(today - timedelta(days=PARTNER_DAYS), today, partner_id)
+    threshold = small_cell_threshold(viewer, settings)
+    return {
+        "today": today,
+        "per_day": await redemptions_per_day(wanted),
+        "per_month": await redemptions_by("month", wanted, threshold),
+        "per_outlet": await redemptions_by("outlet", wanted, threshold),
+        "per_offer": await redemptions_by("offer", wanted, threshold),
+        "per_age_band": await redemptions_by("age_band", wanted, threshold),
+        "refusals": await refusals_by_reason(wanted, by_outlet=True),
+    }
