@@ -187,3 +187,31 @@ async def test_the_page_fits_a_phone_is_labelled_and_light(till):
     assert resources < 300_000, resources  # the page and its scripts, as they cross the network
     static = sum(transferred)
     assert static < 300_000, static  # even uncompressed
+
+
+async def test_a_cashier_signed_in_at_masuk_opens_the_till_signed_in_and_redeems(till):
+    """One sign-in: /masuk sends a cashier to /kasir, which works on that browser session (its cookie and the page's
+    CSRF token) instead of asking again; signing out there ends the session for the pages too."""
+    await till.offer(title="Diskon buku 10%", **FLAT)
+    qr = await till.card()
+    async with live_server() as base, chromium() as page:
+        await page.goto(f"{base}/masuk")
+        await page.get_by_label("Nama pengguna").fill("pelangi.kasir")
+        await page.get_by_label("Kata sandi").fill(PASSWORD)
+        await page.get_by_role("button", name="Masuk").click()
+        await page.wait_for_url(f"{base}/kasir")
+        await page.get_by_text("Toko Buku Pelangi · Pelangi Pasar Baru").wait_for()
+        assert await page.get_by_role("heading", name="Masuk sebagai kasir").is_hidden()
+        assert await page.evaluate("localStorage.getItem('kasir.access')") is None  # the session, not a device token
+
+        await scan_by_keyboard(page, qr)
+        await page.get_by_role("button", name="Diskon buku 10%").click()
+        await page.get_by_label("Total belanja (Rp)").fill("50000")
+        await page.get_by_role("button", name="Konfirmasi").click()  # a POST on the cookie: needs the CSRF token
+        await page.get_by_role("heading", name="Berhasil").wait_for()
+
+        await page.locator("#logout").click()
+        await page.get_by_role("heading", name="Masuk sebagai kasir").wait_for()
+        await page.goto(f"{base}/kasir")
+        await page.get_by_role("heading", name="Masuk sebagai kasir").wait_for()
+    assert await Redemption.count() == 1
