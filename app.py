@@ -49,7 +49,7 @@ from core.pages import csrf_middleware, provide_language, provide_user
 from core.problems import ErrorTable
 from core.settings import Settings, get_settings
 from core.stores import Stores
-from core.web import refuse_nul_characters, security_headers, static_files_router, template_config
+from core.web import refuse_unreadable_text, security_headers, static_files_router, template_config
 from partners.controllers.api_keys import ApiKeyController
 from partners.controllers.catalog import CatalogController, CatalogPages
 from partners.controllers.key_pages import api_key_pages
@@ -193,7 +193,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # After the authentication middleware: CSRF applies where the session cookie signed the request in.
         middleware=[csrf_middleware(settings)],
         before_send=[security_headers, log_response],
-        before_request=refuse_nul_characters,
+        before_request=refuse_unreadable_text,
         lifespan=[resources],
         stores=stores.registry,
         state=State(

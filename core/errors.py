@@ -109,15 +109,16 @@ class Unavailable(DomainError):
 
 
 class DatabaseUnavailable(Unavailable):
-    """The database cannot be reached right now (docs/operations.md): nothing was half-written, a retry is safe."""
+    """The database cannot be reached or written right now (docs/operations.md): nothing was half-written, a retry
+    is safe. One code for both: a client does the same (retry after Retry-After); /ready tells operators which."""
 
     code = "database_unavailable"
-    title = Text("Basis data tidak terjangkau", "Database unreachable")
+    title = Text("Basis data tidak tersedia", "Database unavailable")
     detail = Text(
-        "Layanan tidak dapat menjangkau basis datanya. Coba lagi sebentar lagi; permintaan yang diulang dengan "
-        "Idempotency-Key yang sama tidak pernah tercatat dua kali.",
-        "The service cannot reach its database. Try again shortly; a request repeated with the same "
-        "Idempotency-Key is never recorded twice.",
+        "Layanan tidak dapat menjangkau basis datanya, atau basis data sedang tidak menerima perubahan. Coba lagi "
+        "sebentar lagi; permintaan yang diulang dengan Idempotency-Key yang sama tidak pernah tercatat dua kali.",
+        "The service cannot reach its database, or the database is not accepting changes right now. Try again "
+        "shortly; a request repeated with the same Idempotency-Key is never recorded twice.",
     )
     retry_after = 2
 
@@ -273,11 +274,12 @@ class StaffUserNotFound(NotFound):
 class NotReady(Unavailable):
     code = "not_ready"
     title = Text("Layanan belum siap", "Service not ready")
-    detail = Text("Tidak menjawab: {failed}.", "Not answering: {failed}.")
+    detail = Text("Belum siap: {failed}.", "Not ready: {failed}.")
 
     def __init__(self, checks: dict[str, str]) -> None:
         self.checks = checks
-        super().__init__(failed=", ".join(name for name, state in checks.items() if state == "unavailable"))
+        failed = [f"{name} ({state})" for name, state in checks.items() if state not in {"ok", "not_configured"}]
+        super().__init__(failed=", ".join(failed))
 
     def extra(self, language: str) -> dict[str, Any]:
         return {"checks": self.checks}

@@ -15,6 +15,7 @@ from litestar import Request
 
 from core.errors import DomainError, FieldProblem, Invalid, field_problem_from_decoder
 from core.i18n import Text
+from core.localtime import day_problem
 from core.problems import error_table
 
 T = TypeVar("T")
@@ -118,10 +119,14 @@ class Filters:
 
     def day(self, name: str) -> date | None:
         try:
-            return date.fromisoformat(self.values[name]) if self.values[name] else None
+            day = date.fromisoformat(self.values[name]) if self.values[name] else None
         except ValueError:
             self.problems.append(FieldProblem(name, "invalid_date", BAD_DATE))
             return None
+        if problem := day_problem(name, day):  # `9999-12-31` would overflow a day later (a 500)
+            self.problems.append(problem)
+            return None
+        return day
 
     def identifier(self, name: str) -> uuid.UUID | None:
         try:

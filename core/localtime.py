@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
+
+from core.errors import FieldProblem, Invalid
+from core.i18n import Text
 
 # Indonesia's three zones and the abbreviations people read on receipts.
 ZONE_ABBREVIATIONS = {
@@ -15,6 +19,11 @@ ZONE_ABBREVIATIONS = {
 INDONESIAN_ZONES = tuple(ZONE_ABBREVIATIONS)
 _MONTHS_ID = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# The days a request may name (a report's period, a filter, an export's date). The KIA programme began in 2016, so a
+# day outside is a typo (`0001-01-01`, `9999-12-31`), and near those ends date arithmetic overflows (it was a 500).
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+DAY_OUT_OF_RANGE = Text("Tanggal harus antara {first} dan {last}.", "The date must be between {first} and {last}.")
 
 
 def utc_now() -> datetime:
@@ -33,3 +42,18 @@ def format_local(moment: datetime, zone: str, language: str = "id") -> str:
     if language == "en":
         return f"{local.day} {_MONTHS_EN[local.month - 1]} {local.year} {local:%H:%M} {abbreviation}"
     return f"{local.day} {_MONTHS_ID[local.month - 1]} {local.year} {local:%H.%M} {abbreviation}"
+
+
+def day_problem(name: str, day: date | None) -> FieldProblem | None:
+    """A problem naming the field when its day is outside EARLIEST_DAY..LATEST_DAY."""
+    if day is None or EARLIEST_DAY <= day <= LATEST_DAY:
+        return None
+    bounds = {"first": EARLIEST_DAY.isoformat(), "last": LATEST_DAY.isoformat()}
+    return FieldProblem(name, "out_of_range", DAY_OUT_OF_RANGE, bounds)
+
+
+def check_days(days: Mapping[str, date | None]) -> None:
+    """Refuse (422, each field named) days outside EARLIEST_DAY..LATEST_DAY; `days` maps a field's name to its day."""
+    problems = [problem for name, day in days.items() if (problem := day_problem(name, day))]
+    if problems:
+        raise Invalid(problems)

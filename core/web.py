@@ -1,5 +1,5 @@
 """Server-rendered pages and HTTP hygiene: the Jinja configuration with Indonesian filters, static files, security
-headers, JSON safe inside a page, and the refusal of NUL characters in request bodies."""
+headers, JSON safe inside a page, and the refusal of request text no service can read or store."""
 
 from __future__ import annotations
 
@@ -17,10 +17,14 @@ from urllib.parse import parse_qsl
 import msgspec
 from jinja2 import pass_context
 from litestar import Request
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import ClientException
+from litestar.params import BodyKwarg
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from litestar.types import Message, Scope
+from litestar.types import Empty, Message, Scope
+from litestar.utils.scope.state import ScopeState
 from markupsafe import Markup
 
 from core.errors import FieldProblem, Invalid
@@ -212,32 +216,77 @@ NUL_CHARACTER = Text("Teks tidak boleh berisi karakter NUL (\\0).", "Text may no
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
-async def refuse_nul_characters(request: Request[Any, Any, Any]) -> None:
-    """before_request hook: a NUL character in a JSON or form field is refused (422, the field named) before any
-    service sees it. Nobody types one; PostgreSQL cannot store one in text (it was a 500 there, stored on SQLite),
-    and other programs cut strings at it. Bodies without one cost a byte search."""
-    if request.method not in {"POST", "PUT", "PATCH"}:
-        return
-    content_type = request.headers.get("content-type", "")
-    fields: list[str] = []
-    if content_type.startswith("application/json"):
-        body = await request.body()
-        if not _JSON_NUL.search(body):
-            return
-        try:
-            fields = _nul_paths(msgspec.json.decode(body), "")
-        except (msgspec.DecodeError, RecursionError):
-            return  # the handler's own decoding answers for a malformed body
-    elif content_type.startswith("application/x-www-form-urlencoded"):
-        body = await request.body()
-        if b"%00" not in body and b"\x00" not in body:
-            return
-        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
-        fields = [key for key, value in pairs if "\x00" in key or "\x00" in value]
+async def refuse_unreadable_text(request: Request[Any, Any, Any]) -> None:
+    """before_request hook: text that no service can read or store is refused before any handler sees it.
+
+    A NUL character in the path, a query parameter or a field of the body is refused (422, each one named): nobody
+    types one; PostgreSQL cannot store one in text nor compare text with one (it was a 500 there, stored on
+    SQLite), and other programs cut strings at it. A JSON body that is not UTF-8 is malformed (400; msgspec raised
+    UnicodeDecodeError, a 500). The body is checked the way its handler will decode it, whatever the Content-Type
+    says (Litestar decodes a JSON body under any or no Content-Type), so a changed header cannot slip text past the
+    check. Requests without a NUL or a non-ASCII byte cost a byte search."""
+    fields = _nul_in_address(request)
+    encoding = _body_encoding(request.route_handler)
+    if encoding is not None:
+        fields += await _nul_in_body(request, encoding)
     if fields:
         raise Invalid(
             [FieldProblem(field.replace("\x00", "\\0"), "nul_character", NUL_CHARACTER) for field in fields[:20]]
         )
+
+
+def _nul_in_address(request: Request[Any, Any, Any]) -> list[str]:
+    fields: list[str] = []
+    if "\x00" in request.scope["path"]:
+        named = [name for name, value in request.path_params.items() if "\x00" in str(value)]
+        fields += named or ["path"]
+    query = request.scope.get("query_string", b"")
+    if b"%00" in query or b"\x00" in query:
+        fields += [key for key, value in request.query_params.multi_items() if "\x00" in key or "\x00" in value]
+    return fields
+
+
+def _body_encoding(handler: Any) -> RequestEncodingType | str | None:
+    """How the handler decodes its body (Litestar's rule: its `data` parameter's declared media type, JSON unless
+    declared otherwise), or None when it takes no `data` (it reads the body itself, e.g. a CSV upload)."""
+    data = handler.parsed_fn_signature.parameters.get("data")
+    if data is None:
+        return None
+    declared = data.kwarg_definition
+    return declared.media_type if isinstance(declared, BodyKwarg) else RequestEncodingType.JSON
+
+
+async def _nul_in_body(request: Request[Any, Any, Any], encoding: RequestEncodingType | str) -> list[str]:
+    # A form the request already has (the CSRF check reads one) is what a form handler gets; its stream is spent.
+    parsed = ScopeState.from_scope(request.scope).form is not Empty
+    if encoding == RequestEncodingType.MULTI_PART or (encoding == RequestEncodingType.URL_ENCODED and parsed):
+        # Without a form Content-Type Litestar keeps an empty form, and the handler gets that. File parts may hold
+        # any byte; text fields may not hold a NUL.
+        try:
+            form = await request.form()
+        except (UnicodeDecodeError, LookupError):  # a text field not in its declared (or a made-up) charset
+            raise ClientException("A form field is not text in its charset") from None  # 400 malformed_request
+        return [k for k, v in form.multi_items() if "\x00" in k or (isinstance(v, str) and "\x00" in v)]
+    if encoding == RequestEncodingType.URL_ENCODED:  # parsed from the body whatever its Content-Type
+        body = await request.body()
+        if b"%00" not in body and b"\x00" not in body:
+            return []
+        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+        return [key for key, value in pairs if "\x00" in key or "\x00" in value]
+    if encoding != RequestEncodingType.JSON:
+        return []  # MessagePack: no handler takes it
+    body = await request.body()
+    if not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ClientException("The JSON body is not UTF-8") from None  # 400 malformed_request
+    if not _JSON_NUL.search(body):
+        return []
+    try:
+        return _nul_paths(msgspec.json.decode(body), "")
+    except (msgspec.DecodeError, RecursionError):
+        return []  # the handler's own decoding answers for a malformed body
 
 
 def _nul_paths(value: Any, path: str) -> list[str]:

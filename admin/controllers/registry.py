@@ -21,7 +21,7 @@ from core.auth import AuthedRequest
 from core.errors import Invalid
 from core.guards import requires_dukcapil, requires_dukcapil_admin
 from core.i18n import request_language
-from core.localtime import local_date, utc_now
+from core.localtime import check_days, local_date, utc_now
 from core.openapi import raises
 from core.settings import Settings
 from core.stores import Stores
@@ -54,6 +54,7 @@ class RegistryController(Controller):
         filename: Filename = "siak.csv",
         as_of: AsOf = None,
     ) -> Response[ImportRead]:
+        check_days({"as_of": as_of})
         content = await request.body()
         registry.check_header(content)
         day = as_of or local_date(utc_now(), settings.timezone)

@@ -26,7 +26,7 @@ from core.errors import FieldProblem, Invalid
 from core.forms import problems_by_field, text
 from core.guards import requires_dukcapil, requires_dukcapil_admin
 from core.i18n import Language, Text, request_language
-from core.localtime import local_date, utc_now
+from core.localtime import check_days, local_date, utc_now
 from core.pages import CSRF_COOKIE, Upload
 from core.settings import Settings
 from core.stores import Stores
@@ -130,9 +130,11 @@ def _as_of(value: str, settings: Settings) -> date:
     if not value:
         return _today(settings)
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise Invalid([FieldProblem("as_of", "invalid_date", registry.ROW_PROBLEMS["invalid_date"])]) from None
+    check_days({"as_of": day})
+    return day
 
 
 async def _upload_page(

@@ -17,7 +17,7 @@ from admin.service import population, reports
 from core.auth import AuthedRequest, CurrentUser
 from core.errors import Invalid
 from core.guards import requires_dukcapil, requires_dukcapil_admin
-from core.localtime import local_date, utc_now
+from core.localtime import check_days, local_date, utc_now
 from core.openapi import raises
 from core.problems import request_language
 from core.settings import Settings
@@ -26,9 +26,13 @@ from partners.errors import OfferNotFound
 from verification.service.figures import small_cell_threshold
 
 Region = Annotated[str, QueryParameter(max_length=13, description="Region code, e.g. 17.71")]
-Day = Annotated[date | None, QueryParameter(description="Default: today (WIB)")]
-From = Annotated[date | None, QueryParameter(name="from", description="First day (default: a year ago)")]
-Until = Annotated[date | None, QueryParameter(name="until", description="Last day (default: today)")]
+Day = Annotated[date | None, QueryParameter(description="Default: today (WIB); 2000-01-01 to 2100-12-31")]
+From = Annotated[
+    date | None, QueryParameter(name="from", description="First day (default: a year ago); 2000-01-01 to 2100-12-31")
+]
+Until = Annotated[
+    date | None, QueryParameter(name="until", description="Last day (default: today); 2000-01-01 to 2100-12-31")
+]
 Format = Annotated[str, QueryParameter(pattern="^(json|csv)$")]
 Group = Annotated[
     str,
@@ -47,6 +51,7 @@ def _today(settings: Settings) -> date:
 
 
 def _range(settings: Settings, first: date | None, last: date | None) -> tuple[date, date]:
+    check_days({"from": first, "until": last})
     last = last or _today(settings)
     return first or last.replace(year=last.year - 1), last
 
@@ -70,6 +75,7 @@ class ReportController(Controller):
         self, settings: NamedDependency[Settings], region: Region = "17.71", as_of: Day = None,
         breakdown: Breakdown = None, format: Format = "json",
     ) -> Any:  # fmt: skip
+        check_days({"as_of": as_of})
         result = await reports.coverage(region, as_of or _today(settings), breakdown)
         if format == "csv":
             return _answer(result.kecamatan or [result], "csv", "cakupan-kia.csv")

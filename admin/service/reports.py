@@ -16,6 +16,7 @@ from piccolo.query.functions.aggregate import Sum
 from admin.errors import UnknownRegion
 from admin.service.population import denominator_rows, pick_denominator, pick_target, targets_of_year
 from admin.tables import UnenrolledKia
+from core.errors import FieldProblem, Invalid
 from core.i18n import Text
 from core.tables import Region, RegionLevel
 from partners.errors import OfferNotFound
@@ -28,6 +29,13 @@ HUNDRED = Decimal(100)
 UNDER_17 = 17
 SMALL = "<{threshold}"
 UPLIFT_WEEKS = 8
+# A coverage series reads the targets of each of its years: twenty years of month ends at most.
+LONGEST_SERIES_MONTHS = 240
+SERIES_TOO_LONG = Text(
+    "Deret cakupan paling panjang {months} bulan: pilih tanggal awal yang lebih baru atau tanggal akhir yang lebih "
+    "awal.",
+    "A coverage series covers at most {months} months: choose a later first day or an earlier last day.",
+)
 _JAKARTA = ZoneInfo("Asia/Jakarta")
 UPLIFT_CAVEAT = Text(
     "Perbandingan ini (selisih-dari-selisih) hanya menunjukkan apakah penerbitan KIA naik lebih cepat di kecamatan "
@@ -220,6 +228,9 @@ async def denominator_dates(region: str, until: date) -> list[date]:
 async def coverage_series(region: str, first_month: date, last_day: date) -> list[Coverage]:
     """Coverage at each month end (the last point is `last_day` itself), city-wide or for one region: three
     grouped reads of the rollups, summed up month by month here."""
+    months = (last_day.year - first_month.year) * 12 + last_day.month - first_month.month + 1
+    if months > LONGEST_SERIES_MONTHS:
+        raise Invalid([FieldProblem("from", "series_too_long", SERIES_TOO_LONG, {"months": LONGEST_SERIES_MONTHS})])
     tree = await region_tree()
     if region not in tree.names:
         raise UnknownRegion()

@@ -1,9 +1,10 @@
 """The database engine chosen by settings (a SQLite file, or PostgreSQL by URL), found once, and its lifetime:
-the PostgreSQL pool for the app's life, SQLite's journal mode, and a ping."""
+the PostgreSQL pool for the app's life, SQLite's journal mode, a ping, and whether it takes writes."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
+from core.database.outages import sqlite_read_only
 from core.database.piccolo_internals import ReconnectingPostgresEngine, SharedConnectionSQLiteEngine
 from core.settings import Settings
 
@@ -63,6 +65,39 @@ async def ping(within_seconds: float = 2.0) -> None:
     """Raise if the database does not answer `SELECT 1` in time."""
     async with asyncio.timeout(within_seconds):
         await engine().run_ddl("SELECT 1", in_pool=True)
+
+
+async def accepts_writes(within_seconds: float = 2.0) -> bool:
+    """Whether the database would take a write now; raises if it does not answer in time.
+
+    PostgreSQL: not a hot standby nor read-only by default (`transaction_read_only`). SQLite: a write is tried on a
+    new connection, as a transaction opens one, and rolled back. `BEGIN IMMEDIATE` alone is no test: SQLite grants
+    it on a file it opened read-only (in WAL and rollback-journal mode alike), and refuses only the first write;
+    the file's mode bits say nothing to a process running as root. Rewriting `user_version` with its own value is
+    a write that needs no table; another writer holding the lock means the file is being written, so it counts as
+    writable rather than waiting for it."""
+    db = engine()
+    async with asyncio.timeout(within_seconds):
+        if not isinstance(db, SQLiteEngine):
+            rows = await db.run_ddl("SHOW transaction_read_only", in_pool=True)
+            return bool(rows[0]["transaction_read_only"] == "off")
+        connection = await db.get_connection()
+        try:
+            await connection.execute(f"PRAGMA busy_timeout = {int(within_seconds * 500)}")
+            await connection.execute("BEGIN")
+            async with connection.execute("PRAGMA user_version") as cursor:
+                (row,) = await cursor.fetchall()
+            await connection.execute(f"PRAGMA user_version = {int(row['user_version'])}")
+        except sqlite3.OperationalError as error:
+            if sqlite_read_only(error):
+                return False
+            if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+        finally:
+            if connection.in_transaction:
+                await connection.execute("ROLLBACK")
+            await connection.close()
+    return True
 
 
 async def keep_session(_connection: Any) -> None:

@@ -1,16 +1,18 @@
-"""Readiness: does the database answer, and Redis when it is configured."""
+"""Readiness: does the database answer and take writes, and Redis when it is configured."""
 
 from __future__ import annotations
 
 import structlog
 from redis.exceptions import RedisError
 
-from core.database.engine import ping
+from core.database.engine import accepts_writes, ping
 from core.errors import NotReady
 from core.stores import Stores
 
 log = structlog.get_logger()
 CHECK_TIMEOUT_SECONDS = 2.0
+# States that take a node out of the load balancer: a read-only database answers every scan and redeem with 503.
+NOT_READY = {"unavailable", "read_only"}
 
 
 async def check_readiness(stores: Stores, degraded_ok: bool = False) -> dict[str, str]:
@@ -21,7 +23,9 @@ async def check_readiness(stores: Stores, degraded_ok: bool = False) -> dict[str
     checks: dict[str, str] = {}
     try:
         await ping(CHECK_TIMEOUT_SECONDS)
-        checks["database"] = "ok"
+        checks["database"] = "ok" if await accepts_writes(CHECK_TIMEOUT_SECONDS) else "read_only"
+        if checks["database"] == "read_only":
+            log.warning("ops.ready.database_read_only")
     except Exception as error:  # any driver error means "not answering"
         log.warning("ops.ready.database_unavailable", error=type(error).__name__)
         checks["database"] = "unavailable"
@@ -35,6 +39,6 @@ async def check_readiness(stores: Stores, degraded_ok: bool = False) -> dict[str
             log.warning("ops.ready.redis_unavailable", error=type(error).__name__)
             checks["redis"] = "unavailable"
     required = {"database"} if degraded_ok else set(checks)
-    if any(checks[name] == "unavailable" for name in required):
+    if any(checks[name] in NOT_READY for name in required):
         raise NotReady(checks)
     return checks

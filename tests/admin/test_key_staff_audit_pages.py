@@ -316,6 +316,12 @@ async def test_dates_are_wib_calendar_days(make_client, create_staff):
     backwards = await client.get("/admin/audit", params={"from": "2026-03-11", "to": "2026-03-10"})
     assert backwards.status_code == 422
     assert "sebelum tanggal awal" in problem_beside(backwards.text, "to")
+    # The day after 9999-12-31, or 0001-01-01 in UTC, does not exist: that was a 500.
+    for first, last in (("0001-01-01", "2026-03-10"), ("2026-03-10", "9999-12-31")):
+        far = await client.get("/admin/audit", params={"from": first, "to": last})
+        assert far.status_code == 422
+        field = "from" if first == "0001-01-01" else "to"
+        assert "Tanggal harus antara 2000-01-01 dan 2100-12-31." in problem_beside(far.text, field)
 
 
 async def test_the_log_pages_fifty_at_a_time_newest_first(make_client, create_staff):

@@ -152,6 +152,14 @@ async def test_a_bad_file_is_refused_on_the_form_and_imports_nothing(dukcapil):
         assert 'aria-invalid="true"' in refused.text
         assert "Tidak ada yang diimpor dari berkas itu." in refused.text
         assert await ImportBatch.count() == 0
+    token = CSRF.search((await dukcapil.get("/admin/registri")).text).group(1)
+    typo = await dukcapil.post(
+        "/admin/registri", data={"_csrf_token": token, "as_of": "0001-01-01"},
+        files={"file": ("siak.csv", csv_bytes([row()]), "text/csv")},
+    )  # fmt: skip
+    assert typo.status_code == 422
+    assert "Tanggal harus antara 2000-01-01 dan 2100-12-31." in typo.text
+    assert await ImportBatch.count() == 0
     # The form shown with the last refusal (413: the body was never read) sends the next file; no date is today.
     token = CSRF.search(refused.text).group(1)
     again = await dukcapil.post(

@@ -25,6 +25,7 @@ from verification.service import redeem as redeem_service
 from verification.tables import Channel, Sex
 
 WIB = ZoneInfo("Asia/Jakarta")
+PROBLEM = "application/problem+json"
 TELUK_SEGARA, SINGARAN_PATI = "17.71.03", "17.71.09"
 PASAR_BARU, PANORAMA = "17.71.03.1002", "17.71.09.1001"
 niks = NikMaker()
@@ -132,6 +133,55 @@ async def test_coverage_api_answers_the_article_shape(client, create_staff, sett
         headers=headers,
     )
     assert len(with_breakdown.json()["kecamatan"]) == 9
+
+
+async def test_report_dates_outside_2000_to_2100_and_overlong_series_are_refused_by_name(till):
+    """A coverage series from 0001-01-01 to 9999-12-31 was a 500 (the month after December 9999 does not exist), and
+    from year 1 to today a few thousand queries. Every date a request names lies in 2000..2100; a series spans at
+    most 240 months."""
+    client, dukcapil = till.client, till.world.dukcapil
+    series = "/api/v1/admin/reports/coverage/series"
+
+    def fields(response) -> list[tuple[str, str]]:
+        assert (response.status_code, response.headers["content-type"]) == (422, PROBLEM), response.text
+        return [(error["field"], error["code"]) for error in response.json()["errors"]]
+
+    typo = await client.get(series, params={"from": "0001-01-01", "until": "9999-12-31"}, headers=dukcapil)
+    assert fields(typo) == [("from", "out_of_range"), ("until", "out_of_range")]
+    assert typo.json()["errors"][0]["message"] == "Tanggal harus antara 2000-01-01 dan 2100-12-31."
+    century = await client.get(
+        series, params={"from": "2000-01-01", "until": "2100-12-31"}, headers={**dukcapil, "Accept-Language": "en"}
+    )
+    assert fields(century) == [("from", "series_too_long")]
+    assert century.json()["errors"][0]["message"] == (
+        "A coverage series covers at most 240 months: choose a later first day or an earlier last day."
+    )
+    twenty_years = await client.get(series, params={"from": "2007-01-01", "until": "2026-12-31"}, headers=dukcapil)
+    assert twenty_years.status_code == 200
+    assert len(twenty_years.json()) == 240
+
+    far = {"from": "2026-01-01", "until": "9999-12-31"}
+    for path, headers, params in [
+        ("/api/v1/admin/reports/coverage", dukcapil, {"as_of": "9999-12-31"}),
+        ("/api/v1/admin/reports/redemptions", dukcapil, far),
+        ("/api/v1/admin/reports/refusals", dukcapil, far),
+        ("/api/v1/admin/reports/activation", dukcapil, far),
+        ("/api/v1/admin/reports/channels", dukcapil, far),
+        ("/api/v1/admin/reports/issuance", dukcapil, far),
+        (till.world.url("/reports/redemptions"), till.world.manager, far),
+        (till.world.url("/reports/refusals"), till.world.manager, far),
+        ("/api/v1/verification/redemptions", till.world.manager, {"from": "1999-12-31", "until": "2026-01-01"}),
+    ]:
+        response = await client.get(path, params=params, headers=headers)
+        wrong = [name for name, day in params.items() if not "2000-01-01" <= day <= "2100-12-31"]
+        assert fields(response) == [(name, "out_of_range") for name in wrong], path
+
+    imports = (await client.get("/api/v1/admin/registry/imports", headers=dukcapil)).json()
+    export = await client.post(
+        "/api/v1/admin/registry/imports", params={"as_of": "0001-01-01"}, content=b"nik\n", headers=dukcapil
+    )
+    assert fields(export) == [("as_of", "out_of_range")]
+    assert (await client.get("/api/v1/admin/registry/imports", headers=dukcapil)).json() == imports
 
 
 async def test_activation_within_30_and_90_days(till, settings):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from litestar import get
 
+from tests.conftest import login
+from tests.helpers import PASSWORD
+
 PROBLEM = "application/problem+json"
 
 
@@ -51,6 +54,48 @@ async def test_malformed_json_is_a_400_problem(client):
     )
     assert response.status_code == 400
     assert response.json()["code"] == "malformed_request"
+
+
+async def test_a_json_body_that_is_not_utf8_is_a_400_problem_and_changes_nothing(till):
+    """JSON is UTF-8 (RFC 8259); bytes that are not (`\\xff\\xfe` inside a string) were a 500 (msgspec raises
+    UnicodeDecodeError, not a decode error). Anonymous or signed in, whatever the Content-Type says."""
+    client, world = till.client, till.world
+    before = (await client.get(world.url("/outlets"), headers=world.manager)).json()
+    sent = [
+        ("/api/v1/auth/login", b'{"username": "\xff\xfe", "password": "x"}', {}),
+        (world.url("/outlets"), b'{"name": "Pelangi \xff\xfe", "address": "Jl. Soeprapto"}', world.manager),
+        (world.url("/outlets"), b'{"name": "Pelangi \xc3"}', {**world.manager, "Content-Type": "text/plain"}),
+    ]
+    for path, body, headers in sent:
+        response = await client.post(path, content=body, headers={"Content-Type": "application/json", **headers})
+        assert (response.status_code, response.headers["content-type"]) == (400, PROBLEM), (path, response.text)
+        assert response.json()["code"] == "malformed_request"
+    english = await client.post("/api/v1/auth/login", content=sent[0][1], headers={"Accept-Language": "en"})
+    assert english.json()["title"] == "The request could not be read"
+    assert (await client.get(world.url("/outlets"), headers=world.manager)).json() == before
+
+
+async def test_a_nul_in_a_query_parameter_or_a_path_is_refused_before_any_handler(client, create_staff):
+    """PostgreSQL cannot compare text with a NUL (`?parent=17%00` was a 500 there): one guard refuses a NUL anywhere
+    in the address, naming the parameter, before a handler or a database sees it."""
+    await create_staff("dukcapil", "dukcapil_admin")
+    headers = await login(client, "dukcapil", PASSWORD)
+    refused = [
+        ("GET", "/api/v1/regions?parent=17%00", "parent"),
+        ("GET", "/api/v1/regions?level=kecamatan&parent=17.71&parent%00=1", "parent\\0"),
+        ("POST", "/api/v1/admin/keys/kid%00/retire", "kid"),
+        ("GET", "/static/kasir%00.js", "file_path"),
+    ]
+    for method, path, field in refused:
+        response = await client.request(method, path, headers=headers)
+        assert (response.status_code, response.headers["content-type"]) == (422, PROBLEM), (path, response.text)
+        body = response.json()
+        assert body["code"] == "validation_failed"
+        assert body["errors"] == [
+            {"field": field, "code": "nul_character", "message": "Teks tidak boleh berisi karakter NUL (\\0)."}
+        ], path
+    # `%2500` is the three characters `%00`, not a NUL: an ordinary (empty) answer.
+    assert (await client.get("/api/v1/regions?parent=17%2500")).status_code == 200
 
 
 async def test_field_problems_name_the_field_in_both_languages(client):

@@ -8,6 +8,7 @@ import copy
 import json
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -245,3 +246,61 @@ async def test_a_nul_character_typed_into_a_page_form_is_refused_and_changes_not
     typed = await post_raw(till.client, till.world.url("/outlets"), {**outlet_body(), "name": "kode \\u0000"},
                            till.world.manager)  # fmt: skip
     assert (typed.status_code, typed.json()["name"]) == (201, "kode \\u0000")
+
+
+CONTENT_TYPES = ["application/json", "Application/JSON", "APPLICATION/JSON; charset=UTF-8", "text/plain",
+                 "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None]  # fmt: skip
+
+
+async def test_a_nul_is_refused_whatever_the_content_type_says(till):
+    """Litestar decodes a JSON body under any Content-Type, or none: the NUL check follows the handler, not the header
+    (with `Application/JSON`, `text/plain` or no header a NUL reached the service: a 500 on PostgreSQL, stored on
+    SQLite)."""
+    client, world = till.client, till.world
+    partners = (await client.get("/api/v1/admin/partners", headers=world.dukcapil)).json()
+    outlets = (await client.get(world.url("/outlets"), headers=world.manager)).json()
+    for index, content_type in enumerate(CONTENT_TYPES):
+        headers = {"Content-Type": content_type} if content_type else {}
+        body = registration(name="Toko\x00Buku", username=f"nul{index}.manajer")
+        registered = await client.post("/api/v1/partners/registrations", content=raw_json(body), headers=headers)
+        outlet = await client.post(
+            world.url("/outlets"), content=raw_json({**outlet_body(), "address": "Jl.\x00"}),
+            headers={**world.manager, **headers},
+        )  # fmt: skip
+        for response, field in [(registered, "partner.name"), (outlet, "address")]:
+            assert (response.status_code, response.headers["content-type"]) == (422, PROBLEM), content_type
+            assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [(field, "nul_character")]
+    assert (await client.get("/api/v1/admin/partners", headers=world.dukcapil)).json() == partners
+    assert (await client.get(world.url("/outlets"), headers=world.manager)).json() == outlets
+
+
+async def test_a_nul_in_a_page_form_is_refused_whatever_the_content_type_says(till, make_client):
+    """A form handler parses its body as a form whatever the header says; the CSRF token may come in a header."""
+    from tests.core.test_pages import CSRF, page_client, sign_in
+
+    browser = await page_client(make_client)
+    await sign_in(browser, "pelangi.manajer")
+    token = CSRF.search((await browser.get("/mitra/outlet/baru")).text).group(1)
+    outlets = (await till.client.get(till.world.url("/outlets"), headers=till.world.manager)).json()
+    fields = {"_csrf_token": token, "name": "Pelangi\x00Panorama", "address": "Jl. Salak Raya 1",
+              "kelurahan_code": "17.71.09.1001", "hours.mon.0.open": "09:00", "hours.mon.0.close": "17:00"}  # fmt: skip
+    form = urlencode(fields).encode()
+    for content_type in ["Application/X-WWW-Form-Urlencoded", "text/plain", "application/json", None]:
+        headers = {"Accept": "text/html", "X-CSRFToken": token}
+        headers |= {"Content-Type": content_type} if content_type else {}
+        refused = await browser.post("/mitra/outlet/baru", content=form, headers=headers)
+        assert refused.status_code == 422, (content_type, refused.status_code)
+    assert (await till.client.get(till.world.url("/outlets"), headers=till.world.manager)).json() == outlets
+
+    # A multipart form's text fields are checked too; its files may hold any byte (test_hostile_uploads.py).
+    dukcapil = await page_client(make_client)
+    await sign_in(dukcapil, "dukcapil")
+    token = CSRF.search((await dukcapil.get("/admin/registri/")).text).group(1)
+    imports = (await till.client.get("/api/v1/admin/registry", headers=till.world.dukcapil)).json()
+    upload = await dukcapil.post(
+        "/admin/registri/", headers={"Accept": "application/json"},
+        data={"_csrf_token": token, "as_of": "2026-01-01\x00"}, files={"file": ("siak.csv", b"nik\x00,nama\n")},
+    )  # fmt: skip
+    assert (upload.status_code, upload.headers["content-type"]) == (422, PROBLEM)
+    assert [(e["field"], e["code"]) for e in upload.json()["errors"]] == [("as_of", "nul_character")]
+    assert (await till.client.get("/api/v1/admin/registry", headers=till.world.dukcapil)).json() == imports

@@ -69,6 +69,9 @@ async def test_history_shows_filters_and_downloads_the_till_redemptions(make_cli
     assert bad.status_code == 422
     assert 'id="dari-problem">Tanggal tidak valid: tulis sebagai TTTT-BB-HH' in bad.text
     assert 'value="31-12-2026"' in bad.text
+    far = await client.get("/mitra/riwayat", params={"dari": "0001-01-01", "sampai": "9999-12-31"})
+    assert far.status_code == 422
+    assert 'id="sampai-problem">Tanggal harus antara 2000-01-01 dan 2100-12-31.' in far.text
     assert second["receipt_code"] in bad.text
     assert first["receipt_code"] not in bad.text
 
@@ -87,6 +90,11 @@ async def test_history_shows_filters_and_downloads_the_till_redemptions(make_cli
 
     beyond = await client.get("/mitra/riwayat", params={"halaman": "2"})
     assert "Tidak ada penukaran yang cocok dengan filter ini." in beyond.text
+    # A page number past any history, past a bigint, or a digit only to Unicode (`²`): the first page, not a 500.
+    for odd in ("200001", "100000000000000000000", "9" * 5000, "²"):
+        first_page = await client.get("/mitra/riwayat", params={"halaman": odd})
+        assert first_page.status_code == 200, odd
+        assert second["receipt_code"] in first_page.text
 
 
 async def test_void_through_the_confirmation_page(make_client, till):

@@ -14,6 +14,7 @@ from verification.service import void
 from verification.tables import Attempt, Redemption
 
 WIB = ZoneInfo("Asia/Jakarta")
+PROBLEM = "application/problem+json"
 
 
 async def test_scan_lists_every_offer_eligible_first_with_plain_reasons(till):
@@ -297,3 +298,23 @@ async def test_a_partner_agreed_void_window_in_minutes(till, client):
     with pytest.raises(VoidWindowClosed) as closed:
         await void.void(uuid.UUID(receipt["redemption_id"]), None, cashier, Stores(None), now=late)
     assert closed.value.render_detail("id").endswith(" WIB.")  # the deadline, in the outlet's zone
+
+
+async def test_history_paging_past_any_history_or_integer_is_refused_by_name(till, client):
+    """`offset=10**20` was a 500 (PostgreSQL's bigint, SQLite's integer overflowed): every integer of the API is
+    bounded where it is declared, so the answer is a 422 naming the parameter."""
+    for params in ({"offset": 10**20}, {"offset": 2**63}, {"offset": 10_000_001}, {"offset": -1}, {"limit": 10**20},
+                   {"offset": "9" * 5000}):  # fmt: skip
+        response = await client.get("/api/v1/verification/redemptions", params=params, headers=till.world.manager)
+        assert (response.status_code, response.headers["content-type"]) == (422, PROBLEM), (params, response.text)
+        body = response.json()
+        assert body["code"] == "validation_failed"
+        assert [error["field"] for error in body["errors"]] == list(params), params
+    deepest = await client.get(
+        "/api/v1/verification/redemptions", params={"offset": 10_000_000}, headers=till.world.manager
+    )
+    assert deepest.status_code == 200
+    assert (deepest.json()["items"], deepest.json()["offset"]) == ([], 10_000_000)
+    for path, name in (("/api/v1/catalog/offers", "age"), ("/api/v1/admin/reports/uplift", "limit")):
+        response = await client.get(path, params={name: 10**20}, headers=till.world.dukcapil)
+        assert (response.status_code, response.json()["errors"][0]["field"]) == (422, name), path

@@ -28,6 +28,7 @@ from verification.service import void as voids
 from verification.tables import RedemptionStatus
 
 PAGE_SIZE = 50
+LAST_PAGE = redemptions.DEEPEST_OFFSET // PAGE_SIZE
 CSV_BATCH = 1000  # the API's largest page
 STATUSES = (RedemptionStatus.COMPLETED.value, RedemptionStatus.VOIDED.value)
 
@@ -36,7 +37,9 @@ def _wanted(request: Request[Any, Any, Any]) -> tuple[Filters, redemptions.Histo
     """The filters as typed (shown again, with a problem beside one that does not parse) and as the service's."""
     typed = Filters(request.query_params, ("dari", "sampai", "outlet", "penawaran", "status"))
     raw_page = request.query_params.get("halaman") or "1"
-    page = int(raw_page) if raw_page.isdigit() and int(raw_page) >= 1 else 1
+    # A page past any history (or `²`, a digit int() refuses) is the first page, as any other nonsense is.
+    fits = raw_page.isdecimal() and len(raw_page) <= len(str(LAST_PAGE))
+    page = int(raw_page) if fits and 1 <= int(raw_page) <= LAST_PAGE else 1
     status = typed.choice("status", STATUSES)
     wanted = redemptions.HistoryFilter(
         date_from=typed.day("dari"), date_until=typed.day("sampai"), outlet_id=typed.identifier("outlet"),

@@ -11,7 +11,7 @@ from litestar.params import QueryParameter
 
 from core.auth import CurrentUser
 from core.guards import requires_partner_manager
-from core.localtime import local_date, utc_now
+from core.localtime import check_days, local_date, utc_now
 from core.openapi import raises
 from core.settings import Settings
 from core.web import csv_response
@@ -40,6 +40,7 @@ class PartnerReportController(Controller):
     dependencies = {"membership": Provide(provide_managed_partner)}
 
     def _filter(self, settings: Settings, membership: Membership, first: date | None, last: date | None) -> Any:
+        check_days({"from": first, "until": last})
         last = last or local_date(utc_now(), settings.timezone)
         return figures.RedemptionFilter(first or last - timedelta(days=90), last, membership.partner_id)
 

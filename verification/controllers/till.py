@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from core.auth import AuthedRequest, client_ip
 from core.guards import requires_cashier, requires_partner_staff, requires_scope
-from core.localtime import utc_now
+from core.localtime import check_days, utc_now
 from core.openapi import raises
 from core.problems import request_language
 from core.settings import Settings
@@ -197,9 +197,10 @@ class TillController(Controller):
         outlet_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
         offer_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=history.DEEPEST_OFFSET)] = 0,
         format: Annotated[str, QueryParameter(pattern="^(json|csv)$")] = "json",
     ) -> Response[Any]:
+        check_days({"from": date_from, "until": date_until})
         wanted = history.HistoryFilter(date_from, date_until, outlet_id, offer_id, limit, offset)
         rows, total = await history.history(request.user, wanted)
         items = await history.history_rows(request.user, rows)

@@ -26,6 +26,9 @@ HISTORY_CSV_COLUMNS = (
     "holder_ref",
 )  # fmt: skip
 
+# The most rows a page of the history may skip: far beyond any partner's history, far below a bigint.
+DEEPEST_OFFSET = 10_000_000
+
 
 @dataclass(frozen=True)
 class HistoryFilter:
