@@ -282,6 +282,7 @@ async def ensure_partner(demo: DemoPartner, dukcapil: CurrentUser) -> uuid.UUID:
         ManagerAccount(username=f"{demo.slug}.manajer", password=DEMO_PASSWORD, display_name=f"Manajer {demo.name}"),
         "demo-seed",
         Stores(None),
+        get_settings(),
         enforce_password_policy=False,
     )
     await onboarding.decide(

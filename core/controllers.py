@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
+from core import devices
 from core.auth import PUBLIC, AuthedRequest, TokenIssuer, client_ip, end_session, refresh_session, start_session
 from core.errors import InvalidCredentials, LoginThrottled, NotReady, Unauthenticated
 from core.guards import requires_staff
@@ -48,7 +49,10 @@ class AuthController(Controller):
         stores: NamedDependency[Stores],
         tokens: NamedDependency[TokenIssuer],
     ) -> TokenResponse:
-        user = await users.authenticate(data.username, data.password, client_ip(request), settings, stores)
+        user = await users.authenticate(
+            data.username, data.password, client_ip(request), settings, stores,
+            [data.device_token] if data.device_token else [],
+        )  # fmt: skip
         refresh_ttl = settings.refresh_token_ttl if data.remember else None
         session_id, refresh = await start_session(user, tokens.ttl_seconds, refresh_ttl)
         await record_event("auth.login", "staff_user", user.id, actor=user)
@@ -58,6 +62,7 @@ class AuthController(Controller):
             token_type="Bearer",  # noqa: S106 - the scheme name
             refresh_token=refresh,
             refresh_expires_in=refresh_ttl,
+            device_token=devices.issue(user.username, settings),
         )
 
     @post(

@@ -10,7 +10,9 @@ from litestar.enums import MediaType
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
+from core import devices
 from core.auth import ANYONE, PUBLIC, TokenIssuer, client_ip, end_session
+from core.devices import DEVICE_COOKIE, DEVICE_COOKIE_PATH
 from core.errors import InvalidCredentials, LoginThrottled
 from core.i18n import LANGUAGE_COOKIE, Language
 from core.pages import HOME, Form, safe_next, signed_in, signed_in_user, signed_out
@@ -45,8 +47,9 @@ class SignInPages(Controller):
         target = safe_next(data.get("next"))
         try:
             user = await users.authenticate(
-                data.get("username", ""), data.get("password", ""), client_ip(request), settings, stores
-            )
+                data.get("username", ""), data.get("password", ""), client_ip(request), settings, stores,
+                devices.cookie_tokens(request.cookies.get(DEVICE_COOKIE)),
+            )  # fmt: skip
         except (InvalidCredentials, LoginThrottled) as refused:
             return Template(
                 "masuk.html",
@@ -58,7 +61,15 @@ class SignInPages(Controller):
                 status_code=429 if isinstance(refused, LoginThrottled) else 401,
             )
         await record_event("auth.login", "staff_user", user.id, actor=user, after={"via": "web"})
-        return await signed_in(user, target if target != "/" else HOME[user.role], settings, tokens)
+        response = await signed_in(user, target if target != "/" else HOME[user.role], settings, tokens)
+        trusted = devices.with_token(
+            request.cookies.get(DEVICE_COOKIE), devices.issue(user.username, settings), user.username, settings
+        )
+        response.set_cookie(
+            DEVICE_COOKIE, trusted, path=DEVICE_COOKIE_PATH, max_age=settings.device_token_ttl,
+            httponly=True, secure=True, samesite="strict",
+        )  # fmt: skip
+        return response
 
     @post("/keluar", status_code=303, opt={ANYONE: True})
     async def sign_out(self, request: Request[Any, Any, Any]) -> Response[Any]:

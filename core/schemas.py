@@ -15,6 +15,8 @@ class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
     remember: bool = False  # a till that should stay signed in until logout also gets a refresh token
+    # The token this device got when this user last signed in on it: strangers' wrong guesses do not slow it down.
+    device_token: Annotated[str, msgspec.Meta(max_length=1024)] | None = None
 
 
 class RefreshRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -27,6 +29,8 @@ class TokenResponse(msgspec.Struct, omit_defaults=True):
     token_type: Literal["Bearer"]  # required, so that it is always in the body
     refresh_token: str | None = None
     refresh_expires_in: int | None = None
+    # Keep it and send it with this user's next login from this device (see LoginRequest.device_token).
+    device_token: str | None = None
 
 
 class MeResponse(msgspec.Struct):

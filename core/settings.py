@@ -136,6 +136,10 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Any]] = {
     "LOGIN_MAX_FAILURES": (_positive_int, 5),
     "LOGIN_MAX_FAILURES_PER_IP": (_positive_int, 30),
     "LOGIN_FAILURE_WINDOW": (_positive_int, 900),
+    "LOGIN_DELAY_BASE": (_positive_int, 60),
+    "DEVICE_TOKEN_TTL": (_positive_int, 180 * 24 * 3600),
+    "REGISTRATIONS_PER_ADDRESS": (_positive_int, 5),
+    "REGISTRATION_WINDOW": (_positive_int, 3600),
     "TILL_REQUESTS_PER_MINUTE": (_positive_int, 120),
     "TILL_OUTLET_REQUESTS_PER_MINUTE": (_positive_int, 300),
     "TILL_ADDRESS_REQUESTS_PER_MINUTE": (_positive_int, 600),
@@ -171,6 +175,10 @@ class Settings:
     login_max_failures: int
     login_max_failures_per_ip: int
     login_failure_window: int
+    login_delay_base: int
+    device_token_ttl: int
+    registrations_per_address: int
+    registration_window: int
     till_requests_per_minute: int
     till_outlet_requests_per_minute: int
     till_address_requests_per_minute: int

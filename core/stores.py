@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 
 import structlog
@@ -12,7 +14,7 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import LockError, RedisError
 
 log = structlog.get_logger()
 
@@ -26,6 +28,21 @@ REDIS_TIMEOUT_SECONDS = 0.5
 class CounterHit:
     count: int
     resets_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One try under a limit: `granted` (the `count`-th in this window), or refused for `resets_in` seconds."""
+
+    granted: bool
+    count: int
+    resets_in: int
+
+
+_GIVE_BACK = (
+    "if redis.call('GET', KEYS[1]) and tonumber(redis.call('GET', KEYS[1])) > 0 then "
+    "return redis.call('DECR', KEYS[1]) end return 0"
+)
 
 
 class MemorySets:
@@ -68,9 +85,33 @@ class MemoryCounters:
             return CounterHit(0, 0)
         return CounterHit(count, max(1, round(expires_at - now)))
 
+    async def give_back(self, key: str) -> None:
+        async with self._lock:
+            count, expires_at = self._values.get(key, (0, 0.0))
+            if count > 0:
+                self._values[key] = (count - 1, expires_at)
+
     async def reset(self, key: str) -> None:
         async with self._lock:
             self._values.pop(key, None)
+
+
+class MemoryLocks:
+    """Non-blocking named locks in this process (exact within one worker)."""
+
+    def __init__(self) -> None:
+        self._held: set[str] = set()
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[bool]:
+        if key in self._held:
+            yield False
+            return
+        self._held.add(key)
+        try:
+            yield True
+        finally:
+            self._held.discard(key)
 
 
 class Stores:
@@ -81,6 +122,8 @@ class Stores:
         self._redis_down_until = 0.0
         self.memory_counters = MemoryCounters()
         self.memory_sets = MemorySets()
+        self.memory_locks = MemoryLocks()
+        self.memory_state = MemoryStore()  # state that must outlive a Redis outage in this worker at least
         if redis_url:
             self.redis = Redis.from_url(
                 redis_url,
@@ -137,6 +180,75 @@ class Stores:
             except (RedisError, OSError) as error:
                 self.mark_redis_down(error)
         return await self.memory_counters.peek(key)
+
+    async def take_turn(self, key: str, limit: int, window: int) -> Turn:
+        """Count one try under `key` before doing the work, so parallel tries cannot all read the same count: at
+        most `limit` are granted per window. A granted try that should not count (a success) calls `give_back`."""
+        hit = await self.hit(key, window)
+        if hit.count <= limit:
+            return Turn(granted=True, count=hit.count, resets_in=hit.resets_in)
+        await self.give_back(key)
+        return Turn(granted=False, count=hit.count, resets_in=hit.resets_in)
+
+    async def give_back(self, key: str) -> None:
+        """Undo one `hit` under `key` (never below zero)."""
+        if self.redis is not None and self.redis_usable():
+            full_key = f"{NAMESPACE}:counter:{key}"
+            try:
+                # DECR only a live counter: one that expired meanwhile stays gone instead of turning into -1.
+                await self.redis.eval(_GIVE_BACK, 1, full_key)  # type: ignore[misc]  # redis-py's union return
+                return
+            except (RedisError, OSError) as error:
+                self.mark_redis_down(error)
+        await self.memory_counters.give_back(key)
+
+    @asynccontextmanager
+    async def exclusive(self, key: str, seconds: int) -> AsyncIterator[bool]:
+        """Hold the lock named `key` (across workers with Redis) for the block; yields False at once, without
+        waiting, when someone else holds it. The lock lapses after `seconds` if its holder dies."""
+        if self.redis is not None and self.redis_usable():
+            lock = self.redis.lock(f"{NAMESPACE}:lock:{key}", timeout=seconds, blocking=False)
+            try:
+                acquired = bool(await lock.acquire())
+            except (RedisError, OSError) as error:
+                self.mark_redis_down(error)
+            else:
+                try:
+                    yield acquired
+                finally:
+                    # A lock that lapsed, or Redis gone away: either way nobody holds it for us any more.
+                    if acquired:
+                        with suppress(LockError, RedisError, OSError):
+                            await lock.release()
+                return
+        async with self.memory_locks.hold(key) as acquired:
+            yield acquired
+
+    async def state_get(self, key: str) -> bytes | None:
+        """A small piece of state that throttling relies on (in Redis, or in this worker while Redis is down)."""
+        if self.redis is not None and self.redis_usable():
+            try:
+                return await self.redis.get(f"{NAMESPACE}:state:{key}")
+            except (RedisError, OSError) as error:
+                self.mark_redis_down(error)
+        return await self.memory_state.get(key)
+
+    async def state_set(self, key: str, value: bytes, ttl: int) -> None:
+        if self.redis is not None and self.redis_usable():
+            try:
+                await self.redis.set(f"{NAMESPACE}:state:{key}", value, ex=ttl)
+                return
+            except (RedisError, OSError) as error:
+                self.mark_redis_down(error)
+        await self.memory_state.set(key, value, expires_in=ttl)
+
+    async def state_delete(self, key: str) -> None:
+        if self.redis is not None and self.redis_usable():
+            try:
+                await self.redis.delete(f"{NAMESPACE}:state:{key}")
+            except (RedisError, OSError) as error:
+                self.mark_redis_down(error)
+        await self.memory_state.delete(key)
 
     async def add_member(self, key: str, member: str, window: int) -> CounterHit:
         """Add `member` to the set under `key` (kept `window` seconds after its last addition); how many now."""

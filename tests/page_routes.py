@@ -279,7 +279,7 @@ async def seed_pages(output_dir: Path) -> Seeded:
         PartnerProfile(name="Toko Buku Pelangi", category=Category.BOOKSTORE, contact_name="Ibu Sari",
                        contact_phone="0736 21234"),
         ManagerAccount(username="pelangi.manajer", password=DEMO_PASSWORD, display_name="Sari (Manajer)"),
-        "seed", Stores(None), enforce_password_policy=False,
+        "seed", Stores(None), get_settings(), enforce_password_policy=False,
     )  # fmt: skip
     redemption = await Redemption.select(Redemption.id).where(Redemption.partner == partner_id).first()
     assert redemption is not None

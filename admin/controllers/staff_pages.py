@@ -85,10 +85,9 @@ class DukcapilStaffPages(Controller):
 
 
 def _rules(language: Language) -> dict[str, str]:
-    """The account rules as the service words them, shown as each field's help."""
+    """The username rule as the service words it, shown as the field's help."""
     return {
         "username_rule": users.USERNAME_RULE.render(language),
-        "password_rule": users.PASSWORD_RULE.render(language, minimum=users.MIN_PASSWORD_LENGTH),
     }
 
 

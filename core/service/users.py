@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import math
 import re
+import time
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
 import anyio
+import msgspec
 import structlog
 from argon2 import Parameters, PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import RFC_9106_LOW_MEMORY
+from zxcvbn import zxcvbn
 
+from core import devices
 from core.auth import CurrentUser, staff_user_row_to_current
 from core.database.transactions import write_transaction
 from core.errors import (
@@ -45,6 +52,16 @@ PASSWORD_RULE = Text(
     "Kata sandi minimal {minimum} karakter.",
     "The password needs at least {minimum} characters.",
 )
+WEAK_PASSWORD_RULE = Text(
+    "Kata sandi ini mudah ditebak: hindari kata umum, nama pengguna atau nama sendiri, huruf berulang dan urutan "
+    "seperti 12345 atau qwerty. Gabungkan beberapa kata yang tidak berhubungan.",
+    "This password is easy to guess: avoid common words, your username or name, repeated letters and sequences "
+    "like 12345 or qwerty. Join a few unrelated words.",
+)
+# zxcvbn's score 3 of 4: "safely unguessable" (about 10^8 guesses), its authors' advice for an online service.
+MIN_PASSWORD_SCORE = 3
+# Words an attacker of this service tries first, besides zxcvbn's own lists and the account's own names.
+SERVICE_WORDS = ("mitrakia", "mitra", "kia", "dukcapil", "kasir", "bengkulu", "indonesia", "sandi", "katasandi")
 NAME_RULE = Text("Nama tampilan wajib diisi (maks. 120 karakter).", "A display name is required (max 120 characters).")
 
 
@@ -91,9 +108,17 @@ async def _verify(password_hash: str, password: str) -> bool:
     return await anyio.to_thread.run_sync(check)
 
 
-def _check_password(password: str, problems: list[FieldProblem]) -> None:
+def _check_password(password: str, problems: list[FieldProblem], names: Sequence[str]) -> None:
+    """Long enough, and not guessable: zxcvbn (a maintained estimator with lists of common passwords, names and
+    keyboard patterns) rates its first 72 characters (all it reads), knowing the account's own `names`."""
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         problems.append(FieldProblem("password", "password_too_short", PASSWORD_RULE, {"minimum": MIN_PASSWORD_LENGTH}))
+        return
+    own = [part for name in names for part in re.split(r"[^a-z0-9]+", name.lower()) if len(part) >= 3]
+    whole = [name.strip().lower() for name in names if len(name.strip()) >= 3]
+    guessable = zxcvbn(password[:72], user_inputs=[*own, *whole, *SERVICE_WORDS])["score"] < MIN_PASSWORD_SCORE
+    if guessable or any(name in password.lower() for name in whole):
+        problems.append(FieldProblem("password", "password_too_weak", WEAK_PASSWORD_RULE))
 
 
 def account_problems(
@@ -104,7 +129,7 @@ def account_problems(
     if not USERNAME_PATTERN.match(normalize_username(username)):
         problems.append(FieldProblem("username", "invalid_username", USERNAME_RULE))
     if enforce_password_policy:
-        _check_password(password, problems)
+        _check_password(password, problems, (username, display_name))
     display = display_name.strip()
     if not display or len(display) > 120:
         problems.append(FieldProblem("display_name", "invalid_display_name", NAME_RULE))
@@ -153,32 +178,90 @@ async def insert_user(
     return CurrentUser(id=user_id, username=name, role=role, display_name=display)
 
 
-async def authenticate(username: str, password: str, client_ip: str, settings: Settings, stores: Stores) -> CurrentUser:
-    """Check a password, counting failures per username and per client address (the counters live in the store)."""
-    name = normalize_username(username)
-    user_key = f"login:user:{name}"
-    ip_key = f"login:ip:{client_ip}"
-    limits = ((user_key, settings.login_max_failures), (ip_key, settings.login_max_failures_per_ip))
-    for key, limit in limits:
-        seen = await stores.peek(key)
-        if seen.count >= limit:
-            log.warning("auth.login.throttled", scope=key.split(":")[1])
-            raise LoginThrottled(retry_after=seen.resets_in)
+@dataclass(frozen=True, slots=True)
+class _Failures:
+    """A username's wrong passwords from untrusted devices, and when the next try may be checked (epoch seconds)."""
 
+    count: int = 0
+    next_at: float = 0.0
+
+    @classmethod
+    def read(cls, raw: bytes | None) -> _Failures:
+        return msgspec.json.decode(raw, type=cls) if raw else cls()
+
+
+# The whole check for one username runs under a lock that lapses after this long if its worker dies.
+LOGIN_LOCK_SECONDS = 30
+
+
+async def authenticate(
+    username: str,
+    password: str,
+    client_ip: str,
+    settings: Settings,
+    stores: Stores,
+    device_tokens: Sequence[str] = (),
+) -> CurrentUser:
+    """Check a password. Wrong guesses slow the username down everywhere (a delay that doubles after
+    LOGIN_MAX_FAILURES, up to LOGIN_FAILURE_WINDOW) and stop one address (LOGIN_MAX_FAILURES_PER_IP); neither can
+    be raced, since each try is counted before its hash is checked. A device where this user signed in before
+    (`device_tokens`, see core/devices.py) is spared both, so strangers' guesses alone cannot lock the owner out:
+    only LOGIN_MAX_FAILURES wrong passwords on that device itself end its trust."""
+    name = normalize_username(username)
+    device = devices.trusted_id(device_tokens, name, settings)
+    if device is not None:
+        device_key = f"login:device:{device}"
+        turn = await stores.take_turn(device_key, settings.login_max_failures, settings.device_token_ttl)
+        if turn.granted:
+            row = await _checked(name, password, settings)
+            if row is None:
+                log.info("auth.login.failed", trusted_device=True)
+                raise InvalidCredentials()
+            await stores.reset(device_key)
+            return await _signed_in(row, password)
+        log.warning("auth.login.device_distrusted")  # its guesses are used up: it is a stranger's device now
+
+    ip_key = f"login:ip:{client_ip}"
+    address = await stores.take_turn(ip_key, settings.login_max_failures_per_ip, settings.login_failure_window)
+    if not address.granted:
+        log.warning("auth.login.throttled", scope="ip")
+        raise LoginThrottled(retry_after=address.resets_in)
+    user_key = f"login:user:{name}"
+    async with stores.exclusive(user_key, LOGIN_LOCK_SECONDS) as alone:
+        if not alone:  # another try for this username is being checked right now
+            await stores.give_back(ip_key)
+            raise LoginThrottled(retry_after=1)
+        failures = _Failures.read(await stores.state_get(user_key))
+        now = time.time()
+        if failures.next_at > now:
+            await stores.give_back(ip_key)  # refused unchecked: not a guess
+            log.warning("auth.login.throttled", scope="user")
+            raise LoginThrottled(retry_after=math.ceil(failures.next_at - now))
+        row = await _checked(name, password, settings)
+        if row is not None:
+            await stores.state_delete(user_key)
+            await stores.give_back(ip_key)
+            return await _signed_in(row, password)
+        count = failures.count + 1
+        over = count - settings.login_max_failures
+        delay = min(settings.login_delay_base * 2**over, settings.login_failure_window) if over >= 0 else 0
+        failed = _Failures(count=count, next_at=now + delay)
+        await stores.state_set(user_key, msgspec.json.encode(failed), settings.login_failure_window + delay)
+    log.info("auth.login.failed", trusted_device=False)
+    if delay or address.count >= settings.login_max_failures_per_ip:
+        await record_event("auth.login_throttled", "staff_user", None, after={"scope": "user" if delay else "ip"})
+        raise LoginThrottled(retry_after=delay or address.resets_in)
+    raise InvalidCredentials()
+
+
+async def _checked(name: str, password: str, settings: Settings) -> dict[str, Any] | None:
+    """The active account `name` if `password` is its password (an unknown name takes as long as a known one)."""
     row = await StaffUser.select().where(StaffUser.username == name).first()
     valid = await _verify(row["password_hash"] if row else _dummy_hash(settings.password_hash_profile), password)
-    if not (row and valid and row["active"]):
-        user_hit = await stores.hit(user_key, settings.login_failure_window)
-        ip_hit = await stores.hit(ip_key, settings.login_failure_window)
-        log.info("auth.login.failed", known_user=row is not None)
-        over = [hit for hit, (_, limit) in zip((user_hit, ip_hit), limits, strict=True) if hit.count >= limit]
-        if over:
-            retry_after = max(hit.resets_in for hit in over)
-            await record_event("auth.login_throttled", "staff_user", row["id"] if row else None)
-            raise LoginThrottled(retry_after=retry_after)
-        raise InvalidCredentials()
+    return row if row and valid and row["active"] else None
 
-    await stores.reset(user_key)
+
+async def _signed_in(row: dict[str, Any], password: str) -> CurrentUser:
     if password_hasher().check_needs_rehash(row["password_hash"]):
         await StaffUser.update({StaffUser.password_hash: await hash_password(password)}).where(
             StaffUser.id == row["id"]
@@ -242,8 +325,11 @@ async def set_active(user_id: uuid.UUID, active: bool, *, actor: CurrentUser) ->
 
 async def set_password(user_id: uuid.UUID, password: str, *, actor: CurrentUser | None) -> None:
     """Set a new password and end the user's sessions (they sign in again with it)."""
+    row = await StaffUser.select(StaffUser.username, StaffUser.display_name).where(StaffUser.id == user_id).first()
+    if row is None:
+        raise StaffUserNotFound()
     problems: list[FieldProblem] = []
-    _check_password(password, problems)
+    _check_password(password, problems, (row["username"], row["display_name"]))
     if problems:
         raise Invalid(problems)
     password_hash = await hash_password(password)

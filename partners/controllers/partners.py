@@ -13,6 +13,7 @@ from core.auth import PUBLIC, AuthedRequest, client_ip
 from core.errors import Invalid, UsernameTaken
 from core.guards import requires_partner_manager, requires_partner_staff
 from core.openapi import raises
+from core.settings import Settings
 from core.stores import Stores
 from partners.controllers.deps import provide_managed_partner
 from partners.errors import InvalidTransition, PartnerNotFound, RegistrationThrottled
@@ -35,8 +36,11 @@ class RegistrationController(Controller):
         data: JSONBody[PartnerRegistration],
         request: Request[Any, Any, Any],
         stores: NamedDependency[Stores],
+        settings: NamedDependency[Settings],
     ) -> Registered:
-        partner_id, manager = await onboarding.register_partner(data.partner, data.manager, client_ip(request), stores)
+        partner_id, manager = await onboarding.register_partner(
+            data.partner, data.manager, client_ip(request), stores, settings
+        )
         return Registered(
             partner=await onboarding.read_partner(partner_id),
             manager=RegisteredManager(id=str(manager.id), username=manager.username),

@@ -71,7 +71,7 @@ class RegistrationPages(Controller):
             problems = [*await onboarding.registration_problems(profile, account), *differ]
             if problems:
                 raise Invalid(problems)
-            _, user = await onboarding.register_partner(profile, account, client_ip(request), stores)
+            _, user = await onboarding.register_partner(profile, account, client_ip(request), stores, settings)
         except Invalid as problem:
             return _registration(data, _prefixed(problem, data), language)
         except DomainError as error:

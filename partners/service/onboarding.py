@@ -16,6 +16,7 @@ from core.i18n import Text
 from core.localtime import utc_now
 from core.service import users
 from core.service.audit import record_event
+from core.settings import Settings
 from core.stores import Stores
 from core.tables import Role
 from partners.errors import (
@@ -28,9 +29,6 @@ from partners.schemas import ManagerAccount, PartnerProfile, PartnerRead, Status
 from partners.tables import Partner, PartnerMember, PartnerStatus, PartnerStatusChange
 
 log = structlog.get_logger()
-
-REGISTRATIONS_PER_ADDRESS = 10
-REGISTRATION_WINDOW_SECONDS = 3600
 
 PHONE = re.compile(r"^\+?[0-9][0-9 -]{6,18}[0-9]$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -102,15 +100,32 @@ async def register_partner(
     manager: ManagerAccount,
     client_ip: str,
     stores: Stores,
+    settings: Settings,
     *,
     enforce_password_policy: bool = True,
 ) -> tuple[uuid.UUID, CurrentUser]:
     """A merchant applies: the partner (pending) and its first manager account, in one transaction.
 
+    One address may register REGISTRATIONS_PER_ADDRESS partners per REGISTRATION_WINDOW: the turn is taken before
+    anything is checked (so a burst cannot slip through together) and given back when nothing was registered.
     Only the demo seed skips the password policy (its accounts use `demo`)."""
-    seen = await stores.peek(f"register:ip:{client_ip}")
-    if seen.count >= REGISTRATIONS_PER_ADDRESS:
-        raise RegistrationThrottled(retry_after=seen.resets_in)
+    address = f"register:ip:{client_ip}"
+    turn = await stores.take_turn(address, settings.registrations_per_address, settings.registration_window)
+    if not turn.granted:
+        log.warning("partner.registration_throttled")
+        raise RegistrationThrottled(retry_after=turn.resets_in)
+    try:
+        partner_id, user = await _register(profile, manager, enforce_password_policy=enforce_password_policy)
+    except BaseException:
+        await stores.give_back(address)
+        raise
+    log.info("partner.registered", partner_id=str(partner_id))
+    return partner_id, user
+
+
+async def _register(
+    profile: PartnerProfile, manager: ManagerAccount, *, enforce_password_policy: bool
+) -> tuple[uuid.UUID, CurrentUser]:
     problems = await registration_problems(profile, manager, enforce_password_policy=enforce_password_policy)
     if problems:
         raise Invalid(problems)
@@ -128,8 +143,6 @@ async def register_partner(
         await record_event(
             "partner.registered", "partner", partner_id, actor=user, after={"name": profile.name.strip()}
         )
-    await stores.hit(f"register:ip:{client_ip}", REGISTRATION_WINDOW_SECONDS)
-    log.info("partner.registered", partner_id=str(partner_id))
     return partner_id, user
 
 

@@ -26,7 +26,7 @@ async def test_login_returns_a_bearer_token_that_opens_me(client, create_staff):
     body = response.json()
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 900
-    assert set(body) == {"access_token", "token_type", "expires_in"}
+    assert set(body) == {"access_token", "token_type", "expires_in", "device_token"}
     me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200
     assert me.json()["username"] == "gramedia.kasir"
@@ -228,4 +228,4 @@ async def test_a_copied_refresh_token_ends_the_session(client, create_staff):
 async def test_without_remember_there_is_no_refresh_token(client, create_staff):
     await create_staff("analis", Role.DUKCAPIL_ANALYST)
     body = (await client.post("/api/v1/auth/login", json={"username": "analis", "password": PASSWORD})).json()
-    assert set(body) == {"access_token", "token_type", "expires_in"}
+    assert set(body) == {"access_token", "token_type", "expires_in", "device_token"}

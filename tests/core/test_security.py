@@ -309,7 +309,8 @@ def assert_hardened(cookie: str) -> None:
     assert "httponly" in attributes, cookie
     assert "secure" in attributes, cookie
     assert attributes.get("samesite", "").lower() in {"samesite=lax", "samesite=strict"}, cookie
-    assert attributes.get("path") == "Path=/", cookie
+    # The trusted-device cookie goes only to the sign-in form; every other cookie to the whole site.
+    assert attributes.get("path") == ("Path=/masuk" if cookie.startswith("mitrakia_device=") else "Path=/"), cookie
 
 
 async def test_every_cookie_we_set_is_httponly_secure_and_samesite(make_client, create_staff):
