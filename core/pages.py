@@ -13,6 +13,7 @@ from urllib.parse import quote
 from litestar import Request, Response
 from litestar.config.csrf import CSRFConfig
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import ClientException
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.params import Body
@@ -79,7 +80,23 @@ class SessionCsrfMiddleware(CSRFMiddleware):
         if by_header or api_without_cookie:
             await self.app(scope, receive, send)
             return
+        if scope["type"] == "http":
+            await _readable_form(Request(scope, receive), self.config.header_name)
         await super().__call__(scope, receive, send)
+
+
+async def _readable_form(request: Request[Any, Any, Any], header_name: str) -> None:
+    """Parse the form the CSRF check is about to read (Litestar keeps it for the handler), refusing one whose text
+    fields are not in their charset as a malformed request (400) instead of letting the decoder's error be a 500."""
+    content_type, _ = request.content_type
+    if request.headers.get(header_name) or content_type not in {
+        RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART
+    }:  # fmt: skip
+        return
+    try:
+        await request.form()
+    except (UnicodeDecodeError, LookupError):
+        raise ClientException("A form field is not text in its charset") from None
 
 
 def csrf_middleware(settings: Settings) -> DefineMiddleware:

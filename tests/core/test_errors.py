@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+import httpx
 from litestar import get
 
 from tests.conftest import login
@@ -73,6 +76,27 @@ async def test_a_json_body_that_is_not_utf8_is_a_400_problem_and_changes_nothing
     english = await client.post("/api/v1/auth/login", content=sent[0][1], headers={"Accept-Language": "en"})
     assert english.json()["title"] == "The request could not be read"
     assert (await client.get(world.url("/outlets"), headers=world.manager)).json() == before
+
+
+async def test_a_form_field_that_is_not_utf8_is_a_400_problem_on_the_pages(make_client, create_staff):
+    """The pages' CSRF check reads a form before any handler: a multipart text field that is not UTF-8 was a 500
+    there. Nothing is signed in by it."""
+    client = await make_client()
+    client.base_url = httpx.URL("https://testserver")
+    await create_staff("dukcapil", "dukcapil_admin")
+    form = await client.get("/masuk")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    body = (
+        b'--XX\r\nContent-Disposition: form-data; name="_csrf_token"\r\n\r\n' + token.group(1).encode()
+        + b'\r\n--XX\r\nContent-Disposition: form-data; name="username"\r\n\r\ndukcapil\xff\xfe'
+        + b'\r\n--XX\r\nContent-Disposition: form-data; name="password"\r\n\r\n' + PASSWORD.encode()
+        + b"\r\n--XX--\r\n"
+    )  # fmt: skip
+    response = await client.post("/masuk", content=body, headers={"Content-Type": "multipart/form-data; boundary=XX"})
+    assert (response.status_code, response.headers["content-type"]) == (400, PROBLEM)
+    assert response.json()["code"] == "malformed_request"
+    assert "mitrakia_session" not in response.headers.get("set-cookie", "")
 
 
 async def test_a_nul_in_a_query_parameter_or_a_path_is_refused_before_any_handler(client, create_staff):

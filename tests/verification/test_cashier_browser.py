@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 from tests.browser import chromium, fake_camera_file, live_server, needs_chromium, screenshot
@@ -215,3 +216,23 @@ async def test_a_cashier_signed_in_at_masuk_opens_the_till_signed_in_and_redeems
         await page.goto(f"{base}/kasir")
         await page.get_by_role("heading", name="Masuk sebagai kasir").wait_for()
     assert await Redemption.count() == 1
+
+
+async def test_strangers_guessing_the_cashiers_password_do_not_keep_them_out_of_their_till(till):
+    """The till remembers that its cashier signed in on it: after a stranger's five wrong passwords slow the
+    username down everywhere else, the cashier still signs in at this till."""
+    async with live_server() as base, chromium() as page:
+        await sign_in(page, base)
+        assert await page.evaluate("localStorage.getItem('kasir.trusted.pelangi.kasir')")
+        await page.locator("#logout").click()
+        await page.get_by_role("heading", name="Masuk sebagai kasir").wait_for()
+        async with httpx.AsyncClient(base_url=base) as stranger:
+            for _ in range(5):
+                guess = {"username": "pelangi.kasir", "password": "tebakan-orang-lain"}
+                await stranger.post("/api/v1/auth/login", json=guess)
+            refused = await stranger.post(
+                "/api/v1/auth/login", json={"username": "pelangi.kasir", "password": PASSWORD}
+            )
+            assert refused.status_code == 429
+
+        await sign_in(page, base)  # the till's own token: straight in
