@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import zxingcpp
+from PIL import Image
 
 from core.localtime import local_date, utc_now
 from tests.conftest import login
@@ -18,6 +21,14 @@ KELURAHAN_PANORAMA = "17.71.09.1001"  # Singaran Pati
 
 def today() -> date:
     return local_date(utc_now(), "Asia/Jakarta")
+
+
+def read_qr_codes(image: Image.Image | bytes) -> list[str]:
+    """The texts of the QR codes in an image, as a till's scanner reads them: QR codes only, because a scanner
+    asked for every format now and then also "finds" a linear barcode in a QR's modules."""
+    if isinstance(image, bytes):
+        image = Image.open(io.BytesIO(image))
+    return [result.text for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
 
 
 def bearer(response: httpx.Response) -> dict[str, str]:

@@ -8,14 +8,13 @@ import io
 import pypdfium2
 import pytest
 import resvg_py
-import zxingcpp
 from PIL import Image
 
 from admin.service import printing
 from core.stores import Stores
 from core.tables import AuditEvent
 from tests.conftest import login
-from tests.helpers import PASSWORD, today
+from tests.helpers import PASSWORD, read_qr_codes, today
 from tests.verification.cards_helpers import enroll_card
 from verification.errors import CardRevoked, CardSuperseded
 from verification.service import cards, credentials, keys
@@ -24,7 +23,7 @@ from verification.tables import Card
 
 
 def decode_all(image: Image.Image) -> list[str]:
-    return [result.text for result in zxingcpp.read_barcodes(image)]
+    return read_qr_codes(image)
 
 
 @pytest.fixture

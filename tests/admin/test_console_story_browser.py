@@ -5,19 +5,15 @@ the cashier's scan of that QR then says it is revoked. The pages' screenshots ar
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import zxingcpp
-from PIL import Image
-
 from tests.admin.test_registry_import import csv_bytes, row
 from tests.browser import CHROMIUM, CHROMIUM_FLAGS, live_server, needs_chromium
-from tests.helpers import KELURAHAN_PASAR_BARU, PASSWORD
+from tests.helpers import KELURAHAN_PASAR_BARU, PASSWORD, read_qr_codes
 from verification.service import cards, credentials
 from verification.tables import Card
 
@@ -208,7 +204,7 @@ async def test_from_registration_to_a_revoked_card_at_the_till(create_staff, tmp
         downloaded = await clerk.context.request.get(base + await link.get_attribute("href"))
         assert downloaded.headers["content-type"] == "image/png", await downloaded.text()
         png = await downloaded.body()
-        (qr_text,) = [result.text for result in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+        (qr_text,) = read_qr_codes(png)
         await picture(clerk, "admin-kartu")
         await clerk.get_by_role("link", name="Cabut kartu").click()
         await clerk.get_by_text("Yang akan terjadi").wait_for()

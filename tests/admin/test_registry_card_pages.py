@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 import httpx
 import pypdfium2
 import pytest
-import zxingcpp
 from PIL import Image
 
 from admin.controllers.registry import MAX_UPLOAD_BYTES
@@ -24,7 +23,7 @@ from tests.admin.test_dashboards_browser import fits_width
 from tests.admin.test_registry_import import csv_bytes, row, the_file
 from tests.browser import chromium, live_server, needs_chromium, screenshot
 from tests.core.test_pages import CSRF, page_client, sign_in
-from tests.helpers import PASSWORD, today
+from tests.helpers import PASSWORD, read_qr_codes, today
 from tests.till import Till
 from verification.service import cards, credentials
 from verification.tables import Card
@@ -54,7 +53,7 @@ async def enrolled_card(client: httpx.AsyncClient, **fields: str) -> tuple[uuid.
 
 
 def decode(image: Image.Image) -> list[str]:
-    return [result.text for result in zxingcpp.read_barcodes(image)]
+    return read_qr_codes(image)
 
 
 @pytest.fixture

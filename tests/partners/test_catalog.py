@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 import resvg_py
-import zxingcpp
-from PIL import Image
 
-from tests.helpers import approved_partner, dukcapil_headers, offer_body, outlet_body, published_offer
+from tests.helpers import approved_partner, dukcapil_headers, offer_body, outlet_body, published_offer, read_qr_codes
 
 
 def decode(png: bytes) -> list[str]:
-    return [result.text for result in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+    return read_qr_codes(png)
 
 
 @pytest.fixture
