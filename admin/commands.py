@@ -25,7 +25,13 @@ def cards_group() -> None:
 @click.option(
     "--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="The export's date (default today)."
 )
-def import_command(file: Path, as_of: object) -> None:
+@click.option(
+    "--city",
+    required=True,
+    help="The kabupaten/kota code of the Dukcapil office whose export this is, e.g. 17.71: rows of other "
+    "kabupaten/kota are refused.",
+)
+def import_command(file: Path, as_of: object, city: str) -> None:
     from admin.service import registry
     from core.errors import Invalid
     from core.localtime import local_date, utc_now
@@ -43,7 +49,9 @@ def import_command(file: Path, as_of: object) -> None:
 
         try:
             batch = asyncio.run(
-                registry.import_registry(file.name, content, day, None, settings, Stores(None), progress=advance)
+                registry.import_registry(
+                    file.name, content, day, None, settings, Stores(None), progress=advance, city=city
+                )
             )
         except Invalid as error:
             raise click.ClickException("; ".join(p.message.render("en", **p.params) for p in error.problems)) from None

@@ -62,6 +62,7 @@ class DemoAccount:
     username: str
     role: Role
     display_name: str
+    region: str | None = None  # a Dukcapil account's reach: its office's kabupaten/kota, a province, or national
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,8 @@ class DemoPartner:
 
 
 DUKCAPIL_ACCOUNTS = (
-    DemoAccount("dukcapil", Role.DUKCAPIL_ADMIN, "Petugas Dukcapil Kota Bengkulu"),
-    DemoAccount("analis", Role.DUKCAPIL_ANALYST, "Analis Data Dukcapil"),
+    DemoAccount("dukcapil", Role.DUKCAPIL_ADMIN, "Petugas Dukcapil Kota Bengkulu", demo_history.CITY),
+    DemoAccount("analis", Role.DUKCAPIL_ANALYST, "Analis Data Dukcapil Kota Bengkulu", demo_history.CITY),
 )
 
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -256,7 +257,12 @@ async def ensure_account(account: DemoAccount) -> CurrentUser:
     if row is not None:
         return staff_user_row_to_current(row)
     return await create_user(
-        account.username, DEMO_PASSWORD, account.role, account.display_name, enforce_password_policy=False
+        account.username,
+        DEMO_PASSWORD,
+        account.role,
+        account.display_name,
+        region=account.region,
+        enforce_password_policy=False,
     )
 
 
@@ -340,7 +346,9 @@ async def seed_registry(dukcapil: CurrentUser, settings: Settings, output_dir: P
     today = local_date(utc_now(), settings.timezone)
     if await SigningKey.count().where(SigningKey.status == KeyStatus.ACTIVE) == 0:
         await keys.rotate(settings, dukcapil)
-    regions = await Region.select(Region.code, Region.parent_code).where(Region.level == RegionLevel.KELURAHAN)
+    regions = await Region.select(Region.code, Region.parent_code).where(
+        Region.level == RegionLevel.KELURAHAN, Region.code.like(demo_history.CITY + ".%")
+    )
     kelurahan = [r["code"] for r in regions]
     segments = [synthetic.Segment(first, last, count) for first, last, count in PRINT_SEGMENTS]
     segments[0] = synthetic.Segment(segments[0].first, segments[0].last, segments[0].count - EXPIRED_CHILDREN)
@@ -428,7 +436,7 @@ async def write_demo_cards(
     chosen = [r for r in rows if r["id"] != superseded and 3 <= cards.age_on(r["birth_date"], today) <= 12][:24]
     lines = []
     for row in chosen:
-        text, code = await cards.issue_qr_text(row["id"], keyring, settings)
+        text, code = await cards.issue_qr_text(row["id"], keyring, settings, None)
         lines.append((row["id"], "active", cards.age_on(row["birth_date"], today), row["kelurahan_code"], code, text))
     for card_id, status in ((revoked, "revoked"), (expired, "expired"), (superseded, "superseded")):
         card = await Card.objects().get(Card.id == card_id)

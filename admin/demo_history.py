@@ -43,14 +43,14 @@ REFUSALS = ("holder_limit_reached", "age_below_minimum", "card_superseded", "out
 
 async def seed_reference_figures(dukcapil: CurrentUser) -> None:
     """City denominators as published (with their sources), national targets, and synthetic kecamatan splits."""
-    if await population.population_history(CITY):
+    if await population.population_history(None, CITY):
         return
     with (DATA / "published_coverage_kota_bengkulu.csv").open(encoding="utf-8") as handle:
         published = [row for row in csv.DictReader(handle) if row["eligible_children"]]
     with (DATA / "national_targets.csv").open(encoding="utf-8") as handle:
         targets = [(int(r["year"]), r["target_percent"], r["source"]) for r in csv.DictReader(handle)]
-    for year, percent, source in targets:
-        await population.set_target(year, percent, None, source, dukcapil)
+    for year, percent, source in targets:  # Ditjen's figures, not the city office's: recorded by the seed itself
+        await population.set_target(year, percent, None, source, None)
     entries = [
         population.PopulationEntry(CITY, date.fromisoformat(row["as_of"]), int(row["eligible_children"]), row["source"])
         for row in published

@@ -18,6 +18,21 @@ class NotADukcapilRole(Invalid):
         super().__init__([FieldProblem("role", "not_a_dukcapil_role", NOT_A_DUKCAPIL_ROLE)])
 
 
+REGION_OUTSIDE_REACH = Text(
+    "Wilayah kerja {region} berada di luar wilayah Anda: akun baru bekerja di wilayah Anda atau di dalamnya.",
+    "The work area {region} lies outside yours: a new account works in your area or within it.",
+)
+
+
+class RegionOutsideReach(Invalid):
+    code = "validation_failed"
+
+    def __init__(self, region: str) -> None:
+        super().__init__(
+            [FieldProblem("region_code", "region_outside_reach", REGION_OUTSIDE_REACH, {"region": region})]
+        )
+
+
 class UnknownRegion(NotFound):
     code = "region_not_found"
     title = Text("Wilayah tidak ditemukan", "Region not found")

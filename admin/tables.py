@@ -32,6 +32,8 @@ class ImportBatch(Table, tablename="registry_import"):
     aggregated = Integer(default=0)
     rejected = Integer(default=0)
     error = Text(null=True, default=None)
+    # The office that imported it: the kabupaten/kota whose children the export lists.
+    city_code = Varchar(length=5, default="", index=True)
     started_by = UUID(null=True, default=None)
     started_at = Timestamptz(default=TimestamptzNow())
     finished_at = Timestamptz(null=True, default=None)

@@ -41,6 +41,8 @@ class CurrentUser:
     role: Role
     display_name: str
     session_id: uuid.UUID | None = None
+    # A Dukcapil account's reach (core.offices): its office's kabupaten/kota, a province, or None for national.
+    region: str | None = None
     # Set for a point-of-sale API key acting as a cashier: the key's id and the scopes it was granted.
     api_key_id: uuid.UUID | None = None
     scopes: frozenset[str] | None = None
@@ -107,6 +109,7 @@ async def refresh_session(
             StaffSession.user.username.as_alias("username"),
             StaffSession.user.role.as_alias("role"),
             StaffSession.user.display_name.as_alias("display_name"),
+            StaffSession.user.region_code.as_alias("region_code"),
         )
         .where(StaffSession.refresh_hash == digest)
         .where(StaffSession.revoked_at.is_null())
@@ -126,7 +129,11 @@ async def refresh_session(
         }
     ).where(StaffSession.id == row["id"])
     user = CurrentUser(
-        id=row["user_id"], username=row["username"], role=Role(row["role"]), display_name=row["display_name"]
+        id=row["user_id"],
+        username=row["username"],
+        role=Role(row["role"]),
+        display_name=row["display_name"],
+        region=row["region_code"],
     )
     return user, row["id"], renewed
 
@@ -147,6 +154,7 @@ async def load_session_user(session_id: uuid.UUID, user_id: uuid.UUID) -> Curren
             StaffSession.user.username.as_alias("username"),
             StaffSession.user.role.as_alias("role"),
             StaffSession.user.display_name.as_alias("display_name"),
+            StaffSession.user.region_code.as_alias("region_code"),
         )
         .where(StaffSession.id == session_id)
         .where(StaffSession.user.id == user_id)
@@ -163,6 +171,7 @@ async def load_session_user(session_id: uuid.UUID, user_id: uuid.UUID) -> Curren
         role=Role(row["role"]),
         display_name=row["display_name"],
         session_id=session_id,
+        region=row["region_code"],
     )
 
 
@@ -296,4 +305,10 @@ class TokenIssuer:
 
 
 def staff_user_row_to_current(row: dict[str, Any]) -> CurrentUser:
-    return CurrentUser(id=row["id"], username=row["username"], role=Role(row["role"]), display_name=row["display_name"])
+    return CurrentUser(
+        id=row["id"],
+        username=row["username"],
+        role=Role(row["role"]),
+        display_name=row["display_name"],
+        region=row.get("region_code"),
+    )

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from core.settings import Settings, get_settings
-from core.tables import Role
+from core.tables import DUKCAPIL_ROLES, Role
 
 SERVERS = ("granian", "uvicorn")
 
@@ -153,8 +153,14 @@ def users_group() -> None:
 @click.option("--username", required=True)
 @click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--display-name", required=True)
+@click.option(
+    "--region",
+    default=None,
+    help="A Dukcapil account's work area: its office's kabupaten/kota code (17.71), a province code (17); "
+    "leave out for a national (Ditjen) account.",
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_user_command(username: str, role: str, display_name: str, password_stdin: bool) -> None:
+def create_user_command(username: str, role: str, display_name: str, region: str | None, password_stdin: bool) -> None:
     from core.errors import DomainError
     from core.service.users import create_user
 
@@ -163,11 +169,12 @@ def create_user_command(username: str, role: str, display_name: str, password_st
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = asyncio.run(create_user(username, password, Role(role), display_name))
+        user = asyncio.run(create_user(username, password, Role(role), display_name, region=region))
     except DomainError as error:
         click.echo(f"mitrakia: {_describe(error)}", err=True)
         sys.exit(1)
-    click.echo(f"created {user.username} ({user.role.value}) id={user.id}")
+    reach = f", {user.region or 'national'}" if user.role in DUKCAPIL_ROLES else ""
+    click.echo(f"created {user.username} ({user.role.value}{reach}) id={user.id}")
 
 
 @users_group.command("disable", help="Disable a staff account and end its sessions.")

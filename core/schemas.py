@@ -62,6 +62,8 @@ class StaffUserCreate(msgspec.Struct, forbid_unknown_fields=True):
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
     display_name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
     role: Role
+    # A Dukcapil account's work area: a province or kabupaten/kota code; by default the creating admin's own.
+    region_code: Annotated[str, msgspec.Meta(max_length=5)] | None = None
 
 
 class StaffUserRead(msgspec.Struct):
@@ -71,6 +73,7 @@ class StaffUserRead(msgspec.Struct):
     display_name: str
     active: bool
     created_at: datetime
+    region_code: str | None = None
     last_login_at: datetime | None = None
 
 

@@ -54,6 +54,9 @@ class StaffUser(Table, tablename="staff_user"):
     password_hash = Text()
     role = Varchar(length=32, choices=Role, index=True)
     display_name = Varchar(length=120)
+    # A Dukcapil account's reach (core.offices): its office's kabupaten/kota code (`17.71`), a province code (`17`),
+    # or null for national (Ditjen). Partner staff have none: their reach is their partner.
+    region_code = Varchar(length=5, null=True, default=None, index=True)
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
@@ -86,6 +89,8 @@ class AuditEvent(Table, tablename="audit_event"):
     action = Varchar(length=64, index=True)
     object_type = Varchar(length=32, index=True)
     object_id = Varchar(length=64, null=True, default=None)
+    # The kabupaten/kota whose office the event belongs to (its staff read it); null for what no office owns.
+    city_code = Varchar(length=5, null=True, default=None, index=True)
     before = JSONB(null=True, default=None)
     after = JSONB(null=True, default=None)
     request_id = Varchar(length=36, null=True, default=None)

@@ -24,6 +24,7 @@ TEST_DATABASE_URL = os.environ.get("MITRAKIA_TEST_DATABASE_URL") or ""
 TEST_REDIS_URL = os.environ.get("MITRAKIA_TEST_REDIS_URL") or ""
 TEMPLATE_SQLITE = WORKDIR / "template.sqlite3"
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-the-settings-check"
+FOUNDING_CITY = "17.71"  # Kota Bengkulu: the city the tests' data lives in, and its Dukcapil office
 
 for name in [name for name in os.environ if name.startswith("MITRAKIA_") and not name.startswith("MITRAKIA_TEST_")]:
     del os.environ[name]
@@ -177,10 +178,21 @@ async def login(client: httpx.AsyncClient, username: str, password: str) -> dict
 @pytest.fixture
 def create_staff() -> Callable[..., Awaitable[Any]]:
     from core.service.users import create_user
-    from core.tables import Role
+    from core.tables import DUKCAPIL_ROLES, Role
 
-    async def factory(username: str, role: Role | str, password: str = "correct-horse-battery") -> Any:
-        return await create_user(username, password, Role(role), username.replace(".", " ").title())
+    async def factory(
+        username: str, role: Role | str, password: str = "correct-horse-battery", region: str | None = FOUNDING_CITY
+    ) -> Any:
+        """A staff account; a Dukcapil one works for Kota Bengkulu's office unless given another `region` (a
+        province's code, or None for national)."""
+        role = Role(role)
+        return await create_user(
+            username,
+            password,
+            role,
+            username.replace(".", " ").title(),
+            region=region if role in DUKCAPIL_ROLES else None,
+        )
 
     return factory
 

@@ -258,7 +258,7 @@ async def seed_pages(output_dir: Path) -> Seeded:
     batch = await registry.import_registry("siak-kota-bengkulu.csv", content, today, dukcapil, settings, Stores(None))
     card = await Card.select(Card.id).where(Card.status == CardStatus.ACTIVE).order_by(Card.id).first()
     assert card is not None
-    _, code = await cards.issue_qr_text(card["id"], KeyRing(settings), settings)
+    _, code = await cards.issue_qr_text(card["id"], KeyRing(settings), settings, None)
     await seed_redemptions(settings, today, {card["id"]})
 
     partner = await Partner.select(Partner.id).where(Partner.name == "Gramedia Bengkulu").first()

@@ -80,7 +80,7 @@ async def seed(client: httpx.AsyncClient, create_staff: Any, settings: Any) -> S
     )
     assert created.status_code == 201, created.text
     card_id = await enroll_card(settings)
-    qr, _ = await cards.issue_qr_text(card_id, KeyRing(settings), settings)
+    qr, _ = await cards.issue_qr_text(card_id, KeyRing(settings), settings, None)
     redeemed = await client.post(
         "/api/v1/verification/redemptions",
         json={"qr": qr, "offer_id": offer["id"], "purchase_amount": 100_000},

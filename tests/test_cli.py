@@ -12,15 +12,20 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+from piccolo.conf.apps import Finder
 
 from tests.conftest import TEST_DATABASE_URL, TEST_SECRET
 
 MITRAKIA = str(Path(sys.executable).parent / "mitrakia")
+PICCOLO = str(Path(sys.executable).parent / "piccolo")
+NOW = "CURRENT_TIMESTAMP"
 
 
-def run(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    env: dict[str, str], *args: str, stdin: str | None = None, program: str = MITRAKIA
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [MITRAKIA, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False
+        [program, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False
     )
 
 
@@ -154,7 +159,7 @@ async def test_keys_import_and_print_from_the_command_line(cli_env, tmp_path):
     kelurahan = ["17.71.03.1002", "17.71.09.1001"]
     export = tmp_path / "siak.csv"
     export.write_bytes(synthetic.to_csv(synthetic.children(40, date.today(), kelurahan, consent_share=0.75)))
-    imported = run(cli_env, "cards", "import", str(export))
+    imported = run(cli_env, "cards", "import", str(export), "--city", "17.71")
     assert imported.returncode == 0, imported.stderr
     assert "40 rows" in imported.stdout
     created = int(imported.stdout.split(" new cards")[0].rsplit(" ", 1)[-1])
@@ -170,3 +175,61 @@ async def test_keys_import_and_print_from_the_command_line(cli_env, tmp_path):
     nothing = run(cli_env, "cards", "print")
     assert nothing.returncode == 2
     assert "--kelurahan" in nothing.stderr
+
+
+# --- upgrading a database made by an earlier version ------------------------------------------------------
+
+# The last version that served one city: its database holds every migration made before this date.
+SINGLE_CITY_VERSION_BEFORE = "2026-12-05"
+
+
+def _single_city_heads() -> dict[str, str]:
+    """Each app's newest migration of the single-city version."""
+    heads: dict[str, str] = {}
+    for app_config in Finder().get_app_registry().app_configs.values():
+        folder = Path(app_config.resolved_migrations_folder_path)
+        ids = [_migration_id(path) for path in folder.glob(f"{app_config.app_name}_*.py")]
+        heads[app_config.app_name] = max(i for i in ids if i < SINGLE_CITY_VERSION_BEFORE)
+    return heads
+
+
+def _migration_id(path: Path) -> str:
+    """A migration file's ID, as its module declares it (`ID = "2026-11-27T17:45:00:000000"`)."""
+    (line,) = [line for line in path.read_text().splitlines() if line.startswith("ID = ")]
+    return line.split('"')[1]
+
+
+async def test_a_database_of_the_single_city_version_gives_its_data_to_that_citys_office(cli_env):
+    for app, head in _single_city_heads().items():
+        done = run(cli_env, "migrations", "forwards", app, head, program=PICCOLO)
+        assert done.returncode == 0, done.stdout + done.stderr
+    admin, manager, card, batch = (str(uuid.uuid4()) for _ in range(4))
+    for sql in (
+        "INSERT INTO staff_user (id, username, password_hash, role, display_name, active, created_at, updated_at) "
+        f"VALUES ('{admin}', 'dukcapil', 'x', 'dukcapil_admin', 'Petugas', true, {NOW}, {NOW})",
+        "INSERT INTO staff_user (id, username, password_hash, role, display_name, active, created_at, updated_at) "
+        f"VALUES ('{manager}', 'toko.manajer', 'x', 'partner_manager', 'Manajer', true, {NOW}, {NOW})",
+        "INSERT INTO card (id, cv, status, birth_year, kelurahan_code, kia_printed_on, enrolled_on, channel, "
+        f"created_at, updated_at) VALUES ('{card}', 1, 'active', 2018, '17.71.03.1002', '2024-10-01', '2024-10-02', "
+        f"'siak_import', {NOW}, {NOW})",
+        "INSERT INTO registry_import (id, filename, file_sha256, as_of, status, total_rows, processed_rows, created, "
+        "updated, unchanged, aggregated, rejected, started_at) "
+        f"VALUES ('{batch}', 'siak.csv', 'abc', '2024-10-31', 'done', 1, 1, 1, 0, 0, 0, 0, {NOW})",
+        "INSERT INTO audit_event (occurred_at, action, object_type, object_id) "
+        f"VALUES ({NOW}, 'card.revoked', 'card', '{card}')",
+    ):
+        await query(cli_env, sql)
+
+    migrated = run(cli_env, "migrate")
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+
+    accounts = await query(cli_env, "SELECT username, region_code FROM staff_user ORDER BY username")
+    assert accounts == [("dukcapil", "17.71"), ("toko.manajer", None)]  # partner staff have no office
+    assert await query(cli_env, "SELECT id, kelurahan_code, city_code FROM card") == [
+        (uuid.UUID(card) if TEST_DATABASE_URL else card, "17.71.03.1002", "17.71")
+    ]
+    assert await query(cli_env, "SELECT filename, city_code FROM registry_import") == [("siak.csv", "17.71")]
+    assert await query(cli_env, "SELECT action, city_code FROM audit_event") == [("card.revoked", "17.71")]
+    # The audit log is append-only again once the migration has assigned the old rows.
+    with pytest.raises(Exception, match="append-only"):
+        await query(cli_env, "UPDATE audit_event SET city_code = NULL")

@@ -93,7 +93,7 @@ async def test_no_secret_reaches_the_logs_of_a_full_day(capsys, client, make_cli
     card_ids = [row["id"] for row in await Card.select(Card.id)]
     assert len(card_ids) == 3
     for index, card_id in enumerate(card_ids):
-        qr, code = await cards.issue_qr_text(card_id, keyring, settings)
+        qr, code = await cards.issue_qr_text(card_id, keyring, settings, None)
         secrets |= {f"card id {index}": str(card_id), f"card id hex {index}": card_id.hex, f"qr {index}": qr}
         secrets |= {f"manual code {index}": code, f"printed code {index}": credentials.format_manual_code(code)}
         assert (await client.get(f"/api/v1/admin/cards/{card_id}/qr.png", headers=dukcapil)).status_code == 200

@@ -30,7 +30,7 @@ class Till:
         return await self.qr(card_id)
 
     async def qr(self, card_id) -> str:
-        text, _ = await cards.issue_qr_text(card_id, self.keyring, self.settings)
+        text, _ = await cards.issue_qr_text(card_id, self.keyring, self.settings, None)
         return text
 
     async def offer(self, name: str = "books", **overrides: Any) -> dict[str, Any]:

@@ -88,6 +88,8 @@ class Card(Table, tablename="card"):
     birth_year = Integer()
     sex = Varchar(length=1, choices=Sex, null=True, default=None)
     kelurahan_code = Varchar(length=13, index=True)
+    # The kabupaten/kota of the kelurahan: the Dukcapil office that owns the card (and the key a shard would use).
+    city_code = Varchar(length=5, default="", index=True)
     kia_printed_on = Date(index=True)
     enrolled_on = Date(index=True)
     channel = Varchar(length=24, choices=Channel, index=True)

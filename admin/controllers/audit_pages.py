@@ -14,6 +14,7 @@ from litestar.enums import MediaType
 from litestar.params import QueryParameter
 from litestar.response import Template
 
+from core.auth import CurrentUser
 from core.errors import FieldProblem
 from core.forms import Filters, problems_by_field
 from core.guards import requires_dukcapil_admin
@@ -98,13 +99,14 @@ class AuditPages(Controller):
         settings: NamedDependency[Settings],
         language: NamedDependency[Language],
         audit_filter: NamedDependency[AuditQuery],
+        user: NamedDependency[CurrentUser],
     ) -> Template:
-        actions, object_types = await audit.event_kinds()
+        actions, object_types = await audit.event_kinds(user)
         events: list[dict[str, Any]] = []
         total = 0
         if audit_filter.typed.problem is None:
-            total = await audit.count_events(audit_filter.filters)
-            events = await audit.list_events(audit_filter.filters, PER_PAGE, (audit_filter.page - 1) * PER_PAGE)
+            total = await audit.count_events(audit_filter.filters, user)
+            events = await audit.list_events(audit_filter.filters, user, PER_PAGE, (audit_filter.page - 1) * PER_PAGE)
         pages = max(1, -(-total // PER_PAGE))
         return Template(
             "admin/audit.html",
@@ -124,8 +126,15 @@ class AuditPages(Controller):
         )
 
     @get("/audit.csv", name="audit_csv")
-    async def download(self, settings: NamedDependency[Settings], audit_filter: NamedDependency[AuditQuery]) -> Any:
+    async def download(
+        self,
+        settings: NamedDependency[Settings],
+        audit_filter: NamedDependency[AuditQuery],
+        user: NamedDependency[CurrentUser],
+    ) -> Any:
         if audit_filter.typed.problem is not None:
             raise audit_filter.typed.problem
-        rows, columns = audit.export_rows(await audit.list_events(audit_filter.filters, EXPORT_LIMIT), settings.zone)
+        rows, columns = audit.export_rows(
+            await audit.list_events(audit_filter.filters, user, EXPORT_LIMIT), settings.zone
+        )
         return csv_response(rows, "audit.csv", columns)

@@ -38,22 +38,26 @@ PATH = "/admin/kartu"
 
 class CardPages(Controller):
     @get("/", name="card_search_page", media_type=MediaType.HTML)
-    async def find(self, request: Request[Any, Any, Any], language: NamedDependency[Language]) -> Any:
+    async def find(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser], language: NamedDependency[Language]
+    ) -> Any:
         raw = request.query_params.get("manual_code")
         if raw is None:
             return _search(language, "")
         try:
             if not raw.strip():
                 raise Invalid([FieldProblem("manual_code", "required", REQUIRED_FIELD)])
-            card_id = await cards.find_by_manual_code(raw)
+            card_id = await cards.find_by_manual_code(raw, user)
         except (Invalid, CardNotFound) as error:
             problem, status = refusal(request, error, "manual_code")
             return _search(language, raw, problems_by_field(problem, language), status)
         return Redirect(f"{PATH}/{card_id}", status_code=303)
 
     @get("/{card_id:uuid}", name="card_page", media_type=MediaType.HTML)
-    async def read(self, card_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]) -> Template:
-        card = await _detail(card_id, settings)
+    async def read(
+        self, card_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]
+    ) -> Template:
+        card = await _detail(card_id, settings, user)
         tree = await reports.region_tree()
         kecamatan = tree.parents.get(card.kelurahan_code) or ""
         return Template(
@@ -62,7 +66,7 @@ class CardPages(Controller):
                 "card": card,
                 "kelurahan": (card.kelurahan_code, tree.names.get(card.kelurahan_code, "")),
                 "kecamatan": (kecamatan, tree.names.get(kecamatan, "")),
-                "history": await _history(card),
+                "history": await _history(card, user),
                 "active": card.status is CardStatus.ACTIVE,
                 "erased": card.status_reason == RevocationReason.CONSENT_WITHDRAWN,
             },
@@ -76,7 +80,7 @@ class CardPages(Controller):
         keyring: NamedDependency[KeyRing],
         settings: NamedDependency[Settings],
     ) -> Response[bytes]:
-        qr, manual_code = await cards.issue_qr_text(card_id, keyring, settings)
+        qr, manual_code = await cards.issue_qr_text(card_id, keyring, settings, user)
         await cards.mark_printed([card_id], user)
         saved_as = f'attachment; filename="kia-{credentials.format_manual_code(manual_code)}.png"'
         return Response(
@@ -100,13 +104,14 @@ def _search(language: Language, value: str, problems: dict[str, str] | None = No
     return Template("admin/kartu_cari.html", context={"value": value, "problems": problems or {}}, status_code=status)
 
 
-async def _detail(card_id: uuid.UUID, settings: Settings) -> CardDetail:
-    return await cards.detail(card_id, local_date(utc_now(), settings.timezone))
+async def _detail(card_id: uuid.UUID, settings: Settings, reader: CurrentUser) -> CardDetail:
+    return await cards.detail(card_id, local_date(utc_now(), settings.timezone), reader)
 
 
-async def _history(card: CardDetail) -> list[dict[str, Any]]:
+async def _history(card: CardDetail, reader: CurrentUser) -> list[dict[str, Any]]:
     """The card's events, newest first, with who did each (a staff name; None: the system, for the CLI)."""
-    staff = {row["id"]: f"{row['display_name']} ({row['username']})" for row in await users.list_users(DUKCAPIL_ROLES)}
+    accounts = await users.list_users(DUKCAPIL_ROLES, reader)
+    staff = {row["id"]: f"{row['display_name']} ({row['username']})" for row in accounts}
     return [
         {
             **event,
@@ -121,7 +126,7 @@ async def _history(card: CardDetail) -> list[dict[str, Any]]:
 
 
 async def _card(acting: Acting) -> CardDetail:
-    return await _detail(acting.path("card_id"), acting.settings)
+    return await _detail(acting.path("card_id"), acting.settings, acting.user)
 
 
 def _revocation(acting: Acting) -> Revocation:

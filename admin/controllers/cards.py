@@ -32,13 +32,17 @@ class CardController(Controller):
     guards = [requires_dukcapil_admin]
 
     @get("/", summary="Find a card by its manual code (never by name or NIK)", opt=raises(CardNotFound))
-    async def find(self, manual_code: ManualCode, settings: NamedDependency[Settings]) -> CardDetail:
-        card_id = await cards.find_by_manual_code(manual_code)
-        return await cards.detail(card_id, local_date(utc_now(), settings.timezone))
+    async def find(
+        self, manual_code: ManualCode, request: AuthedRequest, settings: NamedDependency[Settings]
+    ) -> CardDetail:
+        card_id = await cards.find_by_manual_code(manual_code, request.user)
+        return await cards.detail(card_id, local_date(utc_now(), settings.timezone), request.user)
 
     @get("/{card_id:uuid}", summary="A card's status, consent and history", opt=raises(CardNotFound))
-    async def read(self, card_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]) -> CardDetail:
-        return await cards.detail(card_id, local_date(utc_now(), settings.timezone))
+    async def read(
+        self, card_id: FromPath[uuid.UUID], request: AuthedRequest, settings: NamedDependency[Settings]
+    ) -> CardDetail:
+        return await cards.detail(card_id, local_date(utc_now(), settings.timezone), request.user)
 
     @post(
         "/{card_id:uuid}/revoke",
@@ -55,7 +59,7 @@ class CardController(Controller):
         settings: NamedDependency[Settings],
     ) -> CardDetail:
         await cards.revoke(card_id, data.reason, request.user, stores, data.expected_cv)
-        return await cards.detail(card_id, local_date(utc_now(), settings.timezone))
+        return await cards.detail(card_id, local_date(utc_now(), settings.timezone), request.user)
 
     @post(
         "/{card_id:uuid}/reissue",
@@ -87,7 +91,7 @@ class CardController(Controller):
         settings: NamedDependency[Settings],
     ) -> CardDetail:
         await cards.withdraw_consent(card_id, request.user, stores)
-        return await cards.detail(card_id, local_date(utc_now(), settings.timezone))
+        return await cards.detail(card_id, local_date(utc_now(), settings.timezone), request.user)
 
     @get(
         "/{card_id:uuid}/qr.png",
@@ -102,7 +106,7 @@ class CardController(Controller):
         keyring: NamedDependency[KeyRing],
         settings: NamedDependency[Settings],
     ) -> Response[bytes]:
-        text, _ = await cards.issue_qr_text(card_id, keyring, settings)
+        text, _ = await cards.issue_qr_text(card_id, keyring, settings, request.user)
         await cards.mark_printed([card_id], request.user)
         return Response(credentials.qr_png(text), media_type="image/png", headers=NO_STORE)
 
@@ -119,6 +123,6 @@ class CardController(Controller):
         keyring: NamedDependency[KeyRing],
         settings: NamedDependency[Settings],
     ) -> Response[bytes]:
-        text, _ = await cards.issue_qr_text(card_id, keyring, settings)
+        text, _ = await cards.issue_qr_text(card_id, keyring, settings, request.user)
         await cards.mark_printed([card_id], request.user)
         return Response(credentials.qr_svg(text), media_type="image/svg+xml", headers=NO_STORE)

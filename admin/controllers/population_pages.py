@@ -28,8 +28,10 @@ class PopulationPages(Controller):
     include_in_schema = False
 
     @get("/", name="population_page", media_type=MediaType.HTML)
-    async def page(self, request: Request[Any, Any, Any], language: NamedDependency[Language]) -> Template:
-        return await _page(language, saved=request.query_params.get("tersimpan"))
+    async def page(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser], language: NamedDependency[Language]
+    ) -> Template:
+        return await _page(language, user, saved=request.query_params.get("tersimpan"))
 
     @post("/angka", media_type=MediaType.HTML, status_code=303, guards=[requires_dukcapil_admin])
     async def add_figure(
@@ -39,7 +41,7 @@ class PopulationPages(Controller):
             entry = population.parse_population_form(data)
             await population.record_population([entry], user)
         except Invalid as problem:
-            return await _page(language, figure=(data, problem), status=422)
+            return await _page(language, user, figure=(data, problem), status=422)
         return Redirect("/admin/penduduk?tersimpan=angka", status_code=303)
 
     @post("/impor", media_type=MediaType.HTML, status_code=303, guards=[requires_dukcapil_admin])
@@ -52,7 +54,7 @@ class PopulationPages(Controller):
             entries = population.parse_population_csv(content)
             await population.record_population(entries, user, population.csv_row)
         except Invalid as problem:
-            return await _page(language, upload_problem=problem, status=422)
+            return await _page(language, user, upload_problem=problem, status=422)
         return Redirect(f"/admin/penduduk?tersimpan=impor-{len(entries)}", status_code=303)
 
     @post("/target", media_type=MediaType.HTML, status_code=303, guards=[requires_dukcapil_admin])
@@ -68,12 +70,13 @@ class PopulationPages(Controller):
                 data.get("source"), user,
             )  # fmt: skip
         except Invalid as problem:
-            return await _page(language, target=(data, problem), status=422)
+            return await _page(language, user, target=(data, problem), status=422)
         return Redirect("/admin/penduduk?tersimpan=target", status_code=303)
 
 
 async def _page(
     language: Language,
+    viewer: CurrentUser,
     *,
     saved: str | None = None,
     figure: tuple[dict[str, str], Invalid] | None = None,
@@ -81,21 +84,20 @@ async def _page(
     upload_problem: Invalid | None = None,
     status: int = 200,
 ) -> Template:
-    tree = await reports.region_tree()
-    regions = sorted(tree.names, key=lambda code: (len(code.split(".")), code))
-    choices = [(code, tree.names[code]) for code in regions if code == "17.71" or code.startswith("17.71.")]
-
-    figures = sorted(await population.population_history(), key=lambda r: (r["as_of"], r["recorded_at"]), reverse=True)
+    choices = await reports.regions_within(viewer.region)
+    history = await population.population_history(viewer)
+    figures = sorted(history, key=lambda r: (r["as_of"], r["recorded_at"]), reverse=True)
+    targets = sorted(await population.target_history(viewer), key=lambda r: (r["year"], r["recorded_at"]), reverse=True)
+    named = {row["region_code"] for row in [*figures, *targets] if row["region_code"]}
     return Template(
         "admin/penduduk.html",
         context={
             "saved": saved,
             "regions": choices,
-            "names": tree.names,
+            "national": viewer.region is None,  # the national target is Ditjen's to set
+            "names": await reports.region_names(named),
             "figures": figures,
-            "targets": sorted(
-                await population.target_history(), key=lambda r: (r["year"], r["recorded_at"]), reverse=True
-            ),
+            "targets": targets,
             "figure_form": figure[0] if figure else {},
             "figure_problems": problems_by_field(figure[1] if figure else None, language),
             "target_form": target[0] if target else {},

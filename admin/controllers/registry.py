@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 import structlog
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
@@ -16,12 +16,12 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 from admin.errors import ImportNotFound
 from admin.schemas import ImportRead
 from admin.service import registry
-from admin.tables import ImportBatch
 from core.auth import AuthedRequest
 from core.errors import Invalid
-from core.guards import requires_dukcapil, requires_dukcapil_admin
+from core.guards import requires_office, requires_office_admin
 from core.i18n import request_language
 from core.localtime import check_days, local_date, utc_now
+from core.offices import office_of
 from core.openapi import raises
 from core.settings import Settings
 from core.stores import Stores
@@ -36,11 +36,11 @@ Filename = Annotated[str, QueryParameter(max_length=255, description="The upload
 class RegistryController(Controller):
     path = "/api/v1/admin/registry/imports"
     tags = ["admin"]
-    guards = [requires_dukcapil]
+    guards = [requires_office]
 
     @post(
         "/",
-        guards=[requires_dukcapil_admin],
+        guards=[requires_office_admin],
         status_code=HTTP_202_ACCEPTED,
         request_max_body_size=MAX_UPLOAD_BYTES,
         summary="Upload a SIAK export (text/csv body); it is imported in the background",
@@ -58,23 +58,22 @@ class RegistryController(Controller):
         content = await request.body()
         registry.check_header(content)
         day = as_of or local_date(utc_now(), settings.timezone)
-        batch_id = await registry.start_batch(filename, content, day, request.user)
+        batch_id = await registry.start_batch(filename, content, day, request.user, office_of(request.user) or "")
         return Response(
-            await registry.read_import(batch_id, "id", problems=False),
+            await registry.read_import(batch_id, "id", request.user, problems=False),
             status_code=HTTP_202_ACCEPTED,
             headers={"Location": f"{self.path}/{batch_id}"},
             background=BackgroundTask(registry.run_import, batch_id, content, day, request.user, settings, stores),
         )
 
     @get("/", summary="Imports, newest first", opt=raises())
-    async def list_imports(self, request: Request[Any, Any, Any]) -> list[ImportRead]:
-        rows = await ImportBatch.select(ImportBatch.id).order_by(ImportBatch.started_at, ascending=False).limit(100)
-        return [await registry.read_import(row["id"], "id", problems=False) for row in rows]
+    async def list_imports(self, request: AuthedRequest) -> list[ImportRead]:
+        return await registry.recent_imports("id", request.user, 100)
 
     @get(
         "/{batch_id:uuid}",
         summary="An import's progress, counts and refused rows (row number, column, reason)",
         opt=raises(ImportNotFound),
     )
-    async def read(self, batch_id: FromPath[uuid.UUID], request: Request[Any, Any, Any]) -> ImportRead:
-        return await registry.read_import(batch_id, request_language(request))
+    async def read(self, batch_id: FromPath[uuid.UUID], request: AuthedRequest) -> ImportRead:
+        return await registry.read_import(batch_id, request_language(request), request.user)

@@ -24,9 +24,10 @@ from admin.service import registry
 from core.auth import CurrentUser
 from core.errors import FieldProblem, Invalid
 from core.forms import problems_by_field, text
-from core.guards import requires_dukcapil, requires_dukcapil_admin
+from core.guards import requires_office, requires_office_admin
 from core.i18n import Language, Text, request_language
 from core.localtime import check_days, local_date, utc_now
+from core.offices import office_of
 from core.pages import CSRF_COOKIE, Upload
 from core.settings import Settings
 from core.stores import Stores
@@ -56,7 +57,7 @@ class RegistryPages(Controller):
     """Both Dukcapil roles follow the imports; only the admin uploads."""
 
     path = PATH
-    guards = [requires_dukcapil]
+    guards = [requires_office]
     include_in_schema = False
 
     @get("/", name="registry_imports_page", media_type=MediaType.HTML)
@@ -67,7 +68,7 @@ class RegistryPages(Controller):
         language: NamedDependency[Language],
     ) -> Template:
         can_upload = user.role == Role.DUKCAPIL_ADMIN
-        return await _upload_page(can_upload, {"as_of": _today(settings).isoformat()}, language=language)
+        return await _upload_page(can_upload, {"as_of": _today(settings).isoformat()}, user, language=language)
 
     @post(
         "/",
@@ -76,7 +77,7 @@ class RegistryPages(Controller):
         request_max_body_size=MAX_UPLOAD_BYTES,
         # A body over the limit is refused while the form is read, before the handler: show it on the form too.
         exception_handlers={RequestEntityTooLarge: _too_big},
-        guards=[requires_dukcapil_admin],
+        guards=[requires_office_admin],
     )
     async def upload(
         self,
@@ -97,8 +98,8 @@ class RegistryPages(Controller):
                 raise Invalid([FieldProblem("file", "required", NO_FILE)])
             registry.check_header(content)
         except Invalid as problem:
-            return await _upload_page(True, values, problem, language=language, status=422)
-        batch_id = await registry.start_batch(file.filename, content, day, user)
+            return await _upload_page(True, values, user, problem, language=language, status=422)
+        batch_id = await registry.start_batch(file.filename, content, day, user, office_of(user) or "")
         return Redirect(
             f"{PATH}/{batch_id}",
             status_code=303,
@@ -106,18 +107,20 @@ class RegistryPages(Controller):
         )
 
     @get("/{batch_id:uuid}", name="registry_import_page", media_type=MediaType.HTML)
-    async def read(self, batch_id: FromPath[uuid.UUID], language: NamedDependency[Language]) -> Template:
-        return Template(
-            "admin/registri_impor.html",
-            context={"batch": await registry.read_import(batch_id, language), "report_limit": registry.REPORT_PROBLEMS},
-        )
+    async def read(
+        self, batch_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], language: NamedDependency[Language]
+    ) -> Template:
+        batch = await registry.read_import(batch_id, language, user)
+        return Template("admin/registri_impor.html", context={"batch": batch, "report_limit": registry.REPORT_PROBLEMS})
 
     @get("/{batch_id:uuid}/kemajuan", name="registry_import_progress", media_type=MediaType.HTML)
-    async def progress(self, batch_id: FromPath[uuid.UUID], language: NamedDependency[Language]) -> Template:
+    async def progress(
+        self, batch_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], language: NamedDependency[Language]
+    ) -> Template:
         """The import's status block alone: htmx swaps it in every second while the import runs."""
+        batch = await registry.read_import(batch_id, language, user)
         return Template(
-            "admin/registri_kemajuan.html",
-            context={"batch": await registry.read_import(batch_id, language), "report_limit": registry.REPORT_PROBLEMS},
+            "admin/registri_kemajuan.html", context={"batch": batch, "report_limit": registry.REPORT_PROBLEMS}
         )
 
 
@@ -140,12 +143,13 @@ def _as_of(value: str, settings: Settings) -> date:
 async def _upload_page(
     can_upload: bool,
     values: dict[str, str],
+    reader: CurrentUser,
     problem: Invalid | None = None,
     *,
     language: Language,
     status: int = 200,
 ) -> Template:
-    imports = await registry.recent_imports(language, RECENT)
+    imports = await registry.recent_imports(language, reader, RECENT)
     return _upload_template(can_upload, values, problem, language, imports, status)
 
 

@@ -25,7 +25,10 @@ from core.web import csv_response, plain
 from partners.errors import OfferNotFound
 from verification.service.figures import small_cell_threshold
 
-Region = Annotated[str, QueryParameter(max_length=13, description="Region code, e.g. 17.71")]
+Region = Annotated[
+    str | None,
+    QueryParameter(max_length=13, description="A region code within your reach (default: your office's or province's)"),
+]
 Day = Annotated[date | None, QueryParameter(description="Default: today (WIB); 2000-01-01 to 2100-12-31")]
 From = Annotated[
     date | None, QueryParameter(name="from", description="First day (default: a year ago); 2000-01-01 to 2100-12-31")
@@ -72,22 +75,23 @@ class ReportController(Controller):
         opt=raises(UnknownRegion),
     )
     async def coverage(
-        self, settings: NamedDependency[Settings], region: Region = "17.71", as_of: Day = None,
-        breakdown: Breakdown = None, format: Format = "json",
+        self, settings: NamedDependency[Settings], user: NamedDependency[CurrentUser], region: Region = None,
+        as_of: Day = None, breakdown: Breakdown = None, format: Format = "json",
     ) -> Any:  # fmt: skip
         check_days({"as_of": as_of})
-        result = await reports.coverage(region, as_of or _today(settings), breakdown)
+        result = await reports.coverage(reports.viewed_region(user, region), as_of or _today(settings), breakdown)
         if format == "csv":
             return _answer(result.kecamatan or [result], "csv", "cakupan-kia.csv")
         return plain(result)
 
     @get("/coverage/series", summary="Coverage at each month end", opt=raises(UnknownRegion))
     async def series(
-        self, settings: NamedDependency[Settings], region: Region = "17.71", first: From = None, last: Until = None,
-        format: Format = "json",
+        self, settings: NamedDependency[Settings], user: NamedDependency[CurrentUser], region: Region = None,
+        first: From = None, last: Until = None, format: Format = "json",
     ) -> Any:  # fmt: skip
         first, last = _range(settings, first, last)
-        return _answer(await reports.coverage_series(region, first, last), format, "cakupan-bulanan.csv")
+        series = await reports.coverage_series(reports.viewed_region(user, region), first, last)
+        return _answer(series, format, "cakupan-bulanan.csv")
 
     @get("/redemptions", summary="Redemptions, unique children and discount per month by a dimension; net of voids")
     async def redemptions(
@@ -127,10 +131,11 @@ class ReportController(Controller):
 
     @get("/issuance", summary="KIA prints per week (enrolled cards) with offer launches", opt=raises(UnknownRegion))
     async def issuance(
-        self, settings: NamedDependency[Settings], region: Region = "17.71", first: From = None, last: Until = None,
-        format: Format = "json",
+        self, settings: NamedDependency[Settings], user: NamedDependency[CurrentUser], region: Region = None,
+        first: From = None, last: Until = None, format: Format = "json",
     ) -> Any:  # fmt: skip
         first, last = _range(settings, first, last)
+        region = reports.viewed_region(user, region)
         weeks = await reports.weekly_prints(region, first, last)
         if format == "csv":
             return _answer(weeks, "csv", "penerbitan-mingguan.csv")
@@ -165,8 +170,10 @@ class PopulationController(Controller):
     guards = [requires_dukcapil]
 
     @get("/population", summary="Children aged 0–16 per region and date, with their history")
-    async def list_population(self, region: Annotated[str | None, QueryParameter()] = None) -> Any:
-        return plain(await population.population_history(region))
+    async def list_population(
+        self, user: NamedDependency[CurrentUser], region: Annotated[str | None, QueryParameter()] = None
+    ) -> Any:
+        return plain(await population.population_history(user, region))
 
     @post(
         "/population",
@@ -188,8 +195,8 @@ class PopulationController(Controller):
         return {"recorded": await population.record_population(entries, request.user, population.csv_row)}
 
     @get("/targets", summary="Yearly coverage targets (national and regional), with their history")
-    async def list_targets(self) -> Any:
-        return plain(await population.target_history())
+    async def list_targets(self, user: NamedDependency[CurrentUser]) -> Any:
+        return plain(await population.target_history(user))
 
     @post(
         "/targets",

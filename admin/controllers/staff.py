@@ -9,7 +9,7 @@ from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.security.jwt import Token
 
-from admin.errors import CannotDisableOwnAccount, NotADukcapilRole
+from admin.errors import CannotDisableOwnAccount, NotADukcapilRole, RegionOutsideReach
 from admin.service import staff as service
 from core.auth import CurrentUser
 from core.errors import Invalid, StaffUserNotFound, UsernameTaken
@@ -24,15 +24,21 @@ class StaffAccountController(Controller):
     guards = [requires_dukcapil_admin]
 
     @get("/", summary="Dukcapil staff accounts", opt=raises())
-    async def list_staff(self) -> list[StaffUserRead]:
-        return [StaffUserRead(**row) for row in await service.list_staff()]
+    async def list_staff(self, request: Request[CurrentUser, Token, Any]) -> list[StaffUserRead]:
+        return [StaffUserRead(**row) for row in await service.list_staff(request.user)]
 
-    @post("/", summary="Create a Dukcapil staff account", opt=raises(Invalid, UsernameTaken, NotADukcapilRole))
+    @post(
+        "/",
+        summary="Create a Dukcapil staff account",
+        opt=raises(Invalid, UsernameTaken, NotADukcapilRole, RegionOutsideReach),
+    )
     async def create_staff(
         self, data: JSONBody[StaffUserCreate], request: Request[CurrentUser, Token, Any]
     ) -> StaffUserRead:
-        user = await service.create_staff(data.username, data.password, data.role, data.display_name, request.user)
-        return StaffUserRead(**(await service.get_staff(user.id)))
+        user = await service.create_staff(
+            data.username, data.password, data.role, data.display_name, request.user, data.region_code
+        )
+        return StaffUserRead(**(await service.get_staff(user.id, request.user)))
 
     @patch(
         "/{user_id:uuid}",
@@ -46,4 +52,4 @@ class StaffAccountController(Controller):
         request: Request[CurrentUser, Token, Any],
     ) -> StaffUserRead:
         await service.update_staff(user_id, data.active, data.password, request.user)
-        return StaffUserRead(**(await service.get_staff(user_id)))
+        return StaffUserRead(**(await service.get_staff(user_id, request.user)))

@@ -29,8 +29,8 @@ PATH = "/admin/staf"
 
 class DukcapilStaffPages(Controller):
     @get("/", name="dukcapil_staff_page", media_type=MediaType.HTML)
-    async def list_staff(self) -> Template:
-        return Template("admin/staf.html", context={"staff": await service.list_staff()})
+    async def list_staff(self, user: NamedDependency[CurrentUser]) -> Template:
+        return Template("admin/staf.html", context={"staff": await service.list_staff(user)})
 
     @get("/baru", name="dukcapil_staff_new", media_type=MediaType.HTML)
     async def new(self, language: NamedDependency[Language]) -> Template:
@@ -53,8 +53,10 @@ class DukcapilStaffPages(Controller):
         return Redirect(f"{PATH}?ok=dibuat", status_code=303)
 
     @get("/{user_id:uuid}/sandi", name="dukcapil_staff_password", media_type=MediaType.HTML)
-    async def password_form(self, user_id: FromPath[uuid.UUID], language: NamedDependency[Language]) -> Template:
-        return _password_form(await service.get_staff(user_id), language)
+    async def password_form(
+        self, user_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], language: NamedDependency[Language]
+    ) -> Template:
+        return _password_form(await service.get_staff(user_id, user), language)
 
     @post("/{user_id:uuid}/sandi", media_type=MediaType.HTML, status_code=303)
     async def reset_password(
@@ -64,7 +66,7 @@ class DukcapilStaffPages(Controller):
         user: NamedDependency[CurrentUser],
         language: NamedDependency[Language],
     ) -> Any:
-        account = await service.get_staff(user_id)  # not a Dukcapil account: 404
+        account = await service.get_staff(user_id, user)  # not a Dukcapil account of this office: 404
         password, differ = typed_password(data)
         try:
             body = to_struct(StaffUserUpdate, {"password": password})
@@ -80,7 +82,7 @@ class DukcapilStaffPages(Controller):
     @post("/{user_id:uuid}/aktifkan", media_type=MediaType.HTML, status_code=303)
     async def enable(self, user_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser]) -> Any:
         # Enabling takes nothing away, so it needs no confirmation.
-        await service.update_staff(user_id, True, None, user)  # not a Dukcapil account: 404
+        await service.update_staff(user_id, True, None, user)  # not a Dukcapil account of this office: 404
         return Redirect(f"{PATH}?ok=aktif", status_code=303)
 
 
@@ -114,7 +116,7 @@ def _password_form(
 
 
 async def _account(acting: Acting) -> dict[str, Any]:
-    return await service.get_staff(acting.path("user_id"))  # not a Dukcapil account: 404
+    return await service.get_staff(acting.path("user_id"), acting.user)  # not a Dukcapil account of this office: 404
 
 
 async def _disable(acting: Acting, account: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ from core.auth import CurrentUser
 from core.database.transactions import write_transaction
 from core.errors import FieldProblem, Invalid
 from core.i18n import Text
+from core.offices import covers, seen, within
 from core.service.audit import record_event
 from core.tables import Region
 
@@ -27,6 +28,9 @@ PERCENT = Text("Target dalam persen: 0 sampai 100.", "The target in percent: 0 t
 YEAR = Text("Tahun 2016 sampai 2100.", "A year from 2016 to 2100.")
 NOT_CSV = Text("Berkas harus CSV dengan pengodean UTF-8.", "The file must be CSV in UTF-8.")
 NO_FIGURES = Text("Tidak ada angka untuk dicatat.", "There are no figures to record.")
+OUTSIDE_REACH = Text(
+    "Wilayah {region} berada di luar wilayah kerja Anda.", "The region {region} lies outside your work area."
+)
 HEADER = Text("Baris judul harus memuat: {columns}.", "The header must contain: {columns}.")
 
 
@@ -61,6 +65,8 @@ async def record_population(
         where = where_of(index)
         if entry.region_code not in known:
             problems.append(FieldProblem(f"{where}region_code", "unknown_region", REGION))
+        elif actor is not None and not covers(actor.region, entry.region_code):
+            problems.append(outside_reach(f"{where}region_code", entry.region_code))
         if not 0 <= entry.children <= 100_000_000:
             problems.append(FieldProblem(f"{where}children", "invalid_children", CHILDREN))
     if problems:
@@ -132,11 +138,17 @@ def parse_population_csv(content: bytes) -> list[PopulationEntry]:
     return entries
 
 
-async def population_history(region_code: str | None = None) -> list[dict[str, Any]]:
-    query = PopulationCount.select().order_by(PopulationCount.as_of).order_by(PopulationCount.recorded_at)
+async def population_history(reader: CurrentUser | None, region_code: str | None = None) -> list[dict[str, Any]]:
+    """The figures of the regions within the reader's reach, oldest first."""
+    query = seen(PopulationCount.select(), PopulationCount.region_code, reader)
+    query = query.order_by(PopulationCount.as_of).order_by(PopulationCount.recorded_at)
     if region_code:
         query = query.where(PopulationCount.region_code == region_code)
     return await query
+
+
+def outside_reach(field: str, region_code: str) -> FieldProblem:
+    return FieldProblem(field, "region_outside_reach", OUTSIDE_REACH, {"region": region_code})
 
 
 def bad_year() -> FieldProblem:
@@ -157,6 +169,9 @@ async def set_target(
         problems.append(bad_year())
     if region_code and region_code not in await _known_regions({region_code}):
         problems.append(FieldProblem("region_code", "unknown_region", REGION))
+    elif actor is not None and not (covers(actor.region, region_code) if region_code else actor.region is None):
+        # A region's own target is set within its reach; the national one only nationally.
+        problems.append(outside_reach("region_code", region_code or "ID"))
     if problems:
         raise Invalid(problems)
     async with write_transaction():
@@ -175,8 +190,12 @@ async def set_target(
         )  # fmt: skip
 
 
-async def target_history() -> list[dict[str, Any]]:
-    return await CoverageTarget.select().order_by(CoverageTarget.year).order_by(CoverageTarget.recorded_at)
+async def target_history(reader: CurrentUser | None) -> list[dict[str, Any]]:
+    """The national targets and those of the regions within the reader's reach."""
+    query = CoverageTarget.select()
+    if reader is not None and (within_reach := within(CoverageTarget.region_code, reader.region)) is not None:
+        query = query.where(CoverageTarget.region_code.is_null() | within_reach)
+    return await query.order_by(CoverageTarget.year).order_by(CoverageTarget.recorded_at)
 
 
 async def targets_of_year(year: int) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from fpdf import FPDF
 
 from core.auth import CurrentUser
+from core.offices import owned
 from core.settings import Settings
 from verification.service import cards, credentials
 from verification.service.keys import KeyRing
@@ -34,10 +35,13 @@ class PrintJob:
 
 
 async def select_cards(
-    kelurahan_code: str | None = None, batch_id: uuid.UUID | None = None, card_ids: list[uuid.UUID] | None = None
+    kelurahan_code: str | None = None,
+    batch_id: uuid.UUID | None = None,
+    card_ids: list[uuid.UUID] | None = None,
+    reader: CurrentUser | None = None,
 ) -> list[uuid.UUID]:
-    """Active cards by kelurahan, import batch or id (each filter narrows the others)."""
-    query = Card.select(Card.id).where(Card.status == CardStatus.ACTIVE)
+    """Active cards of the reader's office by kelurahan, import batch or id (each filter narrows the others)."""
+    query = owned(Card.select(Card.id), Card.city_code, reader).where(Card.status == CardStatus.ACTIVE)
     if kelurahan_code:
         query = query.where(Card.kelurahan_code == kelurahan_code)
     if batch_id:
@@ -85,7 +89,7 @@ async def print_cards(
         if directory:
             directory.mkdir(parents=True, exist_ok=True)
     for card_id in job.card_ids:
-        text, code = await cards.issue_qr_text(card_id, keyring, settings)
+        text, code = await cards.issue_qr_text(card_id, keyring, settings, actor)
         png = credentials.qr_png(text)
         if job.png_dir:
             job.written.append(_write(job.png_dir / f"{card_id}.png", png))
@@ -111,7 +115,7 @@ async def sticker_pdf(card_ids: list[uuid.UUID], keyring: KeyRing, settings: Set
     """A sticker sheet for a few cards, built in memory for a download (the cards are marked printed)."""
     sheet = StickerSheet()
     for card_id in card_ids:
-        text, code = await cards.issue_qr_text(card_id, keyring, settings)
+        text, code = await cards.issue_qr_text(card_id, keyring, settings, actor)
         sheet.add(credentials.qr_png(text), code)
     await cards.mark_printed(card_ids, actor)
     return bytes(sheet.pdf.output())

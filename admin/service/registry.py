@@ -29,6 +29,7 @@ from core.database.transactions import write_transaction
 from core.errors import FieldProblem, Invalid
 from core.i18n import Text
 from core.localtime import utc_now
+from core.offices import covers, narrowed, office_of, owned
 from core.service.audit import record_event
 from core.settings import Settings
 from core.stores import Stores
@@ -68,6 +69,12 @@ ROW_PROBLEMS: dict[str, Text] = {
     ),
     "invalid_sex": Text("Jenis kelamin harus L atau P.", "Sex must be L or P."),
     "unknown_kelurahan": Text("Kode kelurahan tidak dikenal.", "Unknown kelurahan code."),
+    "kelurahan_outside_office": Text(
+        "Kelurahan ini berada di luar kabupaten/kota kantor yang mengimpor: anak ini didaftarkan oleh Dukcapil "
+        "tempat tinggalnya.",
+        "This kelurahan lies outside the importing office's kabupaten/kota: the child is enrolled by the Dukcapil "
+        "where they live.",
+    ),
     "issue_date_out_of_range": Text(
         "Tanggal cetak KIA harus antara tanggal lahir dan tanggal impor.",
         "The KIA print date must lie between the birth date and the import date.",
@@ -143,8 +150,11 @@ def check_header(content: bytes) -> None:
         raise Invalid([FieldProblem("file", "missing_columns", MISSING_COLUMNS, {"columns": ", ".join(missing)})])
 
 
-def parse(lines: Iterator[str], as_of: date, kelurahan_codes: set[str], settings: Settings, zone: ZoneInfo) -> Parsed:
-    """Validate every row; nothing is written here."""
+def parse(
+    lines: Iterator[str], as_of: date, city: str, kelurahan_codes: set[str], settings: Settings, zone: ZoneInfo
+) -> Parsed:
+    """Validate every row of one office's export (`city`, whose kelurahan are `kelurahan_codes`); nothing is
+    written here."""
     reader = csv.DictReader(lines)
     header = [name.strip().lower() for name in reader.fieldnames or []]
     missing = [column for column in COLUMNS if column not in header]
@@ -173,7 +183,8 @@ def parse(lines: Iterator[str], as_of: date, kelurahan_codes: set[str], settings
         if born and sex and len(nik) == 16 and nik.isdigit() and not _nik_matches(nik, born, sex):
             problems.append(("nik", "nik_date_mismatch"))
         if row["kelurahan_code"] not in kelurahan_codes:
-            problems.append(("kelurahan_code", "unknown_kelurahan"))
+            inside = covers(city, row["kelurahan_code"])
+            problems.append(("kelurahan_code", "unknown_kelurahan" if inside else "kelurahan_outside_office"))
         printed = _date(row["kia_issued_on"])
         if printed is None:
             problems.append(("kia_issued_on", "invalid_date"))
@@ -223,7 +234,8 @@ def parse(lines: Iterator[str], as_of: date, kelurahan_codes: set[str], settings
     return parsed
 
 
-async def start_batch(filename: str, content: bytes, as_of: date, actor: CurrentUser | None) -> uuid.UUID:
+async def start_batch(filename: str, content: bytes, as_of: date, actor: CurrentUser | None, city: str) -> uuid.UUID:
+    """Record an import of `city`'s office (the signed-in admin's own, or the one named on the command line)."""
     batch_id = uuid.uuid4()
     await ImportBatch.insert(
         ImportBatch(
@@ -233,6 +245,7 @@ async def start_batch(filename: str, content: bytes, as_of: date, actor: Current
             as_of=as_of,
             status=ImportStatus.RUNNING,
             started_by=actor.id if actor else None,
+            city_code=city,
         )
     )
     return batch_id
@@ -254,10 +267,11 @@ async def run_batch(
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise Invalid([FieldProblem("file", "not_csv", NOT_CSV)]) from None
-        kelurahan = {
-            row["code"] for row in await Region.select(Region.code).where(Region.level == RegionLevel.KELURAHAN)
-        }
-        parsed = parse(iter(io.StringIO(text, newline="")), as_of, kelurahan, settings, settings.zone)
+        batch = await ImportBatch.select(ImportBatch.city_code).where(ImportBatch.id == batch_id).first()
+        city = batch["city_code"] if batch else ""
+        in_city = narrowed(Region.select(Region.code), Region.code, city).where(Region.level == RegionLevel.KELURAHAN)
+        kelurahan = {row["code"] for row in await in_city}
+        parsed = parse(iter(io.StringIO(text, newline="")), as_of, city, kelurahan, settings, settings.zone)
         await ImportBatch.update({ImportBatch.total_rows: parsed.total}).where(ImportBatch.id == batch_id)
         done = parsed.total - len(parsed.enrolments)
 
@@ -294,7 +308,7 @@ async def run_batch(
                     **{getattr(ImportBatch, key): value for key, value in outcome.items()},
                 }
             ).where(ImportBatch.id == batch_id)
-            await record_event("registry.imported", "registry_import", batch_id, actor=actor, after=outcome)
+            await record_event("registry.imported", "registry_import", batch_id, actor=actor, after=outcome, city=city)
         log.info("registry.imported", batch_id=str(batch_id), rows=parsed.total, **outcome)
     except Invalid as problem:
         await _fail(batch_id, "; ".join(p.message.render("en", **p.params) for p in problem.problems))
@@ -365,8 +379,13 @@ async def import_registry(
     settings: Settings,
     stores: Stores,
     progress: Callable[[int, int], None] | None = None,
+    city: str | None = None,
 ) -> ImportBatch:
-    batch_id = await start_batch(filename, content, as_of, actor)
+    """Import one office's SIAK export: the signed-in admin's office, or `city` from the command line."""
+    office = city or office_of(actor)
+    if office is None:
+        raise ValueError("an import belongs to one office: name its kabupaten/kota")
+    batch_id = await start_batch(filename, content, as_of, actor, office)
     return await run_batch(batch_id, content, as_of, actor, settings, stores, progress)
 
 
@@ -384,9 +403,12 @@ async def problems_of(batch_id: uuid.UUID, limit: int | None = None) -> list[dic
 REPORT_PROBLEMS = 1000
 
 
-async def read_import(batch_id: uuid.UUID, language: str, problems: bool = True) -> ImportRead:
-    """An import as the API and the console show it: counts, and the first refused rows in the reader's language."""
-    row = await ImportBatch.select().where(ImportBatch.id == batch_id).first()
+async def read_import(
+    batch_id: uuid.UUID, language: str, reader: CurrentUser | None, problems: bool = True
+) -> ImportRead:
+    """An import of the reader's office as the API and the console show it: counts, and the first refused rows in
+    the reader's language. Another office's import is not found."""
+    row = await owned(ImportBatch.select(), ImportBatch.city_code, reader).where(ImportBatch.id == batch_id).first()
     if row is None:
         raise ImportNotFound()
     fields = {name: row[name] for name in ImportRead.__struct_fields__ if name in row}
@@ -405,10 +427,11 @@ async def read_import(batch_id: uuid.UUID, language: str, problems: bool = True)
     )
 
 
-async def recent_imports(language: str, limit: int) -> list[ImportRead]:
-    """The latest imports, newest first, without their refused rows."""
-    rows = await ImportBatch.select(ImportBatch.id).order_by(ImportBatch.started_at, ascending=False).limit(limit)
-    return [await read_import(row["id"], language, problems=False) for row in rows]
+async def recent_imports(language: str, reader: CurrentUser | None, limit: int) -> list[ImportRead]:
+    """The latest imports of the reader's office, newest first, without their refused rows."""
+    query = owned(ImportBatch.select(ImportBatch.id), ImportBatch.city_code, reader)
+    rows = await query.order_by(ImportBatch.started_at, ascending=False).limit(limit)
+    return [await read_import(row["id"], language, reader, problems=False) for row in rows]
 
 
 async def run_import(

@@ -16,8 +16,10 @@ from piccolo.query.functions.aggregate import Sum
 from admin.errors import UnknownRegion
 from admin.service.population import denominator_rows, pick_denominator, pick_target, targets_of_year
 from admin.tables import UnenrolledKia
+from core.auth import CurrentUser
 from core.errors import FieldProblem, Invalid
 from core.i18n import Text
+from core.offices import CITY_CODE_LENGTH, covers, narrowed
 from core.tables import Region, RegionLevel
 from partners.errors import OfferNotFound
 from partners.tables import Offer, Outlet, Partner, PartnerStatus
@@ -90,6 +92,35 @@ class RegionTree:
 
     def children(self, code: str) -> list[str]:
         return sorted(k for k, parent in self.parents.items() if parent == code)
+
+
+def viewed_region(viewer: CurrentUser, region: str | None) -> str:
+    """The region a report is about: the one asked for if it lies within the viewer's reach (another office's
+    answers 404, as an unknown one), else the viewer's own office or province."""
+    region = region or viewer.region
+    if region is None or not covers(viewer.region, region):
+        raise UnknownRegion()
+    return region
+
+
+async def regions_within(scope: str | None) -> list[tuple[str, str]]:
+    """(code, name) of the regions a Dukcapil account enters figures for, broadest first: an office's kabupaten/kota
+    down to its kelurahan; a province's or the nation's regions down to kabupaten/kota (a choice of thousands of
+    kelurahan is no choice)."""
+    query = narrowed(Region.select(Region.code, Region.name), Region.code, scope)
+    if scope is None or len(scope) < CITY_CODE_LENGTH:
+        query = query.where(Region.level.is_in([RegionLevel.PROVINSI, RegionLevel.KABUPATEN, RegionLevel.KOTA]))
+    rows = await query
+    return [(r["code"], r["name"]) for r in sorted(rows, key=lambda r: (len(r["code"].split(".")), r["code"]))]
+
+
+async def region_names(codes: set[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    return {
+        r["code"]: r["name"]
+        for r in await Region.select(Region.code, Region.name).where(Region.code.is_in(list(codes)))
+    }
 
 
 async def region_tree() -> RegionTree:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from core.logs import current_request_id
+from core.offices import office_of, seen
 from core.tables import AuditEvent
 
 if TYPE_CHECKING:
@@ -24,10 +25,15 @@ async def record_event(
     actor: CurrentUser | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    city: str | None = None,
 ) -> None:
-    """Append one event. Summaries must hold no personal data of children (no NIK, name, birth date, address)."""
+    """Append one event. Summaries must hold no personal data of children (no NIK, name, birth date, address).
+
+    `city`: the kabupaten/kota whose office the event belongs to; by default the acting account's office.
+    """
     await AuditEvent.insert(
         AuditEvent(
+            city_code=city or office_of(actor),
             actor_id=actor.id if actor else None,
             actor_username=actor.username if actor else None,
             actor_role=actor.role.value if actor else None,
@@ -72,9 +78,11 @@ def _filtered(query: Any, filters: EventFilter) -> Any:
     return query
 
 
-async def list_events(filters: EventFilter, limit: int, offset: int = 0) -> list[dict[str, Any]]:
-    """The matching events, newest first."""
-    query = _filtered(AuditEvent.select(), filters)
+async def list_events(
+    filters: EventFilter, reader: CurrentUser | None, limit: int, offset: int = 0
+) -> list[dict[str, Any]]:
+    """The matching events that `reader` may read (those of the offices within its reach), newest first."""
+    query = _filtered(seen(AuditEvent.select(), AuditEvent.city_code, reader), filters)
     return await (
         query.order_by(AuditEvent.occurred_at, ascending=False)
         .order_by(AuditEvent.id, ascending=False)
@@ -84,14 +92,22 @@ async def list_events(filters: EventFilter, limit: int, offset: int = 0) -> list
     )
 
 
-async def count_events(filters: EventFilter) -> int:
-    return await _filtered(AuditEvent.count(), filters)
+async def count_events(filters: EventFilter, reader: CurrentUser | None) -> int:
+    return await _filtered(seen(AuditEvent.count(), AuditEvent.city_code, reader), filters)
 
 
-async def event_kinds() -> tuple[list[str], list[str]]:
-    """The actions and the object types the log holds, for a reader's choices."""
-    actions = await AuditEvent.select(AuditEvent.action).distinct().order_by(AuditEvent.action)
-    types = await AuditEvent.select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)
+async def event_kinds(reader: CurrentUser | None) -> tuple[list[str], list[str]]:
+    """The actions and the object types of the events `reader` may read, for its choices."""
+    actions = (
+        await seen(AuditEvent.select(AuditEvent.action), AuditEvent.city_code, reader)
+        .distinct()
+        .order_by(AuditEvent.action)
+    )
+    types = (
+        await seen(AuditEvent.select(AuditEvent.object_type), AuditEvent.city_code, reader)
+        .distinct()
+        .order_by(AuditEvent.object_type)
+    )
     return [row["action"] for row in actions], [row["object_type"] for row in types]
 
 

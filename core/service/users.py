@@ -33,10 +33,11 @@ from core.errors import (
 )
 from core.i18n import Text
 from core.localtime import utc_now
+from core.offices import office_of_region, seen, valid_scope
 from core.service.audit import record_event
 from core.settings import Settings, get_settings
 from core.stores import Stores
-from core.tables import Role, StaffSession, StaffUser
+from core.tables import DUKCAPIL_ROLES, Region, RegionLevel, Role, StaffSession, StaffUser
 
 log = structlog.get_logger()
 
@@ -62,6 +63,14 @@ WEAK_PASSWORD_RULE = Text(
 MIN_PASSWORD_SCORE = 3
 # Words an attacker of this service tries first, besides zxcvbn's own lists and the account's own names.
 SERVICE_WORDS = ("mitrakia", "mitra", "kia", "dukcapil", "kasir", "bengkulu", "indonesia", "sandi", "katasandi")
+REGION_RULE = Text(
+    "Wilayah kerja harus kode provinsi atau kabupaten/kota Kemendagri (mis. 17 atau 17.71), atau kosong untuk "
+    "tingkat nasional.",
+    "The work area must be a Kemendagri province or kabupaten/kota code (e.g. 17 or 17.71), or empty for national.",
+)
+REGION_NOT_ALLOWED = Text(
+    "Hanya akun Dukcapil yang memiliki wilayah kerja.", "Only Dukcapil accounts have a work area."
+)
 NAME_RULE = Text("Nama tampilan wajib diisi (maks. 120 karakter).", "A display name is required (max 120 characters).")
 
 
@@ -146,22 +155,43 @@ async def create_user(
     role: Role,
     display_name: str,
     *,
+    region: str | None = None,
     actor: CurrentUser | None = None,
     enforce_password_policy: bool = True,
 ) -> CurrentUser:
-    """Create a staff account. Only the demo seed skips the password policy (its accounts use `demo`)."""
+    """Create a staff account; a Dukcapil account with its reach (`region`: its office's kabupaten/kota, a
+    province, or None for national). Only the demo seed skips the password policy (its accounts use `demo`)."""
     problems = account_problems(username, password, display_name, enforce_password_policy=enforce_password_policy)
+    problems += await region_problems(role, region)
     if problems:
         raise Invalid(problems)
     password_hash = await hash_password(password)
     async with write_transaction():
-        created = await insert_user(username, password_hash, role, display_name, actor=actor)
+        created = await insert_user(username, password_hash, role, display_name, region=region, actor=actor)
     log.info("staff_user.created", user_id=str(created.id), role=role.value)
     return created
 
 
+async def region_problems(role: Role, region: str | None) -> list[FieldProblem]:
+    """A Dukcapil account's reach must be a known province or kabupaten/kota (or national); partner staff have none."""
+    if role not in DUKCAPIL_ROLES:
+        return [] if region is None else [FieldProblem("region_code", "region_not_allowed", REGION_NOT_ALLOWED)]
+    if region is None:
+        return []
+    levels = [RegionLevel.PROVINSI, RegionLevel.KABUPATEN, RegionLevel.KOTA]
+    if not valid_scope(region) or not await Region.exists().where(Region.code == region, Region.level.is_in(levels)):
+        return [FieldProblem("region_code", "unknown_region", REGION_RULE)]
+    return []
+
+
 async def insert_user(
-    username: str, password_hash: str, role: Role, display_name: str, *, actor: CurrentUser | None
+    username: str,
+    password_hash: str,
+    role: Role,
+    display_name: str,
+    *,
+    region: str | None = None,
+    actor: CurrentUser | None,
 ) -> CurrentUser:
     """Insert an already validated account with an already computed hash, inside the caller's transaction."""
     name = normalize_username(username)
@@ -170,12 +200,19 @@ async def insert_user(
         raise UsernameTaken(username=name)
     user_id = uuid.uuid4()
     await StaffUser.insert(
-        StaffUser(id=user_id, username=name, password_hash=password_hash, role=role, display_name=display)
+        StaffUser(
+            id=user_id, username=name, password_hash=password_hash, role=role, display_name=display, region_code=region
+        )
     )
     await record_event(
-        "staff_user.created", "staff_user", user_id, actor=actor, after={"username": name, "role": role.value}
+        "staff_user.created",
+        "staff_user",
+        user_id,
+        actor=actor,
+        after={"username": name, "role": role.value, "region_code": region},
+        city=office_of_region(region),
     )
-    return CurrentUser(id=user_id, username=name, role=role, display_name=display)
+    return CurrentUser(id=user_id, username=name, role=role, display_name=display, region=region)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,16 +312,20 @@ _PUBLIC_COLUMNS = (
     StaffUser.username,
     StaffUser.role,
     StaffUser.display_name,
+    StaffUser.region_code,
     StaffUser.active,
     StaffUser.created_at,
     StaffUser.last_login_at,
 )
 
 
-async def get_user_record(user_id: uuid.UUID, roles: frozenset[Role]) -> dict[str, Any]:
-    """One account's public fields (never the hash), if it has one of `roles`."""
+async def get_user_record(
+    user_id: uuid.UUID, roles: frozenset[Role], reader: CurrentUser | None = None
+) -> dict[str, Any]:
+    """One account's public fields (never the hash), if it has one of `roles` and, for a Dukcapil `reader`, works
+    within the reader's reach (another office's account is not found)."""
     row = (
-        await StaffUser.select(*_PUBLIC_COLUMNS)
+        await seen(StaffUser.select(*_PUBLIC_COLUMNS), StaffUser.region_code, reader)
         .where(StaffUser.id == user_id)
         .where(StaffUser.role.is_in(list(roles)))
         .first()
@@ -294,10 +335,10 @@ async def get_user_record(user_id: uuid.UUID, roles: frozenset[Role]) -> dict[st
     return row
 
 
-async def list_users(roles: frozenset[Role]) -> list[dict[str, Any]]:
-    return (
-        await StaffUser.select(*_PUBLIC_COLUMNS).where(StaffUser.role.is_in(list(roles))).order_by(StaffUser.username)
-    )
+async def list_users(roles: frozenset[Role], reader: CurrentUser | None = None) -> list[dict[str, Any]]:
+    """The accounts with one of `roles`; for a Dukcapil `reader`, those working within its reach."""
+    query = seen(StaffUser.select(*_PUBLIC_COLUMNS), StaffUser.region_code, reader)
+    return await query.where(StaffUser.role.is_in(list(roles))).order_by(StaffUser.username)
 
 
 async def set_active(user_id: uuid.UUID, active: bool, *, actor: CurrentUser) -> None:

@@ -62,7 +62,7 @@ async def test_find_by_manual_code_shows_no_nik_and_no_birth_date(client, world)
 
 async def test_revoke_is_immediate_at_the_till_even_with_a_warm_cache(client, world, settings):
     headers, card_id = world
-    text, _ = await cards.issue_qr_text(card_id, KeyRing(settings), settings)
+    text, _ = await cards.issue_qr_text(card_id, KeyRing(settings), settings, None)
     await resolve(text, settings)  # the till has it cached as active
 
     response = await client.post(f"/api/v1/admin/cards/{card_id}/revoke", json={"reason": "deceased"}, headers=headers)
@@ -80,7 +80,7 @@ async def test_revoke_is_immediate_at_the_till_even_with_a_warm_cache(client, wo
 
 async def test_reissue_supersedes_the_old_sticker(client, world, settings):
     headers, card_id = world
-    old_text, old_code = await cards.issue_qr_text(card_id, KeyRing(settings), settings)
+    old_text, old_code = await cards.issue_qr_text(card_id, KeyRing(settings), settings, None)
 
     response = await client.post(f"/api/v1/admin/cards/{card_id}/reissue", json={"reason": "lost"}, headers=headers)
 
@@ -90,7 +90,7 @@ async def test_reissue_supersedes_the_old_sticker(client, world, settings):
     for stale in (old_text, old_code):
         with pytest.raises(CardSuperseded):
             await resolve(stale, settings)
-    new_text, _ = await cards.issue_qr_text(card_id, KeyRing(settings), settings)
+    new_text, _ = await cards.issue_qr_text(card_id, KeyRing(settings), settings, None)
     assert (await resolve(new_text, settings)).cv == 2
 
 
@@ -170,7 +170,7 @@ async def test_printed_pngs_svgs_and_sticker_sheet_all_decode_and_verify(setting
     words = page.get_textpage().get_text_range()
     codes = {credentials.format_manual_code((await cards.current_credential(c))[1]) for c in card_ids}
     assert set(words.split()) == codes  # the sticker carries the code and nothing else
-    events = await cards.detail(card_ids[0], today())
+    events = await cards.detail(card_ids[0], today(), None)
     assert "printed" in [e["event"] for e in events.history]
 
 
@@ -184,7 +184,7 @@ async def test_twenty_parallel_reissues_of_one_card_never_fail_and_only_the_newe
 
     headers, card_id = world
     first = (await client.get(f"/api/v1/admin/cards/{card_id}", headers=headers)).json()["cv"]
-    old_qr, _ = await cards.issue_qr_text(card_id, KeyRing(settings), settings)
+    old_qr, _ = await cards.issue_qr_text(card_id, KeyRing(settings), settings, None)
 
     answers = await asyncio.gather(
         *[
@@ -199,7 +199,7 @@ async def test_twenty_parallel_reissues_of_one_card_never_fail_and_only_the_newe
     assert len(versions) == len(set(versions))  # each success has a version of its own
     final = (await client.get(f"/api/v1/admin/cards/{card_id}", headers=headers)).json()["cv"]
     assert final == first + statuses.count(200)
-    newest, _ = await cards.issue_qr_text(card_id, KeyRing(settings), settings)
+    newest, _ = await cards.issue_qr_text(card_id, KeyRing(settings), settings, None)
     assert (await resolve(newest, settings)).cv == final
     with pytest.raises(CardSuperseded):
         await resolve(old_qr, settings)

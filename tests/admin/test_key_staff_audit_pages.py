@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from core.tables import AuditEvent
-from tests.conftest import login
+from tests.conftest import FOUNDING_CITY, login
 from tests.core.test_pages import CSRF, page_client, sign_in
 from tests.helpers import PASSWORD
 
@@ -252,6 +252,7 @@ async def event(action: str, occurred_at: datetime, object_id: str = "x", actor:
             object_type="signing_key",
             object_id=object_id,
             after={"status": "active"},
+            city_code=FOUNDING_CITY,  # the office of the admin who reads the log
         )
     )
 

@@ -22,6 +22,7 @@ from core.stores import Stores
 from tests.admin.test_dashboards_browser import fits_width
 from tests.admin.test_registry_import import csv_bytes, row, the_file
 from tests.browser import chromium, live_server, needs_chromium, screenshot
+from tests.conftest import FOUNDING_CITY
 from tests.core.test_pages import CSRF, page_client, sign_in
 from tests.helpers import PASSWORD, read_qr_codes, today
 from tests.till import Till
@@ -117,7 +118,7 @@ async def test_upload_an_export_then_read_its_counts_and_refused_rows(dukcapil):
 
 async def test_a_running_import_is_polled_until_it_ends(dukcapil, settings: Settings):
     content = csv_bytes([row(), row(nik="123")])
-    batch_id = await registry.start_batch("siak.csv", content, today(), None)
+    batch_id = await registry.start_batch("siak.csv", content, today(), None, FOUNDING_CITY)
 
     running = await dukcapil.get(f"/admin/registri/{batch_id}")
     assert "Sedang berjalan" in running.text
@@ -193,7 +194,7 @@ async def test_an_analyst_reads_imports_but_changes_nothing(dukcapil, make_clien
             await analyst.post(f"/admin/kartu/{card_id}/{action}", data={"_csrf_token": token, **data})
         ).status_code == 403
     assert (await analyst.get(f"/admin/kartu/{card_id}/qr.png")).status_code == 403
-    assert (await cards.detail(card_id, today())).status == "active"
+    assert (await cards.detail(card_id, today(), None)).status == "active"
     assert await ImportBatch.count() == 1
 
 
@@ -300,7 +301,7 @@ async def test_reissue_then_withdraw_consent_through_their_confirmations(till: T
 async def test_in_a_browser_upload_watch_the_import_and_open_a_card_on_a_phone(create_staff, settings: Settings):
     await create_staff("dukcapil", "dukcapil_admin")
     child = row()
-    waiting = await registry.start_batch("siak-kemarin.csv", csv_bytes([row()]), today(), None)
+    waiting = await registry.start_batch("siak-kemarin.csv", csv_bytes([row()]), today(), None, FOUNDING_CITY)
     async with live_server() as base, chromium() as page:
         errors: list[str] = []
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)

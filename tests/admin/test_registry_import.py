@@ -14,7 +14,7 @@ from admin.synthetic import NikMaker
 from admin.tables import ImportBatch, ImportProblem, UnenrolledKia
 from core.errors import Invalid
 from core.stores import Stores
-from tests.conftest import login
+from tests.conftest import FOUNDING_CITY, login
 from tests.helpers import PASSWORD, today
 from verification.tables import Card, CardEvent, Credential
 
@@ -106,7 +106,9 @@ def the_file() -> tuple[bytes, list[tuple[int, str, str]]]:
 
 
 async def import_(content: bytes, settings) -> ImportBatch:
-    return await registry.import_registry("siak.csv", content, today(), None, settings, Stores(None))
+    return await registry.import_registry(
+        "siak.csv", content, today(), None, settings, Stores(None), city=FOUNDING_CITY
+    )
 
 
 async def snapshot() -> dict[str, object]:

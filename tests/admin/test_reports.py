@@ -316,10 +316,10 @@ async def test_population_import_saves_all_rows_or_none_and_names_the_faulty_one
     assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [("row 3.region_code", "unknown_region")]
     not_text = await client.post(url, content=b"\xff\xfe\x00r", headers={**headers, "Content-Type": "text/csv"})
     assert (not_text.status_code, not_text.json()["errors"][0]["code"]) == (422, "not_csv")
-    assert await population.population_history() == []
+    assert await population.population_history(None) == []
 
     good = bad.replace("17.71.99", "17.71.01")
     assert (await client.post(url, content=good.encode(), headers={**headers, "Content-Type": "text/csv"})).json() == {
         "recorded": 2
     }
-    assert sorted(row["children"] for row in await population.population_history()) == [7, 115_109]
+    assert sorted(row["children"] for row in await population.population_history(None)) == [7, 115_109]

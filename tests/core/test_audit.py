@@ -30,7 +30,7 @@ async def test_account_changes_are_audited_with_their_actor(client, create_staff
     )
     assert [e["action"] for e in events] == ["auth.login", "staff_user.created", "staff_user.disabled"]
     assert events[1]["object_id"] == created.json()["id"]
-    assert events[1]["after"] == {"username": "analis.baru", "role": "dukcapil_analyst"}
+    assert events[1]["after"] == {"username": "analis.baru", "role": "dukcapil_analyst", "region_code": "17.71"}
     assert events[2]["before"] == {"active": True}
     assert events[2]["after"] == {"active": False}
     assert all(e["actor_username"] == "dukcapil" and e["request_id"] for e in events)

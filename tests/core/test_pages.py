@@ -219,7 +219,8 @@ async def test_dukcapil_records_population_and_targets_on_the_page(make_client, 
     assert imported.headers["location"] == "/admin/penduduk?tersimpan=impor-2"
 
     target = await client.post(
-        "/admin/penduduk/target", data={"_csrf_token": token, "year": "2026", "target_percent": "65,5", "source": "SK"}
+        "/admin/penduduk/target",
+        data={"_csrf_token": token, "year": "2026", "target_percent": "65,5", "source": "SK", "region_code": "17.71"},
     )
     assert target.status_code == 303
     shown = await client.get("/admin/penduduk/?tersimpan=target")

@@ -39,7 +39,7 @@ async def scan_by_keyboard(page, text: str) -> None:
 async def test_camera_scan_redeem_and_receipt(till, tmp_path):
     offer = await till.offer(title="Diskon buku 10%", **FLAT)
     card_id = await __import__("tests.verification.cards_helpers", fromlist=["enroll_card"]).enroll_card(till.settings)
-    text, _ = await cards.issue_qr_text(card_id, till.keyring, till.settings)
+    text, _ = await cards.issue_qr_text(card_id, till.keyring, till.settings, None)
     video = fake_camera_file(credentials.qr_png(text), tmp_path)
 
     async with (

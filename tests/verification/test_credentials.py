@@ -52,7 +52,7 @@ async def card(settings, keyring):
 
 
 async def qr_for(card_id, keyring, settings) -> str:
-    text, _ = await cards.issue_qr_text(card_id, keyring, settings)
+    text, _ = await cards.issue_qr_text(card_id, keyring, settings, None)
     return text
 
 
@@ -237,7 +237,9 @@ def _actor():
     from core.auth import CurrentUser
     from core.tables import Role
 
-    return CurrentUser(id=uuid.uuid4(), username="dukcapil", role=Role.DUKCAPIL_ADMIN, display_name="Dukcapil")
+    return CurrentUser(
+        id=uuid.uuid4(), username="dukcapil", role=Role.DUKCAPIL_ADMIN, display_name="Dukcapil", region="17.71"
+    )
 
 
 async def test_jwks_alone_verifies_a_credential_with_an_independent_jose_library(client, card, keyring, settings):

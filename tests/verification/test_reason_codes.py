@@ -16,7 +16,9 @@ from verification.service import cards, credentials, keys
 from verification.tables import OfferUsage, Redemption, RevocationReason
 
 NOW_WIB = datetime.now(ZoneInfo("Asia/Jakarta"))
-DUKCAPIL = CurrentUser(id=__import__("uuid").uuid4(), username="dukcapil", role=Role.DUKCAPIL_ADMIN, display_name="D")
+DUKCAPIL = CurrentUser(
+    id=__import__("uuid").uuid4(), username="dukcapil", role=Role.DUKCAPIL_ADMIN, display_name="D", region="17.71"
+)
 
 
 def hours_excluding_now() -> dict[str, str]:

@@ -21,6 +21,7 @@ from core.auth import CurrentUser, derive_key
 from core.database.statements import CompiledQuery, bulk_insert
 from core.database.transactions import for_update, write_transaction
 from core.localtime import utc_now
+from core.offices import city_of, owned
 from core.service.audit import record_event
 from core.settings import Settings
 from core.stores import Stores
@@ -148,9 +149,9 @@ async def enroll(
 
 _COUNTED = {"birth_date", "kelurahan_code", "kia_printed_on", "channel"}  # the fields the rollups group by
 _CARD_COLUMNS = (
-    "id", "cv", "status", "nik_hash", "birth_date", "birth_year", "sex", "kelurahan_code", "kia_printed_on",
-    "enrolled_on", "channel", "consent_guardian", "consent_version", "consent_at", "consent_recorded_by",
-    "import_batch", "created_at", "updated_at",
+    "id", "cv", "status", "nik_hash", "birth_date", "birth_year", "sex", "kelurahan_code", "city_code",
+    "kia_printed_on", "enrolled_on", "channel", "consent_guardian", "consent_version", "consent_at",
+    "consent_recorded_by", "import_batch", "created_at", "updated_at",
 )  # fmt: skip
 
 
@@ -174,9 +175,10 @@ async def _enroll_chunk(
             card_id = uuid.UUID(bytes=secrets.token_bytes(16))  # 128 random bits, not a UUID4's 122
             new_cards.append(
                 (card_id, 1, CardStatus.ACTIVE.value, enrolment.nik_hash, enrolment.birth_date,
-                 enrolment.birth_date.year, enrolment.sex.value, enrolment.kelurahan_code, enrolment.kia_printed_on,
-                 enrolment.enrolled_on, enrolment.channel.value, enrolment.consent_guardian,
-                 enrolment.consent_version, enrolment.consent_at, actor_id, batch_id, now, now)
+                 enrolment.birth_date.year, enrolment.sex.value, enrolment.kelurahan_code,
+                 city_of(enrolment.kelurahan_code), enrolment.kia_printed_on, enrolment.enrolled_on,
+                 enrolment.channel.value, enrolment.consent_guardian, enrolment.consent_version, enrolment.consent_at,
+                 actor_id, batch_id, now, now)
             )  # fmt: skip
             existing[enrolment.nik_hash] = {"id": card_id, "cv": 1, **fields}
             continue
@@ -186,6 +188,8 @@ async def _enroll_chunk(
         if not changed:
             counts.unchanged += 1
             continue
+        if "kelurahan_code" in changed:  # the child moved: the card goes to the office of the new kelurahan
+            changed["city_code"] = city_of(enrolment.kelurahan_code)
         await Card.update({**changed, "consent_at": enrolment.consent_at, "updated_at": now}).where(
             Card.id == row["id"]
         )
@@ -209,7 +213,7 @@ async def _enroll_chunk(
             [(card_id, "enrolled", 1, actor_id, now) for card_id in ids],
         )  # fmt: skip
         await rollups.cards_counted(
-            {"enrolled_on": c[9], "kelurahan_code": c[7], "channel": c[10], "kia_printed_on": c[8], "birth_year": c[5]}
+            {"enrolled_on": c[10], "kelurahan_code": c[7], "channel": c[11], "kia_printed_on": c[9], "birth_year": c[5]}
             for c in new_cards
         )
         counts.created += len(ids)
@@ -299,11 +303,12 @@ REISSUE_REASONS = (RevocationReason.LOST, RevocationReason.DAMAGED)
 REVOKE_REASONS = tuple(RevocationReason)
 
 
-async def _locked_card(card_id: uuid.UUID, expected_cv: int | None = None) -> dict[str, Any]:
+async def _locked_card(card_id: uuid.UUID, actor: CurrentUser | None, expected_cv: int | None = None) -> dict[str, Any]:
     """The card's row, locked for this transaction (PostgreSQL: FOR UPDATE; SQLite: the write lock is already held),
-    so two changes of one card at once run one after the other. `expected_cv`: the version the clerk was shown; a
-    card changed since answers CardChanged (409) instead of changing it again."""
-    row = await for_update(Card.select(Card.id, Card.cv, Card.status).where(Card.id == card_id)).first()
+    so two changes of one card at once run one after the other. Another office's card is not found. `expected_cv`:
+    the version the clerk was shown; a card changed since answers CardChanged (409) instead of changing it again."""
+    query = owned(Card.select(Card.id, Card.cv, Card.status, Card.city_code), Card.city_code, actor)
+    row = await for_update(query.where(Card.id == card_id)).first()
     if row is None:
         raise CardNotFound()
     if expected_cv is not None and row["cv"] != expected_cv:
@@ -323,7 +328,7 @@ async def revoke(
         await withdraw_consent(card_id, actor, stores, expected_cv)
         return
     async with write_transaction():
-        row = await _locked_card(card_id, expected_cv)
+        row = await _locked_card(card_id, actor, expected_cv)
         if row["status"] != CardStatus.ACTIVE:
             raise CardNotActive(status=row["status"])
         await Card.update(
@@ -331,7 +336,13 @@ async def revoke(
         ).where(Card.id == card_id)
         await CardEvent.insert(CardEvent(card=card_id, event="revoked", cv=row["cv"], reason=reason, actor_id=actor.id))
         await record_event(
-            "card.revoked", "card", card_id, actor=actor, before={"status": "active"}, after={"reason": reason.value}
+            "card.revoked",
+            "card",
+            card_id,
+            actor=actor,
+            before={"status": "active"},
+            after={"reason": reason.value},
+            city=row["city_code"],
         )
     await stores.cache_delete(CACHE, card_id.hex)
 
@@ -347,7 +358,7 @@ async def reissue(
     if reason not in REISSUE_REASONS:
         raise ReissueReasonRefused(reason=reason.value)
     async with write_transaction():
-        row = await _locked_card(card_id, expected_cv)
+        row = await _locked_card(card_id, actor, expected_cv)
         if row["status"] != CardStatus.ACTIVE:
             raise CardNotActive(status=row["status"])
         cv = row["cv"] + 1
@@ -362,6 +373,7 @@ async def reissue(
             actor=actor,
             before={"cv": cv - 1},
             after={"cv": cv, "reason": reason.value},
+            city=row["city_code"],
         )
     await stores.cache_delete(CACHE, card_id.hex)
     return cv, code
@@ -375,7 +387,7 @@ async def withdraw_consent(
     What stays (birth year, kelurahan, print and enrolment dates, channel) is what aggregate reports need.
     """
     async with write_transaction():
-        row = await _locked_card(card_id, expected_cv)
+        row = await _locked_card(card_id, actor, expected_cv)
         await Card.update(
             {
                 Card.status: CardStatus.REVOKED,
@@ -395,18 +407,27 @@ async def withdraw_consent(
                 card=card_id, event="consent_withdrawn", cv=row["cv"], reason="consent_withdrawn", actor_id=actor.id
             )
         )
-        await record_event("card.consent_withdrawn", "card", card_id, actor=actor, before={"status": row["status"]})
+        await record_event(
+            "card.consent_withdrawn",
+            "card",
+            card_id,
+            actor=actor,
+            before={"status": row["status"]},
+            city=row["city_code"],
+        )
     await stores.cache_delete(CACHE, card_id.hex)
 
 
 # --- reading for Dukcapil -----------------------------------------------------------------------------------
 
 
-async def find_by_manual_code(raw: str) -> uuid.UUID:
+async def find_by_manual_code(raw: str, reader: CurrentUser | None) -> uuid.UUID:
+    """The card whose manual code this is, among the reader's office's cards."""
     code = credentials.normalize_manual_code(raw)
     if code is None:
         raise CardNotFound()
-    row = await Credential.select(Credential.card).where(Credential.manual_code == code).first()
+    query = owned(Credential.select(Credential.card), Credential.card.city_code, reader)
+    row = await query.where(Credential.manual_code == code).first()
     if row is None:
         raise CardNotFound()
     return row["card"]
@@ -424,9 +445,12 @@ async def current_credential(card_id: uuid.UUID) -> tuple[int, str]:
     return row["cv"], row["manual_code"]
 
 
-async def issue_qr_text(card_id: uuid.UUID, keyring: KeyRing, settings: Settings) -> tuple[str, str]:
-    """The QR text and manual code to print for the card's current version (each print is freshly signed)."""
-    card = await Card.select(Card.status, Card.cv).where(Card.id == card_id).first()
+async def issue_qr_text(
+    card_id: uuid.UUID, keyring: KeyRing, settings: Settings, reader: CurrentUser | None
+) -> tuple[str, str]:
+    """The QR text and manual code to print for the card's current version (each print is freshly signed), for a
+    card of the reader's office."""
+    card = await owned(Card.select(Card.status, Card.cv), Card.city_code, reader).where(Card.id == card_id).first()
     if card is None:
         raise CardNotFound()
     if card["status"] != CardStatus.ACTIVE:
@@ -456,8 +480,9 @@ async def mark_printed(card_ids: list[uuid.UUID], actor: CurrentUser | None) -> 
             )
 
 
-async def detail(card_id: uuid.UUID, today: date) -> CardDetail:
-    row = await Card.select().where(Card.id == card_id).first()
+async def detail(card_id: uuid.UUID, today: date, reader: CurrentUser | None) -> CardDetail:
+    """What Dukcapil sees of a card of its office (another office's is not found)."""
+    row = await owned(Card.select(), Card.city_code, reader).where(Card.id == card_id).first()
     if row is None:
         raise CardNotFound()
     cv, code = await current_credential(card_id)
