@@ -21,6 +21,7 @@ from admin import demo_history, synthetic
 from admin.service import registry
 from core.auth import CurrentUser, staff_user_row_to_current
 from core.localtime import local_date, utc_now
+from core.offices import office_of
 from core.service.users import create_user
 from core.settings import Settings, get_settings
 from core.stores import Stores
@@ -286,6 +287,7 @@ async def ensure_partner(demo: DemoPartner, dukcapil: CurrentUser) -> uuid.UUID:
     partner_id, manager = await onboarding.register_partner(
         profile,
         ManagerAccount(username=f"{demo.slug}.manajer", password=DEMO_PASSWORD, display_name=f"Manajer {demo.name}"),
+        office_of(dukcapil) or "",
         "demo-seed",
         Stores(None),
         get_settings(),

@@ -30,6 +30,12 @@ class PartnerSummary(msgspec.Struct):
     created_at: datetime
 
 
+class AgreementNumber(msgspec.Struct, forbid_unknown_fields=True):
+    """The number of the office's agreement (PKS) with the partner."""
+
+    agreement_number: Annotated[str, msgspec.Meta(max_length=64)]
+
+
 class PartnerTerms(msgspec.Struct, forbid_unknown_fields=True):
     """Terms of the partner's agreement that the service enforces."""
 

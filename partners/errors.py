@@ -80,6 +80,25 @@ class PartnerNotApproved(StatusError):
     )
 
 
+class PartnerNotApprovedInRegion(StatusError):
+    code = "partner_not_approved_in_region"
+    title = Text("Belum disetujui di kabupaten/kota ini", "Not approved in this kabupaten/kota")
+    detail = Text(
+        "Outlet di {city} dapat ditambahkan setelah Dukcapil {city} menyetujui mitra ini. Ajukan kerja sama di "
+        "halaman Profil.",
+        "An outlet in {city} can be added once Dukcapil {city} approves this partner. Apply on the Profile page.",
+    )
+
+
+class OfficeAlreadyApplied(StatusError):
+    code = "office_already_applied"
+    title = Text("Sudah diajukan", "Already applied")
+    detail = Text(
+        "Mitra ini sudah mengajukan kerja sama dengan Dukcapil {city} (status: {status}).",
+        "This partner has already applied to Dukcapil {city} (status: {status}).",
+    )
+
+
 class InvalidTransition(StatusError):
     code = "invalid_status_transition"
     title = Text("Perubahan status tidak diizinkan", "Status change not allowed")

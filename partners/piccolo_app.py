@@ -13,6 +13,7 @@ from partners.tables import (
     Outlet,
     Partner,
     PartnerMember,
+    PartnerOffice,
     PartnerStatusChange,
 )
 
@@ -21,6 +22,7 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
     table_classes=[
         Partner,
+        PartnerOffice,
         PartnerStatusChange,
         Outlet,
         PartnerMember,

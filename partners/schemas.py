@@ -37,6 +37,12 @@ class ManagerAccount(msgspec.Struct, forbid_unknown_fields=True):
 class PartnerRegistration(msgspec.Struct, forbid_unknown_fields=True):
     partner: PartnerProfile
     manager: ManagerAccount
+    # The kabupaten/kota whose Dukcapil the partner applies to first (more can follow from its profile).
+    city_code: Annotated[str, msgspec.Meta(max_length=5)]
+
+
+class OfficeApplication(msgspec.Struct, forbid_unknown_fields=True):
+    city_code: Annotated[str, msgspec.Meta(max_length=5)]
 
 
 class StatusChangeRead(msgspec.Struct):
@@ -44,6 +50,19 @@ class StatusChangeRead(msgspec.Struct):
     to_status: str
     reason: str | None
     changed_at: datetime
+    city_code: str | None = None  # the office's kabupaten/kota the decision was made in
+    decided_by: str | None = None  # who: "Name (username)"
+
+
+class OfficeStanding(msgspec.Struct):
+    """The partner as one kabupaten/kota's Dukcapil office stands with it."""
+
+    city_code: str
+    city_name: str
+    status: PartnerStatus
+    status_reason: str | None
+    agreement_number: str | None
+    history: list[StatusChangeRead] = []
 
 
 class PartnerRead(msgspec.Struct):
@@ -60,6 +79,7 @@ class PartnerRead(msgspec.Struct):
     void_window_minutes: int | None
     created_at: datetime
     history: list[StatusChangeRead] = []
+    offices: list[OfficeStanding] = []
 
 
 class MeRead(msgspec.Struct):
@@ -178,6 +198,13 @@ class Blackout(msgspec.Struct, forbid_unknown_fields=True, rename={"from_date": 
     label: Annotated[str, msgspec.Meta(max_length=80)] | None = None
 
 
+class Holders(StrEnum):
+    """Whose KIA an offer accepts: every holder's, or only KIAs issued in the kabupaten/kota where it runs."""
+
+    ANYWHERE = "anywhere"
+    LOCAL = "local"
+
+
 class OfferRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Everything a partner decides about an offer. Dates are the outlet's local dates; weekdays 1 = Monday."""
 
@@ -197,7 +224,10 @@ class OfferRules(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     blackout_dates: list[Blackout] = []
     age_min: int = 0
     age_max: int = 16
-    regions: list[Annotated[str, msgspec.Meta(max_length=13)]] = []
+    regions: list[Annotated[str, msgspec.Meta(max_length=13)]] = []  # where the child lives (kelurahan prefixes)
+    # The kabupaten/kota where the offer runs (empty: wherever the partner is approved), and whose KIAs it accepts.
+    cities: list[Annotated[str, msgspec.Meta(max_length=5)]] = []
+    holders: Holders = Holders.ANYWHERE
     outlet_ids: list[uuid.UUID] = []
     limits: list[Limit] = []
     quota: int | None = None

@@ -60,7 +60,7 @@ class Partner(Table, tablename="partner"):
     contact_phone = Varchar(length=20)
     contact_email = Varchar(length=254, null=True, default=None)
     business_id = Varchar(length=32, null=True, default=None)
-    agreement_number = Varchar(length=64, null=True, default=None)
+    # Sums up its standing with the offices (PartnerOffice), where each agreement (PKS) number lives.
     status = Varchar(length=12, choices=PartnerStatus, default=PartnerStatus.PENDING, index=True)
     status_reason = Text(null=True, default=None)
     # Minutes after a redemption during which it may be voided; null means "until the end of the local day".
@@ -69,11 +69,28 @@ class Partner(Table, tablename="partner"):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
-class PartnerStatusChange(Table, tablename="partner_status_change"):
-    """Each decision on a partner, with its reason: the history a manager and Dukcapil both read."""
+class PartnerOffice(Table, tablename="partner_office"):
+    """A partner's standing with one kabupaten/kota's Dukcapil office, which approves it for its own area under its
+    own agreement (PKS): an outlet serves only where its partner is approved. Unique (partner, city_code), by an
+    index made in a migration. `Partner.status` sums these up: approved while any office has approved it."""
 
     id = BigSerial(primary_key=True)
     partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, null=False, index=True)
+    city_code = Varchar(length=5, index=True)
+    status = Varchar(length=12, choices=PartnerStatus, default=PartnerStatus.PENDING, index=True)
+    status_reason = Text(null=True, default=None)
+    agreement_number = Varchar(length=64, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class PartnerStatusChange(Table, tablename="partner_status_change"):
+    """Each decision on a partner in one office's area, with its reason and who decided: the history a manager and
+    Dukcapil both read."""
+
+    id = BigSerial(primary_key=True)
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, null=False, index=True)
+    city_code = Varchar(length=5, null=True, default=None, index=True)
     from_status = Varchar(length=12, null=True, default=None)
     to_status = Varchar(length=12)
     reason = Text(null=True, default=None)

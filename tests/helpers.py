@@ -12,7 +12,7 @@ import zxingcpp
 from PIL import Image
 
 from core.localtime import local_date, utc_now
-from tests.conftest import login
+from tests.conftest import FOUNDING_CITY, login
 
 PASSWORD = "correct-horse-battery"
 KELURAHAN_PASAR_BARU = "17.71.03.1002"  # Teluk Segara
@@ -45,6 +45,7 @@ def registration(name: str = "Toko Buku Pelangi", username: str = "pelangi.manaj
             "contact_email": "toko@example.id",
         },
         "manager": {"username": username, "password": PASSWORD, "display_name": "Sari (Manajer)"},
+        "city_code": FOUNDING_CITY,
     }
 
 

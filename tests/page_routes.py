@@ -23,7 +23,7 @@ from litestar import Litestar
 from litestar.response import Template
 from litestar.routes import HTTPRoute
 
-from admin import synthetic
+from admin import demo_history, synthetic
 from admin.demo import DEMO_PASSWORD, DUKCAPIL_ACCOUNTS, ENROLMENT_START, seed_demo
 from admin.demo_history import seed_redemptions
 from admin.service import registry
@@ -279,7 +279,7 @@ async def seed_pages(output_dir: Path) -> Seeded:
         PartnerProfile(name="Toko Buku Pelangi", category=Category.BOOKSTORE, contact_name="Ibu Sari",
                        contact_phone="0736 21234"),
         ManagerAccount(username="pelangi.manajer", password=DEMO_PASSWORD, display_name="Sari (Manajer)"),
-        "seed", Stores(None), get_settings(), enforce_password_policy=False,
+        demo_history.CITY, "seed", Stores(None), get_settings(), enforce_password_policy=False,
     )  # fmt: skip
     redemption = await Redemption.select(Redemption.id).where(Redemption.partner == partner_id).first()
     assert redemption is not None

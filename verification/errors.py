@@ -231,6 +231,15 @@ class RegionNotEligible(Ineligible):
     )
 
 
+class CardRegionNotEligible(Ineligible):
+    code = "card_region_not_eligible"
+    title = Text("KIA dari daerah lain", "A KIA from elsewhere")
+    detail = Text(
+        "Penawaran ini khusus KIA yang diterbitkan di kabupaten/kota tempat penawaran berlaku.",
+        "This offer is only for KIAs issued in the kabupaten/kota where it runs.",
+    )
+
+
 class HolderLimitReached(Ineligible):
     code = "holder_limit_reached"
     title = Text("Batas pemakaian tercapai", "Limit reached")

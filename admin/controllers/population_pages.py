@@ -18,6 +18,7 @@ from core.forms import problems_by_field
 from core.guards import requires_dukcapil, requires_dukcapil_admin
 from core.i18n import Language
 from core.pages import Form, Upload
+from core.service.regions import region_names
 
 
 class PopulationPages(Controller):
@@ -95,7 +96,7 @@ async def _page(
             "saved": saved,
             "regions": choices,
             "national": viewer.region is None,  # the national target is Ditjen's to set
-            "names": await reports.region_names(named),
+            "names": await region_names(named),
             "figures": figures,
             "targets": targets,
             "figure_form": figure[0] if figure else {},

@@ -9,9 +9,11 @@ from litestar import Controller, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from admin.schemas import OfferDecision, PartnerDecision, PartnerSummary, PartnerTerms
+from admin.schemas import AgreementNumber, OfferDecision, PartnerDecision, PartnerSummary, PartnerTerms
+from admin.service import review
 from core.auth import AuthedRequest
-from core.guards import requires_dukcapil, requires_dukcapil_admin
+from core.errors import Invalid
+from core.guards import requires_dukcapil, requires_office_admin
 from core.openapi import raises
 from partners.errors import InvalidTransition, OfferNotFound, PartnerNotFound, ReasonRequired
 from partners.schemas import OfferRead, PartnerRead
@@ -28,12 +30,24 @@ class PartnerReviewController(Controller):
     guards = [requires_dukcapil]
 
     @get("/", summary="Partners, filterable by status (pending = the review queue)", opt=raises())
-    async def list_partners(self, status: PartnerStatusQuery = None) -> list[PartnerSummary]:
-        return [PartnerSummary(**row) for row in await onboarding.list_partners(status)]
+    async def list_partners(self, request: AuthedRequest, status: PartnerStatusQuery = None) -> list[PartnerSummary]:
+        rows = await onboarding.list_partners(status, request.user)
+        return [PartnerSummary(**{key: row[key] for key in PartnerSummary.__struct_fields__}) for row in rows]
 
     @get("/{partner_id:uuid}", summary="One partner with its decision history", opt=raises(PartnerNotFound))
-    async def read(self, partner_id: FromPath[uuid.UUID]) -> PartnerRead:
-        return await onboarding.read_partner(partner_id)
+    async def read(self, partner_id: FromPath[uuid.UUID], request: AuthedRequest) -> PartnerRead:
+        return await onboarding.read_partner(partner_id, request.user)
+
+    @patch(
+        "/{partner_id:uuid}/agreement",
+        guards=[requires_office_admin],
+        summary="Set or correct the number of this office's agreement (PKS) with the partner",
+        opt=raises(PartnerNotFound, Invalid),
+    )
+    async def set_agreement(
+        self, partner_id: FromPath[uuid.UUID], data: JSONBody[AgreementNumber], request: AuthedRequest
+    ) -> PartnerRead:
+        return await onboarding.set_agreement_number(partner_id, data.agreement_number, request.user)
 
     async def _decide(
         self, partner_id: uuid.UUID, target: PartnerStatus, data: PartnerDecision | None, request: AuthedRequest
@@ -43,7 +57,7 @@ class PartnerReviewController(Controller):
 
     @post(
         "/{partner_id:uuid}/approve",
-        guards=[requires_dukcapil_admin],
+        guards=[requires_office_admin],
         status_code=HTTP_200_OK,
         opt=raises(PartnerNotFound, InvalidTransition),
     )
@@ -54,7 +68,7 @@ class PartnerReviewController(Controller):
 
     @post(
         "/{partner_id:uuid}/reject",
-        guards=[requires_dukcapil_admin],
+        guards=[requires_office_admin],
         status_code=HTTP_200_OK,
         opt=raises(PartnerNotFound, InvalidTransition, ReasonRequired),
     )
@@ -65,7 +79,7 @@ class PartnerReviewController(Controller):
 
     @post(
         "/{partner_id:uuid}/suspend",
-        guards=[requires_dukcapil_admin],
+        guards=[requires_office_admin],
         status_code=HTTP_200_OK,
         opt=raises(PartnerNotFound, InvalidTransition, ReasonRequired),
     )
@@ -76,18 +90,20 @@ class PartnerReviewController(Controller):
 
     @patch(
         "/{partner_id:uuid}/terms",
-        guards=[requires_dukcapil_admin],
+        guards=[requires_office_admin],
         summary="Set agreement terms (void window)",
         opt=raises(PartnerNotFound),
     )
     async def set_terms(
         self, partner_id: FromPath[uuid.UUID], data: JSONBody[PartnerTerms], request: AuthedRequest
     ) -> PartnerRead:
-        return await onboarding.set_void_window(partner_id, data.void_window_minutes, request.user)
+        await onboarding.read_partner(partner_id, request.user)  # not a partner of this office: 404
+        await onboarding.set_void_window(partner_id, data.void_window_minutes, request.user)
+        return await onboarding.read_partner(partner_id, request.user)
 
     @post(
         "/{partner_id:uuid}/reinstate",
-        guards=[requires_dukcapil_admin],
+        guards=[requires_office_admin],
         status_code=HTTP_200_OK,
         opt=raises(PartnerNotFound, InvalidTransition),
     )
@@ -103,48 +119,51 @@ class OfferReviewController(Controller):
     guards = [requires_dukcapil]
 
     @get("/", summary="Offers of every partner, filterable by status (submitted = the review queue)", opt=raises())
-    async def list_offers(self, status: OfferStatusQuery = None) -> list[OfferRead]:
-        return await offers.list_offers(status=status)
+    async def list_offers(self, request: AuthedRequest, status: OfferStatusQuery = None) -> list[OfferRead]:
+        return await offers.list_offers(status=status, partners=await onboarding.partners_of(request.user))
 
     @get("/{offer_id:uuid}", summary="One offer with its rules and history", opt=raises(OfferNotFound))
-    async def read(self, offer_id: FromPath[uuid.UUID]) -> OfferRead:
-        return await offers.read_offer(None, offer_id)
+    async def read(self, offer_id: FromPath[uuid.UUID], request: AuthedRequest) -> OfferRead:
+        return await review.reviewed_offer(offer_id, request.user)
 
     @post(
         "/{offer_id:uuid}/publish",
-        guards=[requires_dukcapil_admin],
+        guards=[requires_office_admin],
         status_code=HTTP_200_OK,
         opt=raises(OfferNotFound, InvalidTransition),
     )
     async def publish(
         self, offer_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[OfferDecision | None] = None
     ) -> OfferRead:
+        await review.reviewed_offer(offer_id, request.user)
         return await offers.move_by_dukcapil(
             offer_id, OfferStatus.PUBLISHED, data.reason if data else None, request.user
         )
 
     @post(
         "/{offer_id:uuid}/reject",
-        guards=[requires_dukcapil_admin],
+        guards=[requires_office_admin],
         status_code=HTTP_200_OK,
         opt=raises(OfferNotFound, InvalidTransition, ReasonRequired),
     )
     async def reject(
         self, offer_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[OfferDecision | None] = None
     ) -> OfferRead:
+        await review.reviewed_offer(offer_id, request.user)
         return await offers.move_by_dukcapil(
             offer_id, OfferStatus.REJECTED, data.reason if data else None, request.user
         )
 
     @post(
         "/{offer_id:uuid}/suspend",
-        guards=[requires_dukcapil_admin],
+        guards=[requires_office_admin],
         status_code=HTTP_200_OK,
         opt=raises(OfferNotFound, InvalidTransition, ReasonRequired),
     )
     async def suspend(
         self, offer_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[OfferDecision | None] = None
     ) -> OfferRead:
+        await review.reviewed_offer(offer_id, request.user)
         return await offers.move_by_dukcapil(
             offer_id, OfferStatus.SUSPENDED, data.reason if data else None, request.user
         )

@@ -13,11 +13,12 @@ from litestar.enums import MediaType
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from admin.service import review
 from core.auth import CurrentUser
 from core.confirm import Acting, ConfirmedAction
 from core.errors import DomainError, Invalid, NotFound
 from core.forms import problems_by_field, refusal, text
-from core.guards import requires_dukcapil, requires_dukcapil_admin
+from core.guards import requires_dukcapil, requires_office_admin
 from core.i18n import Language
 from core.pages import Form
 from partners.schemas import OfferRead, PartnerRead
@@ -46,9 +47,9 @@ def _counts(statuses: list[str], queue: tuple[Any, ...]) -> dict[str, int]:
 
 class PartnerReviewPages(Controller):
     @get("/", name="partner_review_queue", media_type=MediaType.HTML)
-    async def queue(self, request: Request[Any, Any, Any]) -> Template:
+    async def queue(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Template:
         status = _status_filter(request, PARTNER_QUEUE)
-        rows = await onboarding.list_partners()
+        rows = await onboarding.list_partners(None, user)
         return Template(
             "admin/mitra.html",
             context={
@@ -60,10 +61,12 @@ class PartnerReviewPages(Controller):
         )
 
     @get("/{partner_id:uuid}", name="partner_review", media_type=MediaType.HTML)
-    async def partner(self, partner_id: FromPath[uuid.UUID], language: NamedDependency[Language]) -> Template:
-        return await _partner_page(partner_id, language)
+    async def partner(
+        self, partner_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], language: NamedDependency[Language]
+    ) -> Template:
+        return await _partner_page(partner_id, user, language)
 
-    @post("/{partner_id:uuid}/setujui", media_type=MediaType.HTML, status_code=303, guards=[requires_dukcapil_admin])
+    @post("/{partner_id:uuid}/setujui", media_type=MediaType.HTML, status_code=303, guards=[requires_office_admin])
     async def approve(
         self,
         request: Request[Any, Any, Any],
@@ -79,12 +82,13 @@ class PartnerReviewPages(Controller):
             raise
         except DomainError as error:
             problem, status = refusal(request, error)
-            return await _partner_page(partner_id, language, data, problem, status)
+            return await _partner_page(partner_id, user, language, data, problem, status)
         return Redirect(f"/admin/mitra/{partner_id}?ok=disetujui", status_code=303)
 
 
 async def _partner_page(
     partner_id: uuid.UUID,
+    reader: CurrentUser,
     language: Language,
     values: dict[str, str] | None = None,
     problem: Invalid | None = None,
@@ -93,7 +97,7 @@ async def _partner_page(
     return Template(
         "admin/mitra_detail.html",
         context={
-            "partner": await onboarding.read_partner(partner_id),  # unknown: 404
+            "partner": await onboarding.read_partner(partner_id, reader),  # unknown, or another office's: 404
             "outlets": await outlets.list_outlets(partner_id),
             "offers": await offers.list_offers(partner_id),
             "values": values or {},
@@ -104,7 +108,7 @@ async def _partner_page(
 
 
 async def _partner(acting: Acting) -> PartnerRead:
-    return await onboarding.read_partner(acting.path("partner_id"))
+    return await onboarding.read_partner(acting.path("partner_id"), acting.user)
 
 
 def _partner_action(path: str, name: str, to: PartnerStatus, notice: str) -> ConfirmedAction[PartnerRead]:
@@ -114,7 +118,7 @@ def _partner_action(path: str, name: str, to: PartnerStatus, notice: str) -> Con
     return ConfirmedAction(
         path=f"/{{partner_id:uuid}}/{path}", name=name, template=f"admin/konfirmasi/mitra_{path}.html",
         load=_partner, act=decide, done=lambda partner: f"/admin/mitra/{partner.id}?ok={notice}",
-        guards=[requires_dukcapil_admin],
+        guards=[requires_office_admin],
     )  # fmt: skip
 
 
@@ -130,14 +134,14 @@ PARTNER_ACTIONS = (
 
 class OfferReviewPages(Controller):
     @get("/", name="offer_review_queue", media_type=MediaType.HTML)
-    async def queue(self, request: Request[Any, Any, Any]) -> Template:
+    async def queue(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Template:
         status = _status_filter(request, OFFER_QUEUE)
-        everything = await offers.list_offers()
+        everything = await offers.list_offers(partners=await onboarding.partners_of(user))
         return Template(
             "admin/penawaran.html",
             context={
                 "offers": [offer for offer in everything if offer.status is status],
-                "partner_names": {row["id"]: row["name"] for row in await onboarding.list_partners()},
+                "partner_names": {row["id"]: row["name"] for row in await onboarding.list_partners(None, user)},
                 "status": status.value,
                 "statuses": [s.value for s in OFFER_QUEUE],
                 "counts": _counts([offer.status.value for offer in everything], OFFER_QUEUE),
@@ -145,10 +149,12 @@ class OfferReviewPages(Controller):
         )
 
     @get("/{offer_id:uuid}", name="offer_review", media_type=MediaType.HTML)
-    async def offer(self, offer_id: FromPath[uuid.UUID], language: NamedDependency[Language]) -> Template:
-        return await _offer_page(offer_id, language)
+    async def offer(
+        self, offer_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], language: NamedDependency[Language]
+    ) -> Template:
+        return await _offer_page(offer_id, user, language)
 
-    @post("/{offer_id:uuid}/setujui", media_type=MediaType.HTML, status_code=303, guards=[requires_dukcapil_admin])
+    @post("/{offer_id:uuid}/setujui", media_type=MediaType.HTML, status_code=303, guards=[requires_office_admin])
     async def publish(
         self,
         request: Request[Any, Any, Any],
@@ -157,26 +163,27 @@ class OfferReviewPages(Controller):
         language: NamedDependency[Language],
     ) -> Any:
         try:
+            await review.reviewed_offer(offer_id, user)
             await offers.move_by_dukcapil(offer_id, OfferStatus.PUBLISHED, None, user)
         except NotFound:
             raise
         except DomainError as error:
             problem, status = refusal(request, error)
-            return await _offer_page(offer_id, language, problem, status)
+            return await _offer_page(offer_id, user, language, problem, status)
         return Redirect(f"/admin/penawaran/{offer_id}?ok=tayang", status_code=303)
 
 
 async def _offer_page(
-    offer_id: uuid.UUID, language: Language, problem: Invalid | None = None, status: int = 200
+    offer_id: uuid.UUID, reader: CurrentUser, language: Language, problem: Invalid | None = None, status: int = 200
 ) -> Template:
-    offer = await offers.read_offer(None, offer_id)  # unknown: 404
+    offer = await review.reviewed_offer(offer_id, reader)  # unknown, or another office's: 404
     partner_outlets = await outlets.list_outlets(offer.partner_id)
     chosen = set(offer.rules.outlet_ids)
     return Template(
         "admin/penawaran_detail.html",
         context={
             "offer": offer,
-            "partner": await onboarding.read_partner(offer.partner_id),
+            "partner": await onboarding.read_partner(offer.partner_id, reader),
             "outlets": [o for o in partner_outlets if not chosen or o.id in chosen],
             "problems": problems_by_field(problem, language),
         },
@@ -185,7 +192,7 @@ async def _offer_page(
 
 
 async def _offer(acting: Acting) -> OfferRead:
-    return await offers.read_offer(None, acting.path("offer_id"))
+    return await review.reviewed_offer(acting.path("offer_id"), acting.user)
 
 
 def _offer_action(path: str, name: str, to: OfferStatus, notice: str) -> ConfirmedAction[OfferRead]:
@@ -195,7 +202,7 @@ def _offer_action(path: str, name: str, to: OfferStatus, notice: str) -> Confirm
     return ConfirmedAction(
         path=f"/{{offer_id:uuid}}/{path}", name=name, template=f"admin/konfirmasi/penawaran_{path}.html",
         load=_offer, act=decide, done=lambda offer: f"/admin/penawaran/{offer.id}?ok={notice}",
-        guards=[requires_dukcapil_admin],
+        guards=[requires_office_admin],
     )  # fmt: skip
 
 

@@ -114,15 +114,6 @@ async def regions_within(scope: str | None) -> list[tuple[str, str]]:
     return [(r["code"], r["name"]) for r in sorted(rows, key=lambda r: (len(r["code"].split(".")), r["code"]))]
 
 
-async def region_names(codes: set[str]) -> dict[str, str]:
-    if not codes:
-        return {}
-    return {
-        r["code"]: r["name"]
-        for r in await Region.select(Region.code, Region.name).where(Region.code.is_in(list(codes)))
-    }
-
-
 async def region_tree() -> RegionTree:
     rows = await Region.select(Region.code, Region.name, Region.level, Region.parent_code)
     return RegionTree(

@@ -49,3 +49,11 @@ async def kelurahan_by_kecamatan() -> list[tuple[str, list[tuple[str, str]]]]:
         if row["level"] == RegionLevel.KELURAHAN and row["parent_code"] in groups:
             groups[row["parent_code"]].append((row["code"], row["name"]))
     return sorted(((kecamatan[code], items) for code, items in groups.items()), key=lambda group: group[0])
+
+
+async def region_names(codes: set[str]) -> dict[str, str]:
+    """{code: name} of these regions."""
+    if not codes:
+        return {}
+    rows = await Region.select(Region.code, Region.name).where(Region.code.is_in(list(codes)))
+    return {row["code"]: row["name"] for row in rows}

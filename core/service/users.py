@@ -341,6 +341,29 @@ async def list_users(roles: frozenset[Role], reader: CurrentUser | None = None) 
     return await query.where(StaffUser.role.is_in(list(roles))).order_by(StaffUser.username)
 
 
+async def office_cities() -> list[str]:
+    """The kabupaten/kota whose Dukcapil office works on this service (has an active account): the offices a
+    partner may apply to."""
+    rows = (
+        await StaffUser.select(StaffUser.region_code)
+        .distinct()
+        .where(
+            StaffUser.role.is_in(list(DUKCAPIL_ROLES)), StaffUser.active.eq(True), StaffUser.region_code.is_not_null()
+        )
+    )
+    return sorted(row["region_code"] for row in rows if office_of_region(row["region_code"]))
+
+
+async def names_of(user_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """How a history names who acted: "Display name (username)"."""
+    if not user_ids:
+        return {}
+    rows = await StaffUser.select(StaffUser.id, StaffUser.username, StaffUser.display_name).where(
+        StaffUser.id.is_in(list(user_ids))
+    )
+    return {row["id"]: f"{row['display_name']} ({row['username']})" for row in rows}
+
+
 async def set_active(user_id: uuid.UUID, active: bool, *, actor: CurrentUser) -> None:
     """Enable or disable an account; disabling also ends every session it has."""
     async with write_transaction():

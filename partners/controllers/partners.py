@@ -16,8 +16,16 @@ from core.openapi import raises
 from core.settings import Settings
 from core.stores import Stores
 from partners.controllers.deps import provide_managed_partner
-from partners.errors import InvalidTransition, PartnerNotFound, RegistrationThrottled
-from partners.schemas import MeRead, PartnerProfile, PartnerRead, PartnerRegistration, Registered, RegisteredManager
+from partners.errors import InvalidTransition, OfficeAlreadyApplied, PartnerNotFound, RegistrationThrottled
+from partners.schemas import (
+    MeRead,
+    OfficeApplication,
+    PartnerProfile,
+    PartnerRead,
+    PartnerRegistration,
+    Registered,
+    RegisteredManager,
+)
 from partners.service import onboarding, outlets
 from partners.service.access import Membership, own_membership
 
@@ -39,7 +47,7 @@ class RegistrationController(Controller):
         settings: NamedDependency[Settings],
     ) -> Registered:
         partner_id, manager = await onboarding.register_partner(
-            data.partner, data.manager, client_ip(request), stores, settings
+            data.partner, data.manager, data.city_code, client_ip(request), stores, settings
         )
         return Registered(
             partner=await onboarding.read_partner(partner_id),
@@ -84,3 +92,14 @@ class PartnerProfileController(Controller):
     )
     async def resubmit(self, membership: NamedDependency[Membership], request: AuthedRequest) -> PartnerRead:
         return await onboarding.resubmit(membership.partner_id, request.user)
+
+    @post(
+        "/offices",
+        status_code=HTTP_200_OK,
+        summary="Apply to another kabupaten/kota's Dukcapil (outlets there need its approval)",
+        opt=raises(PartnerNotFound, Invalid, OfficeAlreadyApplied),
+    )
+    async def apply(
+        self, data: JSONBody[OfficeApplication], membership: NamedDependency[Membership], request: AuthedRequest
+    ) -> PartnerRead:
+        return await onboarding.apply_to_office(membership.partner_id, data.city_code, request.user)

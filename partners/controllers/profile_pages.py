@@ -47,7 +47,7 @@ class RegistrationPages(Controller):
 
     @get("/", name="partner_registration", media_type=MediaType.HTML)
     async def form(self) -> Template:
-        return _registration({"partner.category": "bookstore"})
+        return await _registration({"partner.category": "bookstore"})
 
     @post("/", media_type=MediaType.HTML, status_code=303)
     async def register(
@@ -68,15 +68,20 @@ class RegistrationPages(Controller):
             )  # fmt: skip
             # The two passwords are the form's own check (the API takes one), shown with every other problem.
             _, differ = typed_password(data, "manager.password", "manager.password_again")
-            problems = [*await onboarding.registration_problems(profile, account), *differ]
+            city = text(data, "city_code")
+            problems = [
+                *await onboarding.registration_problems(profile, account),
+                *await onboarding.city_problems(city),
+                *differ,
+            ]
             if problems:
                 raise Invalid(problems)
-            _, user = await onboarding.register_partner(profile, account, client_ip(request), stores, settings)
+            _, user = await onboarding.register_partner(profile, account, city, client_ip(request), stores, settings)
         except Invalid as problem:
-            return _registration(data, _prefixed(problem, data), language)
+            return await _registration(data, _prefixed(problem, data), language)
         except DomainError as error:
             refused, status = refusal(request, error)
-            return _registration(data, refused, language, status)
+            return await _registration(data, refused, language, status)
         # The new manager is signed in at once: they go on to outlets and offers while Dukcapil reviews.
         await record_event("auth.login", "staff_user", user.id, actor=user, after={"via": "registration"})
         return await signed_in(user, "/mitra?ok=terdaftar", settings, tokens)
@@ -94,13 +99,17 @@ def _prefixed(problem: Invalid, data: dict[str, str]) -> Invalid:
     return Invalid(problems)
 
 
-def _registration(
+async def _registration(
     values: dict[str, Any], problem: Invalid | None = None, language: str = "id", status: int = 422
 ) -> Template:
     shown = {key: value for key, value in values.items() if "password" not in key}  # never sent back
     return Template(
         "mitra/daftar.html",
-        context={"values": shown, "problems": problems_by_field(problem, language)},
+        context={
+            "values": shown,
+            "problems": problems_by_field(problem, language),
+            "cities": await onboarding.office_choices(),
+        },
         status_code=status if problem else 200,
     )
 
@@ -111,7 +120,7 @@ class ProfilePages(Controller):
     @get("/", name="partner_profile", media_type=MediaType.HTML)
     async def form(self, membership: NamedDependency[Membership]) -> Template:
         partner = await onboarding.read_partner(membership.partner_id)
-        return _profile(partner, profile_form(partner))
+        return await _profile(partner, profile_form(partner))
 
     @post("/", media_type=MediaType.HTML, status_code=303)
     async def update(self, request: Request[Any, Any, Any], data: Form, manager: NamedDependency[Manager]) -> Any:
@@ -121,7 +130,8 @@ class ProfilePages(Controller):
             )
         except DomainError as error:
             refused, status = refusal(request, error)
-            return _profile(await onboarding.read_partner(manager.partner_id), data, refused, manager.language, status)
+            partner = await onboarding.read_partner(manager.partner_id)
+            return await _profile(partner, data, refused, manager.language, status)
         return Redirect("/mitra/profil?ok=profil-disimpan", status_code=303)
 
     @post("/ajukan-ulang", media_type=MediaType.HTML, status_code=303)
@@ -131,11 +141,22 @@ class ProfilePages(Controller):
         except DomainError as error:
             refused, status = refusal(request, error)
             partner = await onboarding.read_partner(manager.partner_id)
-            return _profile(partner, profile_form(partner), refused, manager.language, status)
+            return await _profile(partner, profile_form(partner), refused, manager.language, status)
         return Redirect("/mitra?ok=diajukan-ulang", status_code=303)
 
+    @post("/kabupaten-kota", media_type=MediaType.HTML, status_code=303)
+    async def apply(self, request: Request[Any, Any, Any], data: Form, manager: NamedDependency[Manager]) -> Any:
+        """Apply to another kabupaten/kota's Dukcapil, to open outlets there once it approves."""
+        try:
+            await onboarding.apply_to_office(manager.partner_id, text(data, "city_code"), manager.user)
+        except DomainError as error:
+            refused, status = refusal(request, error, "city_code")
+            partner = await onboarding.read_partner(manager.partner_id)
+            return await _profile(partner, profile_form(partner), refused, manager.language, status)
+        return Redirect("/mitra/profil?ok=diajukan-ke-kabupaten-kota", status_code=303)
 
-def _profile(
+
+async def _profile(
     partner: PartnerRead,
     values: dict[str, Any],
     problem: Invalid | None = None,
@@ -148,6 +169,11 @@ def _profile(
             "partner": partner,
             "values": values,
             "problems": problems_by_field(problem, language),
+            "other_cities": [
+                (code, name)
+                for code, name in await onboarding.office_choices()
+                if code not in {office.city_code for office in partner.offices}
+            ],
         },
         status_code=status if problem else 200,
     )

@@ -265,11 +265,19 @@ async def read_offer(partner_id: uuid.UUID | None, offer_id: uuid.UUID, today: d
 
 
 async def list_offers(
-    partner_id: uuid.UUID | None = None, status: OfferStatus | None = None, today: date | None = None
+    partner_id: uuid.UUID | None = None,
+    status: OfferStatus | None = None,
+    today: date | None = None,
+    partners: list[uuid.UUID] | None = None,
 ) -> list[OfferRead]:
+    """Offers, of one partner or of `partners` (an office's), by status."""
     query = Offer.select()
     if partner_id is not None:
         query = query.where(Offer.partner == partner_id)
+    if partners is not None:
+        if not partners:
+            return []
+        query = query.where(Offer.partner.is_in(partners))
     if status is not None:
         query = query.where(Offer.status == status)
     rows = await query.order_by(Offer.created_at).output(load_json=True)

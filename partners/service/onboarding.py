@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from enum import Enum
 from typing import Any
 
@@ -14,19 +15,23 @@ from core.database.transactions import write_transaction
 from core.errors import FieldProblem, Invalid
 from core.i18n import Text
 from core.localtime import utc_now
+from core.offices import city_of, narrowed, office_of
 from core.service import users
 from core.service.audit import record_event
+from core.service.regions import region_names
 from core.settings import Settings
 from core.stores import Stores
-from core.tables import Role
+from core.tables import DUKCAPIL_ROLES, Role
 from partners.errors import (
     InvalidTransition,
+    OfficeAlreadyApplied,
+    PartnerNotApprovedInRegion,
     PartnerNotFound,
     ReasonRequired,
     RegistrationThrottled,
 )
-from partners.schemas import ManagerAccount, PartnerProfile, PartnerRead, StatusChangeRead
-from partners.tables import Partner, PartnerMember, PartnerStatus, PartnerStatusChange
+from partners.schemas import ManagerAccount, OfficeStanding, PartnerProfile, PartnerRead, StatusChangeRead
+from partners.tables import Partner, PartnerMember, PartnerOffice, PartnerStatus, PartnerStatusChange
 
 log = structlog.get_logger()
 
@@ -42,6 +47,10 @@ PHONE_RULE = Text(
 EMAIL_RULE = Text("Alamat email tidak valid.", "Not a valid email address.")
 BUSINESS_ID_RULE = Text("NIB/NPWP: 8–32 angka (titik dan tanda hubung boleh).", "NIB/NPWP: 8–32 digits.")
 AGREEMENT_RULE = Text("Nomor PKS: 3–64 karakter.", "Agreement (PKS) number: 3–64 characters.")
+CITY_RULE = Text(
+    "Pilih kabupaten/kota yang Dukcapil-nya sudah memakai Mitra KIA.",
+    "Choose a kabupaten/kota whose Dukcapil already uses Mitra KIA.",
+)
 TAKEN_RULE = Text("Nama pengguna ini sudah dipakai.", "This username is already taken.")
 
 # Dukcapil's decisions: (from, to) -> whether a reason is required.
@@ -98,6 +107,7 @@ async def registration_problems(
 async def register_partner(
     profile: PartnerProfile,
     manager: ManagerAccount,
+    city_code: str,
     client_ip: str,
     stores: Stores,
     settings: Settings,
@@ -115,7 +125,7 @@ async def register_partner(
         log.warning("partner.registration_throttled")
         raise RegistrationThrottled(retry_after=turn.resets_in)
     try:
-        partner_id, user = await _register(profile, manager, enforce_password_policy=enforce_password_policy)
+        partner_id, user = await _register(profile, manager, city_code, enforce_password_policy=enforce_password_policy)
     except BaseException:
         await stores.give_back(address)
         raise
@@ -124,9 +134,10 @@ async def register_partner(
 
 
 async def _register(
-    profile: PartnerProfile, manager: ManagerAccount, *, enforce_password_policy: bool
+    profile: PartnerProfile, manager: ManagerAccount, city_code: str, *, enforce_password_policy: bool
 ) -> tuple[uuid.UUID, CurrentUser]:
     problems = await registration_problems(profile, manager, enforce_password_policy=enforce_password_policy)
+    problems += await city_problems(city_code)
     if problems:
         raise Invalid(problems)
     password_hash = await users.hash_password(manager.password)
@@ -137,29 +148,39 @@ async def _register(
         )
         await Partner.insert(Partner(id=partner_id, status=PartnerStatus.PENDING, **_profile_values(profile)))
         await PartnerMember.insert(PartnerMember(user=user.id, partner=partner_id, outlet=None))
+        await PartnerOffice.insert(PartnerOffice(partner=partner_id, city_code=city_code))
         await PartnerStatusChange.insert(
-            PartnerStatusChange(partner=partner_id, from_status=None, to_status=PartnerStatus.PENDING, actor_id=user.id)
+            PartnerStatusChange(
+                partner=partner_id,
+                city_code=city_code,
+                from_status=None,
+                to_status=PartnerStatus.PENDING,
+                actor_id=user.id,
+            )
         )
         await record_event(
-            "partner.registered", "partner", partner_id, actor=user, after={"name": profile.name.strip()}
+            "partner.registered",
+            "partner",
+            partner_id,
+            actor=user,
+            after={"name": profile.name.strip(), "city_code": city_code},
+            city=city_code,
         )
     return partner_id, user
 
 
-async def read_partner(partner_id: uuid.UUID) -> PartnerRead:
+async def read_partner(partner_id: uuid.UUID, reader: CurrentUser | None = None) -> PartnerRead:
+    """The partner with its standing in each office's area. An office's Dukcapil staff read it as their office
+    stands with it (status, reason, agreement, history), and only if it applied there: another office's partner
+    is not found. The partner's own staff, and province or national accounts, read every office's."""
     row = await Partner.select().where(Partner.id == partner_id).first()
     if row is None:
         raise PartnerNotFound()
-    history = (
-        await PartnerStatusChange.select(
-            PartnerStatusChange.from_status,
-            PartnerStatusChange.to_status,
-            PartnerStatusChange.reason,
-            PartnerStatusChange.changed_at,
-        )
-        .where(PartnerStatusChange.partner == partner_id)
-        .order_by(PartnerStatusChange.id)
-    )
+    standings = await _standings(partner_id, reader.region if reader and reader.role in DUKCAPIL_ROLES else None)
+    office = office_of(reader)
+    if reader is not None and reader.role in DUKCAPIL_ROLES and not standings:
+        raise PartnerNotFound()
+    own = next((standing for standing in standings if standing.city_code == office), None)
     return PartnerRead(
         id=row["id"],
         name=row["name"],
@@ -168,13 +189,68 @@ async def read_partner(partner_id: uuid.UUID) -> PartnerRead:
         contact_phone=row["contact_phone"],
         contact_email=row["contact_email"],
         business_id=row["business_id"],
-        agreement_number=row["agreement_number"],
-        status=row["status"],
-        status_reason=row["status_reason"],
+        agreement_number=own.agreement_number if own else _only(standing.agreement_number for standing in standings),
+        status=own.status if own else row["status"],
+        status_reason=own.status_reason if own else row["status_reason"],
         void_window_minutes=row["void_window_minutes"],
         created_at=row["created_at"],
-        history=[StatusChangeRead(**change) for change in history],
+        history=own.history if own else [change for standing in standings for change in standing.history],
+        offices=standings,
     )
+
+
+def _only(values: Iterable[str | None]) -> str | None:
+    """The one value there is (a partner of one office has one agreement number); None if none or several."""
+    found = [value for value in values if value]
+    return found[0] if len(found) == 1 else None
+
+
+async def _standings(partner_id: uuid.UUID, scope: str | None) -> list[OfficeStanding]:
+    """The partner's standing with each office within `scope` (None: every office), with each one's decisions and
+    who made them, oldest first."""
+    rows = (
+        await narrowed(PartnerOffice.select(), PartnerOffice.city_code, scope)
+        .where(PartnerOffice.partner == partner_id)
+        .order_by(PartnerOffice.id)
+    )
+    if not rows:
+        return []
+    changes = await (
+        PartnerStatusChange.select(
+            PartnerStatusChange.city_code,
+            PartnerStatusChange.from_status,
+            PartnerStatusChange.to_status,
+            PartnerStatusChange.reason,
+            PartnerStatusChange.changed_at,
+            PartnerStatusChange.actor_id,
+        )
+        .where(PartnerStatusChange.partner == partner_id)
+        .order_by(PartnerStatusChange.id)
+    )
+    deciders = await users.names_of({change["actor_id"] for change in changes if change["actor_id"]})
+    cities = await region_names({row["city_code"] for row in rows})
+    return [
+        OfficeStanding(
+            city_code=row["city_code"],
+            city_name=cities.get(row["city_code"], row["city_code"]),
+            status=row["status"],
+            status_reason=row["status_reason"],
+            agreement_number=row["agreement_number"],
+            history=[
+                StatusChangeRead(
+                    from_status=change["from_status"],
+                    to_status=change["to_status"],
+                    reason=change["reason"],
+                    changed_at=change["changed_at"],
+                    city_code=change["city_code"],
+                    decided_by=deciders.get(change["actor_id"]),
+                )
+                for change in changes
+                if change["city_code"] == row["city_code"]
+            ],
+        )
+        for row in rows
+    ]
 
 
 async def update_profile(partner_id: uuid.UUID, profile: PartnerProfile, actor: CurrentUser) -> PartnerRead:
@@ -200,9 +276,112 @@ async def update_profile(partner_id: uuid.UUID, profile: PartnerProfile, actor: 
 
 
 async def resubmit(partner_id: uuid.UUID, actor: CurrentUser) -> PartnerRead:
-    """After a rejection the manager fixes the profile and applies again."""
-    await _change_status(partner_id, PartnerStatus.PENDING, None, actor, allowed_from={PartnerStatus.REJECTED})
+    """After a rejection the manager fixes the profile and applies again, to every office that rejected it."""
+    rejected = await PartnerOffice.select(PartnerOffice.city_code).where(
+        PartnerOffice.partner == partner_id, PartnerOffice.status == PartnerStatus.REJECTED
+    )
+    if not rejected:
+        current = await partner_status(partner_id)
+        raise InvalidTransition(current=current.value, target=PartnerStatus.PENDING.value)
+    for row in rejected:
+        await _change_status(
+            partner_id, row["city_code"], PartnerStatus.PENDING, None, actor, allowed_from={PartnerStatus.REJECTED}
+        )
     return await read_partner(partner_id)
+
+
+async def apply_to_office(partner_id: uuid.UUID, city_code: str, actor: CurrentUser) -> PartnerRead:
+    """The partner asks another kabupaten/kota's Dukcapil to take part there (its outlets there need the approval)."""
+    problems = await city_problems(city_code)
+    if problems:
+        raise Invalid(problems)
+    async with write_transaction():
+        existing = (
+            await PartnerOffice.select(PartnerOffice.status)
+            .where(PartnerOffice.partner == partner_id, PartnerOffice.city_code == city_code)
+            .first()
+        )
+        if existing is not None:
+            raise OfficeAlreadyApplied(city=await _city_name(city_code), status=existing["status"])
+        await PartnerOffice.insert(PartnerOffice(partner=partner_id, city_code=city_code))
+        await PartnerStatusChange.insert(
+            PartnerStatusChange(
+                partner=partner_id,
+                city_code=city_code,
+                from_status=None,
+                to_status=PartnerStatus.PENDING,
+                actor_id=actor.id,
+            )
+        )
+        await record_event(
+            "partner.applied", "partner", partner_id, actor=actor, after={"city_code": city_code}, city=city_code
+        )
+        await _sum_up(partner_id)
+    return await read_partner(partner_id)
+
+
+async def city_problems(city_code: str, field: str = "city_code") -> list[FieldProblem]:
+    """A partner applies to the Dukcapil office of a kabupaten/kota that works on this service."""
+    if city_code in await users.office_cities():
+        return []
+    return [FieldProblem(field, "unknown_city", CITY_RULE)]
+
+
+async def office_choices() -> list[tuple[str, str]]:
+    """(code, name) of the kabupaten/kota a partner may apply to, by name."""
+    cities = await users.office_cities()
+    names = await region_names(set(cities))
+    return sorted(((code, names.get(code, code)) for code in cities), key=lambda choice: choice[1])
+
+
+async def _city_name(city_code: str) -> str:
+    return (await region_names({city_code})).get(city_code, city_code)
+
+
+async def approved_in(partner_id: uuid.UUID, city_code: str) -> bool:
+    """Whether the office of `city_code` has approved the partner (its outlets there may serve)."""
+    return bool(
+        await PartnerOffice.exists().where(
+            PartnerOffice.partner == partner_id,
+            PartnerOffice.city_code == city_code,
+            PartnerOffice.status == PartnerStatus.APPROVED,
+        )
+    )
+
+
+async def check_approved_in(partner_id: uuid.UUID, kelurahan_code: str) -> None:
+    """An outlet serves only where its partner is approved: refused, naming the kabupaten/kota, before that."""
+    city = city_of(kelurahan_code)
+    if not await approved_in(partner_id, city):
+        raise PartnerNotApprovedInRegion(city=await _city_name(city))
+
+
+async def set_agreement_number(partner_id: uuid.UUID, number: str, actor: CurrentUser) -> PartnerRead:
+    """The office sets or corrects the number of its agreement (PKS) with the partner, after approval too."""
+    number = number.strip()
+    if not AGREEMENT.match(number):
+        raise Invalid([FieldProblem("agreement_number", "invalid_agreement_number", AGREEMENT_RULE)])
+    office = office_of(actor) or ""
+    async with write_transaction():
+        row = (
+            await PartnerOffice.select(PartnerOffice.agreement_number)
+            .where(PartnerOffice.partner == partner_id, PartnerOffice.city_code == office)
+            .first()
+        )
+        if row is None:
+            raise PartnerNotFound()
+        await PartnerOffice.update({PartnerOffice.agreement_number: number, PartnerOffice.updated_at: utc_now()}).where(
+            PartnerOffice.partner == partner_id, PartnerOffice.city_code == office
+        )
+        await record_event(
+            "partner.agreement_number_set",
+            "partner",
+            partner_id,
+            actor=actor,
+            before={"agreement_number": row["agreement_number"]},
+            after={"agreement_number": number},
+        )
+    return await read_partner(partner_id, actor)
 
 
 async def decide(
@@ -212,24 +391,27 @@ async def decide(
     actor: CurrentUser,
     agreement_number: str | None = None,
 ) -> PartnerRead:
-    """Dukcapil approves, rejects, suspends or reinstates a partner; rejections and suspensions need a reason."""
+    """An office's Dukcapil approves, rejects, suspends or reinstates a partner in its own area; rejections and
+    suspensions need a reason. A partner that did not apply to the office is not found."""
     reason = (reason or "").strip() or None
     if agreement_number is not None and not AGREEMENT.match(agreement_number.strip()):
         raise Invalid([FieldProblem("agreement_number", "invalid_agreement_number", AGREEMENT_RULE)])
     allowed_from = {current for (current, to) in DECISIONS if to is target}
     await _change_status(
         partner_id,
+        office_of(actor) or "",
         target,
         reason,
         actor,
         allowed_from=allowed_from,
         agreement_number=agreement_number.strip() if agreement_number else None,
     )
-    return await read_partner(partner_id)
+    return await read_partner(partner_id, actor)
 
 
 async def _change_status(
     partner_id: uuid.UUID,
+    city_code: str,
     target: PartnerStatus,
     reason: str | None,
     actor: CurrentUser,
@@ -238,7 +420,11 @@ async def _change_status(
     agreement_number: str | None = None,
 ) -> None:
     async with write_transaction():
-        row = await Partner.select(Partner.status).where(Partner.id == partner_id).first()
+        row = (
+            await PartnerOffice.select(PartnerOffice.status)
+            .where(PartnerOffice.partner == partner_id, PartnerOffice.city_code == city_code)
+            .first()
+        )
         if row is None:
             raise PartnerNotFound()
         current = PartnerStatus(row["status"])
@@ -246,13 +432,24 @@ async def _change_status(
             raise InvalidTransition(current=current.value, target=target.value)
         if DECISIONS.get((current, target)) and not reason:
             raise ReasonRequired(target=target.value)
-        changes: dict[Any, Any] = {Partner.status: target, Partner.status_reason: reason, Partner.updated_at: utc_now()}
+        changes: dict[Any, Any] = {
+            PartnerOffice.status: target,
+            PartnerOffice.status_reason: reason,
+            PartnerOffice.updated_at: utc_now(),
+        }
         if agreement_number:
-            changes[Partner.agreement_number] = agreement_number
-        await Partner.update(changes).where(Partner.id == partner_id)
+            changes[PartnerOffice.agreement_number] = agreement_number
+        await PartnerOffice.update(changes).where(
+            PartnerOffice.partner == partner_id, PartnerOffice.city_code == city_code
+        )
         await PartnerStatusChange.insert(
             PartnerStatusChange(
-                partner=partner_id, from_status=current, to_status=target, reason=reason, actor_id=actor.id
+                partner=partner_id,
+                city_code=city_code,
+                from_status=current,
+                to_status=target,
+                reason=reason,
+                actor_id=actor.id,
             )
         )
         await record_event(
@@ -262,17 +459,72 @@ async def _change_status(
             actor=actor,
             before={"status": current.value},
             after={"status": target.value, "reason": reason},
+            city=city_code,
         )
+        await _sum_up(partner_id, reason if target in (PartnerStatus.REJECTED, PartnerStatus.SUSPENDED) else None)
     log.info("partner.status_changed", partner_id=str(partner_id), to=target.value)
 
 
-async def list_partners(status: PartnerStatus | None = None) -> list[dict[str, Any]]:
-    query = Partner.select(
-        Partner.id, Partner.name, Partner.category, Partner.status, Partner.status_reason, Partner.created_at
+# The partner's own status sums up its offices': approved while any office approves it, else the most hopeful.
+_SUMMARY_ORDER = (PartnerStatus.APPROVED, PartnerStatus.PENDING, PartnerStatus.SUSPENDED, PartnerStatus.REJECTED)
+
+
+async def _sum_up(partner_id: uuid.UUID, reason: str | None = None) -> None:
+    statuses = {row["status"] for row in await PartnerOffice.select(PartnerOffice.status).where(
+        PartnerOffice.partner == partner_id
+    )}  # fmt: skip
+    summary = next((status for status in _SUMMARY_ORDER if status in statuses), PartnerStatus.PENDING)
+    await Partner.update(
+        {
+            Partner.status: summary,
+            Partner.status_reason: reason if summary in (PartnerStatus.REJECTED, PartnerStatus.SUSPENDED) else None,
+            Partner.updated_at: utc_now(),
+        }
+    ).where(Partner.id == partner_id)
+
+
+async def list_partners(status: PartnerStatus | None = None, reader: CurrentUser | None = None) -> list[dict[str, Any]]:
+    """The partners an account reviews: for an office's staff those that applied there, with the office's status;
+    for a province or national account those of the offices within reach; for the command line all of them."""
+    if reader is None or reader.role not in DUKCAPIL_ROLES:
+        query = Partner.select(
+            Partner.id, Partner.name, Partner.category, Partner.status, Partner.status_reason, Partner.created_at
+        )
+        if status is not None:
+            query = query.where(Partner.status == status)
+        return await query.order_by(Partner.created_at)
+    query = narrowed(
+        PartnerOffice.select(
+            PartnerOffice.partner.id.as_alias("id"),
+            PartnerOffice.partner.name.as_alias("name"),
+            PartnerOffice.partner.category.as_alias("category"),
+            PartnerOffice.status,
+            PartnerOffice.status_reason,
+            PartnerOffice.partner.created_at.as_alias("created_at"),
+            PartnerOffice.city_code,
+        ),
+        PartnerOffice.city_code,
+        reader.region,
     )
     if status is not None:
-        query = query.where(Partner.status == status)
-    return await query.order_by(Partner.created_at)
+        query = query.where(PartnerOffice.status == status)
+    rows = await query.order_by(PartnerOffice.partner.created_at)
+    if office_of(reader) is not None:
+        return rows
+    merged: dict[uuid.UUID, dict[str, Any]] = {}  # one row per partner, with its best standing within reach
+    for row in rows:
+        kept = merged.get(row["id"])
+        rank = _SUMMARY_ORDER.index(PartnerStatus(row["status"]))
+        if kept is None or rank < _SUMMARY_ORDER.index(PartnerStatus(kept["status"])):
+            merged[row["id"]] = row
+    return list(merged.values())
+
+
+async def partners_of(reader: CurrentUser | None) -> list[uuid.UUID] | None:
+    """The partners a Dukcapil account reviews (those that applied within its reach); None: every partner."""
+    if reader is None or reader.role not in DUKCAPIL_ROLES:
+        return None
+    return [row["id"] for row in await list_partners(None, reader)]
 
 
 async def partner_status(partner_id: uuid.UUID) -> PartnerStatus:

@@ -13,11 +13,13 @@ from core.database.transactions import write_transaction
 from core.errors import FieldProblem, Invalid
 from core.i18n import Text
 from core.localtime import INDONESIAN_ZONES, utc_now
+from core.offices import city_of
 from core.service.audit import record_event
 from core.tables import Region, RegionLevel
 from partners.errors import OutletNotFound
 from partners.schemas import Interval, OutletIn, OutletRead
-from partners.tables import Outlet
+from partners.service import onboarding
+from partners.tables import Outlet, PartnerOffice, PartnerStatus
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CLOCK = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
@@ -82,22 +84,33 @@ def _values(data: OutletIn) -> dict[Any, Any]:
 
 
 async def create_outlet(partner_id: uuid.UUID, data: OutletIn, actor: CurrentUser) -> OutletRead:
+    """A new outlet, in a kabupaten/kota whose Dukcapil has approved the partner."""
     problems = await outlet_problems(data)
     if problems:
         raise Invalid(problems)
+    await onboarding.check_approved_in(partner_id, data.kelurahan_code)
     outlet_id = uuid.uuid4()
     values = _values(data)
     async with write_transaction():
         await Outlet.insert(Outlet(id=outlet_id, partner=partner_id, **values))
-        await record_event("outlet.created", "outlet", outlet_id, actor=actor, after={"name": values["name"]})
+        await record_event(
+            "outlet.created",
+            "outlet",
+            outlet_id,
+            actor=actor,
+            after={"name": values["name"], "kelurahan_code": data.kelurahan_code},
+            city=city_of(data.kelurahan_code),
+        )
     return await get_outlet(partner_id, outlet_id)
 
 
 async def update_outlet(partner_id: uuid.UUID, outlet_id: uuid.UUID, data: OutletIn, actor: CurrentUser) -> OutletRead:
-    await get_outlet(partner_id, outlet_id)
+    current = await get_outlet(partner_id, outlet_id)
     problems = await outlet_problems(data)
     if problems:
         raise Invalid(problems)
+    if data.kelurahan_code != current.kelurahan_code:  # moved: to where the partner is approved too
+        await onboarding.check_approved_in(partner_id, data.kelurahan_code)
     values = _values(data)
     async with write_transaction():
         before = await Outlet.select(Outlet.name, Outlet.active).where(Outlet.id == outlet_id).first()
@@ -192,8 +205,9 @@ class TillPlace:
     outlet_name: str
     outlet_active: bool
     timezone: str
-    partner_status: str
+    partner_status: str  # as the office of the outlet's kabupaten/kota stands with the partner
     void_window_minutes: int | None
+    kelurahan_code: str = ""
 
 
 # Asked on every till request: compiled once (core.database.statements.CompiledQuery).
@@ -203,11 +217,20 @@ _TILL_PLACE = CompiledQuery(
             Outlet.name,
             Outlet.active,
             Outlet.timezone,
-            Outlet.partner.status.as_alias("partner_status"),
+            Outlet.kelurahan_code,
             Outlet.partner.void_window_minutes.as_alias("void_window_minutes"),
         )
         .where(Outlet.id == outlet_id)
         .where(Outlet.partner == partner_id)
+        .first()
+    ),
+    first=True,
+)
+_OFFICE_STANDING = CompiledQuery(
+    lambda partner_id, city_code: (
+        PartnerOffice.select(PartnerOffice.status)
+        .where(PartnerOffice.partner == partner_id)
+        .where(PartnerOffice.city_code == city_code)
         .first()
     ),
     first=True,
@@ -218,12 +241,16 @@ async def till_place(partner_id: uuid.UUID, outlet_id: uuid.UUID) -> TillPlace:
     row = await _TILL_PLACE(partner_id, outlet_id)
     if row is None:
         raise OutletNotFound()
+    # A till serves while the office of its kabupaten/kota approves the partner (another office's suspension does
+    # not stop it; this office's does).
+    standing = await _OFFICE_STANDING(partner_id, city_of(row["kelurahan_code"]))
     return TillPlace(
         partner_id=partner_id,
         outlet_id=outlet_id,
         outlet_name=row["name"],
         outlet_active=row["active"],
         timezone=row["timezone"],
-        partner_status=row["partner_status"],
+        partner_status=standing["status"] if standing else PartnerStatus.PENDING.value,
         void_window_minutes=row["void_window_minutes"],
+        kelurahan_code=row["kelurahan_code"],
     )

@@ -11,8 +11,8 @@ import msgspec
 from core.errors import FieldProblem
 from core.i18n import Text
 from core.money import format_rupiah
-from core.tables import Region
-from partners.schemas import Benefit, BenefitType, LimitPeriod, OfferRules
+from core.tables import Region, RegionLevel
+from partners.schemas import Benefit, BenefitType, Holders, LimitPeriod, OfferRules
 from partners.service.outlets import outlet_ids_of
 
 CLOCK = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
@@ -51,6 +51,7 @@ AGE_ORDER = Text(
     "The minimum age ({age_min}) is above the maximum age ({age_max}).",
 )
 REGION = Text("Kode wilayah tidak dikenal: {code}.", "Unknown region code: {code}.")
+CITY = Text("Bukan kode kabupaten/kota: {code}.", "Not a kabupaten/kota code: {code}.")
 OUTLET = Text("Outlet ini bukan milik mitra Anda.", "This outlet is not one of yours.")
 LIMIT_COUNT = Text("Batas per kartu: 1 sampai 1.000 kali.", "A per-card limit is 1 to 1,000 times.")
 LIMIT_DUPLICATE = Text("Setiap periode batas hanya boleh sekali.", "Each limit period may appear once.")
@@ -157,6 +158,16 @@ async def rules_problems(rules: OfferRules, partner_id: uuid.UUID) -> list[Field
             for i, code in enumerate(rules.regions)
             if code not in known
         ]
+    if rules.cities:
+        cities = Region.select(Region.code).where(
+            Region.code.is_in(rules.cities), Region.level.is_in([RegionLevel.KABUPATEN, RegionLevel.KOTA])
+        )
+        known = {row["code"] for row in await cities}
+        problems += [
+            FieldProblem(f"cities[{i}]", "unknown_city", CITY, {"code": code})
+            for i, code in enumerate(rules.cities)
+            if code not in known
+        ]
     if rules.outlet_ids:
         own = await outlet_ids_of(partner_id)
         problems += [
@@ -183,6 +194,7 @@ def normalized(rules: OfferRules) -> OfferRules:
         terms_en=clean(rules.terms_en),
         weekdays=sorted(set(rules.weekdays)),
         regions=sorted(set(rules.regions)),
+        cities=sorted(set(rules.cities)),
         outlet_ids=sorted(set(rules.outlet_ids), key=str),
         benefit=msgspec.structs.replace(rules.benefit, item=clean(rules.benefit.item)),
     )
@@ -270,6 +282,8 @@ def summary(rules: OfferRules, language: str = "id") -> str:
         parts.append("all outlets" if en else "semua outlet")
     if rules.regions:
         parts.append("selected regions only" if en else "wilayah tertentu")
+    if rules.holders is Holders.LOCAL:
+        parts.append("local KIAs only" if en else "khusus KIA setempat")
     if rules.quota:
         parts.append(f"{rules.quota:,} available" if en else f"kuota {rules.quota:,}".replace(",", "."))
     return ", ".join(parts)

@@ -102,6 +102,7 @@ async def test_from_registration_to_a_revoked_card_at_the_till(create_staff, tmp
         await manager.get_by_label("Jenis usaha").select_option("bookstore")
         await manager.get_by_label("Nama penanggung jawab").fill("Ibu Ratna")
         await manager.get_by_label("Nomor telepon / WhatsApp").fill("0812 7300 4455")
+        await manager.get_by_label("Kabupaten/kota").select_option(label="Kota Bengkulu")
         await manager.get_by_label("Nama Anda").fill("Ratna (Manajer)")
         await manager.get_by_label("Nama pengguna").fill("gramedia.manajer")
         await manager.get_by_label("Kata sandi", exact=True).fill(PASSWORD)

@@ -6,7 +6,7 @@ import pytest
 
 from admin.demo import seed_demo
 from core.tables import Region
-from partners.tables import Offer, Outlet, Partner, PartnerMember
+from partners.tables import Offer, Outlet, Partner, PartnerMember, PartnerOffice
 from tests.conftest import login
 
 
@@ -16,14 +16,19 @@ async def seeded(tmp_path):
 
 
 async def test_the_four_article_partners_are_approved_with_outlets_in_real_kelurahan(seeded):
-    partners = await Partner.select(Partner.id, Partner.name, Partner.status, Partner.agreement_number)
+    partners = await Partner.select(Partner.id, Partner.name, Partner.status)
     assert {p["name"] for p in partners} == {
         "Gramedia Bengkulu",
         "Queen Aviari",
         "Kolam Renang Ham Tian",
         "Wahana Panda",
     }
-    assert all(p["status"] == "approved" and p["agreement_number"] for p in partners)
+    assert all(p["status"] == "approved" for p in partners)
+    standings = await PartnerOffice.select(
+        PartnerOffice.city_code, PartnerOffice.status, PartnerOffice.agreement_number
+    )
+    assert {s["city_code"] for s in standings} == {"17.71"}
+    assert all(s["status"] == "approved" and s["agreement_number"] for s in standings)
     for partner in partners:
         outlets = await Outlet.select(Outlet.kelurahan_code).where(Outlet.partner == partner["id"])
         assert 1 <= len(outlets) <= 3

@@ -21,6 +21,7 @@ REGISTRATION = {
     "manager.username": "hamtian.manajer",
     "manager.password": PASSWORD,
     "manager.password_again": PASSWORD,
+    "city_code": "17.71",
 }
 
 
@@ -62,6 +63,7 @@ async def test_a_wrong_application_is_shown_beside_its_fields_and_creates_nothin
 
 
 async def test_rejection_reason_reaches_the_partner_who_fixes_it_and_is_approved(make_client, create_staff):
+    await create_staff("dukcapil", "dukcapil_admin")  # Kota Bengkulu's office, which the merchant applies to
     merchant = await page_client(make_client)
     registered = await register(merchant)
     assert registered.status_code == 303
@@ -70,7 +72,6 @@ async def test_rejection_reason_reaches_the_partner_who_fixes_it_and_is_approved
     assert "Pendaftaran terkirim" in home.text
     assert "Menunggu keputusan Dukcapil" in home.text
 
-    await create_staff("dukcapil", "dukcapil_admin")
     clerk = await page_client(make_client)
     await sign_in(clerk, "dukcapil")
     queue = await clerk.get("/admin/mitra/")

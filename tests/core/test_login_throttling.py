@@ -162,7 +162,8 @@ async def test_guessable_passwords_are_refused_with_the_reason(client, create_st
 # --- registration -------------------------------------------------------------------------------------------------
 
 
-async def test_one_address_registers_only_a_few_partners_an_hour_even_in_a_burst(make_client, settings):
+async def test_one_address_registers_only_a_few_partners_an_hour_even_in_a_burst(make_client, settings, create_staff):
+    await create_staff("dukcapil", "dukcapil_admin")  # the office the merchants apply to
     client = await make_client(client_ip="198.51.100.20")
     neighbour = beside(client, "198.51.100.21")
 

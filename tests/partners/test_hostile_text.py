@@ -178,10 +178,8 @@ async def test_hostile_names_are_shown_escaped_on_every_page(till, make_client):
     assert renamed.json()["name"] == name
     title = HOSTILE["html"] + " {{7*7}} \u202eRTL"
     offer = await till.offer(title=title, description=HOSTILE["template"], terms=HOSTILE["breakout"], limits=[])
-    outlet = await post_raw(
-        client, world.url("/outlets"), {**outlet_body(), "name": HOSTILE["breakout"], "address": "{{7*7}}"},
-        world.manager,
-    )  # fmt: skip
+    hostile_outlet = {**outlet_body(), "name": HOSTILE["breakout"] + " {{7*7}}", "address": "{{7*7}}"}
+    outlet = await post_raw(client, world.url("/outlets"), hostile_outlet, world.manager)
     assert outlet.status_code == 201, outlet.text
     assert (await till.redeem(await till.card(), offer["id"])).status_code == 201
 

@@ -7,7 +7,8 @@ from tests.helpers import PASSWORD, dukcapil_headers, offer_body, outlet_body, r
 
 
 async def test_register_approve_outlet_cashier_offer_publish_catalog_pause(client, create_staff):
-    # A bookstore applies, with its first manager account.
+    # Kota Bengkulu's Dukcapil office works on the service; a bookstore applies to it, with its first manager account.
+    dukcapil = await dukcapil_headers(client, create_staff)
     registered = await client.post("/api/v1/partners/registrations", json=registration())
     assert registered.status_code == 201
     partner = registered.json()["partner"]
@@ -15,9 +16,11 @@ async def test_register_approve_outlet_cashier_offer_publish_catalog_pause(clien
     partner_url = f"/api/v1/partners/{partner['id']}"
     manager = await login(client, "pelangi.manajer", PASSWORD)
 
-    # While pending, the manager may prepare outlets and drafts but not submit an offer.
-    outlet = await client.post(f"{partner_url}/outlets", json=outlet_body(), headers=manager)
-    assert outlet.status_code == 201
+    # While pending, the manager may prepare drafts but neither open an outlet nor submit an offer.
+    refused = await client.post(f"{partner_url}/outlets", json=outlet_body(), headers=manager)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "partner_not_approved_in_region"
+    assert "Kota Bengkulu" in refused.json()["detail"]
     draft = await client.post(f"{partner_url}/offers", json=offer_body(), headers=manager)
     assert draft.status_code == 201
     offer_id = draft.json()["id"]
@@ -26,7 +29,6 @@ async def test_register_approve_outlet_cashier_offer_publish_catalog_pause(clien
     assert early.json()["code"] == "partner_not_approved"
 
     # Dukcapil finds the application in its queue and approves it, recording the signed agreement.
-    dukcapil = await dukcapil_headers(client, create_staff)
     queue = (await client.get("/api/v1/admin/partners", params={"status": "pending"}, headers=dukcapil)).json()
     assert [p["id"] for p in queue] == [partner["id"]]
     approved = await client.post(
@@ -38,6 +40,9 @@ async def test_register_approve_outlet_cashier_offer_publish_catalog_pause(clien
     assert approved.json()["status"] == "approved"
     assert approved.json()["agreement_number"] == "PKS/470/117/2026"
     assert [h["to_status"] for h in approved.json()["history"]] == ["pending", "approved"]
+    assert approved.json()["history"][1]["decided_by"] == "Dukcapil (dukcapil)"
+    outlet = await client.post(f"{partner_url}/outlets", json=outlet_body(), headers=manager)
+    assert outlet.status_code == 201
 
     # The manager creates a cashier for the outlet; the cashier sees their partner and outlet.
     cashier = await client.post(
@@ -88,9 +93,9 @@ async def test_register_approve_outlet_cashier_offer_publish_catalog_pause(clien
 
 
 async def test_rejection_reasons_reach_the_manager_who_can_apply_again(client, create_staff):
+    dukcapil = await dukcapil_headers(client, create_staff)
     registered = await client.post("/api/v1/partners/registrations", json=registration())
     partner_id = registered.json()["partner"]["id"]
-    dukcapil = await dukcapil_headers(client, create_staff)
 
     no_reason = await client.post(f"/api/v1/admin/partners/{partner_id}/reject", headers=dukcapil)
     assert no_reason.status_code == 409

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from core.i18n import month_name, weekday_name
 from core.money import format_rupiah
+from core.offices import city_of
 from core.web import tanggal
-from partners.schemas import BenefitType, Limit, LimitPeriod, OfferRules
+from partners.schemas import BenefitType, Holders, Limit, LimitPeriod, OfferRules
 from partners.service.offers import TillOffer
 from partners.service.rules import benefit_text
 from partners.tables import OfferStatus
@@ -19,6 +20,7 @@ from verification.errors import (
     AgeAboveMaximum,
     AgeBelowMinimum,
     BlackoutDate,
+    CardRegionNotEligible,
     HolderLimitReached,
     Ineligible,
     MinimumPurchaseNotMet,
@@ -47,6 +49,7 @@ class Context:
     outlet_id: UUID
     zone: str
     now: datetime  # aware
+    city_code: str = ""  # the outlet's kabupaten/kota
 
     @property
     def local(self) -> datetime:
@@ -170,6 +173,8 @@ def evaluate(
         return Verdict(False, OfferPaused())
     if not offer.all_outlets and context.outlet_id not in offer.outlet_ids:
         return Verdict(False, OutletNotEligible())
+    if rules.cities and context.city_code not in rules.cities:
+        return Verdict(False, OutletNotEligible())
     if today < rules.valid_from or (rules.valid_until is not None and today > rules.valid_until):
         until_id = f"sampai {tanggal(rules.valid_until)}" if rules.valid_until else "tanpa batas akhir"
         until_en = f"until {_date_en(rules.valid_until)}" if rules.valid_until else "with no end date"
@@ -193,6 +198,8 @@ def evaluate(
         return Verdict(False, AgeBelowMinimum(**ages))
     if age > rules.age_max:
         return Verdict(False, AgeAboveMaximum(**ages))
+    if rules.holders is Holders.LOCAL and city_of(kelurahan_code) not in (rules.cities or [context.city_code]):
+        return Verdict(False, CardRegionNotEligible())
     if not _in_region(kelurahan_code, rules.regions):
         return Verdict(False, RegionNotEligible())
     if rules.quota is not None and usage.redemptions >= rules.quota:

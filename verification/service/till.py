@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from core.auth import CurrentUser, derive_key
+from core.offices import city_of
 from core.settings import Settings
 from partners.errors import PartnerNotApproved
 from partners.service.access import own_membership
@@ -31,6 +32,7 @@ class Till:
     device_id: str | None
     void_window_minutes: int | None
     client_ip: str = "unknown"
+    city_code: str = ""  # the outlet's kabupaten/kota
 
     def local_date(self, moment: datetime) -> date:
         return eligibility.Context(self.outlet_id, self.zone, moment).today
@@ -60,6 +62,7 @@ async def till_for(user: CurrentUser, device_id: str | None, client_ip: str = "u
         device_id=(device_id or "")[:64] or None,
         void_window_minutes=place.void_window_minutes,
         client_ip=client_ip,
+        city_code=city_of(place.kelurahan_code),
     )
 
 
