@@ -271,6 +271,17 @@ class StaffUserNotFound(NotFound):
     title = Text("Pengguna tidak ditemukan", "User not found")
 
 
+class RegionQueryTooBroad(Invalid):
+    code = "region_query_too_broad"
+    title = Text("Permintaan wilayah terlalu luas", "Region query too broad")
+    detail = Text(
+        "Sebutkan wilayah induk (parent) atau kata pencarian (q): kecamatan dan kelurahan/desa seluruh Indonesia "
+        "berjumlah puluhan ribu.",
+        "Give a parent region (parent) or a search (q): Indonesia has tens of thousands of kecamatan and "
+        "kelurahan/desa.",
+    )
+
+
 class NotReady(Unavailable):
     code = "not_ready"
     title = Text("Layanan belum siap", "Service not ready")

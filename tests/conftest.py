@@ -12,10 +12,11 @@ import io
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -114,6 +115,31 @@ async def clean_state(migrated_database: None) -> AsyncIterator[None]:
         await db.close_shared()  # type: ignore[attr-defined]
         Path(db.path).unlink(missing_ok=True)
         db.path = str(TEMPLATE_SQLITE)
+
+
+@pytest.fixture
+async def cli_env(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
+    """The environment of a `mitrakia` command on a database of the suite's backend that only this test uses
+    (empty: the test migrates it)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MITRAKIA_")}
+    env["MITRAKIA_SECRET_KEY"] = TEST_SECRET
+    env["MITRAKIA_PASSWORD_HASH_PROFILE"] = "owasp_minimum"
+    if not TEST_DATABASE_URL:
+        env["MITRAKIA_DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+        yield env
+        return
+    import asyncpg
+
+    name = f"mitrakia_test_cli_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(TEST_DATABASE_URL)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(TEST_DATABASE_URL)
+    env["MITRAKIA_DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+    try:
+        yield env
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 @pytest.fixture

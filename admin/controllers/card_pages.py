@@ -54,7 +54,7 @@ class CardPages(Controller):
     @get("/{card_id:uuid}", name="card_page", media_type=MediaType.HTML)
     async def read(self, card_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]) -> Template:
         card = await _detail(card_id, settings)
-        tree = await reports.region_tree()
+        tree = await reports.region_tree(card.kelurahan_code)
         kecamatan = tree.parents.get(card.kelurahan_code) or ""
         return Template(
             "admin/kartu.html",

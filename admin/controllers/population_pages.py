@@ -18,6 +18,7 @@ from core.forms import problems_by_field
 from core.guards import requires_dukcapil, requires_dukcapil_admin
 from core.i18n import Language
 from core.pages import Form, Upload
+from core.service.regions import HOME_CITY
 
 
 class PopulationPages(Controller):
@@ -81,9 +82,9 @@ async def _page(
     upload_problem: Invalid | None = None,
     status: int = 200,
 ) -> Template:
-    tree = await reports.region_tree()
+    tree = await reports.region_tree(HOME_CITY)
     regions = sorted(tree.names, key=lambda code: (len(code.split(".")), code))
-    choices = [(code, tree.names[code]) for code in regions if code == "17.71" or code.startswith("17.71.")]
+    choices = [(code, tree.names[code]) for code in regions if code == HOME_CITY or code.startswith(HOME_CITY + ".")]
 
     figures = sorted(await population.population_history(), key=lambda r: (r["as_of"], r["recorded_at"]), reverse=True)
     return Template(

@@ -20,12 +20,13 @@ from core.guards import requires_dukcapil, requires_dukcapil_admin
 from core.localtime import check_days, local_date, utc_now
 from core.openapi import raises
 from core.problems import request_language
+from core.service.regions import HOME_CITY
 from core.settings import Settings
 from core.web import csv_response, plain
 from partners.errors import OfferNotFound
 from verification.service.figures import small_cell_threshold
 
-Region = Annotated[str, QueryParameter(max_length=13, description="Region code, e.g. 17.71")]
+Region = Annotated[str, QueryParameter(max_length=13, description=f"Region code, e.g. {HOME_CITY}")]
 Day = Annotated[date | None, QueryParameter(description="Default: today (WIB); 2000-01-01 to 2100-12-31")]
 From = Annotated[
     date | None, QueryParameter(name="from", description="First day (default: a year ago); 2000-01-01 to 2100-12-31")
@@ -72,7 +73,7 @@ class ReportController(Controller):
         opt=raises(UnknownRegion),
     )
     async def coverage(
-        self, settings: NamedDependency[Settings], region: Region = "17.71", as_of: Day = None,
+        self, settings: NamedDependency[Settings], region: Region = HOME_CITY, as_of: Day = None,
         breakdown: Breakdown = None, format: Format = "json",
     ) -> Any:  # fmt: skip
         check_days({"as_of": as_of})
@@ -83,7 +84,7 @@ class ReportController(Controller):
 
     @get("/coverage/series", summary="Coverage at each month end", opt=raises(UnknownRegion))
     async def series(
-        self, settings: NamedDependency[Settings], region: Region = "17.71", first: From = None, last: Until = None,
+        self, settings: NamedDependency[Settings], region: Region = HOME_CITY, first: From = None, last: Until = None,
         format: Format = "json",
     ) -> Any:  # fmt: skip
         first, last = _range(settings, first, last)
@@ -127,7 +128,7 @@ class ReportController(Controller):
 
     @get("/issuance", summary="KIA prints per week (enrolled cards) with offer launches", opt=raises(UnknownRegion))
     async def issuance(
-        self, settings: NamedDependency[Settings], region: Region = "17.71", first: From = None, last: Until = None,
+        self, settings: NamedDependency[Settings], region: Region = HOME_CITY, first: From = None, last: Until = None,
         format: Format = "json",
     ) -> Any:  # fmt: skip
         first, last = _range(settings, first, last)

@@ -14,6 +14,7 @@ from core.errors import FieldProblem, Invalid
 from core.i18n import Text
 from core.localtime import INDONESIAN_ZONES, utc_now
 from core.service.audit import record_event
+from core.service.regions import region_exists
 from core.tables import Region, RegionLevel
 from partners.errors import OutletNotFound
 from partners.schemas import Interval, OutletIn, OutletRead
@@ -52,13 +53,14 @@ def hours_problems(opening_hours: dict[str, list[Interval]], prefix: str = "open
     return problems
 
 
-async def outlet_problems(data: OutletIn) -> list[FieldProblem]:
+async def outlet_problems(data: OutletIn, kept_kelurahan: str | None = None) -> list[FieldProblem]:
+    """`kept_kelurahan`: the outlet's own code, still accepted after Kemendagri retired it (a new one is not)."""
     problems: list[FieldProblem] = []
     if not 2 <= len(data.name.strip()) <= 120:
         problems.append(FieldProblem("name", "invalid_name", NAME_RULE))
     if not 5 <= len(data.address.strip()) <= 255:
         problems.append(FieldProblem("address", "invalid_address", ADDRESS_RULE))
-    if not await Region.exists().where(Region.code == data.kelurahan_code).where(Region.level == RegionLevel.KELURAHAN):
+    if data.kelurahan_code != kept_kelurahan and not await region_exists(data.kelurahan_code, RegionLevel.KELURAHAN):
         problems.append(FieldProblem("kelurahan_code", "unknown_kelurahan", KELURAHAN_RULE))
     if data.timezone not in INDONESIAN_ZONES:
         problems.append(FieldProblem("timezone", "unknown_timezone", ZONE_RULE, {"zones": ", ".join(INDONESIAN_ZONES)}))
@@ -94,8 +96,8 @@ async def create_outlet(partner_id: uuid.UUID, data: OutletIn, actor: CurrentUse
 
 
 async def update_outlet(partner_id: uuid.UUID, outlet_id: uuid.UUID, data: OutletIn, actor: CurrentUser) -> OutletRead:
-    await get_outlet(partner_id, outlet_id)
-    problems = await outlet_problems(data)
+    outlet = await get_outlet(partner_id, outlet_id)
+    problems = await outlet_problems(data, kept_kelurahan=outlet.kelurahan_code)
     if problems:
         raise Invalid(problems)
     values = _values(data)
