@@ -53,6 +53,8 @@ from core.settings import Settings, get_settings  # noqa: E402
 
 # Reference data loaded by migrations, and Piccolo's own bookkeeping: kept between tests.
 KEPT_TABLES = {"region", "migration"}
+# On PostgreSQL, the region table as migrated (91,599 rows): a test that changes it asks for `regions_restored`.
+REGIONS_AS_MIGRATED = "test_reference.region"
 BACKEND = ("PostgreSQL" if TEST_DATABASE_URL else "SQLite") + (" + Redis" if TEST_REDIS_URL else " + memory store")
 
 
@@ -79,6 +81,9 @@ async def migrated_database() -> AsyncIterator[None]:
         await db.run_ddl("DROP SCHEMA public CASCADE")
         await db.run_ddl("CREATE SCHEMA public")
         await _migrate()
+        await db.run_ddl("DROP SCHEMA IF EXISTS test_reference CASCADE")
+        await db.run_ddl("CREATE SCHEMA test_reference")
+        await db.run_ddl(f"CREATE TABLE {REGIONS_AS_MIGRATED} AS TABLE region")
         await db.start_connection_pool(min_size=1, max_size=20)
     else:
         await _migrate()
@@ -115,6 +120,20 @@ async def clean_state(migrated_database: None) -> AsyncIterator[None]:
         await db.close_shared()  # type: ignore[attr-defined]
         Path(db.path).unlink(missing_ok=True)
         db.path = str(TEMPLATE_SQLITE)
+
+
+@pytest.fixture
+async def regions_restored() -> AsyncIterator[None]:
+    """For a test that changes the region table (an import): PostgreSQL keeps that table between tests, so it is put
+    back as migrated afterwards; on SQLite each test's copy of the database is dropped anyway."""
+    yield
+    from core.service.regions import forget_cached_regions
+
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.run_ddl("DELETE FROM region", in_pool=True)
+        await db.run_ddl(f"INSERT INTO region SELECT * FROM {REGIONS_AS_MIGRATED}", in_pool=True)
+    forget_cached_regions()
 
 
 @pytest.fixture

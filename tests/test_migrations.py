@@ -83,3 +83,4 @@ async def test_a_database_of_the_previous_version_migrates_with_its_kota_bengkul
     with gzip.open(NATIONAL, "rt", encoding="utf-8") as handle:
         national = sum(1 for _ in handle) - 1
     assert await query(cli_env, "SELECT count(*) FROM region WHERE valid_until IS NULL") == [(national,)]
+    assert run(cli_env, "regions", "import").stdout.endswith("nothing to change: the regions already match the file\n")
