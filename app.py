@@ -95,7 +95,7 @@ class CommandsPlugin(CLIPluginProtocol):
 
     def on_cli_init(self, cli: Group) -> None:
         from admin.commands import cards_group, demo_group
-        from core.commands import migrate_command, serve_command, users_group
+        from core.commands import migrate_command, regions_group, serve_command, users_group
         from partners.commands import partners_group
         from verification.commands import keys_group, reports_group
 
@@ -103,6 +103,7 @@ class CommandsPlugin(CLIPluginProtocol):
             serve_command,
             migrate_command,
             users_group,
+            regions_group,
             partners_group,
             keys_group,
             reports_group,

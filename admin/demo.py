@@ -25,7 +25,7 @@ from core.offices import office_of
 from core.service.users import create_user
 from core.settings import Settings, get_settings
 from core.stores import Stores
-from core.tables import Region, RegionLevel, Role, StaffUser
+from core.tables import Role, StaffUser
 from partners.schemas import (
     Interval,
     ManagerAccount,
@@ -348,9 +348,7 @@ async def seed_registry(dukcapil: CurrentUser, settings: Settings, output_dir: P
     today = local_date(utc_now(), settings.timezone)
     if await SigningKey.count().where(SigningKey.status == KeyStatus.ACTIVE) == 0:
         await keys.rotate(settings, dukcapil)
-    regions = await Region.select(Region.code, Region.parent_code).where(
-        Region.level == RegionLevel.KELURAHAN, Region.code.like(demo_history.CITY + ".%")
-    )
+    regions = await demo_history.city_kelurahan()
     kelurahan = [r["code"] for r in regions]
     segments = [synthetic.Segment(first, last, count) for first, last, count in PRINT_SEGMENTS]
     segments[0] = synthetic.Segment(segments[0].first, segments[0].last, segments[0].count - EXPIRED_CHILDREN)

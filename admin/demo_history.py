@@ -21,6 +21,7 @@ from admin.tables import UnenrolledKia
 from core.auth import CurrentUser
 from core.database.statements import bulk_insert
 from core.database.transactions import write_transaction
+from core.service.regions import tree_rows
 from core.settings import Settings
 from core.tables import Region, RegionLevel
 from partners.service.offers import till_offers
@@ -57,6 +58,12 @@ async def seed_reference_figures(dukcapil: CurrentUser) -> None:
     ]
     entries += await _kecamatan_split(entries)
     await population.record_population(entries, dukcapil)
+
+
+async def city_kelurahan() -> list[dict[str, Any]]:
+    """The demo city's kelurahan (code, parent_code), by code: where the synthetic registry's children live."""
+    rows = [row for row in await tree_rows(CITY) if row["level"] == RegionLevel.KELURAHAN]
+    return sorted(rows, key=lambda row: row["code"])
 
 
 async def _kecamatan_split(city: list[population.PopulationEntry]) -> list[population.PopulationEntry]:

@@ -1,4 +1,4 @@
-"""CLI: serve the app, run migrations, manage staff accounts."""
+"""CLI: serve the app, run migrations, manage staff accounts, import region codes."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import asyncio
 import errno
 import socket
 import sys
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -186,6 +188,45 @@ def disable_user_command(username: str) -> None:
         click.echo(f"mitrakia: no account named {username}", err=True)
         sys.exit(1)
     click.echo(f"disabled {username}")
+
+
+@click.group("regions", help="Kemendagri region codes (kode wilayah).")
+def regions_group() -> None:
+    pass
+
+
+@regions_group.command(
+    "import",
+    help="Load or update the region codes from FILE (CSV or CSV.gz, the columns of the shipped file; default: the "
+    "shipped core/data/regions_indonesia.csv.gz). Codes the file lacks are retired, never deleted.",
+)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
+@click.option(
+    "--effective",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day the file's decree takes effect: new codes in force from it, retired ones until it (default today).",
+)
+@click.option(
+    "--allow-many-retired", is_flag=True, help="Retire more than 1% of the codes in force if the file says so."
+)
+def import_regions_command(file: Path | None, effective: datetime | None, allow_many_retired: bool) -> None:
+    from core.errors import DomainError
+    from core.service import region_import, regions
+
+    path = file or region_import.SHIPPED_FILE
+    day = effective.date() if effective else regions.today()
+    try:
+        result = asyncio.run(
+            region_import.import_regions(path.read_bytes(), path.name, day, allow_many_retired=allow_many_retired)
+        )
+    except DomainError as error:
+        click.echo(f"mitrakia: {path.name}: {_describe(error)}", err=True)
+        sys.exit(1)
+    counts = ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in result.counts().items())
+    click.echo(f"{path.name} (effective {day.isoformat()}): {counts}")
+    if not result.changed:
+        click.echo("nothing to change: the regions already match the file")
 
 
 def _describe(error: Exception) -> str:

@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from core import devices
 from core.auth import PUBLIC, AuthedRequest, TokenIssuer, client_ip, end_session, refresh_session, start_session
-from core.errors import InvalidCredentials, LoginThrottled, NotReady, Unauthenticated
+from core.errors import InvalidCredentials, LoginThrottled, NotReady, RegionQueryTooBroad, Unauthenticated
 from core.guards import requires_staff
 from core.openapi import raises
 from core.pages import signed_out
@@ -130,13 +130,37 @@ class RegionController(Controller):
     tags = ["regions"]
     opt = {PUBLIC: True}
 
-    @get("/", summary="Kemendagri region codes (public reference data)")
+    @get(
+        "/",
+        summary="Kemendagri region codes in force (public reference data): by level, parent, or a search",
+        description=(
+            "Kecamatan and kelurahan (or no level) need `parent` or `q`. `q` searches names (case-insensitive, "
+            "names starting with it first) or, when it is digits and dots, codes; `within` keeps the regions inside "
+            "one region; a search answers `limit` regions (20 unless asked), a list by parent or of "
+            "provinsi/kabupaten/kota answers all."
+        ),
+        opt=raises(RegionQueryTooBroad),
+    )
     async def list_regions(
         self,
         level: FromQuery[RegionLevel | None] = None,
         parent: Annotated[
             str | None, QueryParameter(max_length=13, description="Parent region code, e.g. 17.71")
         ] = None,
+        q: Annotated[
+            str | None, QueryParameter(min_length=2, max_length=100, description="Part of a name, or of a code")
+        ] = None,
+        limit: Annotated[
+            int | None, QueryParameter(ge=1, le=regions.SEARCH_LIMIT_MAX, description="At most this many regions")
+        ] = None,
+        within: Annotated[
+            str | None,
+            QueryParameter(
+                pattern=r"^\d{2}(\.\d{2}){0,2}$",
+                description="Only regions inside this one, e.g. 17.71 (a search in a city)",
+            ),
+        ] = None,
     ) -> list[RegionRead]:
-        rows = await regions.list_regions(level, parent)
-        return [RegionRead(**row) for row in rows]
+        rows = await regions.list_regions(level, parent, q, limit, within)
+        above = await regions.parent_names(rows)
+        return [RegionRead(**row, parent_names=above[row["code"]]) for row in rows]

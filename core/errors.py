@@ -271,6 +271,28 @@ class StaffUserNotFound(NotFound):
     title = Text("Pengguna tidak ditemukan", "User not found")
 
 
+class RegionQueryTooBroad(Invalid):
+    code = "region_query_too_broad"
+    title = Text("Permintaan wilayah terlalu luas", "Region query too broad")
+    detail = Text(
+        "Sebutkan wilayah induk (parent) atau kata pencarian (q): kecamatan dan kelurahan/desa seluruh Indonesia "
+        "berjumlah puluhan ribu.",
+        "Give a parent region (parent) or a search (q): Indonesia has tens of thousands of kecamatan and "
+        "kelurahan/desa.",
+    )
+
+
+class TooManyRegionsRetired(Conflict):
+    code = "too_many_regions_retired"
+    title = Text("Terlalu banyak kode wilayah akan diakhiri", "Too many region codes would be retired")
+    detail = Text(
+        "Berkas ini akan mengakhiri {retired} dari {in_force} kode wilayah yang berlaku (lebih dari {share}%). "
+        "Periksa apakah berkasnya lengkap; bila memang benar, ulangi dengan --allow-many-retired.",
+        "This file would retire {retired} of {in_force} region codes in force (more than {share}%). Check that the "
+        "file is complete; if it is right, run again with --allow-many-retired.",
+    )
+
+
 class NotReady(Unavailable):
     code = "not_ready"
     title = Text("Layanan belum siap", "Service not ready")

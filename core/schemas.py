@@ -55,6 +55,8 @@ class RegionRead(msgspec.Struct):
     level: str
     parent_code: str | None
     postal_code: str | None
+    # The names of the regions above, nearest first: a kelurahan's kecamatan, kabupaten/kota and provinsi.
+    parent_names: list[str] = msgspec.field(default_factory=list)
 
 
 class StaffUserCreate(msgspec.Struct, forbid_unknown_fields=True):

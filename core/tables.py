@@ -9,6 +9,7 @@ from piccolo.columns import (
     UUID,
     BigSerial,
     Boolean,
+    Date,
     ForeignKey,
     Text,
     Timestamptz,
@@ -37,13 +38,18 @@ class RegionLevel(StrEnum):
 
 
 class Region(Table, tablename="region"):
-    """A Kemendagri administrative region, loaded from core/data by migration; codes are never invented."""
+    """A Kemendagri administrative region, loaded from core/data (REGIONS.md) by migration and by `mitrakia regions
+    import`. Codes are never invented, and never deleted: a retired code stays for the cards and outlets holding it."""
 
     code = Varchar(length=13, primary_key=True)
     name = Varchar(length=100)
-    level = Varchar(length=12, choices=RegionLevel)
+    level = Varchar(length=12, choices=RegionLevel, index=True)
     parent_code = Varchar(length=13, null=True, index=True)
     postal_code = Varchar(length=5, null=True)
+    # In force from valid_from (null: before this service's records) until valid_until (null: still in force).
+    valid_from = Date(null=True, default=None)
+    valid_until = Date(null=True, default=None)
+    replaced_by = Varchar(length=13, null=True, default=None)  # the code that took over a retired one, if one did
 
 
 class StaffUser(Table, tablename="staff_user"):

@@ -12,10 +12,11 @@ import io
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -53,6 +54,8 @@ from core.settings import Settings, get_settings  # noqa: E402
 
 # Reference data loaded by migrations, and Piccolo's own bookkeeping: kept between tests.
 KEPT_TABLES = {"region", "migration"}
+# On PostgreSQL, the region table as migrated (91,599 rows): a test that changes it asks for `regions_restored`.
+REGIONS_AS_MIGRATED = "test_reference.region"
 BACKEND = ("PostgreSQL" if TEST_DATABASE_URL else "SQLite") + (" + Redis" if TEST_REDIS_URL else " + memory store")
 
 
@@ -79,6 +82,9 @@ async def migrated_database() -> AsyncIterator[None]:
         await db.run_ddl("DROP SCHEMA public CASCADE")
         await db.run_ddl("CREATE SCHEMA public")
         await _migrate()
+        await db.run_ddl("DROP SCHEMA IF EXISTS test_reference CASCADE")
+        await db.run_ddl("CREATE SCHEMA test_reference")
+        await db.run_ddl(f"CREATE TABLE {REGIONS_AS_MIGRATED} AS TABLE region")
         await db.start_connection_pool(min_size=1, max_size=20)
     else:
         await _migrate()
@@ -115,6 +121,45 @@ async def clean_state(migrated_database: None) -> AsyncIterator[None]:
         await db.close_shared()  # type: ignore[attr-defined]
         Path(db.path).unlink(missing_ok=True)
         db.path = str(TEMPLATE_SQLITE)
+
+
+@pytest.fixture
+async def regions_restored() -> AsyncIterator[None]:
+    """For a test that changes the region table (an import): PostgreSQL keeps that table between tests, so it is put
+    back as migrated afterwards; on SQLite each test's copy of the database is dropped anyway."""
+    yield
+    from core.service.regions import forget_cached_regions
+
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.run_ddl("DELETE FROM region", in_pool=True)
+        await db.run_ddl(f"INSERT INTO region SELECT * FROM {REGIONS_AS_MIGRATED}", in_pool=True)
+    forget_cached_regions()
+
+
+@pytest.fixture
+async def cli_env(tmp_path: Path) -> AsyncIterator[dict[str, str]]:
+    """The environment of a `mitrakia` command on a database of the suite's backend that only this test uses
+    (empty: the test migrates it)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MITRAKIA_")}
+    env["MITRAKIA_SECRET_KEY"] = TEST_SECRET
+    env["MITRAKIA_PASSWORD_HASH_PROFILE"] = "owasp_minimum"
+    if not TEST_DATABASE_URL:
+        env["MITRAKIA_DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+        yield env
+        return
+    import asyncpg
+
+    name = f"mitrakia_test_cli_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(TEST_DATABASE_URL)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(TEST_DATABASE_URL)
+    env["MITRAKIA_DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+    try:
+        yield env
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 @pytest.fixture

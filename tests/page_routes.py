@@ -25,13 +25,13 @@ from litestar.routes import HTTPRoute
 
 from admin import demo_history, synthetic
 from admin.demo import DEMO_PASSWORD, DUKCAPIL_ACCOUNTS, ENROLMENT_START, seed_demo
-from admin.demo_history import seed_redemptions
+from admin.demo_history import city_kelurahan, seed_redemptions
 from admin.service import registry
 from core.auth import ANYONE, PUBLIC, staff_user_row_to_current
 from core.localtime import local_date, utc_now
 from core.settings import get_settings
 from core.stores import Stores
-from core.tables import Region, RegionLevel, Role, StaffUser
+from core.tables import Role, StaffUser
 from partners.schemas import ApiKeyCreate, ManagerAccount, PartnerProfile
 from partners.service import api_keys, offers, onboarding
 from partners.tables import Category, Offer, OfferStatus, Outlet, Partner
@@ -247,7 +247,7 @@ async def seed_pages(output_dir: Path) -> Seeded:
     dukcapil = staff_user_row_to_current(await _account(DUKCAPIL_ACCOUNTS[0].username))
     kid = await keys.rotate(settings, dukcapil)
     today = local_date(utc_now(), settings.timezone)
-    kelurahan = [r["code"] for r in await Region.select(Region.code).where(Region.level == RegionLevel.KELURAHAN)]
+    kelurahan = [r["code"] for r in await city_kelurahan()]
     children = synthetic.registry(
         [synthetic.Segment(date(2016, 1, 4), today, 300)], today, kelurahan, 0.8, ENROLMENT_START
     )

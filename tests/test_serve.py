@@ -19,9 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import MITRAKIA, cli_env, run
-
-__all__ = ["cli_env"]  # the fixture, used below by name
+from tests.test_cli import MITRAKIA, run
 
 
 def _free_port() -> int:

@@ -9,10 +9,11 @@ from typing import Any
 
 from admin.service import reports
 from core.i18n import Language
+from core.service.regions import HOME_CITY
 from verification.errors import refusal_titles
 from verification.service.rollups import AGE_BANDS, month_of, week_of
 
-CITY = "17.71"
+CITY = HOME_CITY
 SERIES_MONTHS = 36  # the coverage chart: up to three years, from the first month with a population figure
 ISSUANCE_WEEKS = 104
 LAUNCHES_SHOWN = 12
@@ -32,7 +33,7 @@ async def dashboard_data(
     today: date, kecamatan: str | None, language: Language, threshold: int | None
 ) -> dict[str, Any]:
     """Every figure of the dashboard, shaped for its charts and tables; cells under `threshold` children suppressed."""
-    tree = await reports.region_tree()
+    tree = await reports.region_tree(CITY)
     kecamatan_choices = sorted(
         (code, tree.names[code]) for code in tree.children(CITY) if tree.levels.get(code) == "kecamatan"
     )

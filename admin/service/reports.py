@@ -20,6 +20,7 @@ from core.auth import CurrentUser
 from core.errors import FieldProblem, Invalid
 from core.i18n import Text
 from core.offices import CITY_CODE_LENGTH, covers, narrowed
+from core.service.regions import HOME_CITY, tree_rows
 from core.tables import Region, RegionLevel
 from partners.errors import OfferNotFound
 from partners.tables import Offer, Outlet, Partner, PartnerStatus
@@ -114,8 +115,9 @@ async def regions_within(scope: str | None) -> list[tuple[str, str]]:
     return [(r["code"], r["name"]) for r in sorted(rows, key=lambda r: (len(r["code"].split(".")), r["code"]))]
 
 
-async def region_tree() -> RegionTree:
-    rows = await Region.select(Region.code, Region.name, Region.level, Region.parent_code)
+async def region_tree(root: str) -> RegionTree:
+    """The tree of one region: it, the regions below it and those above it (not all of Indonesia's 91,599)."""
+    rows = await tree_rows(root)
     return RegionTree(
         names={r["code"]: r["name"] for r in rows},
         levels={r["code"]: r["level"] for r in rows},
@@ -218,7 +220,7 @@ def _coverage_row(
 async def coverage(region: str, day: date, breakdown: str | None = None, tree: RegionTree | None = None) -> Coverage:
     """Coverage of a region on a day, and of each kecamatan or kelurahan below it when asked (sorted by the gap
     to target, largest first). Five queries, whatever the size of the breakdown."""
-    tree = tree or await region_tree()
+    tree = tree or await region_tree(region)
     if region not in tree.names:
         raise UnknownRegion()
     below: list[str] = []
@@ -253,7 +255,7 @@ async def coverage_series(region: str, first_month: date, last_day: date) -> lis
     months = (last_day.year - first_month.year) * 12 + last_day.month - first_month.month + 1
     if months > LONGEST_SERIES_MONTHS:
         raise Invalid([FieldProblem("from", "series_too_long", SERIES_TOO_LONG, {"months": LONGEST_SERIES_MONTHS})])
-    tree = await region_tree()
+    tree = await region_tree(region)
     if region not in tree.names:
         raise UnknownRegion()
     days, month = [], month_of(first_month)
@@ -381,7 +383,7 @@ async def channels(first_month: date, last_month: date) -> list[dict[str, Any]]:
 
 
 async def weekly_prints(region: str, first: date, last: date) -> list[dict[str, Any]]:
-    tree = await region_tree()
+    tree = await region_tree(region)
     if region not in tree.names:
         raise UnknownRegion()
     kelurahan = tree.kelurahan_under(region)
@@ -397,7 +399,7 @@ async def weekly_prints(region: str, first: date, last: date) -> list[dict[str, 
     return [{"week_start": w.isoformat(), "prints": n} for w, n in sorted(weeks.items())]
 
 
-async def launches(region: str = "17.71") -> list[dict[str, Any]]:
+async def launches(region: str = HOME_CITY) -> list[dict[str, Any]]:
     """Launches (a partner's offers first published in one week), for markers on the weekly issuance chart."""
     rows = (
         await Offer.select(Offer.partner, Offer.first_published_at, Offer.partner.name.as_alias("partner_name"))
@@ -414,7 +416,7 @@ async def launches(region: str = "17.71") -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-async def uplift(offer_id: uuid.UUID, today: date, city: str = "17.71", language: str = "id") -> dict[str, Any]:
+async def uplift(offer_id: uuid.UUID, today: date, city: str = HOME_CITY, language: str = "id") -> dict[str, Any]:
     """The uplift around one offer's launch: that is, around its partner's launch in that week (see `_uplift`)."""
     row = await Offer.select(Offer.partner, Offer.first_published_at).where(Offer.id == offer_id).first()
     if row is None or row["first_published_at"] is None:
@@ -424,7 +426,7 @@ async def uplift(offer_id: uuid.UUID, today: date, city: str = "17.71", language
 
 
 async def uplift_all(
-    today: date, language: str = "id", city: str = "17.71", limit: int | None = None
+    today: date, language: str = "id", city: str = HOME_CITY, limit: int | None = None
 ) -> list[dict[str, Any]]:
     """Every launch (a partner's first offers published in one week), the latest first."""
     return await _launch_events(today, city, language, limit=limit)
@@ -444,7 +446,7 @@ async def _launch_events(
         launched = offer["first_published_at"].astimezone(_JAKARTA).date()
         events.setdefault((offer["partner"], week_of(launched)), []).append({**offer, "launched_on": launched})
     chosen = [only] if only else sorted(events, key=lambda key: key[1], reverse=True)[:limit]
-    tree = await region_tree()
+    tree = await region_tree(city)
     return [await _uplift(events[key], today, city, language, tree) for key in chosen if key in events]
 
 

@@ -53,6 +53,21 @@ async def bulk_insert(table: type[Table], columns: Sequence[str], rows: Sequence
         raise RuntimeError("bulk_insert runs inside write_transaction() (on SQLite always)")
 
 
+async def bulk_update(table: type[Table], columns: Sequence[str], key: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Set `columns` of many rows, each found by its `key` column, in the current transaction with one prepared
+    statement (executemany): each row is its new values, then its key."""
+    if not rows:
+        return
+    db = engine()
+    connection = current_connection(db)
+    if connection is None:
+        raise RuntimeError("bulk_update runs inside write_transaction()")
+    marks = _placeholders(db, len(columns) + 1)
+    sets = ", ".join(f'"{column}" = {mark}' for column, mark in zip(columns, marks, strict=False))
+    sql = f'UPDATE "{tablename(table)}" SET {sets} WHERE "{key}" = {marks[-1]}'  # noqa: S608 - names from our tables
+    await connection.executemany(sql, [tuple(row) for row in rows])
+
+
 def _upsert_sql(table: type[Table], keys: Sequence[str], counters: Sequence[str], marks: Sequence[str]) -> str:
     name = tablename(table)
     names = ", ".join(f'"{column}"' for column in (*keys, *counters))

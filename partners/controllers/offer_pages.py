@@ -22,9 +22,8 @@ from core.forms import checked, problems_by_field, refusal, text, to_struct
 from core.i18n import Language, request_language
 from core.localtime import local_date, utc_now
 from core.pages import Form
-from core.service.regions import list_regions
+from core.service.regions import HOME_CITY, kelurahan_by_kecamatan
 from core.settings import Settings
-from core.tables import RegionLevel
 from partners.controllers.deps import Manager, manager_pages
 from partners.controllers.offer_form import (
     BASE,
@@ -182,9 +181,8 @@ async def _form(
         problems = shown_problems(problem, values, language)
     if checked_now:
         problems = {name: message for name, message in shown.problems}
-    kecamatan = await list_regions(RegionLevel.KECAMATAN, "17.71")
-    kelurahan = await list_regions(RegionLevel.KELURAHAN)
-    known = {row["code"] for row in kecamatan} | {row["code"] for row in kelurahan}
+    kecamatan = await kelurahan_by_kecamatan(HOME_CITY)
+    known = {code for code, _, _ in kecamatan} | {code for _, _, inside in kecamatan for code, _ in inside}
     return Template(
         "mitra/penawaran_form.html",
         context={
@@ -200,21 +198,16 @@ async def _form(
             },
             "blackout_rows": range(blackout_row_count(values)),
             "periods": [period.value for period in LimitPeriod],
-            "kecamatan": [_kecamatan(row, kelurahan, values) for row in kecamatan],
+            "kecamatan": [
+                (code, name, inside, any(checked(values, f"region.{k}") for k, _ in inside))
+                for code, name, inside in kecamatan
+            ],  # each kecamatan's list starts open when one of its kelurahan is ticked
             "other_regions": sorted(code for code in ticked(values, "region.") if code not in known),
             "outlets": await outlets.list_outlets(partner_id),
             "action": f"{BASE}/{offer.id}" if offer else f"{BASE}/baru",
         },
         status_code=status,
     )
-
-
-def _kecamatan(
-    row: dict[str, Any], kelurahan: list[dict[str, Any]], values: Mapping[str, str]
-) -> tuple[str, str, list[tuple[str, str]], bool]:
-    """A kecamatan with its kelurahan, and whether one of them is ticked (its list then starts open)."""
-    inside = sorted(((k["code"], k["name"]) for k in kelurahan if k["parent_code"] == row["code"]), key=lambda k: k[1])
-    return row["code"], row["name"], inside, any(checked(values, f"region.{code}") for code, _ in inside)
 
 
 # --- ending an offer: the one move that cannot be undone, behind a confirmation ---------------------------------

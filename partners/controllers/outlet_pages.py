@@ -16,7 +16,7 @@ from core.errors import Invalid
 from core.forms import checked, problems_by_field, text, to_struct
 from core.i18n import Language, weekday_name
 from core.pages import Form
-from core.service.regions import kelurahan_by_kecamatan
+from core.service.regions import HOME_CITY, cities_by_provinsi, region_with_parents
 from partners.controllers.deps import Manager, manager_pages
 from partners.schemas import OutletIn, OutletRead
 from partners.service import outlets
@@ -106,13 +106,19 @@ class OutletPages(Controller):
 async def _form(
     language: Language, outlet: OutletRead | None, values: dict[str, str], problem: Invalid | None = None
 ) -> Template:
+    kelurahan = await region_with_parents(values.get("kelurahan_code", "").strip())
+    # The kabupaten/kota the kelurahan search looks in first: the chosen one's (its code's first two parts).
+    city = values.get("kelurahan_city", ".".join(kelurahan["code"].split(".")[:2]) if kelurahan else HOME_CITY)
     return Template(
         "mitra/outlet_form.html",
         context={
             "outlet": outlet,
             "values": values,
             "problems": hours_problems_by_field(problems_by_field(problem, language)),
-            "kelurahan": await kelurahan_by_kecamatan(),
+            # The kelurahan the field names, shown with its kecamatan and kabupaten/kota (the field holds its code).
+            "kelurahan": kelurahan,
+            "cities": await cities_by_provinsi(),
+            "city": city,
             "days": days(language),
             "shifts": range(SHIFTS),
         },

@@ -145,7 +145,20 @@ async def catalog_offer(settings: Settings, offer_id: uuid.UUID) -> CatalogOffer
 
 
 async def kecamatan_choices() -> list[dict[str, Any]]:
-    return await Region.select(Region.code, Region.name).where(Region.level == "kecamatan").order_by(Region.name)
+    """The kecamatan where an approved partner has an active outlet: what the catalog can be narrowed to (not every
+    kecamatan of Indonesia)."""
+    kelurahan = await (
+        Outlet.select(Outlet.kelurahan_code)
+        .where(Outlet.active.eq(True), Outlet.partner.status == PartnerStatus.APPROVED)
+        .distinct()
+    )
+    if not kelurahan:
+        return []
+    parents = await Region.select(Region.parent_code).where(Region.code.is_in([r["kelurahan_code"] for r in kelurahan]))
+    codes = list({row["parent_code"] for row in parents if row["parent_code"]})
+    if not codes:
+        return []
+    return await Region.select(Region.code, Region.name).where(Region.code.is_in(codes)).order_by(Region.name)
 
 
 def _qr(url: str) -> qrcode.QRCode:

@@ -15,6 +15,7 @@ from core.i18n import Text
 from core.localtime import INDONESIAN_ZONES, utc_now
 from core.offices import city_of
 from core.service.audit import record_event
+from core.service.regions import region_exists
 from core.tables import Region, RegionLevel
 from partners.errors import OutletNotFound
 from partners.schemas import Interval, OutletIn, OutletRead
@@ -54,13 +55,14 @@ def hours_problems(opening_hours: dict[str, list[Interval]], prefix: str = "open
     return problems
 
 
-async def outlet_problems(data: OutletIn) -> list[FieldProblem]:
+async def outlet_problems(data: OutletIn, kept_kelurahan: str | None = None) -> list[FieldProblem]:
+    """`kept_kelurahan`: the outlet's own code, still accepted after Kemendagri retired it (a new one is not)."""
     problems: list[FieldProblem] = []
     if not 2 <= len(data.name.strip()) <= 120:
         problems.append(FieldProblem("name", "invalid_name", NAME_RULE))
     if not 5 <= len(data.address.strip()) <= 255:
         problems.append(FieldProblem("address", "invalid_address", ADDRESS_RULE))
-    if not await Region.exists().where(Region.code == data.kelurahan_code).where(Region.level == RegionLevel.KELURAHAN):
+    if data.kelurahan_code != kept_kelurahan and not await region_exists(data.kelurahan_code, RegionLevel.KELURAHAN):
         problems.append(FieldProblem("kelurahan_code", "unknown_kelurahan", KELURAHAN_RULE))
     if data.timezone not in INDONESIAN_ZONES:
         problems.append(FieldProblem("timezone", "unknown_timezone", ZONE_RULE, {"zones": ", ".join(INDONESIAN_ZONES)}))
@@ -106,7 +108,7 @@ async def create_outlet(partner_id: uuid.UUID, data: OutletIn, actor: CurrentUse
 
 async def update_outlet(partner_id: uuid.UUID, outlet_id: uuid.UUID, data: OutletIn, actor: CurrentUser) -> OutletRead:
     current = await get_outlet(partner_id, outlet_id)
-    problems = await outlet_problems(data)
+    problems = await outlet_problems(data, kept_kelurahan=current.kelurahan_code)
     if problems:
         raise Invalid(problems)
     if data.kelurahan_code != current.kelurahan_code:  # moved: to where the partner is approved too

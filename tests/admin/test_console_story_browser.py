@@ -130,7 +130,17 @@ async def test_from_registration_to_a_revoked_card_at_the_till(create_staff, tmp
         await manager.get_by_role("link", name="Tambah outlet").click()
         await manager.get_by_label("Nama outlet").fill("Gramedia Suprapto")
         await manager.get_by_label("Alamat").fill("Jl. Soeprapto No. 50")
-        await manager.get_by_label("Kelurahan").select_option(KELURAHAN_PASAR_BARU)
+        # Kelurahan of all Indonesia: typing part of a name lists the matches in the chosen kabupaten/kota (Kota
+        # Bengkulu first) with their kecamatan and city.
+        await manager.get_by_label("Kelurahan/desa", exact=True).fill("pasar bar")
+        suggestion = manager.locator(f'#kelurahan_code-choices option[value="{KELURAHAN_PASAR_BARU}"]')
+        assert await suggestion.text_content() == "Pasar Baru — Kec. Teluk Segara, Kota Bengkulu"
+        await manager.get_by_label("Kelurahan/desa", exact=True).fill(KELURAHAN_PASAR_BARU)  # what choosing it puts
+        await (
+            manager.locator("#kelurahan_code-shown")
+            .get_by_text("Pasar Baru — Kec. Teluk Segara, Kota Bengkulu")
+            .wait_for()
+        )
         await manager.get_by_role("button", name="Simpan outlet").click()
         await manager.get_by_text("Outlet ditambahkan.").wait_for()
         await picture(manager, "mitra-outlet", full_page=False)

@@ -256,6 +256,12 @@ async def test_a_manager_adds_and_edits_an_outlet_on_the_page(make_client, till)
     await sign_in(client, "pelangi.manajer")
     form = await client.get("/mitra/outlet/baru")
     assert form.status_code == 200
+    # Kelurahan of all Indonesia: a text field suggesting by name (region-search.js), not an 83,762-option list.
+    assert '<input id="kelurahan_code" name="kelurahan_code" type="text"' in form.text
+    assert '<script src="/static/js/region-search.js" defer></script>' in form.text
+    assert 'data-region-within="kelurahan_city"' in form.text
+    assert '<option value="17.71" selected>Kota Bengkulu</option>' in form.text  # where the search looks first
+    assert "Pagar Dewa" not in form.text  # no kelurahan listed
     token = CSRF.search(form.text).group(1)
     fields = {"_csrf_token": token, "name": "Pelangi Panorama", "address": "Jl. Salak Raya 1", "kelurahan_code": "",
               "hours.mon.0.open": "09:00", "hours.mon.0.close": "08:00", "active": "on"}  # fmt: skip
@@ -280,6 +286,8 @@ async def test_a_manager_adds_and_edits_an_outlet_on_the_page(make_client, till)
     assert new["opening_hours"]["sat"] == [{"open": "09:00", "close": "12:00"}, {"open": "13:00", "close": "21:00"}]
     edit = await client.get(f"/mitra/outlet/{new['id']}")
     assert 'value="13:00"' in edit.text
+    assert 'value="17.71.09.1001"' in edit.text
+    assert "Panorama — Kec. Singaran Pati, Kota Bengkulu" in edit.text
     edited = await client.post(f"/mitra/outlet/{new['id']}", data={**fields, "active": ""})
     assert edited.status_code == 303
     assert (await till.client.get(till.world.url(f"/outlets/{new['id']}"), headers=till.world.manager)).json()[
