@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from admin import demo_history, synthetic
+from admin import demo_history, demo_second_city, synthetic
 from admin.service import registry
 from core.auth import CurrentUser, staff_user_row_to_current
 from core.localtime import local_date, utc_now
@@ -90,6 +90,13 @@ class DemoPartner:
 DUKCAPIL_ACCOUNTS = (
     DemoAccount("dukcapil", Role.DUKCAPIL_ADMIN, "Petugas Dukcapil Kota Bengkulu", demo_history.CITY),
     DemoAccount("analis", Role.DUKCAPIL_ANALYST, "Analis Data Dukcapil Kota Bengkulu", demo_history.CITY),
+    DemoAccount(
+        "dukcapil.rejanglebong",
+        Role.DUKCAPIL_ADMIN,
+        "Petugas Dukcapil Kabupaten Rejang Lebong",
+        demo_second_city.CITY,
+    ),
+    DemoAccount("ditjen", Role.DUKCAPIL_ANALYST, "Analis Ditjen Dukcapil (nasional)", None),
 )
 
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -461,9 +468,8 @@ async def write_demo_cards(
 async def seed_demo(output_dir: Path = Path("var/demo"), with_registry: bool = True) -> list[DemoAccount]:
     """Seed everything the demo shows; returns the demo accounts (all with password `demo`)."""
     accounts = [await ensure_account(account) for account in DUKCAPIL_ACCOUNTS]
-    dukcapil = accounts[0]
-    for partner in PARTNERS:
-        await ensure_partner(partner, dukcapil)
+    dukcapil, second_office = accounts[0], accounts[2]
+    partner_ids = [await ensure_partner(partner, dukcapil) for partner in PARTNERS]
     if with_registry:
         settings = get_settings()
         demo_cards = await seed_registry(dukcapil, settings, output_dir)
@@ -472,7 +478,14 @@ async def seed_demo(output_dir: Path = Path("var/demo"), with_registry: bool = T
         await demo_history.seed_redemptions(settings, local_date(utc_now(), settings.timezone), demo_cards)
     else:
         await demo_history.seed_reference_figures(dukcapil)
+    # The second city after the first's history, so that every synthetic redemption is a Bengkulu one.
+    await demo_second_city.seed_branch(partner_ids[0], f"{PARTNERS[0].slug}.manajer", second_office, DEMO_PASSWORD)
+    if with_registry:
+        await demo_second_city.seed_registry(second_office, get_settings())
     partner_accounts = [
         DemoAccount(f"{p.slug}.manajer", Role.PARTNER_MANAGER, f"Manajer {p.name}") for p in PARTNERS
     ] + [DemoAccount(o.cashier, Role.CASHIER, f"Kasir {o.name}") for p in PARTNERS for o in p.outlets]
+    partner_accounts.append(
+        DemoAccount(demo_second_city.CASHIER, Role.CASHIER, f"Kasir {demo_second_city.OUTLET_NAME}")
+    )
     return [*DUKCAPIL_ACCOUNTS, *partner_accounts]

@@ -60,9 +60,9 @@ async def seed_reference_figures(dukcapil: CurrentUser) -> None:
     await population.record_population(entries, dukcapil)
 
 
-async def city_kelurahan() -> list[dict[str, Any]]:
-    """The demo city's kelurahan (code, parent_code), by code: where the synthetic registry's children live."""
-    rows = [row for row in await tree_rows(CITY) if row["level"] == RegionLevel.KELURAHAN]
+async def city_kelurahan(city: str = CITY) -> list[dict[str, Any]]:
+    """A demo city's kelurahan (code, parent_code), by code: where the synthetic registry's children live."""
+    rows = [row for row in await tree_rows(city) if row["level"] == RegionLevel.KELURAHAN]
     return sorted(rows, key=lambda row: row["code"])
 
 

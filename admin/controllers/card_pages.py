@@ -21,7 +21,7 @@ from core.auth import CurrentUser
 from core.confirm import Acting, ConfirmedAction
 from core.errors import REQUIRED_FIELD, FieldProblem, Invalid
 from core.forms import problems_by_field, refusal, to_struct
-from core.guards import requires_dukcapil_admin
+from core.guards import requires_office_admin
 from core.i18n import Language
 from core.localtime import local_date, utc_now
 from core.service import users
@@ -174,7 +174,7 @@ WITHDRAW_CONSENT = ConfirmedAction(
 
 card_pages = Router(
     PATH,
-    guards=[requires_dukcapil_admin],
+    guards=[requires_office_admin],
     include_in_schema=False,
     route_handlers=[CardPages, *REVOKE.handlers(), *REISSUE.handlers(), *WITHDRAW_CONSENT.handlers()],
 )

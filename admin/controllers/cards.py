@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from admin.schemas import Reissued, Revocation
 from core.auth import AuthedRequest
-from core.guards import requires_dukcapil_admin
+from core.guards import requires_office_admin
 from core.localtime import local_date, utc_now
 from core.openapi import raises
 from core.settings import Settings
@@ -29,7 +29,7 @@ ManualCode = Annotated[str, QueryParameter(min_length=10, max_length=20, descrip
 class CardController(Controller):
     path = "/api/v1/admin/cards"
     tags = ["admin"]
-    guards = [requires_dukcapil_admin]
+    guards = [requires_office_admin]
 
     @get("/", summary="Find a card by its manual code (never by name or NIK)", opt=raises(CardNotFound))
     async def find(
