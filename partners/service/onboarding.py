@@ -148,16 +148,7 @@ async def _register(
         )
         await Partner.insert(Partner(id=partner_id, status=PartnerStatus.PENDING, **_profile_values(profile)))
         await PartnerMember.insert(PartnerMember(user=user.id, partner=partner_id, outlet=None))
-        await PartnerOffice.insert(PartnerOffice(partner=partner_id, city_code=city_code))
-        await PartnerStatusChange.insert(
-            PartnerStatusChange(
-                partner=partner_id,
-                city_code=city_code,
-                from_status=None,
-                to_status=PartnerStatus.PENDING,
-                actor_id=user.id,
-            )
-        )
+        await _open_standing(partner_id, city_code, user.id)
         await record_event(
             "partner.registered",
             "partner",
@@ -167,6 +158,20 @@ async def _register(
             city=city_code,
         )
     return partner_id, user
+
+
+async def _open_standing(partner_id: uuid.UUID, city_code: str, actor_id: uuid.UUID) -> None:
+    """The partner's application to one office: a pending standing and its first decision-history row."""
+    await PartnerOffice.insert(PartnerOffice(partner=partner_id, city_code=city_code))
+    await PartnerStatusChange.insert(
+        PartnerStatusChange(
+            partner=partner_id,
+            city_code=city_code,
+            from_status=None,
+            to_status=PartnerStatus.PENDING,
+            actor_id=actor_id,
+        )
+    )
 
 
 async def read_partner(partner_id: uuid.UUID, reader: CurrentUser | None = None) -> PartnerRead:
@@ -303,16 +308,7 @@ async def apply_to_office(partner_id: uuid.UUID, city_code: str, actor: CurrentU
         )
         if existing is not None:
             raise OfficeAlreadyApplied(city=await _city_name(city_code), status=existing["status"])
-        await PartnerOffice.insert(PartnerOffice(partner=partner_id, city_code=city_code))
-        await PartnerStatusChange.insert(
-            PartnerStatusChange(
-                partner=partner_id,
-                city_code=city_code,
-                from_status=None,
-                to_status=PartnerStatus.PENDING,
-                actor_id=actor.id,
-            )
-        )
+        await _open_standing(partner_id, city_code, actor.id)
         await record_event(
             "partner.applied", "partner", partner_id, actor=actor, after={"city_code": city_code}, city=city_code
         )
