@@ -28,7 +28,7 @@ def cards_group() -> None:
 @click.option(
     "--city",
     required=True,
-    help="The kabupaten/kota code of the Dukcapil office whose export this is, e.g. 17.71: rows of other "
+    help="The kabupaten/kota code of the Dukcapil office whose export this is, e.g. 31.71: rows of other "
     "kabupaten/kota are refused.",
 )
 def import_command(file: Path, as_of: object, city: str) -> None:
@@ -65,7 +65,7 @@ def import_command(file: Path, as_of: object, city: str) -> None:
 
 
 @cards_group.command("print", help="Write PNG/SVG per card and a PDF of sticker sheets (QR + manual code only).")
-@click.option("--kelurahan", default=None, help="Kelurahan code, e.g. 17.71.03.1002")
+@click.option("--kelurahan", default=None, help="Kelurahan code, e.g. 31.71.01.1001")
 @click.option("--batch", "batch_id", type=click.UUID, default=None, help="An import batch id")
 @click.option("--card", "card_ids", type=click.UUID, multiple=True, help="A card id (repeatable)")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("var/print"), show_default=True)
@@ -102,7 +102,7 @@ def print_command(
     click.echo(f"{len(job.card_ids)} cards printed into {out}")
 
 
-@click.group("demo", help="The Kota Bengkulu demo.")
+@click.group("demo", help="The demo (admin/demo.py): two cities with their offices, partners and accounts.")
 def demo_group() -> None:
     pass
 
@@ -112,7 +112,7 @@ def demo_group() -> None:
     "--registry/--no-registry",
     default=True,
     show_default=True,
-    help="Also import the synthetic Kota Bengkulu registry (about 80,000 KIAs, half a minute).",
+    help="Also import the demo's synthetic registry of its first city (about 80,000 KIAs, half a minute).",
 )
 def seed_command(registry: bool) -> None:
     from admin.demo import DEMO_PASSWORD, seed_demo

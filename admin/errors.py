@@ -11,6 +11,34 @@ NOT_A_DUKCAPIL_ROLE = Text(
 )
 
 
+BREAKDOWN_NOT_AT_THIS_LEVEL = Text(
+    "Rincian ini tidak tersedia untuk wilayah ini: kabupaten/kota dirinci per kecamatan atau kelurahan, provinsi "
+    "per kabupaten/kota (kota), dan nasional per provinsi atau per kabupaten/kota.",
+    "This breakdown is not available for this region: a kabupaten/kota breaks down by kecamatan or kelurahan, a "
+    "province by kabupaten/kota (kota), and the whole country by province or by kabupaten/kota.",
+)
+
+
+class UnknownBreakdown(Invalid):
+    code = "validation_failed"
+
+    def __init__(self) -> None:
+        super().__init__([FieldProblem("breakdown", "breakdown_not_at_this_level", BREAKDOWN_NOT_AT_THIS_LEVEL)])
+
+
+UPLIFT_NEEDS_A_CITY = Text(
+    "Dampak peluncuran dihitung per kabupaten/kota: pilih satu kabupaten/kota (region).",
+    "The uplift around a launch is computed per kabupaten/kota: choose one (region).",
+)
+
+
+class UpliftNeedsACity(Invalid):
+    code = "validation_failed"
+
+    def __init__(self) -> None:
+        super().__init__([FieldProblem("region", "uplift_needs_a_city", UPLIFT_NEEDS_A_CITY)])
+
+
 class NotADukcapilRole(Invalid):
     code = "validation_failed"
 

@@ -4,12 +4,19 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from admin.tables import CoverageTarget, ImportBatch, ImportProblem, PopulationCount, UnenrolledKia
+from admin.tables import (
+    CoverageTarget,
+    ImportBatch,
+    ImportProblem,
+    PopulationCount,
+    UnenrolledCityMonthly,
+    UnenrolledKia,
+)
 
 APP_CONFIG = AppConfig(
     app_name="admin",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[ImportBatch, ImportProblem, UnenrolledKia, PopulationCount, CoverageTarget],
+    table_classes=[ImportBatch, ImportProblem, UnenrolledKia, UnenrolledCityMonthly, PopulationCount, CoverageTarget],
     migration_dependencies=["core.piccolo_app", "partners.piccolo_app", "verification.piccolo_app"],
     commands=[],
 )

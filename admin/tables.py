@@ -57,11 +57,23 @@ class UnenrolledKia(Table, tablename="unenrolled_kia"):
     """
 
     id = BigSerial(primary_key=True)
+    city_code = Varchar(length=5, default="", index=True)
     kelurahan_code = Varchar(length=13, index=True)
     birth_year = Integer()
     print_month = Date()
     holders = Integer()
     batch = UUID(null=True, default=None)
+
+
+class UnenrolledCityMonthly(Table, tablename="unenrolled_kia_city_monthly"):
+    """`UnenrolledKia` summed per kabupaten/kota, recounted for an office after each of its imports: what province
+    and national coverage read."""
+
+    id = BigSerial(primary_key=True)
+    city_code = Varchar(length=5)
+    print_month = Date()
+    birth_year = Integer()
+    holders = Integer(default=0)
 
 
 class PopulationCount(Table, tablename="population_count"):

@@ -158,7 +158,7 @@ def users_group() -> None:
 @click.option(
     "--region",
     default=None,
-    help="A Dukcapil account's work area: its office's kabupaten/kota code (17.71), a province code (17); "
+    help="A Dukcapil account's work area: its office's kabupaten/kota code (31.71), a province code (31); "
     "leave out for a national (Ditjen) account.",
 )
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")

@@ -145,7 +145,7 @@ class RegionController(Controller):
         self,
         level: FromQuery[RegionLevel | None] = None,
         parent: Annotated[
-            str | None, QueryParameter(max_length=13, description="Parent region code, e.g. 17.71")
+            str | None, QueryParameter(max_length=13, description="Parent region code, e.g. 31.71")
         ] = None,
         q: Annotated[
             str | None, QueryParameter(min_length=2, max_length=100, description="Part of a name, or of a code")
@@ -157,7 +157,7 @@ class RegionController(Controller):
             str | None,
             QueryParameter(
                 pattern=r"^\d{2}(\.\d{2}){0,2}$",
-                description="Only regions inside this one, e.g. 17.71 (a search in a city)",
+                description="Only regions inside this one, e.g. 31.71 (a search in a city)",
             ),
         ] = None,
     ) -> list[RegionRead]:

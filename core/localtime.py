@@ -1,4 +1,5 @@
-"""Time is stored in UTC and shown in the local zone (WIB for Kota Bengkulu); 'per day' is the local calendar day."""
+"""Time is stored in UTC and shown in the local zone (an outlet's own: WIB, WITA or WIT); 'per day' is the local
+calendar day."""
 
 from __future__ import annotations
 

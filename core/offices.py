@@ -1,7 +1,7 @@
 """Dukcapil offices and the reach of a Dukcapil account: one kabupaten/kota (its office), a province, or national.
 
-A region code names its own ancestors: `17.71.03.1002` is a kelurahan of kecamatan `17.71.03`, of the kabupaten/kota
-`17.71`, of the province `17`. An office is a kabupaten/kota: it owns the cards of children living there, its
+A region code names its own ancestors: `31.71.01.1001` is a kelurahan of kecamatan `31.71.01`, of the kabupaten/kota
+`31.71`, of the province `31`. An office is a kabupaten/kota: it owns the cards of children living there, its
 registry imports, population figures, printing and revocations. A province or national account only reads
 aggregates. Which account reaches what is decided here and nowhere else.
 """
@@ -19,7 +19,7 @@ from core.tables import DUKCAPIL_ROLES
 if TYPE_CHECKING:
     from core.auth import CurrentUser
 
-CITY_CODE_LENGTH = 5  # "17.71": a kabupaten/kota, whose Dukcapil office this service calls "the office"
+CITY_CODE_LENGTH = 5  # "31.71": a kabupaten/kota, whose Dukcapil office this service calls "the office"
 PROVINCE_CODE_LENGTH = 2  # "17"
 
 
@@ -38,7 +38,7 @@ def reach_of(scope: str | None) -> Reach:
 
 
 def valid_scope(scope: str | None) -> bool:
-    """A scope is national (None), a province code (`17`) or a kabupaten/kota code (`17.71`)."""
+    """A scope is national (None), a province code (`31`) or a kabupaten/kota code (`31.71`)."""
     if scope is None:
         return True
     parts = scope.split(".")
@@ -46,7 +46,7 @@ def valid_scope(scope: str | None) -> bool:
 
 
 def city_of(region_code: str) -> str:
-    """The kabupaten/kota a region lies in (its office): `17.71.03.1002` → `17.71`."""
+    """The kabupaten/kota a region lies in (its office): `31.71.01.1001` → `31.71`."""
     return region_code[:CITY_CODE_LENGTH]
 
 

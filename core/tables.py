@@ -60,7 +60,7 @@ class StaffUser(Table, tablename="staff_user"):
     password_hash = Text()
     role = Varchar(length=32, choices=Role, index=True)
     display_name = Varchar(length=120)
-    # A Dukcapil account's reach (core.offices): its office's kabupaten/kota code (`17.71`), a province code (`17`),
+    # A Dukcapil account's reach (core.offices): its office's kabupaten/kota code (`31.71`), a province code (`31`),
     # or null for national (Ditjen). Partner staff have none: their reach is their partner.
     region_code = Varchar(length=5, null=True, default=None, index=True)
     active = Boolean(default=True)

@@ -242,6 +242,7 @@ class RedemptionMonthly(Table, tablename="rollup_redemption_monthly"):
     """
 
     id = BigSerial(primary_key=True)
+    city_code = Varchar(length=5, default="")  # the child's kabupaten/kota (its office): the tenancy key
     month = Date()
     slice = Varchar(length=20)
     partner = UUID()  # the nil UUID in slices that are not a partner's
@@ -266,9 +267,10 @@ class RefusalDaily(Table, tablename="rollup_refusal_daily"):
 
 
 class RefusalMonthly(Table, tablename="rollup_refusal_monthly"):
-    """Refusals per month, partner and reason: Dukcapil's programme-wide view."""
+    """Refusals per month, kabupaten/kota of the outlet, partner and reason: Dukcapil's programme-wide view."""
 
     id = BigSerial(primary_key=True)
+    city_code = Varchar(length=5, default="")
     month = Date()
     partner = UUID()
     reason = Varchar(length=40)
@@ -279,6 +281,7 @@ class EnrolmentMonthly(Table, tablename="rollup_enrolment_monthly"):
     """Cards enrolled per month, kelurahan and channel, and how many of them redeemed within 30 and 90 days."""
 
     id = BigSerial(primary_key=True)
+    city_code = Varchar(length=5, default="")
     month = Date(index=True)
     kelurahan = Varchar(length=13)
     channel = Varchar(length=24)
@@ -291,6 +294,7 @@ class PrintMonthly(Table, tablename="rollup_print_monthly"):
     """Enrolled cards by KIA print month, kelurahan and birth year: the card half of coverage (holders)."""
 
     id = BigSerial(primary_key=True)
+    city_code = Varchar(length=5, default="")
     print_month = Date(index=True)
     kelurahan = Varchar(length=13)
     birth_year = Integer()
@@ -301,6 +305,30 @@ class PrintWeekly(Table, tablename="rollup_print_weekly"):
     """Enrolled cards by KIA print week (from Monday) and kelurahan: the series the uplift analysis reads."""
 
     id = BigSerial(primary_key=True)
+    city_code = Varchar(length=5, default="")
     week_start = Date(index=True)
     kelurahan = Varchar(length=13)
     prints = Integer(default=0)
+
+
+class PrintCityMonthly(Table, tablename="rollup_print_city_monthly"):
+    """`PrintMonthly` summed per kabupaten/kota: what province and national coverage read (514 cities, not 83,000
+    kelurahan)."""
+
+    id = BigSerial(primary_key=True)
+    city_code = Varchar(length=5)
+    print_month = Date()
+    birth_year = Integer()
+    cards = Integer(default=0)
+
+
+class EnrolmentCityMonthly(Table, tablename="rollup_enrolment_city_monthly"):
+    """`EnrolmentMonthly` summed per kabupaten/kota: province and national activation and channels."""
+
+    id = BigSerial(primary_key=True)
+    city_code = Varchar(length=5)
+    month = Date()
+    channel = Varchar(length=24)
+    enrolled = Integer(default=0)
+    activated_30 = Integer(default=0)
+    activated_90 = Integer(default=0)

@@ -20,6 +20,9 @@ from core.settings import Settings
 from core.web import csv_response
 from verification.service.figures import small_cell_threshold
 
+# The region the dashboard shows: the viewer's own scope by default, or one within it (another's answers 404).
+Region = Annotated[str | None, QueryParameter(max_length=13, pattern=r"^[0-9.]*$")]
+
 
 class DukcapilDashboard(Controller):
     path = "/admin"
@@ -32,11 +35,15 @@ class DukcapilDashboard(Controller):
         user: NamedDependency[CurrentUser],
         settings: NamedDependency[Settings],
         language: NamedDependency[Language],
-        kecamatan: Annotated[str | None, QueryParameter(max_length=13)] = None,
+        wilayah: Region = None,
+        kecamatan: Annotated[
+            str | None, QueryParameter(max_length=13, description="A region below to draw beside it")
+        ] = None,
     ) -> Template:
         today = local_date(utc_now(), settings.timezone)
         exact = small_cell_threshold(user, settings, exact=True)  # Dukcapil's own console: exact charts
-        data = await dashboard.dashboard_data(today, kecamatan or None, language, exact)
+        view = await dashboard.view_of(user, wilayah or None)
+        data = await dashboard.dashboard_data(today, view, kecamatan or None, language, exact)
         return Template("admin/dashboard.html", context=data)
 
     @get("/unduh/{filename:str}", name="admin_download")
@@ -46,11 +53,13 @@ class DukcapilDashboard(Controller):
         user: NamedDependency[CurrentUser],
         settings: NamedDependency[Settings],
         language: NamedDependency[Language],
+        wilayah: Region = None,
     ) -> Any:
         today = local_date(utc_now(), settings.timezone)
         threshold = small_cell_threshold(user, settings)  # a download leaves the console: suppressed
         name = filename.removesuffix(".csv")
-        rows = await dashboard.download(name, today, language, threshold) if filename.endswith(".csv") else None
+        view = await dashboard.view_of(user, wilayah or None)
+        rows = await dashboard.download(name, today, view, language, threshold) if filename.endswith(".csv") else None
         if rows is None:
             raise NotFound()
         return csv_response(rows, filename)

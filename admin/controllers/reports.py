@@ -27,7 +27,11 @@ from verification.service.figures import small_cell_threshold
 
 Region = Annotated[
     str | None,
-    QueryParameter(max_length=13, description="A region code within your reach (default: your office's or province's)"),
+    QueryParameter(
+        max_length=13,
+        description="A region code within your reach (default: your office's kabupaten/kota, your province, or for "
+        "a national account the whole country)",
+    ),
 ]
 Day = Annotated[date | None, QueryParameter(description="Default: today (WIB); 2000-01-01 to 2100-12-31")]
 From = Annotated[
@@ -40,12 +44,19 @@ Format = Annotated[str, QueryParameter(pattern="^(json|csv)$")]
 Group = Annotated[
     str,
     QueryParameter(
-        pattern="^(partner|offer|outlet|kecamatan|age_band|month|partner_age_band|partner_kecamatan)$",
+        pattern="^(partner|offer|outlet|kecamatan|age_band|month|partner_age_band|partner_kecamatan|kota)$",
         description="Dimension of the rows. Redemption figures are per calendar month: `from` and `until` select "
         "the months that contain them.",
     ),
 ]
-Breakdown = Annotated[str | None, QueryParameter(pattern="^(kecamatan|kelurahan)$")]
+Breakdown = Annotated[
+    str | None,
+    QueryParameter(
+        pattern="^(kecamatan|kelurahan|kota|provinsi)$",
+        description="Rows below the region: a kabupaten/kota by kecamatan or kelurahan; a province by kabupaten/kota "
+        "(kota); the whole country by provinsi or kota",
+    ),
+]
 Suppress = Annotated[bool, QueryParameter(description="Show cells of fewer than the threshold of children as <n")]
 
 
@@ -72,7 +83,7 @@ class ReportController(Controller):
     @get(
         "/coverage",
         summary="KIA holders against children aged 0–16 and the target, as of a date",
-        opt=raises(UnknownRegion),
+        opt=raises(UnknownRegion, Invalid),
     )
     async def coverage(
         self, settings: NamedDependency[Settings], user: NamedDependency[CurrentUser], region: Region = None,
@@ -93,41 +104,56 @@ class ReportController(Controller):
         series = await reports.coverage_series(reports.viewed_region(user, region), first, last)
         return _answer(series, format, "cakupan-bulanan.csv")
 
-    @get("/redemptions", summary="Redemptions, unique children and discount per month by a dimension; net of voids")
+    @get(
+        "/redemptions",
+        summary="Redemptions, unique children and discount per month by a dimension; net of voids",
+        description="Counts the redemptions of the children of the region's kabupaten/kota, wherever they redeemed.",
+        opt=raises(UnknownRegion),
+    )
     async def redemptions(
         self, settings: NamedDependency[Settings], user: NamedDependency[CurrentUser], group: Group = "partner",
         first: From = None, last: Until = None, partner: FromQuery[uuid.UUID | None] = None, suppress: Suppress = True,
-        format: Format = "json",
+        region: Region = None, format: Format = "json",
     ) -> Any:  # fmt: skip
         first, last = _range(settings, first, last)
-        wanted = reports.RedemptionFilter(first, last, partner)
+        wanted = reports.RedemptionFilter(first, last, partner, reports.viewed_region(user, region))
         threshold = small_cell_threshold(user, settings, exact=not suppress)
         return _answer(await reports.redemptions_by(group, wanted, threshold), format, f"penukaran-{group}.csv")
 
-    @get("/refusals", summary="Refusals by reason and month")
+    @get(
+        "/refusals",
+        summary="Refusals by reason and month, at the outlets of the region",
+        opt=raises(UnknownRegion),
+    )
     async def refusals(
-        self, settings: NamedDependency[Settings], first: From = None, last: Until = None,
-        partner: FromQuery[uuid.UUID | None] = None, format: Format = "json",
+        self, settings: NamedDependency[Settings], user: NamedDependency[CurrentUser], first: From = None,
+        last: Until = None, partner: FromQuery[uuid.UUID | None] = None, region: Region = None,
+        format: Format = "json",
     ) -> Any:  # fmt: skip
         first, last = _range(settings, first, last)
-        wanted = reports.RedemptionFilter(first, last, partner)
+        wanted = reports.RedemptionFilter(first, last, partner, reports.viewed_region(user, region))
         return _answer(await reports.refusals_by_reason(wanted), format, "penolakan.csv")
 
-    @get("/activation", summary="Of cards enrolled each month, the share redeeming within 30 and 90 days")
+    @get(
+        "/activation",
+        summary="Of cards enrolled each month, the share redeeming within 30 and 90 days",
+        opt=raises(UnknownRegion),
+    )
     async def activation(
-        self, settings: NamedDependency[Settings], first: From = None, last: Until = None,
-        format: Format = "json",
+        self, settings: NamedDependency[Settings], user: NamedDependency[CurrentUser], first: From = None,
+        last: Until = None, region: Region = None, format: Format = "json",
     ) -> Any:  # fmt: skip
         first, last = _range(settings, first, last)
-        return _answer(await reports.activation(first, last, _today(settings)), format, "aktivasi.csv")
+        rows = await reports.activation(first, last, _today(settings), reports.viewed_region(user, region))
+        return _answer(rows, format, "aktivasi.csv")
 
-    @get("/channels", summary="Enrolments per channel and month")
+    @get("/channels", summary="Enrolments per channel and month", opt=raises(UnknownRegion))
     async def channels(
-        self, settings: NamedDependency[Settings], first: From = None, last: Until = None,
-        format: Format = "json",
+        self, settings: NamedDependency[Settings], user: NamedDependency[CurrentUser], first: From = None,
+        last: Until = None, region: Region = None, format: Format = "json",
     ) -> Any:  # fmt: skip
         first, last = _range(settings, first, last)
-        return _answer(await reports.channels(first, last), format, "saluran.csv")
+        return _answer(await reports.channels(first, last, reports.viewed_region(user, region)), format, "saluran.csv")
 
     @get("/issuance", summary="KIA prints per week (enrolled cards) with offer launches", opt=raises(UnknownRegion))
     async def issuance(
@@ -144,24 +170,37 @@ class ReportController(Controller):
     @get(
         "/uplift",
         summary="KIA prints before and after each offer launch: difference-in-differences",
-        opt=raises(OfferNotFound, UnknownRegion),
+        description="Per kabupaten/kota (`region`, default your office's): its kecamatan with one of the partner's "
+        "outlets against those without, and the city against the other cities of its province where the partner has "
+        "no outlet.",
+        opt=raises(OfferNotFound, UnknownRegion, Invalid),
     )
     async def uplift(
         self, request: Request[Any, Any, Any], settings: NamedDependency[Settings],
+        user: NamedDependency[CurrentUser], region: Region = None,
         offer: Annotated[uuid.UUID | None, QueryParameter(description="Only the launch of this offer")] = None,
         limit: Annotated[int | None, QueryParameter(ge=1, le=500, description="The latest launches only")] = None,
         format: Format = "json",
     ) -> Any:  # fmt: skip
         language = request_language(request)
+        city = reports.uplift_city(reports.viewed_region(user, region))
         if offer is not None:
-            rows = [await reports.uplift(offer, _today(settings), language=language)]
+            rows = [await reports.uplift(offer, _today(settings), city, language)]
         else:
-            rows = await reports.uplift_all(_today(settings), language, limit=limit)
+            rows = await reports.uplift_all(_today(settings), language, city, limit)
         return _answer(rows, format, "dampak-peluncuran.csv")
 
-    @get("/quiet-partners", summary="Approved partners with no redemption in 30 days")
-    async def quiet(self, settings: NamedDependency[Settings], format: Format = "json") -> Any:
-        return _answer(await reports.quiet_partners(_today(settings)), format, "mitra-tanpa-penukaran.csv")
+    @get(
+        "/quiet-partners",
+        summary="Partners approved in the region with no redemption in 30 days",
+        opt=raises(UnknownRegion),
+    )
+    async def quiet(
+        self, settings: NamedDependency[Settings], user: NamedDependency[CurrentUser], region: Region = None,
+        format: Format = "json",
+    ) -> Any:  # fmt: skip
+        rows = await reports.quiet_partners(_today(settings), reports.viewed_region(user, region))
+        return _answer(rows, format, "mitra-tanpa-penukaran.csv")
 
 
 class PopulationController(Controller):

@@ -4,16 +4,20 @@ API), shaped for its charts and tables, and its tables as CSV downloads."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from admin.errors import UnknownRegion
 from admin.service import reports
+from core.auth import CurrentUser
 from core.i18n import Language
-from core.service.regions import HOME_CITY
+from core.offices import CITY_CODE_LENGTH
+from core.service.regions import region_names
 from verification.errors import refusal_titles
 from verification.service.rollups import AGE_BANDS, month_of, week_of
 
-CITY = HOME_CITY
+NATIONAL = "Indonesia"
 SERIES_MONTHS = 36  # the coverage chart: up to three years, from the first month with a population figure
 ISSUANCE_WEEKS = 104
 LAUNCHES_SHOWN = 12
@@ -29,44 +33,79 @@ def _number(value: Any) -> int:
     return value if isinstance(value, int) else 0
 
 
+@dataclass(frozen=True)
+class View:
+    """Which region the dashboard shows (None: the whole country), its name, and the regions above it within the
+    viewer's reach (to climb back to)."""
+
+    region: str | None
+    name: str
+    up: list[tuple[str, str]]
+
+    @property
+    def wide(self) -> bool:
+        return reports.is_wide(self.region)
+
+    def query(self) -> str:
+        return f"?wilayah={self.region}" if self.region else ""
+
+
+async def view_of(viewer: CurrentUser, region: str | None) -> View:
+    """The viewer's own scope, or a region within it (another office's answers 404)."""
+    region = reports.viewed_region(viewer, region)
+    if region is None:
+        return View(None, NATIONAL, [])
+    names = await region_names({region, *(region[:length] for length in (2, 5) if len(region) > length)})
+    if region not in names:
+        raise UnknownRegion()
+    top = viewer.region or ""
+    up = [("", NATIONAL)] if viewer.region is None else []
+    up += [(code, names[code]) for code in sorted(names) if code != region and len(code) >= len(top)]
+    return View(region, names[region], up)
+
+
 async def dashboard_data(
-    today: date, kecamatan: str | None, language: Language, threshold: int | None
+    today: date, view: View, compare: str | None, language: Language, threshold: int | None
 ) -> dict[str, Any]:
-    """Every figure of the dashboard, shaped for its charts and tables; cells under `threshold` children suppressed."""
-    tree = await reports.region_tree(CITY)
-    kecamatan_choices = sorted(
-        (code, tree.names[code]) for code in tree.children(CITY) if tree.levels.get(code) == "kecamatan"
-    )
-    chosen = kecamatan if kecamatan in dict(kecamatan_choices) else None
-    start = await series_start(today)
-    series = await reports.coverage_series(CITY, start, today)
+    """Every figure of the dashboard of one region, shaped for its charts and tables; cells under `threshold`
+    children suppressed. A kabupaten/kota shows its kecamatan, launches and uplift; a province or the whole country
+    its kabupaten/kota or provinces, read from the per-city rollups."""
+    region = view.region
+    breakdown = await reports.coverage(region, today, _breakdown_of(view))
+    choices = sorted((row.region, row.region_name) for row in breakdown.kecamatan)
+    chosen = compare if compare in dict(choices) else None
+    start = await series_start(today, region)
+    series = await reports.coverage_series(region, start, today)
     coverage_sets: list[dict[str, Any]] = [
-        {"label": tree.names[CITY], "data": [p.coverage_percent for p in series]},
+        {"label": view.name, "data": [p.coverage_percent for p in series]},
         {"label": "target", "data": [p.target_percent for p in series],
          "dashed": True, "color": "#c8553d"},
     ]  # fmt: skip
     if chosen:
         local = await reports.coverage_series(chosen, start, today)
-        coverage_sets.insert(1, {"label": tree.names[chosen], "data": [p.coverage_percent for p in local]})
+        coverage_sets.insert(1, {"label": dict(choices)[chosen], "data": [p.coverage_percent for p in local]})
 
     # Coverage on the days a population figure is dated: month ends are already in the series.
     in_series = {point.as_of: point for point in series}
     reference = [
-        in_series.get(day) or await reports.coverage(CITY, day, tree=tree)
-        for day in await reports.denominator_dates(CITY, today)
-    ]
-    breakdown = await reports.coverage(CITY, today, "kecamatan", tree)
-
-    launches = await reports.launches(CITY)
-    first_week = await issuance_start(today, launches)
-    weeks = await reports.weekly_prints(CITY, first_week, today)
-    markers = [
-        {"x": week_of(date.fromisoformat(launch["launched_on"])).isoformat(), "text": launch["partner"]}
-        for launch in launches
-        if launch["launched_on"] >= first_week.isoformat()
+        in_series.get(day) or await reports.coverage(region, day)
+        for day in await reports.denominator_dates(region, today)
     ]
 
-    year = reports.RedemptionFilter(month_of(today - timedelta(days=334)), today)  # this month and the 11 before
+    launches, weeks, markers, uplift = [], [], [], []
+    if not view.wide:
+        launches = await reports.launches(region)
+        first_week = await issuance_start(today, launches)
+        weeks = await reports.weekly_prints(region, first_week, today)
+        markers = [
+            {"x": week_of(date.fromisoformat(launch["launched_on"])).isoformat(), "text": launch["partner"]}
+            for launch in launches
+            if launch["launched_on"] >= first_week.isoformat()
+        ]
+        if region is not None and len(region) == CITY_CODE_LENGTH:
+            uplift = await reports.uplift_all(today, language, region, LAUNCHES_SHOWN)
+
+    year = reports.RedemptionFilter(month_of(today - timedelta(days=334)), today, scope=region)  # 12 months
     by_partner = _sum_by(await reports.redemptions_by("partner", year, threshold), "label")
     by_partner_age = await reports.redemptions_by("partner_age_band", year, threshold)
     partner_names = sorted(by_partner, key=lambda name: -by_partner[name]["redemptions"])
@@ -77,7 +116,7 @@ async def dashboard_data(
         for low, high, band in AGE_BANDS
     ]  # fmt: skip
 
-    channel_rows = await reports.channels(month_of(today - timedelta(days=334)), today)
+    channel_rows = await reports.channels(month_of(today - timedelta(days=334)), today, region)
     months = sorted({row["month"] for row in channel_rows})
     channel_sets: list[dict[str, Any]] = [
         {"label": channel, "stack": "saluran",
@@ -90,10 +129,12 @@ async def dashboard_data(
         refusals[row["reason_code"]] = refusals.get(row["reason_code"], 0) + row["refusals"]
     return {
         "today": today,
+        "view": view,
+        "level": _breakdown_of(view),
         "latest": series[-1] if series else None,
         "reference": reference,
         "breakdown": breakdown,
-        "kecamatan_choices": kecamatan_choices,
+        "kecamatan_choices": choices,
         "chosen": chosen,
         "coverage_chart": chart([p.as_of.isoformat()[:7] for p in series], coverage_sets, "line", percent=True),
         "issuance_chart": chart(
@@ -104,13 +145,21 @@ async def dashboard_data(
         "partner_age_chart": chart(partner_names, age_sets, stacked=True),
         "by_partner": [(name, by_partner[name]) for name in partner_names],
         "channel_chart": chart([m[:7] for m in months], channel_sets, stacked=True),
-        "uplift": await reports.uplift_all(today, language, CITY, LAUNCHES_SHOWN),
-        "activation": await reports.activation(month_of(today - timedelta(days=334)), today, today),
-        "quiet": await reports.quiet_partners(today),
+        "uplift": uplift,
+        "activation": await reports.activation(month_of(today - timedelta(days=334)), today, today, region),
+        "quiet": await reports.quiet_partners(today, region),
         "refusals": sorted(refusals.items(), key=lambda item: -item[1]),
         "reasons": refusal_titles(language),
         "age_bands": AGE_BANDS,
     }
+
+
+def _breakdown_of(view: View) -> str:
+    """The rows below a region on its dashboard: a city's kecamatan, a province's kabupaten/kota, the country's
+    provinces."""
+    if view.region is None:
+        return "provinsi"
+    return "kota" if view.wide else "kecamatan"
 
 
 def _sum_by(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, int]]:
@@ -125,52 +174,57 @@ def _sum_by(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, int]]:
     return totals
 
 
-async def issuance_start(today: date, launches: list[dict[str, Any]] | None = None) -> date:
+async def issuance_start(today: date, launches: list[dict[str, Any]]) -> date:
     """Where the weekly issuance chart starts: two years back, or earlier if needed to show the 8 weeks before
     every launch of the last three years."""
     start = week_of(today) - timedelta(weeks=ISSUANCE_WEEKS)
     limit = week_of(today) - timedelta(weeks=3 * 52)
-    for launch in launches if launches is not None else await reports.launches(CITY):
+    for launch in launches:
         before = week_of(date.fromisoformat(launch["launched_on"])) - timedelta(weeks=reports.UPLIFT_WEEKS)
         if limit <= before < start:
             start = before
     return start
 
 
-async def series_start(today: date) -> date:
+async def series_start(today: date, region: str | None) -> date:
     """Coverage needs a population figure dated on or before the month: start at the first one (at most three
     years back)."""
     earliest = month_of(today).replace(year=today.year - SERIES_MONTHS // 12)
-    dates = await reports.denominator_dates(CITY, today)
+    dates = await reports.denominator_dates(region, today)
     return max(month_of(dates[0]), earliest) if dates else month_of(today)
 
 
-async def _weekly(today: date) -> list[Any]:
-    return await reports.weekly_prints(CITY, await issuance_start(today), today)
-
-
-async def _monthly(today: date) -> list[Any]:
-    return await reports.coverage_series(CITY, await series_start(today), today)
-
-
-async def _kecamatan_rows(today: date) -> list[Any]:
-    return (await reports.coverage(CITY, today, "kecamatan")).kecamatan
-
-
-async def download(name: str, today: date, language: Language, threshold: int | None) -> list[Any] | None:
+async def download(name: str, today: date, view: View, language: Language, threshold: int | None) -> list[Any] | None:
     """The rows of one of the dashboard's tables as a CSV takes them (`cakupan-kecamatan`…); None: no such table."""
+    region = view.region
     first_month = month_of(today - timedelta(days=334))
-    year = reports.RedemptionFilter(first_month, today)
+    year = reports.RedemptionFilter(first_month, today, scope=region)
+
+    async def weekly() -> list[Any]:
+        if view.wide:
+            return []
+        return await reports.weekly_prints(region, await issuance_start(today, await reports.launches(region)), today)
+
+    async def uplift() -> list[Any]:
+        return [] if view.wide or region is None else await reports.uplift_all(today, language, region)
+
+    async def below() -> list[Any]:
+        return (await reports.coverage(region, today, _breakdown_of(view))).kecamatan
+
+    async def monthly() -> list[Any]:
+        return await reports.coverage_series(region, await series_start(today, region), today)
+
     makers: dict[str, Callable[[], Awaitable[Any]]] = {
-        "cakupan-kecamatan": lambda: _kecamatan_rows(today),
-        "cakupan-bulanan": lambda: _monthly(today),
-        "penerbitan-mingguan": lambda: _weekly(today),
-        "dampak-peluncuran": lambda: reports.uplift_all(today, language, CITY),
+        "cakupan-kecamatan": below,
+        "cakupan-wilayah": below,
+        "cakupan-bulanan": monthly,
+        "penerbitan-mingguan": weekly,
+        "dampak-peluncuran": uplift,
         "penukaran-mitra": lambda: reports.redemptions_by("partner", year, threshold),
         "penukaran-mitra-usia": lambda: reports.redemptions_by("partner_age_band", year, threshold),
-        "aktivasi": lambda: reports.activation(first_month, today, today),
-        "saluran": lambda: reports.channels(first_month, today),
+        "aktivasi": lambda: reports.activation(first_month, today, today, region),
+        "saluran": lambda: reports.channels(first_month, today, region),
         "penolakan": lambda: reports.refusals_by_reason(year),
-        "mitra-sepi": lambda: reports.quiet_partners(today),
+        "mitra-sepi": lambda: reports.quiet_partners(today, region),
     }
     return await makers[name]() if name in makers else None

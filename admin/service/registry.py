@@ -22,14 +22,14 @@ import structlog
 
 from admin.errors import ImportNotFound
 from admin.schemas import ImportRead, ProblemRead
-from admin.tables import ImportBatch, ImportProblem, ImportStatus, UnenrolledKia
+from admin.tables import ImportBatch, ImportProblem, ImportStatus, UnenrolledCityMonthly, UnenrolledKia
 from core.auth import CurrentUser
 from core.database.statements import bulk_insert
 from core.database.transactions import write_transaction
 from core.errors import FieldProblem, Invalid
 from core.i18n import Text
 from core.localtime import utc_now
-from core.offices import covers, narrowed, office_of, owned
+from core.offices import city_of, covers, narrowed, office_of, owned
 from core.service.audit import record_event
 from core.settings import Settings
 from core.stores import Stores
@@ -344,8 +344,11 @@ async def _replace_unenrolled(parsed: Parsed, batch_id: uuid.UUID, as_of: date) 
         full = {bucket: n for bucket, n in parsed.unconsented.items() if bucket[1] > partial_year}
         await bulk_insert(
             UnenrolledKia,
-            ("kelurahan_code", "birth_year", "print_month", "holders", "batch"),
-            [(code, year, month, count, batch_id) for (code, year, month), count in sorted(full.items())],
+            ("city_code", "kelurahan_code", "birth_year", "print_month", "holders", "batch"),
+            [
+                (city_of(code), code, year, month, count, batch_id)
+                for (code, year, month), count in sorted(full.items())
+            ],
         )
         for (code, year, month), count in sorted(parsed.unconsented.items()):
             if year != partial_year:
@@ -362,13 +365,32 @@ async def _replace_unenrolled(parsed: Parsed, batch_id: uuid.UUID, as_of: date) 
             if row is None:
                 await UnenrolledKia.insert(
                     UnenrolledKia(
-                        kelurahan_code=code, birth_year=year, print_month=month, holders=count, batch=batch_id
+                        city_code=city_of(code),
+                        kelurahan_code=code,
+                        birth_year=year,
+                        print_month=month,
+                        holders=count,
+                        batch=batch_id,
                     )
                 )
             elif count > row["holders"]:
                 await UnenrolledKia.update({UnenrolledKia.holders: count, UnenrolledKia.batch: batch_id}).where(
                     UnenrolledKia.id == row["id"]
                 )
+        for city in sorted({city_of(code) for code in kelurahan}):
+            await recount_city(city)
+
+
+async def recount_city(city: str) -> None:
+    """The per-city sums of an office's counted KIAs, recounted from its kelurahan rows (in the caller's
+    transaction): what province and national coverage read."""
+    await UnenrolledCityMonthly.delete().where(UnenrolledCityMonthly.city_code == city)
+    await UnenrolledCityMonthly.raw(
+        "INSERT INTO unenrolled_kia_city_monthly (city_code, print_month, birth_year, holders) "
+        "SELECT city_code, print_month, birth_year, SUM(holders) FROM unenrolled_kia WHERE city_code = {} "
+        "GROUP BY city_code, print_month, birth_year",
+        city,
+    )
 
 
 async def import_registry(

@@ -13,20 +13,28 @@ from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Sum
 
-from admin.errors import UnknownRegion
+from admin.errors import UnknownBreakdown, UnknownRegion, UpliftNeedsACity
+from admin.service import wide_coverage as wide
 from admin.service.population import denominator_rows, pick_denominator, pick_target, targets_of_year
 from admin.tables import UnenrolledKia
 from core.auth import CurrentUser
 from core.errors import FieldProblem, Invalid
 from core.i18n import Text
-from core.offices import CITY_CODE_LENGTH, covers, narrowed
-from core.service.regions import HOME_CITY, tree_rows
+from core.offices import CITY_CODE_LENGTH, PROVINCE_CODE_LENGTH, city_of, covers, narrowed
+from core.service.regions import tree_rows
 from core.tables import Region, RegionLevel
 from partners.errors import OfferNotFound
-from partners.tables import Offer, Outlet, Partner, PartnerStatus
+from partners.tables import Offer, Outlet, Partner, PartnerOffice, PartnerStatus
 from verification.service import figures
 from verification.service.rollups import month_of, week_of
-from verification.tables import EnrolmentMonthly, PrintMonthly, PrintWeekly, RedemptionDaily, RedemptionMonthly
+from verification.tables import (
+    EnrolmentCityMonthly,
+    EnrolmentMonthly,
+    PrintMonthly,
+    PrintWeekly,
+    RedemptionDaily,
+    RedemptionMonthly,
+)
 
 HUNDRED = Decimal(100)
 UNDER_17 = 17
@@ -95,13 +103,18 @@ class RegionTree:
         return sorted(k for k, parent in self.parents.items() if parent == code)
 
 
-def viewed_region(viewer: CurrentUser, region: str | None) -> str:
+def viewed_region(viewer: CurrentUser, region: str | None) -> str | None:
     """The region a report is about: the one asked for if it lies within the viewer's reach (another office's
-    answers 404, as an unknown one), else the viewer's own office or province."""
+    answers 404, as an unknown one), else the viewer's own office, province, or (None) the whole country."""
     region = region or viewer.region
-    if region is None or not covers(viewer.region, region):
+    if region is not None and not covers(viewer.region, region):
         raise UnknownRegion()
     return region
+
+
+def is_wide(region: str | None) -> bool:
+    """A province or the whole country: read from the per-kabupaten/kota rollups."""
+    return region is None or len(region) < CITY_CODE_LENGTH
 
 
 async def regions_within(scope: str | None) -> list[tuple[str, str]]:
@@ -142,7 +155,13 @@ class Coverage:
     coverage_percent: Decimal | None
     target_percent: Decimal | None
     gap_percent: Decimal | None
+    # The rows below the region (kecamatan, kelurahan, kabupaten/kota or provinsi, as asked), furthest from target
+    # first. Named for the first breakdown this report had.
     kecamatan: list[Coverage] = field(default_factory=list)
+    # A province's or the nation's: its kabupaten/kota, and how many of them have a population figure (coverage
+    # counts only those). None for a kabupaten/kota and the regions within it.
+    cities: int | None = None
+    cities_with_population: int | None = None
 
 
 @dataclass
@@ -217,9 +236,24 @@ def _coverage_row(
     )
 
 
-async def coverage(region: str, day: date, breakdown: str | None = None, tree: RegionTree | None = None) -> Coverage:
-    """Coverage of a region on a day, and of each kecamatan or kelurahan below it when asked (sorted by the gap
-    to target, largest first). Five queries, whatever the size of the breakdown."""
+def _furthest_first(rows: list[Coverage]) -> list[Coverage]:
+    """Furthest from target first; without a target for the year (none set yet), lowest coverage first."""
+    return sorted(
+        rows,
+        key=lambda row: (row.gap_percent is None, -(row.gap_percent or 0), row.coverage_percent or 0, row.region),
+    )
+
+
+async def coverage(
+    region: str | None, day: date, breakdown: str | None = None, tree: RegionTree | None = None
+) -> Coverage:
+    """Coverage of a region (None: the whole country) on a day, and of each region of the breakdown below it when
+    asked (sorted by the gap to target, largest first). A handful of queries, whatever the size of the breakdown."""
+    if is_wide(region):
+        return (await wide_series(region, [day], breakdown))[-1]
+    assert region is not None
+    if breakdown not in {None, "kecamatan", "kelurahan"}:
+        raise UnknownBreakdown()
     tree = tree or await region_tree(region)
     if region not in tree.names:
         raise UnknownRegion()
@@ -236,25 +270,78 @@ async def coverage(region: str, day: date, breakdown: str | None = None, tree: R
         _coverage_row(tree, code, day, counts.total(tree.kelurahan_under(code)), denominators, targets)
         for code in below
     ]
-    # Furthest from target first; without a target for the year (none set yet), lowest coverage first.
-    result.kecamatan = sorted(
-        rows,
-        key=lambda row: (row.gap_percent is None, -(row.gap_percent or 0), row.coverage_percent or 0, row.region),
-    )
+    result.kecamatan = _furthest_first(rows)
     return result
 
 
-async def denominator_dates(region: str, until: date) -> list[date]:
-    """The dates the region has a population figure for, up to `until`: the points coverage is exact at."""
+async def wide_series(region: str | None, days: list[date], breakdown: str | None = None) -> list[Coverage]:
+    """Coverage of a province or the whole country on each of `days` (with, on the last, the breakdown asked for:
+    its kabupaten/kota, or for the country its provinces), summed from every kabupaten/kota's rollups."""
+    if breakdown not in {None, "kota", "provinsi"} or (breakdown == "provinsi" and region is not None):
+        raise UnknownBreakdown()
+    cities = await wide.cities_within(region)
+    if region is not None and region not in cities.province_names:
+        raise UnknownRegion()
+    cells = await wide.city_days(region, days)
+    targets = await wide.targets_by_year(days)
+    name = cities.province_names[region] if region else wide.NATIONAL_NAME
+
+    def row(code: str | None, label: str, members: list[str], day: date, chain: list[str]) -> Coverage:
+        total = wide.tally(cells, members, day)
+        value = percent(total.holders_with_figure, total.children)
+        target = wide.target_of(targets[day.year], chain)
+        return Coverage(
+            region=code or "",
+            region_name=label,
+            as_of=day,
+            holders=total.enrolled + total.counted,
+            enrolled_holders=total.enrolled,
+            unenrolled_holders=total.counted,
+            programme_enrolments=total.enrolments,
+            eligible_children=total.children or None,
+            denominator_as_of=total.oldest_figure,
+            coverage_percent=value,
+            target_percent=target,
+            gap_percent=(target - value) if (target is not None and value is not None) else None,
+            cities=total.cities,
+            cities_with_population=total.cities_with_figure,
+        )
+
+    every = sorted(cities.names)
+    series = [row(region, name, every, day, [region] if region else []) for day in days]
+    last = days[-1]
+    if breakdown == "kota":
+        series[-1].kecamatan = _furthest_first(
+            [row(code, cities.names[code], [code], last, [code, cities.province_of[code]]) for code in every]
+        )
+    elif breakdown == "provinsi":
+        by_province: dict[str, list[str]] = {}
+        for code in every:
+            by_province.setdefault(cities.province_of[code], []).append(code)
+        series[-1].kecamatan = _furthest_first(
+            [row(code, cities.province_names.get(code, code), members, last, [code])
+             for code, members in sorted(by_province.items())]
+        )  # fmt: skip
+    return series
+
+
+async def denominator_dates(region: str | None, until: date) -> list[date]:
+    """The dates the region has a population figure for, up to `until`: the points coverage is exact at (for a
+    province or the country: those of its kabupaten/kota)."""
+    if region is None or is_wide(region):
+        return sorted({row["as_of"] for row in await wide.denominator_rows_within(region, until)})
     return sorted({row["as_of"] for row in await denominator_rows([region], until)})
 
 
-async def coverage_series(region: str, first_month: date, last_day: date) -> list[Coverage]:
-    """Coverage at each month end (the last point is `last_day` itself), city-wide or for one region: three
-    grouped reads of the rollups, summed up month by month here."""
+async def coverage_series(region: str | None, first_month: date, last_day: date) -> list[Coverage]:
+    """Coverage at each month end (the last point is `last_day` itself) of a region (None: the whole country): a
+    few grouped reads of the rollups, summed up month by month here."""
     months = (last_day.year - first_month.year) * 12 + last_day.month - first_month.month + 1
     if months > LONGEST_SERIES_MONTHS:
         raise Invalid([FieldProblem("from", "series_too_long", SERIES_TOO_LONG, {"months": LONGEST_SERIES_MONTHS})])
+    if is_wide(region):
+        return await wide_series(region, wide.month_ends(first_month, last_day)) if first_month <= last_day else []
+    assert region is not None
     tree = await region_tree(region)
     if region not in tree.names:
         raise UnknownRegion()
@@ -343,12 +430,16 @@ redemptions_per_day = figures.redemptions_per_day
 # --- does it work? ------------------------------------------------------------------------------------------
 
 
-async def activation(first_month: date, last_month: date, today: date) -> list[dict[str, Any]]:
-    """Of the cards enrolled in each month, the share with a redemption within 30 and within 90 days."""
-    table = EnrolmentMonthly
+async def activation(
+    first_month: date, last_month: date, today: date, scope: str | None = None
+) -> list[dict[str, Any]]:
+    """Of the cards enrolled in each month (within the scope's kabupaten/kota), the share with a redemption within
+    30 and within 90 days."""
+    table = EnrolmentCityMonthly
     rows = await (
-        table.select(table.month, Sum(table.enrolled).as_alias("enrolled"),
-                     Sum(table.activated_30).as_alias("a30"), Sum(table.activated_90).as_alias("a90"))
+        narrowed(table.select(table.month, Sum(table.enrolled).as_alias("enrolled"),
+                              Sum(table.activated_30).as_alias("a30"), Sum(table.activated_90).as_alias("a90")),
+                 table.city_code, scope)
         .where((table.month >= month_of(first_month)) & (table.month <= last_month))
         .group_by(table.month)
     )  # fmt: skip
@@ -371,10 +462,13 @@ async def activation(first_month: date, last_month: date, today: date) -> list[d
     ]
 
 
-async def channels(first_month: date, last_month: date) -> list[dict[str, Any]]:
-    table = EnrolmentMonthly
+async def channels(first_month: date, last_month: date, scope: str | None = None) -> list[dict[str, Any]]:
+    """Enrolments per month and channel within the scope's kabupaten/kota."""
+    table = EnrolmentCityMonthly
     rows = await (
-        table.select(table.month, table.channel, Sum(table.enrolled).as_alias("enrolled"))
+        narrowed(
+            table.select(table.month, table.channel, Sum(table.enrolled).as_alias("enrolled")), table.city_code, scope
+        )
         .where((table.month >= month_of(first_month)) & (table.month <= last_month))
         .group_by(table.month, table.channel)
     )
@@ -382,42 +476,73 @@ async def channels(first_month: date, last_month: date) -> list[dict[str, Any]]:
     return [{"month": m.isoformat(), "channel": c, "enrolled": n} for (m, c), n in sorted(totals.items()) if n]
 
 
-async def weekly_prints(region: str, first: date, last: date) -> list[dict[str, Any]]:
-    tree = await region_tree(region)
-    if region not in tree.names:
-        raise UnknownRegion()
-    kelurahan = tree.kelurahan_under(region)
-    if not kelurahan:
-        return []
-    rows = await (
-        PrintWeekly.select(PrintWeekly.week_start, Sum(PrintWeekly.prints).as_alias("prints"))
-        .where(PrintWeekly.kelurahan.is_in(kelurahan) & (PrintWeekly.week_start >= first)
-               & (PrintWeekly.week_start <= last))
-        .group_by(PrintWeekly.week_start)
-    )  # fmt: skip
+async def weekly_prints(region: str | None, first: date, last: date) -> list[dict[str, Any]]:
+    """KIA prints (enrolled cards) per week in a region (None: the whole country)."""
+    table = PrintWeekly
+    query = table.select(table.week_start, Sum(table.prints).as_alias("prints"))
+    if is_wide(region):
+        query = narrowed(query, table.city_code, region)
+    else:
+        assert region is not None
+        tree = await region_tree(region)
+        if region not in tree.names:
+            raise UnknownRegion()
+        kelurahan = tree.kelurahan_under(region)
+        if not kelurahan:
+            return []
+        query = query.where((table.city_code == city_of(region)) & table.kelurahan.is_in(kelurahan))
+    rows = await query.where((table.week_start >= first) & (table.week_start <= last)).group_by(table.week_start)
     weeks = {_as_date(row["week_start"]): int(row["prints"] or 0) for row in rows}
     return [{"week_start": w.isoformat(), "prints": n} for w, n in sorted(weeks.items())]
 
 
-async def launches(region: str = HOME_CITY) -> list[dict[str, Any]]:
-    """Launches (a partner's offers first published in one week), for markers on the weekly issuance chart."""
-    rows = (
-        await Offer.select(Offer.partner, Offer.first_published_at, Offer.partner.name.as_alias("partner_name"))
+async def _partners_with_outlets_in(region: str | None) -> set[uuid.UUID] | None:
+    """The partners with an outlet within a region (None: no limit, for the whole country)."""
+    if region is None:
+        return None
+    rows = await narrowed(Outlet.select(Outlet.partner), Outlet.kelurahan_code, region)
+    return {row["partner"] for row in rows}
+
+
+async def _published_offers() -> list[dict[str, Any]]:
+    return list(
+        await Offer.select(Offer.id, Offer.title, Offer.partner, Offer.partner.name.as_alias("partner_name"),
+                           Offer.first_published_at)
         .where(Offer.first_published_at.is_not_null())
         .order_by(Offer.first_published_at)
-    )
-    seen: dict[tuple[uuid.UUID, date], dict[str, Any]] = {}
-    for row in rows:
-        launched = row["first_published_at"].astimezone(_JAKARTA).date()
-        seen.setdefault(
-            (row["partner"], week_of(launched)),
-            {"partner_id": str(row["partner"]), "partner": row["partner_name"], "launched_on": launched.isoformat()},
-        )
-    return list(seen.values())
+    )  # fmt: skip
 
 
-async def uplift(offer_id: uuid.UUID, today: date, city: str = HOME_CITY, language: str = "id") -> dict[str, Any]:
-    """The uplift around one offer's launch: that is, around its partner's launch in that week (see `_uplift`)."""
+def _launches_of(offers: list[dict[str, Any]], partners: set[uuid.UUID] | None) -> dict[tuple[uuid.UUID, date], list]:
+    """Offers grouped into launches: a partner's offers first published in one week (of partners in `partners`)."""
+    events: dict[tuple[uuid.UUID, date], list[dict[str, Any]]] = {}
+    for offer in offers:
+        if partners is not None and offer["partner"] not in partners:
+            continue
+        launched = offer["first_published_at"].astimezone(_JAKARTA).date()
+        events.setdefault((offer["partner"], week_of(launched)), []).append({**offer, "launched_on": launched})
+    return events
+
+
+async def launches(region: str | None) -> list[dict[str, Any]]:
+    """Launches of the partners with an outlet in the region, for markers on the weekly issuance chart."""
+    events = _launches_of(await _published_offers(), await _partners_with_outlets_in(region))
+    return [
+        {"partner_id": str(partner), "partner": offers[0]["partner_name"],
+         "launched_on": offers[0]["launched_on"].isoformat()}
+        for (partner, _week), offers in sorted(events.items(), key=lambda item: item[1][0]["launched_on"])
+    ]  # fmt: skip
+
+
+def uplift_city(region: str | None) -> str:
+    """The uplift compares kecamatan of one kabupaten/kota (and that city with others): it needs one."""
+    if region is None or len(region) != CITY_CODE_LENGTH:
+        raise UpliftNeedsACity()
+    return region
+
+
+async def uplift(offer_id: uuid.UUID, today: date, city: str, language: str = "id") -> dict[str, Any]:
+    """The uplift in `city` around one offer's launch: that is, around its partner's launch in that week."""
     row = await Offer.select(Offer.partner, Offer.first_published_at).where(Offer.id == offer_id).first()
     if row is None or row["first_published_at"] is None:
         raise OfferNotFound()
@@ -425,36 +550,40 @@ async def uplift(offer_id: uuid.UUID, today: date, city: str = HOME_CITY, langua
     return (await _launch_events(today, city, language, only=(row["partner"], week_of(launched))))[0]
 
 
-async def uplift_all(
-    today: date, language: str = "id", city: str = HOME_CITY, limit: int | None = None
-) -> list[dict[str, Any]]:
-    """Every launch (a partner's first offers published in one week), the latest first."""
+async def uplift_all(today: date, language: str, city: str, limit: int | None = None) -> list[dict[str, Any]]:
+    """Every launch of a partner with an outlet in `city`, the latest first."""
     return await _launch_events(today, city, language, limit=limit)
 
 
 async def _launch_events(
     today: date, city: str, language: str, only: tuple[uuid.UUID, date] | None = None, limit: int | None = None
 ) -> list[dict[str, Any]]:
-    offers = (
-        await Offer.select(Offer.id, Offer.title, Offer.partner, Offer.partner.name.as_alias("partner_name"),
-                           Offer.first_published_at)
-        .where(Offer.first_published_at.is_not_null())
-        .order_by(Offer.first_published_at)
-    )  # fmt: skip
-    events: dict[tuple[uuid.UUID, date], list[dict[str, Any]]] = {}
-    for offer in offers:
-        launched = offer["first_published_at"].astimezone(_JAKARTA).date()
-        events.setdefault((offer["partner"], week_of(launched)), []).append({**offer, "launched_on": launched})
+    offers = await _published_offers()
+    events = _launches_of(offers, None if only else await _partners_with_outlets_in(city))
     chosen = [only] if only else sorted(events, key=lambda key: key[1], reverse=True)[:limit]
     tree = await region_tree(city)
     return [await _uplift(events[key], today, city, language, tree) for key in chosen if key in events]
 
 
+def _mean(total: int, units: int, weeks: int) -> Decimal | None:
+    if not units or not weeks:
+        return None
+    return (Decimal(total) / Decimal(units * weeks)).quantize(Decimal("0.01"))
+
+
+def _change(before: Decimal | None, after: Decimal | None) -> Decimal | None:
+    if before is None or after is None or not before:
+        return None
+    return ((after - before) * HUNDRED / before).quantize(Decimal("0.1"))
+
+
 async def _uplift(
     launch: list[dict[str, Any]], today: date, city: str, language: str, tree: RegionTree
 ) -> dict[str, Any]:
-    """KIA prints per kecamatan-week in the 8 weeks before and after a partner's launch, in kecamatan with one of
-    the partner's outlets (treated) and without (control), and the difference-in-differences."""
+    """KIA prints per kecamatan-week in the 8 weeks before and after a partner's launch, in `city`'s kecamatan with
+    one of the partner's outlets (treated) and without (control), and the difference-in-differences; then the
+    city as a whole against comparable cities: the other kabupaten/kota of its province that take part in the
+    programme (they have enrolled cards) where the partner has no outlet."""
     partner, launched = launch[0]["partner"], launch[0]["launched_on"]
     start = week_of(launched)
     kecamatan = [k for k, level in tree.levels.items() if level == RegionLevel.KECAMATAN and tree.is_under(k, city)]
@@ -463,27 +592,47 @@ async def _uplift(
     control = sorted(set(kecamatan) - set(treated))
     complete_after = max(0, min(UPLIFT_WEEKS, (today - start).days // 7))
     before_from, after_until = start - timedelta(weeks=UPLIFT_WEEKS), start + timedelta(weeks=complete_after)
-    rows = await (
-        PrintWeekly.select(PrintWeekly.kelurahan, PrintWeekly.week_start, PrintWeekly.prints)
-        .where(PrintWeekly.kelurahan.is_in(tree.kelurahan_under(city)) & (PrintWeekly.week_start >= before_from)
-               & (PrintWeekly.week_start < after_until))
-    )  # fmt: skip
+    in_window = (PrintWeekly.week_start >= before_from) & (PrintWeekly.week_start < after_until)
+    rows = await PrintWeekly.select(PrintWeekly.kelurahan, PrintWeekly.week_start, PrintWeekly.prints).where(
+        (PrintWeekly.city_code == city) & in_window
+    )
     sums = {("t", "before"): 0, ("t", "after"): 0, ("c", "before"): 0, ("c", "after"): 0}
     for print_row in rows:
         kec = tree.parents.get(print_row["kelurahan"])
         group = "t" if kec in treated else "c" if kec in control else None
         if group:
-            sums[(group, "before" if print_row["week_start"] < start else "after")] += print_row["prints"]
+            sums[(group, "before" if _as_date(print_row["week_start"]) < start else "after")] += print_row["prints"]
 
-    def mean(group: str, period: str, count: int) -> Decimal | None:
-        weeks = UPLIFT_WEEKS if period == "before" else complete_after
-        if not count or not weeks:
-            return None
-        return (Decimal(sums[(group, period)]) / Decimal(count * weeks)).quantize(Decimal("0.01"))
-
-    tb, ta = mean("t", "before", len(treated)), mean("t", "after", len(treated))
-    cb, ca = mean("c", "before", len(control)), mean("c", "after", len(control))
+    tb, ta = (
+        _mean(sums[("t", "before")], len(treated), UPLIFT_WEEKS),
+        _mean(sums[("t", "after")], len(treated), complete_after),
+    )
+    cb, ca = (
+        _mean(sums[("c", "before")], len(control), UPLIFT_WEEKS),
+        _mean(sums[("c", "after")], len(control), complete_after),
+    )
     did = (ta - tb) - (ca - cb) if None not in (tb, ta, cb, ca) else None  # type: ignore[operator]
+
+    # The city against comparable cities: relative change, since cities differ in size.
+    with_outlet = {city_of(o["kelurahan_code"]) for o in outlets}
+    by_city = await PrintWeekly.select(
+        PrintWeekly.city_code, PrintWeekly.week_start, Sum(PrintWeekly.prints).as_alias("n")
+    ).where(PrintWeekly.city_code.like(city[:PROVINCE_CODE_LENGTH] + ".%") & in_window).group_by(
+        PrintWeekly.city_code, PrintWeekly.week_start
+    )  # fmt: skip
+    city_sums: dict[tuple[str, str], int] = {}
+    for cell in by_city:
+        period = "before" if _as_date(cell["week_start"]) < start else "after"
+        city_sums[(cell["city_code"], period)] = city_sums.get((cell["city_code"], period), 0) + int(cell["n"] or 0)
+    comparable = sorted({code for code, _ in city_sums} - with_outlet - {city})
+    own_change = _change(
+        _mean(city_sums.get((city, "before"), 0), 1, UPLIFT_WEEKS),
+        _mean(city_sums.get((city, "after"), 0), 1, complete_after),
+    )
+    others_change = _change(
+        _mean(sum(city_sums.get((c, "before"), 0) for c in comparable), len(comparable), UPLIFT_WEEKS),
+        _mean(sum(city_sums.get((c, "after"), 0) for c in comparable), len(comparable), complete_after),
+    )
     return {
         "partner_id": str(partner),
         "partner": launch[0]["partner_name"],
@@ -491,6 +640,7 @@ async def _uplift(
         "title": " · ".join(offer["title"] for offer in launch),
         "offers": len(launch),
         "launched_on": launched.isoformat(),
+        "city": city,
         "weeks_before": UPLIFT_WEEKS,
         "weeks_after": complete_after,
         "treated_kecamatan": len(treated),
@@ -501,16 +651,27 @@ async def _uplift(
         "control_after": ca,
         "difference_in_differences": did,
         "relative_uplift_percent": (did * HUNDRED / tb).quantize(Decimal("0.1")) if did is not None and tb else None,
+        "comparison_cities": comparable,
+        "city_change_percent": own_change,
+        "comparison_change_percent": others_change,
+        "city_vs_comparison_points": (own_change - others_change)
+        if own_change is not None and others_change is not None
+        else None,
         "caveat": UPLIFT_CAVEAT.render(language),
     }
 
 
-async def quiet_partners(today: date, days: int = 30) -> list[dict[str, Any]]:
-    """Approved partners without a redemption in the last `days` days: earlier KIA discount schemes died this way.
+async def quiet_partners(today: date, scope: str | None = None, days: int = 30) -> list[dict[str, Any]]:
+    """Partners approved by an office within the scope without a redemption (anywhere) in the last `days` days:
+    earlier KIA discount schemes died this way.
 
     A partner with a redemption this month (every day of which is within the last 30) is active: the monthly
     rollup says so in one small read. Only the others are looked up day by day, one index probe each."""
-    partners = await Partner.select(Partner.id, Partner.name).where(Partner.status == PartnerStatus.APPROVED)
+    approved = await narrowed(PartnerOffice.select(PartnerOffice.partner), PartnerOffice.city_code, scope).where(
+        PartnerOffice.status == PartnerStatus.APPROVED
+    )
+    ids = sorted({row["partner"] for row in approved})
+    partners = await Partner.select(Partner.id, Partner.name).where(Partner.id.is_in(ids)) if ids else []
     since = today - timedelta(days=days)
     monthly = RedemptionMonthly
     this_month = {

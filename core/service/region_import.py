@@ -42,7 +42,7 @@ NOT_CSV = Text(
 HEADER = Text("Kolom wajib: {columns}.", "Required columns: {columns}.")
 EMPTY = Text("Berkas tidak berisi wilayah.", "The file holds no regions.")
 BAD_CODE = Text(
-    "Bukan kode wilayah Kemendagri (mis. 17.71.01.1004).", "Not a Kemendagri region code (e.g. 17.71.01.1004)."
+    "Bukan kode wilayah Kemendagri (mis. 31.71.01.1001).", "Not a Kemendagri region code (e.g. 31.71.01.1001)."
 )
 DUPLICATE = Text("Kode ini sudah ada di baris {line}.", "This code is already on line {line}.")
 BAD_LEVEL = Text("Tingkat harus salah satu dari: {levels}.", "The level must be one of: {levels}.")

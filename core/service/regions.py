@@ -15,10 +15,6 @@ from core.errors import RegionQueryTooBroad
 from core.localtime import local_date, utc_now
 from core.tables import Region, RegionLevel
 
-# The kabupaten/kota the pages of this service open on (dashboards, report defaults, the offer form's regions) until
-# a viewer's Dukcapil office decides it: Kota Bengkulu. The one place that names it (issue 14).
-HOME_CITY = "17.71"
-
 # A search answers this many regions unless asked for fewer; never more than SEARCH_LIMIT_MAX.
 SEARCH_LIMIT = 20
 SEARCH_LIMIT_MAX = 100

@@ -64,9 +64,9 @@ MIN_PASSWORD_SCORE = 3
 # Words an attacker of this service tries first, besides zxcvbn's own lists and the account's own names.
 SERVICE_WORDS = ("mitrakia", "mitra", "kia", "dukcapil", "kasir", "bengkulu", "indonesia", "sandi", "katasandi")
 REGION_RULE = Text(
-    "Wilayah kerja harus kode provinsi atau kabupaten/kota Kemendagri (mis. 17 atau 17.71), atau kosong untuk "
+    "Wilayah kerja harus kode provinsi atau kabupaten/kota Kemendagri (mis. 31 atau 31.71), atau kosong untuk "
     "tingkat nasional.",
-    "The work area must be a Kemendagri province or kabupaten/kota code (e.g. 17 or 17.71), or empty for national.",
+    "The work area must be a Kemendagri province or kabupaten/kota code (e.g. 31 or 31.71), or empty for national.",
 )
 REGION_NOT_ALLOWED = Text(
     "Hanya akun Dukcapil yang memiliki wilayah kerja.", "Only Dukcapil accounts have a work area."

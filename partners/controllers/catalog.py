@@ -30,7 +30,7 @@ CATEGORY_LABELS = {
 POSTER_CACHE = "public, max-age=3600"
 
 CategoryQuery = Annotated[Category | None, QueryParameter(description="bookstore, recreation, swimming_pool, …")]
-KecamatanQuery = Annotated[str | None, QueryParameter(max_length=13, description="Kecamatan code, e.g. 17.71.03")]
+KecamatanQuery = Annotated[str | None, QueryParameter(max_length=13, description="Kecamatan code, e.g. 31.71.01")]
 AgeQuery = Annotated[int | None, QueryParameter(ge=0, le=16, description="The child's age in whole years")]
 TextQuery = Annotated[str | None, QueryParameter(max_length=100, description="Words in the title or description")]
 

@@ -22,7 +22,7 @@ from core.forms import checked, problems_by_field, refusal, text, to_struct
 from core.i18n import Language, request_language
 from core.localtime import local_date, utc_now
 from core.pages import Form
-from core.service.regions import HOME_CITY, kelurahan_by_kecamatan
+from core.service.regions import kelurahan_by_kecamatan, region_names
 from core.settings import Settings
 from partners.controllers.deps import Manager, manager_pages
 from partners.controllers.offer_form import (
@@ -181,7 +181,14 @@ async def _form(
         problems = shown_problems(problem, values, language)
     if checked_now:
         problems = {name: message for name, message in shown.problems}
-    kecamatan = await kelurahan_by_kecamatan(HOME_CITY)
+    # The regions of the partner's kabupaten/kota (those whose office it applied to), kecamatan by kecamatan.
+    cities = await onboarding.cities_of(partner_id)
+    names = await region_names(set(cities)) if len(cities) > 1 else {}
+    kecamatan = [
+        (code, f"{name} · {names[city]}" if names else name, inside)
+        for city in cities
+        for code, name, inside in await kelurahan_by_kecamatan(city)
+    ]
     known = {code for code, _, _ in kecamatan} | {code for _, _, inside in kecamatan for code, _ in inside}
     return Template(
         "mitra/penawaran_form.html",

@@ -15,11 +15,12 @@ from litestar.response import Redirect, Template
 from core.errors import Invalid
 from core.forms import checked, problems_by_field, text, to_struct
 from core.i18n import Language, weekday_name
+from core.offices import city_of
 from core.pages import Form
-from core.service.regions import HOME_CITY, cities_by_provinsi, region_with_parents
+from core.service.regions import cities_by_provinsi, region_with_parents
 from partners.controllers.deps import Manager, manager_pages
 from partners.schemas import OutletIn, OutletRead
-from partners.service import outlets
+from partners.service import onboarding, outlets
 
 SHIFTS = 2  # up to two opening periods a day (a pool closing at noon for cleaning)
 
@@ -77,21 +78,21 @@ class OutletPages(Controller):
         return Template("mitra/outlets.html", context=context)
 
     @get("/baru", name="partner_outlet_new", media_type=MediaType.HTML)
-    async def new(self, language: NamedDependency[Language]) -> Template:
-        return await _form(language, None, outlet_form(None))
+    async def new(self, manager: NamedDependency[Manager]) -> Template:
+        return await _form(manager.partner_id, manager.language, None, outlet_form(None))
 
     @post("/baru", media_type=MediaType.HTML, status_code=303)
     async def create(self, data: Form, manager: NamedDependency[Manager]) -> Any:
         try:
             await outlets.create_outlet(manager.partner_id, outlet_in(data), manager.user)
         except Invalid as problem:
-            return await _form(manager.language, None, data, problem)
+            return await _form(manager.partner_id, manager.language, None, data, problem)
         return Redirect("/mitra/outlet?ok=outlet-dibuat", status_code=303)
 
     @get("/{outlet_id:uuid}", name="partner_outlet", media_type=MediaType.HTML)
     async def edit(self, outlet_id: FromPath[uuid.UUID], manager: NamedDependency[Manager]) -> Template:
         outlet = await outlets.get_outlet(manager.partner_id, outlet_id)  # another partner's outlet: 404
-        return await _form(manager.language, outlet, outlet_form(outlet))
+        return await _form(manager.partner_id, manager.language, outlet, outlet_form(outlet))
 
     @post("/{outlet_id:uuid}", media_type=MediaType.HTML, status_code=303)
     async def update(self, outlet_id: FromPath[uuid.UUID], data: Form, manager: NamedDependency[Manager]) -> Any:
@@ -99,16 +100,22 @@ class OutletPages(Controller):
         try:
             await outlets.update_outlet(manager.partner_id, outlet_id, outlet_in(data), manager.user)
         except Invalid as problem:
-            return await _form(manager.language, outlet, data, problem)
+            return await _form(manager.partner_id, manager.language, outlet, data, problem)
         return Redirect("/mitra/outlet?ok=outlet-disimpan", status_code=303)
 
 
 async def _form(
-    language: Language, outlet: OutletRead | None, values: dict[str, str], problem: Invalid | None = None
+    partner_id: uuid.UUID,
+    language: Language,
+    outlet: OutletRead | None,
+    values: dict[str, str],
+    problem: Invalid | None = None,
 ) -> Template:
     kelurahan = await region_with_parents(values.get("kelurahan_code", "").strip())
-    # The kabupaten/kota the kelurahan search looks in first: the chosen one's (its code's first two parts).
-    city = values.get("kelurahan_city", ".".join(kelurahan["code"].split(".")[:2]) if kelurahan else HOME_CITY)
+    # The kabupaten/kota the kelurahan search looks in first: the chosen kelurahan's, else the first where the
+    # partner applied to the office (none: the search looks everywhere).
+    working = await onboarding.cities_of(partner_id)
+    city = values.get("kelurahan_city", city_of(kelurahan["code"]) if kelurahan else (working[0] if working else ""))
     return Template(
         "mitra/outlet_form.html",
         context={

@@ -345,6 +345,12 @@ async def approved_in(partner_id: uuid.UUID, city_code: str) -> bool:
     )
 
 
+async def cities_of(partner_id: uuid.UUID) -> list[str]:
+    """The kabupaten/kota whose office the partner has applied to or been approved by (its working area)."""
+    rows = await PartnerOffice.select(PartnerOffice.city_code).where(PartnerOffice.partner == partner_id)
+    return sorted({row["city_code"] for row in rows})
+
+
 async def check_approved_in(partner_id: uuid.UUID, kelurahan_code: str) -> None:
     """An outlet serves only where its partner is approved: refused, naming the kabupaten/kota, before that."""
     city = city_of(kelurahan_code)

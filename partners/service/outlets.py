@@ -28,8 +28,8 @@ CLOCK = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
 NAME_RULE = Text("Nama outlet wajib diisi (2–120 karakter).", "An outlet name is required (2–120 characters).")
 ADDRESS_RULE = Text("Alamat wajib diisi (5–255 karakter).", "An address is required (5–255 characters).")
 KELURAHAN_RULE = Text(
-    "Kode kelurahan tidak dikenal: gunakan kode wilayah Kemendagri, mis. 17.71.03.1002.",
-    "Unknown kelurahan code: use a Kemendagri region code, e.g. 17.71.03.1002.",
+    "Kode kelurahan tidak dikenal: gunakan kode wilayah Kemendagri, mis. 31.71.01.1001.",
+    "Unknown kelurahan code: use a Kemendagri region code, e.g. 31.71.01.1001.",
 )
 ZONE_RULE = Text(
     "Zona waktu harus salah satu dari: {zones}.",

@@ -28,6 +28,8 @@ WIB = ZoneInfo("Asia/Jakarta")
 PROBLEM = "application/problem+json"
 TELUK_SEGARA, SINGARAN_PATI = "17.71.03", "17.71.09"
 PASAR_BARU, PANORAMA = "17.71.03.1002", "17.71.09.1001"
+CURUP = "17.02.19.1003"  # a kelurahan of Kabupaten Rejang Lebong, another city of the province
+GAMBIR = "31.71.01.1001"  # a kelurahan of Jakarta Pusat, in another province
 niks = NikMaker()
 serial = itertools.count()
 
@@ -103,6 +105,63 @@ async def test_a_region_target_overrides_the_national_one(settings):
     await population.set_target(2025, 65, "17.71", "RPJMD Kota Bengkulu", None)
     assert (await reports.coverage(TELUK_SEGARA, date(2025, 6, 30))).target_percent == Decimal("65")
     assert (await reports.coverage("17", date(2025, 6, 30))).target_percent == Decimal("60")
+
+
+async def test_province_and_national_coverage_add_up_their_cities(settings):
+    """A province or the country sums its kabupaten/kota; coverage counts only the cities with a population figure."""
+    day = date(2025, 6, 30)
+    await enroll(
+        settings,
+        [enrolment(settings, kelurahan=PASAR_BARU, printed=date(2025, 1, 10)) for _ in range(6)]
+        + [enrolment(settings, kelurahan=CURUP, printed=date(2025, 2, 10)) for _ in range(3)]
+        + [enrolment(settings, kelurahan=GAMBIR, printed=date(2025, 3, 10)) for _ in range(4)],  # no figure
+    )
+    await population.record_population(
+        [population.PopulationEntry("17.71", day, 20, "uji"), population.PopulationEntry("17.02", day, 10, "uji")],
+        None,
+    )
+    await population.set_target(2025, 60, None, "nasional", None)
+
+    nation = await reports.coverage(None, day, "provinsi")
+    assert (nation.region_name, nation.holders, nation.eligible_children) == ("Indonesia", 13, 30)
+    assert nation.coverage_percent == Decimal("30.0")  # (6 + 3) of (20 + 10): Jakarta's 4 have no denominator
+    assert (nation.cities, nation.cities_with_population) == (514, 2)
+    provinces = {row.region: (row.holders, row.coverage_percent) for row in nation.kecamatan if row.holders}
+    assert provinces == {"17": (9, Decimal("30.0")), "31": (4, None)}
+    assert nation.kecamatan[0].region == "17"  # the only one with a gap to the target: furthest first
+
+    province = await reports.coverage("17", day, "kota")
+    cities = {row.region: (row.holders, row.coverage_percent) for row in province.kecamatan if row.holders}
+    assert cities == {"17.71": (6, Decimal("30.0")), "17.02": (3, Decimal("30.0"))}
+    assert (province.cities, province.cities_with_population) == (10, 2)
+
+    series = await reports.coverage_series(None, date(2025, 1, 1), day)
+    assert [point.holders for point in series] == [6, 9, 13, 13, 13, 13]
+    assert [point.coverage_percent for point in series] == [None] * 5 + [Decimal("30.0")]
+    # The same answer as the city's own report, which reads its kelurahan rollups.
+    assert (await reports.coverage("17.71", day)).holders == 6
+
+
+async def test_reports_at_each_level_answer_within_the_viewers_reach(client, create_staff, settings):
+    await enroll(settings, [enrolment(settings, kelurahan=CURUP, printed=date(2025, 2, 10))])
+    await create_staff("ditjen", "dukcapil_analyst", region=None)
+    await create_staff("analis", "dukcapil_analyst")
+    national = await login(client, "ditjen", PASSWORD)
+    office = await login(client, "analis", PASSWORD)
+    url = "/api/v1/admin/reports/coverage"
+
+    whole = (await client.get(url, params={"breakdown": "provinsi"}, headers=national)).json()
+    assert (whole["region_name"], whole["holders"], whole["cities"]) == ("Indonesia", 1, 514)
+    assert len(whole["kecamatan"]) == 38
+    assert (await client.get(url, params={"region": "17.02"}, headers=national)).json()["holders"] == 1
+    assert (await client.get(url, headers=office)).json()["region"] == "17.71"
+    refused = await client.get(url, params={"region": "17.02"}, headers=office)
+    assert (refused.status_code, refused.json()["code"]) == (404, "region_not_found")
+    assert (await client.get(url, params={"region": "17"}, headers=office)).status_code == 404
+    wrong = await client.get(url, params={"breakdown": "kecamatan"}, headers=national)
+    assert (wrong.status_code, wrong.json()["errors"][0]["code"]) == (422, "breakdown_not_at_this_level")
+    uplift = await client.get("/api/v1/admin/reports/uplift", headers=national)
+    assert (uplift.status_code, uplift.json()["errors"][0]["code"]) == (422, "uplift_needs_a_city")
 
 
 async def test_coverage_api_answers_the_article_shape(client, create_staff, settings):
@@ -235,7 +294,13 @@ async def test_uplift_difference_in_differences(till, settings):
     prints += [enrolment(settings, kelurahan=PASAR_BARU, printed=week0 + timedelta(weeks=9))]  # outside the window
     await enroll(settings, prints)
 
-    result = await reports.uplift(uuid.UUID(offer["id"]), date(2026, 1, 1))
+    # Rejang Lebong, a city of the same province in the programme without the partner: 2 a week before and after.
+    for week in range(8):
+        for start in (week0 - timedelta(weeks=week + 1), week0 + timedelta(weeks=week)):
+            prints += [enrolment(settings, kelurahan=CURUP, printed=start) for _ in range(2)]
+    await enroll(settings, prints[-32:])
+
+    result = await reports.uplift(uuid.UUID(offer["id"]), date(2026, 1, 1), "17.71")
 
     assert (result["weeks_before"], result["weeks_after"]) == (8, 8)
     assert (result["treated_kecamatan"], result["control_kecamatan"]) == (1, 8)
@@ -245,8 +310,12 @@ async def test_uplift_difference_in_differences(till, settings):
     assert result["difference_in_differences"] == Decimal("1.00")
     assert result["relative_uplift_percent"] == Decimal("100.0")
     assert "selisih" in result["caveat"]
+    # The city as a whole (3 a week before, 4 after: +33.3%) against Rejang Lebong (2 and 2: 0%).
+    assert result["comparison_cities"] == ["17.02"]
+    assert (result["city_change_percent"], result["comparison_change_percent"]) == (Decimal("33.3"), Decimal("0.0"))
+    assert result["city_vs_comparison_points"] == Decimal("33.3")
 
-    early = await reports.uplift(uuid.UUID(offer["id"]), week0 + timedelta(days=22))
+    early = await reports.uplift(uuid.UUID(offer["id"]), week0 + timedelta(days=22), "17.71")
     assert early["weeks_after"] == 3  # only complete weeks after the launch count
 
 

@@ -49,7 +49,7 @@ async def region(code: str) -> dict:
 
 
 async def imports_recorded() -> list[dict]:
-    return await list_events(EventFilter(action="regions.import"), limit=10)
+    return await list_events(EventFilter(action="regions.import"), None, limit=10)
 
 
 async def test_the_shipped_file_again_changes_nothing():

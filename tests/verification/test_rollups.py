@@ -8,7 +8,9 @@ from core.tables import Role
 from tests.verification.cards_helpers import enroll_card
 from verification.service import rollups, void
 from verification.tables import (
+    EnrolmentCityMonthly,
     EnrolmentMonthly,
+    PrintCityMonthly,
     PrintMonthly,
     PrintWeekly,
     Redemption,
@@ -18,7 +20,8 @@ from verification.tables import (
     RefusalMonthly,
 )
 
-TABLES = (RedemptionDaily, RedemptionMonthly, RefusalDaily, RefusalMonthly, EnrolmentMonthly, PrintMonthly, PrintWeekly)
+TABLES = (RedemptionDaily, RedemptionMonthly, RefusalDaily, RefusalMonthly, EnrolmentMonthly, PrintMonthly, PrintWeekly,
+          PrintCityMonthly, EnrolmentCityMonthly)  # fmt: skip
 COUNTERS = {"redemptions", "discount_total", "children", "refusals", "enrolled", "activated_30", "activated_90",
             "cards", "prints"}  # fmt: skip
 

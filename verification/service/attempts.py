@@ -39,4 +39,4 @@ async def record_attempts(
     async with write_transaction():
         await bulk_insert(Attempt, COLUMNS, rows)
         for reason, offer in refusals:
-            await rollups.refusal(day, till.partner_id, offer, till.outlet_id, reason)
+            await rollups.refusal(day, till.partner_id, offer, till.outlet_id, reason, till.city_code)

@@ -13,6 +13,7 @@ from piccolo.query.functions.aggregate import Sum
 
 from core.auth import CurrentUser
 from core.localtime import local_date, utc_now
+from core.offices import narrowed
 from core.settings import Settings
 from core.tables import DUKCAPIL_ROLES, Region
 from partners.tables import Offer, Outlet, Partner
@@ -41,17 +42,20 @@ DIMENSIONS: dict[str, tuple[str, str]] = {
     "age_band": ("age_band", "partner_age_band"),
     "partner_age_band": ("partner_age_band", "partner_age_band"),
     "partner_kecamatan": ("partner_kecamatan", "partner_kecamatan"),
+    "kota": ("all", "partner"),  # per kabupaten/kota of the children: the tenancy key of every monthly row
 }
 
 
 @dataclass(frozen=True)
 class RedemptionFilter:
-    """Dates, of which redemption figures take whole calendar months (unique children are counted per month), and
-    optionally one partner."""
+    """Dates, of which redemption figures take whole calendar months (unique children are counted per month),
+    optionally one partner, and the region whose children's redemptions count (a Dukcapil account's reach: its
+    kabupaten/kota or province; None: everywhere)."""
 
     date_from: date
     date_until: date
     partner: uuid.UUID | None = None
+    scope: str | None = None
 
 
 async def redemptions_by(dimension: str, wanted: RedemptionFilter, threshold: int | None) -> list[dict[str, Any]]:
@@ -68,21 +72,26 @@ async def redemptions_by(dimension: str, wanted: RedemptionFilter, threshold: in
     )
     if wanted.partner is not None:
         condition &= table.partner == wanted.partner
-    rows = await (
-        table.select(
-            table.month,
-            table.partner,
-            table.value,
-            Sum(table.redemptions).as_alias("redemptions"),
-            Sum(table.children).as_alias("children"),
-            Sum(table.discount_total).as_alias("discount"),
+    value = table.city_code if dimension == "kota" else table.value
+    rows = (
+        await narrowed(
+            table.select(
+                table.month,
+                table.partner,
+                value.as_alias("value"),
+                Sum(table.redemptions).as_alias("redemptions"),
+                Sum(table.children).as_alias("children"),
+                Sum(table.discount_total).as_alias("discount"),
+            ),
+            table.city_code,
+            wanted.scope,
         )
         .where(condition)
-        .group_by(table.month, table.partner, table.value)
+        .group_by(table.month, table.partner, value)
     )
     # Partner columns only where rows of several partners can appear (never in a partner's own view).
-    shows_partner = piece.partner_scoped and wanted.partner is None and dimension not in {"month", "partner"}
-    shows_value = piece.value_of is not None and dimension not in {"month", "partner"}
+    shows_partner = piece.partner_scoped and wanted.partner is None and dimension not in {"month", "partner", "kota"}
+    shows_value = (piece.value_of is not None or dimension == "kota") and dimension not in {"month", "partner"}
     value_name = dimension.removeprefix("partner_")
     named = shows_partner or dimension == "partner"
     partner_names = await _labels("partner", {row["partner"] for row in rows}) if named else {}
@@ -134,7 +143,7 @@ async def _labels(dimension: str, values: set[Any]) -> dict[Any, str]:
         return {r["id"]: r["title"] for r in await Offer.select(Offer.id, Offer.title).where(Offer.id.is_in(ids))}
     if dimension == "outlet" and ids:
         return {r["id"]: r["name"] for r in await Outlet.select(Outlet.id, Outlet.name).where(Outlet.id.is_in(ids))}
-    if dimension == "kecamatan":
+    if dimension in {"kecamatan", "kota"}:
         names = {r["code"]: r["name"] for r in await Region.select(Region.code, Region.name).where(
             Region.code.is_in([v for v in values if v]))} if any(values) else {}  # fmt: skip
         return {v: names.get(v, v) for v in values if v}
@@ -147,9 +156,9 @@ async def refusals_by_reason(wanted: RedemptionFilter, by_outlet: bool = False) 
     """Refusals per month and reason (and outlet, for one partner's view)."""
     totals: dict[tuple[str, str, str], int] = {}
     if wanted.partner is None:
-        rows = await RefusalMonthly.select(
+        rows = await narrowed(RefusalMonthly.select(
             RefusalMonthly.month, RefusalMonthly.reason, Sum(RefusalMonthly.refusals).as_alias("refusals")
-        ).where(
+        ), RefusalMonthly.city_code, wanted.scope).where(
             (RefusalMonthly.month >= month_of(wanted.date_from)) & (RefusalMonthly.month <= wanted.date_until)
         ).group_by(RefusalMonthly.month, RefusalMonthly.reason)  # fmt: skip
         for row in rows:

@@ -13,8 +13,11 @@ from typing import Any
 from core.database.engine import engine, is_sqlite
 from core.database.statements import increment, increment_many
 from core.database.transactions import write_transaction
+from core.offices import city_of
 from verification.tables import (
+    EnrolmentCityMonthly,
     EnrolmentMonthly,
+    PrintCityMonthly,
     PrintMonthly,
     PrintWeekly,
     RedemptionDaily,
@@ -80,7 +83,9 @@ SLICES = (
     Slice("outlet", True, "first_outlet", "outlet"),
 )
 SLICE_BY_NAME = {s.name: s for s in SLICES}
-MONTHLY_KEY = ("month", "slice", "partner", "value", "shard")
+# Led by the child's kabupaten/kota: an office reads its own children's redemptions, wherever they redeemed, and
+# since a child lives in one city the unique children of a city's cells are exact, and so are their sums.
+MONTHLY_KEY = ("city_code", "month", "slice", "partner", "value", "shard")
 
 
 def shard_of(outlet: uuid.UUID) -> int:
@@ -90,6 +95,7 @@ def shard_of(outlet: uuid.UUID) -> int:
 def _slice_key(row: dict[str, Any], piece: Slice) -> dict[str, Any]:
     value = row[piece.value_of] if piece.value_of else ""
     return {
+        "city_code": city_of(row["kelurahan_code"]),
         "month": month_of(row["local_date"]),
         "slice": piece.name,
         "partner": row["partner"] if piece.partner_scoped else NIL,
@@ -135,13 +141,20 @@ async def first_mark(row: dict[str, Any], mark: str) -> None:
     )
 
 
-async def refusal(day: date, partner: uuid.UUID, offer: uuid.UUID | None, outlet: uuid.UUID, reason: str) -> None:
+async def refusal(
+    day: date, partner: uuid.UUID, offer: uuid.UUID | None, outlet: uuid.UUID, reason: str, city: str
+) -> None:
+    """One refusal at an outlet in `city` (the outlet's kabupaten/kota: a refused card may belong to no one)."""
     await increment(
         RefusalDaily,
         {"day": day, "partner": partner, "offer": offer or NIL, "outlet": outlet, "reason": reason},
         {"refusals": 1},
     )
-    await increment(RefusalMonthly, {"month": month_of(day), "partner": partner, "reason": reason}, {"refusals": 1})
+    await increment(
+        RefusalMonthly,
+        {"city_code": city, "month": month_of(day), "partner": partner, "reason": reason},
+        {"refusals": 1},
+    )
 
 
 async def activation_change(
@@ -150,11 +163,12 @@ async def activation_change(
     """A card's first redemption moved (a redemption, or a void of the first one): move its activation marks."""
     old, new = activation(enrolled_on, before), activation(enrolled_on, after)
     if old != new:
+        deltas = {"enrolled": 0, "activated_30": new[0] - old[0], "activated_90": new[1] - old[1]}
+        city, month = city_of(kelurahan), month_of(enrolled_on)
         await increment(
-            EnrolmentMonthly,
-            {"month": month_of(enrolled_on), "kelurahan": kelurahan, "channel": channel},
-            {"enrolled": 0, "activated_30": new[0] - old[0], "activated_90": new[1] - old[1]},
+            EnrolmentMonthly, {"city_code": city, "month": month, "kelurahan": kelurahan, "channel": channel}, deltas
         )
+        await increment(EnrolmentCityMonthly, {"city_code": city, "month": month, "channel": channel}, deltas)
 
 
 # --- enrolments ---------------------------------------------------------------------------------------------
@@ -175,41 +189,58 @@ async def cards_counted(cards: Iterable[dict[str, Any]], sign: int = 1) -> None:
             activated[(*key, index)] += sign * mark
         monthly[(month_of(card["kia_printed_on"]), card["kelurahan_code"], card["birth_year"])] += sign
         weekly[(week_of(card["kia_printed_on"]), card["kelurahan_code"])] += sign
+    enrolment_rows = [
+        (
+            {"city_code": city_of(kelurahan), "month": month, "kelurahan": kelurahan, "channel": channel},
+            {
+                "enrolled": count,
+                "activated_30": activated[(month, kelurahan, channel, 0)],
+                "activated_90": activated[(month, kelurahan, channel, 1)],
+            },
+        )
+        for (month, kelurahan, channel), count in enrolled.items()
+    ]
+    await increment_many(EnrolmentMonthly, ("city_code", "month", "kelurahan", "channel"), enrolment_rows)
     await increment_many(
-        EnrolmentMonthly,
-        ("month", "kelurahan", "channel"),
-        [
-            (
-                {"month": month, "kelurahan": kelurahan, "channel": channel},
-                {
-                    "enrolled": count,
-                    "activated_30": activated[(month, kelurahan, channel, 0)],
-                    "activated_90": activated[(month, kelurahan, channel, 1)],
-                },
-            )
-            for (month, kelurahan, channel), count in enrolled.items()
-        ],
+        EnrolmentCityMonthly, ("city_code", "month", "channel"), _per_city(enrolment_rows, "kelurahan")
     )
+    print_rows = [
+        (
+            {"city_code": city_of(kelurahan), "print_month": month, "kelurahan": kelurahan, "birth_year": year},
+            {"cards": count},
+        )
+        for (month, kelurahan, year), count in monthly.items()
+    ]
+    await increment_many(PrintMonthly, ("city_code", "print_month", "kelurahan", "birth_year"), print_rows)
     await increment_many(
-        PrintMonthly,
-        ("print_month", "kelurahan", "birth_year"),
-        [
-            ({"print_month": month, "kelurahan": kelurahan, "birth_year": year}, {"cards": count})
-            for (month, kelurahan, year), count in monthly.items()
-        ],
+        PrintCityMonthly, ("city_code", "print_month", "birth_year"), _per_city(print_rows, "kelurahan")
     )
     await increment_many(
         PrintWeekly,
-        ("week_start", "kelurahan"),
+        ("city_code", "week_start", "kelurahan"),
         [
-            ({"week_start": week, "kelurahan": kelurahan}, {"prints": count})
+            ({"city_code": city_of(kelurahan), "week_start": week, "kelurahan": kelurahan}, {"prints": count})
             for (week, kelurahan), count in weekly.items()
         ],
     )
 
 
+def _per_city(
+    rows: list[tuple[dict[str, Any], dict[str, int]]], dropped: str
+) -> list[tuple[dict[str, Any], dict[str, int]]]:
+    """Kelurahan rows summed into their kabupaten/kota's row (the key without `dropped`)."""
+    sums: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, int]]] = {}
+    for key, deltas in rows:
+        city_key = {name: value for name, value in key.items() if name != dropped}
+        _, total = sums.setdefault(tuple(city_key.values()), (city_key, dict.fromkeys(deltas, 0)))
+        for name, delta in deltas.items():
+            total[name] += delta
+    return list(sums.values())
+
+
 # --- rebuild from the raw tables ----------------------------------------------------------------------------
 
+CITY = "substr({col}, 1, 5)"  # a region code's kabupaten/kota (core.offices.city_of)
 _MONTH = {"sqlite": "date({col}, 'start of month')", "postgres": "date_trunc('month', {col})::date"}
 _WEEK = {"sqlite": "date({col}, '-' || ((strftime('%w', {col}) + 6) % 7) || ' days')",
          "postgres": "date_trunc('week', {col})::date"}  # fmt: skip
@@ -249,19 +280,30 @@ async def rebuild() -> None:
         "AND partner IS NOT NULL AND outlet IS NOT NULL AND local_date IS NOT NULL "
         f"GROUP BY local_date, partner, COALESCE(offer, '{NIL}'), outlet, reason_code",
         "DELETE FROM rollup_refusal_monthly",
-        "INSERT INTO rollup_refusal_monthly (month, partner, reason, refusals) "
-        f"SELECT {month('day')}, partner, reason, SUM(refusals) FROM rollup_refusal_daily GROUP BY 1, partner, reason",
+        "INSERT INTO rollup_refusal_monthly (city_code, month, partner, reason, refusals) "
+        f"SELECT {CITY.format(col='o.kelurahan_code')}, {month('r.day')}, r.partner, r.reason, SUM(r.refusals) "
+        "FROM rollup_refusal_daily r JOIN outlet o ON o.id = r.outlet GROUP BY 1, 2, r.partner, r.reason",
         "DELETE FROM rollup_enrolment_monthly",
-        "INSERT INTO rollup_enrolment_monthly (month, kelurahan, channel, enrolled, activated_30, activated_90) "
-        f"SELECT {month('enrolled_on')}, kelurahan_code, channel, COUNT(*), {within(30)}, {within(90)} "
-        "FROM card GROUP BY 1, kelurahan_code, channel",
+        "INSERT INTO rollup_enrolment_monthly "
+        "(city_code, month, kelurahan, channel, enrolled, activated_30, activated_90) "
+        f"SELECT {CITY.format(col='kelurahan_code')}, {month('enrolled_on')}, kelurahan_code, channel, COUNT(*), "
+        f"{within(30)}, {within(90)} FROM card GROUP BY 1, 2, kelurahan_code, channel",
+        "DELETE FROM rollup_enrolment_city_monthly",
+        "INSERT INTO rollup_enrolment_city_monthly (city_code, month, channel, enrolled, activated_30, activated_90) "
+        "SELECT city_code, month, channel, SUM(enrolled), SUM(activated_30), SUM(activated_90) "
+        "FROM rollup_enrolment_monthly GROUP BY city_code, month, channel",
         "DELETE FROM rollup_print_monthly",
-        "INSERT INTO rollup_print_monthly (print_month, kelurahan, birth_year, cards) "
-        f"SELECT {month('kia_printed_on')}, kelurahan_code, birth_year, COUNT(*) "
-        "FROM card GROUP BY 1, kelurahan_code, birth_year",
+        "INSERT INTO rollup_print_monthly (city_code, print_month, kelurahan, birth_year, cards) "
+        f"SELECT {CITY.format(col='kelurahan_code')}, {month('kia_printed_on')}, kelurahan_code, birth_year, "
+        "COUNT(*) FROM card GROUP BY 1, 2, kelurahan_code, birth_year",
+        "DELETE FROM rollup_print_city_monthly",
+        "INSERT INTO rollup_print_city_monthly (city_code, print_month, birth_year, cards) "
+        "SELECT city_code, print_month, birth_year, SUM(cards) FROM rollup_print_monthly "
+        "GROUP BY city_code, print_month, birth_year",
         "DELETE FROM rollup_print_weekly",
-        "INSERT INTO rollup_print_weekly (week_start, kelurahan, prints) "
-        f"SELECT {week('kia_printed_on')}, kelurahan_code, COUNT(*) FROM card GROUP BY 1, kelurahan_code",
+        "INSERT INTO rollup_print_weekly (city_code, week_start, kelurahan, prints) "
+        f"SELECT {CITY.format(col='kelurahan_code')}, {week('kia_printed_on')}, kelurahan_code, COUNT(*) "
+        "FROM card GROUP BY 1, 2, kelurahan_code",
     ]
     async with write_transaction():
         for statement in statements:
@@ -276,9 +318,9 @@ def _monthly_slice(piece: Slice, month: str, children: str, dialect: str) -> str
     value = f"CAST({piece.value_of} AS {text})" if piece.value_of else "''"
     return (
         "INSERT INTO rollup_redemption_monthly "
-        "(month, slice, partner, value, shard, redemptions, discount_total, children) "
-        f"SELECT {month}, '{piece.name}', {partner}, {value}, 0, COUNT(*), SUM(discount_amount), {children} "
-        "FROM redemption WHERE status = 'completed' GROUP BY 1, 3, 4"
+        "(city_code, month, slice, partner, value, shard, redemptions, discount_total, children) "
+        f"SELECT {CITY.format(col='kelurahan_code')}, {month}, '{piece.name}', {partner}, {value}, 0, COUNT(*), "
+        f"SUM(discount_amount), {children} FROM redemption WHERE status = 'completed' GROUP BY 1, 2, 4, 5"
     )
 
 

@@ -1,0 +1,193 @@
+"""Coverage of a province or of the whole country, read from the per-kabupaten/kota rollups: a national figure sums
+514 cities' rows, never 83,000 kelurahan's.
+
+A kabupaten/kota's coverage is its holders over its own population figure. A wider region's coverage counts only
+the cities that have a population figure on the day, holders and children alike (adding the holders of cities
+without one would overstate it), and says how many of its cities that is.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from piccolo.query.functions.aggregate import Sum
+
+from admin.service.population import pick_target, targets_of_year
+from admin.tables import PopulationCount, UnenrolledCityMonthly
+from core.offices import CITY_CODE_LENGTH, narrowed
+from core.tables import Region, RegionLevel
+from verification.service.rollups import month_of
+from verification.tables import EnrolmentCityMonthly, PrintCityMonthly
+
+UNDER_17 = 17
+NATIONAL_NAME = "Indonesia"
+CITY_LEVELS = (RegionLevel.KABUPATEN, RegionLevel.KOTA)
+
+
+@dataclass
+class Cities:
+    """The kabupaten/kota within a scope, their names and provinces, and the provinces' names."""
+
+    names: dict[str, str]
+    province_of: dict[str, str]
+    province_names: dict[str, str]
+
+
+async def cities_within(scope: str | None) -> Cities:
+    rows = await narrowed(
+        Region.select(Region.code, Region.name, Region.level, Region.parent_code), Region.code, scope
+    ).where(Region.level.is_in([RegionLevel.PROVINSI, *CITY_LEVELS]))
+    return Cities(
+        names={r["code"]: r["name"] for r in rows if r["level"] != RegionLevel.PROVINSI},
+        province_of={r["code"]: r["parent_code"] or r["code"][:2] for r in rows if r["level"] != RegionLevel.PROVINSI},
+        province_names={r["code"]: r["name"] for r in rows if r["level"] == RegionLevel.PROVINSI},
+    )
+
+
+@dataclass
+class CityDays:
+    """Per kabupaten/kota and day: holders (enrolled cards and counted KIAs of children under 17 that day) and
+    programme enrolments; and each city's population figures."""
+
+    enrolled: dict[tuple[str, date], int] = field(default_factory=dict)
+    counted: dict[tuple[str, date], int] = field(default_factory=dict)
+    enrolments: dict[tuple[str, date], int] = field(default_factory=dict)
+    figures: dict[str, list[tuple[date, int]]] = field(default_factory=dict)
+
+    def denominator(self, city: str, day: date) -> tuple[int, date] | None:
+        found = None
+        for as_of, children in self.figures.get(city, ()):
+            if as_of > day:
+                break
+            found = (children, as_of)
+        return found
+
+
+async def city_days(scope: str | None, days: list[date]) -> CityDays:
+    """Every city's holders and enrolments on each of `days` (ascending): for each calendar year among them, one
+    grouped read per rollup of the months in the window and one of everything before it, summed up here."""
+    result = CityDays()
+    if not days:
+        return result
+    first, last = month_of(days[0]), days[-1]
+    for year in sorted({day.year for day in days}):
+        wanted = [day for day in days if day.year == year]
+        oldest = year - UNDER_17
+        result.enrolled.update(
+            await _running(PrintCityMonthly, PrintCityMonthly.print_month, PrintCityMonthly.cards,
+                           scope, first, wanted, PrintCityMonthly.birth_year > oldest)
+        )  # fmt: skip
+        result.counted.update(
+            await _running(UnenrolledCityMonthly, UnenrolledCityMonthly.print_month, UnenrolledCityMonthly.holders,
+                           scope, first, wanted, UnenrolledCityMonthly.birth_year > oldest)
+        )  # fmt: skip
+    result.enrolments = await _running(
+        EnrolmentCityMonthly, EnrolmentCityMonthly.month, EnrolmentCityMonthly.enrolled, scope, first, days, None
+    )
+    figures = await denominator_rows_within(scope, last)
+    for row in figures:
+        result.figures.setdefault(row["region_code"], []).append((row["as_of"], row["children"]))
+    return result
+
+
+async def denominator_rows_within(scope: str | None, until: date) -> list[dict[str, Any]]:
+    """The kabupaten/kota population figures within a scope dated on or before `until`, oldest first."""
+    query = narrowed(
+        PopulationCount.select(PopulationCount.region_code, PopulationCount.children, PopulationCount.as_of),
+        PopulationCount.region_code,
+        scope,
+    )
+    rows = (
+        await query.where(PopulationCount.as_of <= until)
+        .order_by(PopulationCount.as_of)
+        .order_by(PopulationCount.recorded_at)
+    )
+    return [row for row in rows if len(row["region_code"]) == CITY_CODE_LENGTH]
+
+
+async def _running(
+    table: Any, month: Any, counter: Any, scope: str | None, first: date, days: list[date], condition: Any
+) -> dict[tuple[str, date], int]:
+    """Per city, the total of `counter` up to each of `days`: the months before `first` in one sum, those from
+    `first` on month by month."""
+    base = narrowed(table.select(table.city_code, Sum(counter).as_alias("n")), table.city_code, scope)
+    before = base.where(month < first)
+    in_window = narrowed(
+        table.select(table.city_code, month.as_alias("month"), Sum(counter).as_alias("n")), table.city_code, scope
+    ).where((month >= first) & (month <= days[-1]))
+    if condition is not None:
+        before, in_window = before.where(condition), in_window.where(condition)
+    opening = {row["city_code"]: int(row["n"] or 0) for row in await before.group_by(table.city_code)}
+    monthly: dict[str, list[tuple[date, int]]] = defaultdict(list)
+    for row in await in_window.group_by(table.city_code, month):
+        monthly[row["city_code"]].append((_as_date(row["month"]), int(row["n"] or 0)))
+    totals: dict[tuple[str, date], int] = {}
+    for city in set(opening) | set(monthly):
+        running, months, index = opening.get(city, 0), sorted(monthly.get(city, ())), 0
+        for day in days:
+            while index < len(months) and months[index][0] <= day:
+                running += months[index][1]
+                index += 1
+            totals[(city, day)] = running
+    return totals
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+@dataclass
+class Tally:
+    """What a region's coverage is summed from: all its holders, and the holders and children of its cities that
+    have a population figure."""
+
+    enrolled: int = 0
+    counted: int = 0
+    enrolments: int = 0
+    holders_with_figure: int = 0
+    children: int = 0
+    cities: int = 0
+    cities_with_figure: int = 0
+    oldest_figure: date | None = None
+
+    def add(self, cells: CityDays, city: str, day: date) -> None:
+        enrolled, counted = cells.enrolled.get((city, day), 0), cells.counted.get((city, day), 0)
+        self.enrolled += enrolled
+        self.counted += counted
+        self.enrolments += cells.enrolments.get((city, day), 0)
+        self.cities += 1
+        figure = cells.denominator(city, day)
+        if figure is not None:
+            self.holders_with_figure += enrolled + counted
+            self.children += figure[0]
+            self.cities_with_figure += 1
+            self.oldest_figure = min(self.oldest_figure or figure[1], figure[1])
+
+
+def tally(cells: CityDays, cities: Iterable[str], day: date) -> Tally:
+    total = Tally()
+    for city in cities:
+        total.add(cells, city, day)
+    return total
+
+
+async def targets_by_year(days: list[date]) -> dict[int, list[dict[str, Any]]]:
+    return {year: await targets_of_year(year) for year in sorted({day.year for day in days})}
+
+
+def target_of(targets: list[dict[str, Any]], chain: list[str]) -> Decimal | None:
+    return pick_target(targets, chain)
+
+
+def month_ends(first_month: date, last_day: date) -> list[date]:
+    days, month = [], month_of(first_month)
+    while month <= last_day:
+        end = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        days.append(min(end, last_day))
+        month = end + timedelta(days=1)
+    return days
