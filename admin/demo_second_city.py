@@ -31,6 +31,8 @@ OUTLET_KELURAHAN = "17.02.19.1003"  # Talang Rimbo Lama, Curup Tengah
 SYNTHETIC_CHILDREN = 1_200  # a small synthetic registry; nothing of it is a published figure
 SYNTHETIC_ELIGIBLE = 2_400  # synthetic denominator, labelled as such
 SYNTHETIC = "sintetis untuk demo (bukan angka resmi Kabupaten Rejang Lebong)"
+TERMS = "Penawaran ilustratif untuk demo: kota kedua ini dan registrinya sintetis."
+TERMS_EN = "Illustrative demo offer: this second city and its registry are synthetic."
 LOCAL_OFFER = {
     "title": "Diskon buku 15% khusus KIA Rejang Lebong",
     "title_en": "15% off books for Rejang Lebong KIAs",
@@ -77,7 +79,9 @@ async def seed_branch(partner_id: uuid.UUID, manager_username: str, office: Curr
         manager,
         enforce_password_policy=False,
     )  # fmt: skip
-    rules = msgspec.convert({"valid_from": JOINED.isoformat(), **LOCAL_OFFER}, OfferRules)
+    rules = msgspec.convert(
+        {"valid_from": JOINED.isoformat(), "terms": TERMS, "terms_en": TERMS_EN, **LOCAL_OFFER}, OfferRules
+    )
     offer = await offers.create_offer(partner_id, rules, manager)
     await offers.move_by_manager(partner_id, offer.id, OfferStatus.SUBMITTED, None, manager)
     await offers.move_by_dukcapil(offer.id, OfferStatus.PUBLISHED, None, office)

@@ -80,3 +80,30 @@ class CannotDisableOwnAccount(Conflict):
 class ImportNotFound(NotFound):
     code = "import_not_found"
     title = Text("Impor tidak ditemukan", "Import not found")
+
+
+class PrintRunNotFound(NotFound):
+    code = "print_run_not_found"
+    title = Text("Pencetakan tidak ditemukan", "Print run not found")
+    detail = Text(
+        "Pencetakan ini tidak ada, milik kantor lain, atau PDF-nya sudah dihapus (disimpan satu hari). Cetak lagi bila "
+        "perlu.",
+        "This print run does not exist, belongs to another office, or its PDF has been erased (kept for a day). Print "
+        "again if needed.",
+    )
+
+
+CHOOSE_ONE = Text(
+    "Pilih satu: kelurahan/desa atau impor registri (daftar sekolah).",
+    "Choose one: a kelurahan/village or a registry import (a school's list).",
+)
+OUTSIDE_OFFICE = Text(
+    "Kelurahan/desa ini tidak ada di wilayah kantor Anda.", "This kelurahan/village is not in your office's area."
+)
+NO_ACTIVE_CARDS = Text(
+    "Tidak ada kartu aktif untuk dicetak di pilihan ini.", "There are no active cards to print in this choice."
+)
+TOO_MANY_CARDS = Text(
+    "Paling banyak {most} kartu sekali cetak: pilih kelurahan/desa atau impor yang lebih kecil.",
+    "At most {most} cards in one print run: choose a smaller kelurahan/village or import.",
+)

@@ -9,6 +9,7 @@ from admin.tables import (
     ImportBatch,
     ImportProblem,
     PopulationCount,
+    PrintRun,
     UnenrolledCityMonthly,
     UnenrolledKia,
 )
@@ -16,7 +17,15 @@ from admin.tables import (
 APP_CONFIG = AppConfig(
     app_name="admin",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[ImportBatch, ImportProblem, UnenrolledKia, UnenrolledCityMonthly, PopulationCount, CoverageTarget],
+    table_classes=[
+        ImportBatch,
+        ImportProblem,
+        UnenrolledKia,
+        UnenrolledCityMonthly,
+        PopulationCount,
+        CoverageTarget,
+        PrintRun,
+    ],
     migration_dependencies=["core.piccolo_app", "partners.piccolo_app", "verification.piccolo_app"],
     commands=[],
 )

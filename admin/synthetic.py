@@ -52,15 +52,17 @@ class Child:
 
 
 class NikMaker:
-    """Unique, well-formed NIKs: 17 71 <kecamatan> <DDMMYY, +40 for girls> <serial>."""
+    """Unique, well-formed NIKs: <province> <kabupaten/kota> <kecamatan> <DDMMYY, +40 for girls> <serial>."""
 
     def __init__(self) -> None:
         self._serials: dict[str, int] = {}
 
     def make(self, kelurahan_code: str, born: date, sex: str) -> str:
-        kecamatan = kelurahan_code.split(".")[2]
+        # A NIK starts with the province, kabupaten/kota and kecamatan of the child's registration: two children of
+        # different cities never share one (the registry import would take them for the same child).
+        province, city, kecamatan = kelurahan_code.split(".")[:3]
         day = born.day + (40 if sex == "P" else 0)
-        stem = f"1771{kecamatan}{day:02d}{born.month:02d}{born.year % 100:02d}"
+        stem = f"{province}{city}{kecamatan}{day:02d}{born.month:02d}{born.year % 100:02d}"
         serial = self._serials.get(stem, 0) + 1
         self._serials[stem] = serial
         return f"{stem}{serial:04d}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from piccolo.columns import UUID, BigSerial, Date, ForeignKey, Integer, Numeric, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, BigSerial, Bytea, Date, ForeignKey, Integer, Numeric, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -99,3 +99,21 @@ class CoverageTarget(Table, tablename="coverage_target"):
     source = Varchar(length=200, null=True, default=None)
     recorded_by = UUID(null=True, default=None)
     recorded_at = Timestamptz(default=TimestamptzNow())
+
+
+class PrintRun(Table, tablename="print_run"):
+    """One bulk print from the console: an office's active cards of one kelurahan or one import (a school's list),
+    signed afresh onto a PDF of sticker sheets. The PDF holds live credentials, so it is kept only a day."""
+
+    id = UUID(primary_key=True)
+    city_code = Varchar(length=5, index=True)
+    kelurahan_code = Varchar(length=13, null=True, default=None)
+    import_batch = UUID(null=True, default=None)
+    label = Varchar(length=255)  # what was chosen, as the clerk saw it: a kelurahan's name or an import's file
+    status = Varchar(length=10, choices=ImportStatus, default=ImportStatus.RUNNING)
+    total = Integer(default=0)
+    done = Integer(default=0)
+    pdf = Bytea(null=True, default=None)
+    started_by = UUID(null=True, default=None)
+    started_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)

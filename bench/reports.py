@@ -40,6 +40,13 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--cards", type=int, default=5_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--reuse", action="store_true", help="keep the loaded data if it is already there")
+    parser.add_argument(
+        "--national",
+        action="store_true",
+        help="the national run instead: every kabupaten/kota's rollups for --months months, and the reports a "
+        "national and a province account read",
+    )
+    parser.add_argument("--months", type=int, default=36, help="months of per-city rollups in the national run")
     return parser.parse_args()
 
 
@@ -57,7 +64,7 @@ sys.path.insert(0, str(ROOT))
 
 from admin.demo import DUKCAPIL_ACCOUNTS, SHOP_HOURS, DemoOutlet, DemoPartner, ensure_account, ensure_partner  # noqa: E402
 from admin.service import reports  # noqa: E402
-from admin.service.dashboard import dashboard_data  # noqa: E402
+from admin.service.dashboard import View, dashboard_data  # noqa: E402
 from core.database.engine import engine  # noqa: E402
 from partners.tables import Category  # noqa: E402
 from verification.service import figures, rollups  # noqa: E402
@@ -81,7 +88,10 @@ async def load(redemptions: int, cards: int) -> dict[str, float]:
     started = time.perf_counter()
     done = clock(f"{PARTNERS} partners, {PARTNERS * OUTLETS_EACH} outlets, {PARTNERS * OFFERS_EACH} offers")
     dukcapil = await ensure_account(DUKCAPIL_ACCOUNTS[0])
-    kelurahan = [r["code"] for r in await sql("SELECT code FROM region WHERE level = 'kelurahan' ORDER BY code")]
+    kelurahan = [
+        r["code"]
+        for r in await sql("SELECT code FROM region WHERE level = 'kelurahan' AND code LIKE '17.71.%' ORDER BY code")
+    ]
     for number in range(PARTNERS):
         await ensure_partner(_partner(number, kelurahan), dukcapil)
     done()
@@ -263,7 +273,7 @@ def cases(partner: Any) -> list[tuple[str, Callable[[], Awaitable[Any]], str | N
     mine = figures.RedemptionFilter(TODAY - timedelta(days=90), TODAY, partner)
     month = "date_trunc('month', local_date)"
     completed = f"status = 'completed' AND local_date BETWEEN DATE '2025-12-01' AND DATE '{TODAY}'"
-    kelurahan_under_city = "(SELECT code FROM region WHERE level = 'kelurahan')"
+    kelurahan_under_city = "(SELECT code FROM region WHERE level = 'kelurahan' AND code LIKE '17.71.%')"
     return [
         ("coverage, city with kecamatan breakdown", lambda: reports.coverage("17.71", TODAY, "kecamatan"),
          f"SELECT kelurahan_code, count(*) FROM card WHERE kia_printed_on <= DATE '{TODAY}' "
@@ -296,14 +306,14 @@ def cases(partner: Any) -> list[tuple[str, Callable[[], Awaitable[Any]], str | N
         ("KIA prints per week, 2 years", lambda: reports.weekly_prints("17.71", TODAY - timedelta(weeks=104), TODAY),
          f"SELECT date_trunc('week', kia_printed_on), count(*) FROM card "
          f"WHERE kia_printed_on >= DATE '{TODAY - timedelta(weeks=104)}' GROUP BY 1"),
-        ("uplift, the 12 latest launches", lambda: reports.uplift_all(TODAY, limit=12),
+        ("uplift, the 12 latest launches", lambda: reports.uplift_all(TODAY, "id", "17.71", 12),
          "SELECT date_trunc('week', c.kia_printed_on), r.parent_code, count(*) FROM card c "
          "JOIN region r ON r.code = c.kelurahan_code "
          f"WHERE c.kia_printed_on >= DATE '{TODAY - timedelta(weeks=60)}' GROUP BY 1, 2"),
-        ("partners quiet for 30 days", lambda: reports.quiet_partners(TODAY),
+        ("partners quiet for 30 days", lambda: reports.quiet_partners(TODAY, "17.71"),
          "SELECT partner, max(local_date) FROM redemption WHERE status = 'completed' GROUP BY 1"),
         ("the whole /admin dashboard (every figure on it)",
-         lambda: dashboard_data(TODAY, "17.71.01", "id", None), None),
+         lambda: dashboard_data(TODAY, View("17.71", "Kota Bengkulu", []), "17.71.01", "id", None), None),
         ("the whole /mitra dashboard", lambda: partner_figures(partner), None),
         ("a partner's redemptions per day, 90 days", lambda: figures.redemptions_per_day(mine),
          f"SELECT local_date, count(*), sum(discount_amount) FROM redemption WHERE partner = '{partner}' "
@@ -331,6 +341,103 @@ async def measure(runs: int) -> list[dict[str, Any]]:
     return rows
 
 
+# --- the national run -------------------------------------------------------------------------------------------
+
+
+async def load_national(months: int) -> dict[str, int]:
+    """Every kabupaten/kota (the real 514 codes of the region table) with `months` months of per-city rollups:
+    prints per birth year, counted KIAs without consent, enrolments per channel, and a population figure a year."""
+    first = (TODAY.replace(day=1) - timedelta(days=31 * (months - 1))).replace(day=1)
+    cities = "(SELECT code FROM region WHERE level IN ('kabupaten', 'kota'))"
+    month_series = f"(SELECT d::date FROM generate_series(DATE '{first}', DATE '{TODAY}', interval '1 month') d) ms(m)"
+    for table in ("rollup_print_city_monthly", "unenrolled_kia_city_monthly", "rollup_enrolment_city_monthly",
+                  "population_count"):  # fmt: skip
+        await sql(f"DELETE FROM {table}")
+    done = clock(f"514 cities x {months} months of per-city rollups")
+    await sql(f"""INSERT INTO rollup_print_city_monthly (city_code, print_month, birth_year, cards)
+        SELECT c.code, m, y, 20 + (hashint4(hashtext(c.code) + y * 31 + extract(month FROM m)::int) & 63)
+        FROM {cities} c(code), {month_series},
+             generate_series(extract(year FROM m)::int - 16, extract(year FROM m)::int) y""")
+    await sql(f"""INSERT INTO unenrolled_kia_city_monthly (city_code, print_month, birth_year, holders)
+        SELECT c.code, m, y, 10 + (hashint4(hashtext(c.code) + y) & 31)
+        FROM {cities} c(code), {month_series},
+             generate_series(extract(year FROM m)::int - 16, extract(year FROM m)::int) y""")
+    await sql(f"""INSERT INTO rollup_enrolment_city_monthly
+            (city_code, month, channel, enrolled, activated_30, activated_90)
+        SELECT c.code, m, ch, 40, 10, 20 FROM {cities} c(code), {month_series},
+             unnest(ARRAY['dukcapil_counter', 'school', 'school_whatsapp_group', 'partner_promo']) ch""")
+    await sql(f"""INSERT INTO population_count (region_code, as_of, children, source, recorded_at)
+        SELECT c.code, d, 150000 + (hashint4(hashtext(c.code)) & 65535), 'bench', now()
+        FROM {cities} c(code),
+             (SELECT x::date FROM generate_series(DATE '{first}' + interval '1 month' - interval '1 day',
+                                                  DATE '{TODAY}', interval '12 months') x) ds(d)""")
+    await sql("ANALYZE")
+    done()
+    return {
+        table: (await sql(f"SELECT count(*) AS n FROM {table}"))[0]["n"]
+        for table in ("rollup_print_city_monthly", "unenrolled_kia_city_monthly", "rollup_enrolment_city_monthly",
+                      "population_count")
+    }  # fmt: skip
+
+
+def national_cases() -> list[tuple[str, Callable[[], Awaitable[Any]], str | None]]:
+    """Each report a national or province account reads, and its floor: one grouped pass over the per-city rows
+    it needs (the least any correct answer reads), with no per-year cut-off or denominator work at all."""
+    first = (TODAY.replace(day=1) - timedelta(days=31 * 23)).replace(day=1)
+    running_sums = (
+        "SELECT city_code, print_month, sum(sum(cards)) OVER (PARTITION BY city_code ORDER BY print_month) "
+        "FROM rollup_print_city_monthly WHERE print_month <= DATE '{today}' {where} GROUP BY 1, 2"
+    )
+    return [
+        ("national coverage per month, 514 cities x 24 months",
+         lambda: reports.coverage_series(None, first, TODAY), running_sums.format(today=TODAY, where="")),
+        ("national coverage, every kabupaten/kota", lambda: reports.coverage(None, TODAY, "kota"),
+         f"SELECT city_code, sum(cards) FROM rollup_print_city_monthly WHERE birth_year > {TODAY.year - 17} "
+         "GROUP BY 1"),
+        ("national coverage, by province", lambda: reports.coverage(None, TODAY, "provinsi"),
+         f"SELECT city_code, sum(cards) FROM rollup_print_city_monthly WHERE birth_year > {TODAY.year - 17} "
+         "GROUP BY 1"),
+        ("province coverage per month, 24 months", lambda: reports.coverage_series("17", first, TODAY),
+         running_sums.format(today=TODAY, where="AND city_code LIKE '17.%'")),
+        ("national activation, 12 months", lambda: reports.activation(date(2025, 12, 1), TODAY, TODAY),
+         "SELECT month, sum(enrolled), sum(activated_30), sum(activated_90) FROM rollup_enrolment_city_monthly "
+         "WHERE month >= DATE '2025-12-01' GROUP BY 1"),
+        ("national enrolments per channel, 12 months", lambda: reports.channels(date(2025, 12, 1), TODAY),
+         "SELECT month, channel, sum(enrolled) FROM rollup_enrolment_city_monthly "
+         "WHERE month >= DATE '2025-12-01' GROUP BY 1, 2"),
+        ("the whole national /admin dashboard", lambda: dashboard_data(TODAY, View(None, "Indonesia", []), None,
+                                                                        "id", None), None),
+    ]  # fmt: skip
+
+
+async def national(runs: int, months: int) -> None:
+    counts = await load_national(months)
+    print("rows:", json.dumps(counts))
+    print(f"timings (median of {runs}):")
+    rows = []
+    for name, report, raw in national_cases():
+        rollup_ms = await median_ms(report, runs)
+        raw_ms = await median_ms(lambda raw=raw: sql(raw), runs) if raw else None  # type: ignore[misc]
+        rows.append({"report": name, "ms": round(rollup_ms, 1),
+                     "floor_ms": round(raw_ms, 1) if raw_ms else None,
+                     "ratio_to_floor": round(rollup_ms / raw_ms, 1) if raw_ms else None})  # fmt: skip
+        floor = f"   floor {raw_ms:7.1f} ms   x {rollup_ms / raw_ms:5.1f}" if raw_ms else ""
+        print(f"  {name:52s} {rollup_ms:8.1f} ms{floor}", flush=True)
+    result = {
+        "benchmark": "reports at every level: national and province, from the per-city rollups",
+        "backend": "postgresql",
+        "rows": counts,
+        "runs": runs,
+        "reports": rows,
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "command": f"python bench/reports.py --database-url … --national --months {months} --runs {runs}",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    out = ROOT / "bench" / "results" / f"reports-national-postgresql-{datetime.now(UTC).date()}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
 async def main() -> None:
     from piccolo.engine.postgres import PostgresEngine
 
@@ -341,6 +448,15 @@ async def main() -> None:
     db = engine()
     assert isinstance(db, PostgresEngine), "this benchmark runs on PostgreSQL"
     await db.start_connection_pool(min_size=1, max_size=4)  # as the app does in its lifespan
+    if ARGS.national:
+        if not (await sql("SELECT to_regclass('rollup_print_city_monthly') IS NOT NULL AS ok"))[0]["ok"]:
+            await sql("DROP SCHEMA public CASCADE")
+            await sql("CREATE SCHEMA public")
+            subprocess.run([str(Path(sys.executable).parent / "mitrakia"), "migrate"], env={**os.environ},
+                           check=True, capture_output=True)  # fmt: skip
+        await national(ARGS.runs, ARGS.months)
+        await db.close_connection_pool()
+        return
     loaded = False
     if ARGS.reuse:
         try:

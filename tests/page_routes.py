@@ -26,7 +26,7 @@ from litestar.routes import HTTPRoute
 from admin import demo_history, synthetic
 from admin.demo import DEMO_PASSWORD, DUKCAPIL_ACCOUNTS, ENROLMENT_START, seed_demo
 from admin.demo_history import city_kelurahan, seed_redemptions
-from admin.service import registry
+from admin.service import print_runs, registry
 from core.auth import ANYONE, PUBLIC, staff_user_row_to_current
 from core.localtime import local_date, utc_now
 from core.settings import get_settings
@@ -66,6 +66,7 @@ NOT_PAGES = {
 # htmx fragments: not documents of their own. Each is checked inside the page that includes it (the value).
 FRAGMENTS = {
     "/admin/registri/{batch_id:uuid}/kemajuan": "/admin/registri/{batch_id:uuid}",
+    "/admin/kartu/cetak/{run_id:uuid}/kemajuan": "/admin/kartu/cetak/{run_id:uuid}",
 }
 
 
@@ -84,6 +85,7 @@ class Seeded:
     kid: str  # the active card-signing key
     staff_user_id: uuid.UUID  # a Dukcapil account other than the one signed in
     batch_id: uuid.UUID  # a finished SIAK import with refused rows
+    run_id: uuid.UUID  # a finished bulk print of the import's cards
 
 
 Values = str | Sequence[str]  # one value, or several: a page to visit for each
@@ -99,6 +101,7 @@ PATH_VALUES: dict[str, Fill | dict[str, Fill]] = {
     "key_id": lambda s: str(s.api_key_id),
     "redemption_id": lambda s: str(s.redemption_id),
     "batch_id": lambda s: str(s.batch_id),
+    "run_id": lambda s: str(s.run_id),
     "/admin/staf/{user_id:uuid}/nonaktifkan": {"user_id": lambda s: str(s.staff_user_id)},
     "/admin/staf/{user_id:uuid}/sandi": {"user_id": lambda s: str(s.staff_user_id)},
     "/mitra/staf/{user_id:uuid}": {"user_id": lambda s: str(s.cashier_id)},
@@ -260,6 +263,8 @@ async def seed_pages(output_dir: Path) -> Seeded:
     assert card is not None
     _, code = await cards.issue_qr_text(card["id"], KeyRing(settings), settings, None)
     await seed_redemptions(settings, today, {card["id"]})
+    run = await print_runs.start(dukcapil, None, batch.id, "id")
+    await print_runs.run(run, dukcapil, KeyRing(settings), settings)
 
     partner = await Partner.select(Partner.id).where(Partner.name == "Gramedia Bengkulu").first()
     assert partner is not None
@@ -297,6 +302,7 @@ async def seed_pages(output_dir: Path) -> Seeded:
         kid=kid,
         staff_user_id=analyst["id"],
         batch_id=batch.id,
+        run_id=run,
     )
 
 

@@ -1,5 +1,5 @@
-"""Role × scope × endpoint: every Dukcapil route that names a card, an import, a staff account, a partner or an
-offer, read from the route table (a route added later is checked by itself), as each office's admin and analyst, a
+"""Role × scope × endpoint: every Dukcapil route that names a card, an import, a print run, a staff account, a partner
+or an offer, read from the route table (a route added later is checked by itself), as each office's admin and analyst, a
 province and a national account, and a partner's manager and cashier, against the objects of Kota Bengkulu and of
 Kabupaten Rejang Lebong. The guards decide 403; past them, another office's object answers 404 as a missing one,
 and a refused change changes nothing."""
@@ -16,7 +16,7 @@ from litestar.routes import HTTPRoute
 
 from admin.demo import DEMO_PASSWORD, seed_demo
 from admin.demo_second_city import CITY as REJANG_LEBONG
-from admin.service import registry
+from admin.service import print_runs, registry
 from app import create_app
 from core.auth import CurrentUser, staff_user_row_to_current
 from core.offices import Reach, covers, office_of_region, reach_of
@@ -33,6 +33,7 @@ from tests.conftest import FOUNDING_CITY
 from tests.core.test_pages import sign_in
 from tests.verification.cards_helpers import enroll_card
 from verification.service import keys
+from verification.service.keys import KeyRing
 from verification.tables import Card, CardStatus
 
 # A well-formed body for each change, so that what answers is the scope, not the body's validation.
@@ -45,7 +46,8 @@ PAGE_FIELDS = {"cabut": {"reason": "lost"}, "terbitkan-ulang": {"reason": "lost"
                "tangguhkan": {"reason": "Tidak."}, "pulihkan": {"reason": "Ya."},
                "cabut-penangguhan": {"reason": "Ya."},
                "sandi": {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD}}  # fmt: skip
-KINDS = {"card_id": "card", "batch_id": "batch", "user_id": "staff", "partner_id": "partner", "offer_id": "offer"}
+KINDS = {"card_id": "card", "batch_id": "batch", "user_id": "staff", "partner_id": "partner", "offer_id": "offer",
+         "run_id": "print_run"}  # fmt: skip
 PARAMETER = re.compile(r"\{(\w+):uuid\}")
 
 
@@ -67,7 +69,7 @@ class Principal:
     def sees(self, kind: str, city: str) -> bool:
         """Whether the object of `city`'s office is within reach: child-level records only for their own office,
         staff accounts, partners and offers for every office within the account's reach."""
-        if kind in {"card", "batch"}:
+        if kind in {"card", "batch", "print_run"}:
             return office_of_region(self.region) == city
         return covers(self.region, city)
 
@@ -111,8 +113,11 @@ async def _objects() -> dict[str, dict[str, str]]:
         )  # fmt: skip
         offer = await offers.create_offer(partner_id, rules, manager)
         await offers.move_by_manager(partner_id, offer.id, OfferStatus.SUBMITTED, None, manager)
+        admin = decider
+        run = await print_runs.start(admin, kelurahan, None, "id")
+        await print_runs.run(run, admin, KeyRing(get_settings()), get_settings())
         found[city] = {"card": str(card), "batch": str(batch), "staff": str(analyst.id),
-                       "partner": str(partner_id), "offer": str(offer.id)}  # fmt: skip
+                       "partner": str(partner_id), "offer": str(offer.id), "print_run": str(run)}  # fmt: skip
     return found
 
 

@@ -8,22 +8,25 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from litestar import Controller, Request, Response, Router, get
+from litestar import Controller, Request, Response, Router, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from admin.controllers.cards import NO_STORE
+from admin.errors import CHOOSE_ONE
 from admin.schemas import Revocation
-from admin.service import printing, reports
+from admin.service import print_runs, printing, reports
 from core.auth import CurrentUser
 from core.confirm import Acting, ConfirmedAction
 from core.errors import REQUIRED_FIELD, FieldProblem, Invalid
-from core.forms import problems_by_field, refusal, to_struct
+from core.forms import problems_by_field, refusal, text, to_struct
 from core.guards import requires_office_admin
 from core.i18n import Language
 from core.localtime import local_date, utc_now
+from core.pages import Form
 from core.service import users
 from core.settings import Settings
 from core.tables import DUKCAPIL_ROLES
@@ -98,6 +101,79 @@ class CardPages(Controller):
         pdf = await printing.sticker_pdf([card_id], keyring, settings, user)
         shown_as = f'inline; filename="stiker-{card_id}.pdf"'
         return Response(pdf, media_type="application/pdf", headers={**NO_STORE, "Content-Disposition": shown_as})
+
+
+class PrintPages(Controller):
+    """Bulk printing: a kelurahan's or an import's active cards onto sticker sheets, with the run's progress."""
+
+    path = "/cetak"
+
+    @get("/", name="card_print_page", media_type=MediaType.HTML)
+    async def form(self, user: NamedDependency[CurrentUser], language: NamedDependency[Language]) -> Template:
+        return await _print_form(user, language, {})
+
+    @post("/", media_type=MediaType.HTML, status_code=303)
+    async def start(
+        self,
+        data: Form,
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
+        keyring: NamedDependency[KeyRing],
+        language: NamedDependency[Language],
+    ) -> Any:
+        values = {"kelurahan_code": text(data, "kelurahan_code"), "import_id": text(data, "import_id")}
+        try:
+            import_id = _uuid_or_none(values["import_id"])
+            run_id = await print_runs.start(user, values["kelurahan_code"] or None, import_id, language)
+        except Invalid as problem:
+            return await _print_form(user, language, values, problem)
+        return Redirect(
+            f"{PATH}/cetak/{run_id}",
+            status_code=303,
+            background=BackgroundTask(print_runs.run, run_id, user, keyring, settings),
+        )
+
+    @get("/{run_id:uuid}", name="card_print_run_page", media_type=MediaType.HTML)
+    async def read(self, run_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser]) -> Template:
+        return Template("admin/kartu_cetak_run.html", context={"run": await print_runs.read(run_id, user)})
+
+    @get("/{run_id:uuid}/kemajuan", name="card_print_run_progress", media_type=MediaType.HTML)
+    async def progress(self, run_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser]) -> Template:
+        """The run's status block alone: htmx swaps it in every second while the run goes on."""
+        return Template("admin/kartu_cetak_kemajuan.html", context={"run": await print_runs.read(run_id, user)})
+
+    @get("/{run_id:uuid}/stiker.pdf", name="card_print_run_pdf", media_type="application/pdf")
+    async def pdf(self, run_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser]) -> Response[bytes]:
+        saved_as = f'attachment; filename="stiker-kia-{run_id}.pdf"'
+        return Response(
+            await print_runs.pdf_of(run_id, user),
+            media_type="application/pdf",
+            headers={**NO_STORE, "Content-Disposition": saved_as},
+        )
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Invalid([FieldProblem("import_id", "invalid_choice", CHOOSE_ONE)]) from None
+
+
+async def _print_form(
+    user: CurrentUser, language: Language, values: dict[str, str], problem: Invalid | None = None
+) -> Template:
+    return Template(
+        "admin/kartu_cetak.html",
+        context={
+            **await print_runs.choices(user, language),
+            "runs": await print_runs.recent(user),
+            "values": values,
+            "problems": problems_by_field(problem, language),
+        },
+        status_code=422 if problem else 200,
+    )
 
 
 def _search(language: Language, value: str, problems: dict[str, str] | None = None, status: int = 200) -> Template:
@@ -176,5 +252,5 @@ card_pages = Router(
     PATH,
     guards=[requires_office_admin],
     include_in_schema=False,
-    route_handlers=[CardPages, *REVOKE.handlers(), *REISSUE.handlers(), *WITHDRAW_CONSENT.handlers()],
+    route_handlers=[CardPages, PrintPages, *REVOKE.handlers(), *REISSUE.handlers(), *WITHDRAW_CONSENT.handlers()],
 )

@@ -10,6 +10,7 @@ from typing import Any
 
 from admin.errors import UnknownRegion
 from admin.service import reports
+from admin.service.wide_coverage import month_ends
 from core.auth import CurrentUser
 from core.i18n import Language
 from core.offices import CITY_CODE_LENGTH
@@ -46,8 +47,10 @@ class View:
     def wide(self) -> bool:
         return reports.is_wide(self.region)
 
+    own: bool = True  # the viewer's own scope: its links need no `wilayah`
+
     def query(self) -> str:
-        return f"?wilayah={self.region}" if self.region else ""
+        return "" if self.own or not self.region else f"?wilayah={self.region}"
 
 
 async def view_of(viewer: CurrentUser, region: str | None) -> View:
@@ -55,13 +58,14 @@ async def view_of(viewer: CurrentUser, region: str | None) -> View:
     region = reports.viewed_region(viewer, region)
     if region is None:
         return View(None, NATIONAL, [])
+    own = region == viewer.region
     names = await region_names({region, *(region[:length] for length in (2, 5) if len(region) > length)})
     if region not in names:
         raise UnknownRegion()
     top = viewer.region or ""
     up = [("", NATIONAL)] if viewer.region is None else []
     up += [(code, names[code]) for code in sorted(names) if code != region and len(code) >= len(top)]
-    return View(region, names[region], up)
+    return View(region, names[region], up, own)
 
 
 async def dashboard_data(
@@ -71,11 +75,15 @@ async def dashboard_data(
     children suppressed. A kabupaten/kota shows its kecamatan, launches and uplift; a province or the whole country
     its kabupaten/kota or provinces, read from the per-city rollups."""
     region = view.region
-    breakdown = await reports.coverage(region, today, _breakdown_of(view))
+    start = await series_start(today, region)
+    if view.wide:  # one read of every city's rollups gives the series and, on its last day, the breakdown
+        series = await reports.wide_series(region, month_ends(start, today), _breakdown_of(view))
+        breakdown = series[-1]
+    else:
+        series = await reports.coverage_series(region, start, today)
+        breakdown = await reports.coverage(region, today, _breakdown_of(view))
     choices = sorted((row.region, row.region_name) for row in breakdown.kecamatan)
     chosen = compare if compare in dict(choices) else None
-    start = await series_start(today, region)
-    series = await reports.coverage_series(region, start, today)
     coverage_sets: list[dict[str, Any]] = [
         {"label": view.name, "data": [p.coverage_percent for p in series]},
         {"label": "target", "data": [p.target_percent for p in series],
@@ -215,8 +223,9 @@ async def download(name: str, today: date, view: View, language: Language, thres
         return await reports.coverage_series(region, await series_start(today, region), today)
 
     makers: dict[str, Callable[[], Awaitable[Any]]] = {
-        "cakupan-kecamatan": below,
-        "cakupan-wilayah": below,
+        "cakupan-kecamatan": below,  # a kabupaten/kota's breakdown, named by its level
+        "cakupan-kota": below,
+        "cakupan-provinsi": below,
         "cakupan-bulanan": monthly,
         "penerbitan-mingguan": weekly,
         "dampak-peluncuran": uplift,

@@ -507,17 +507,30 @@ async def _partners_with_outlets_in(region: str | None) -> set[uuid.UUID] | None
 async def _published_offers() -> list[dict[str, Any]]:
     return list(
         await Offer.select(Offer.id, Offer.title, Offer.partner, Offer.partner.name.as_alias("partner_name"),
-                           Offer.first_published_at)
+                           Offer.first_published_at, Offer.rules)
         .where(Offer.first_published_at.is_not_null())
         .order_by(Offer.first_published_at)
+        .output(load_json=True)
     )  # fmt: skip
 
 
-def _launches_of(offers: list[dict[str, Any]], partners: set[uuid.UUID] | None) -> dict[tuple[uuid.UUID, date], list]:
-    """Offers grouped into launches: a partner's offers first published in one week (of partners in `partners`)."""
+def _runs_in(offer: dict[str, Any], region: str | None) -> bool:
+    """Whether an offer runs in the region: it lists no kabupaten/kota (it runs wherever its partner is), or one
+    that lies within the region or contains it."""
+    cities = (offer.get("rules") or {}).get("cities") or []
+    return region is None or not cities or any(covers(region, c) or covers(c, region) for c in cities)
+
+
+def _launches_of(
+    offers: list[dict[str, Any]], partners: set[uuid.UUID] | None, region: str | None = None
+) -> dict[tuple[uuid.UUID, date], list[dict[str, Any]]]:
+    """Offers grouped into launches: a partner's offers first published in one week (of partners in `partners`,
+    and offers that run in `region`)."""
     events: dict[tuple[uuid.UUID, date], list[dict[str, Any]]] = {}
     for offer in offers:
         if partners is not None and offer["partner"] not in partners:
+            continue
+        if not _runs_in(offer, region):
             continue
         launched = offer["first_published_at"].astimezone(_JAKARTA).date()
         events.setdefault((offer["partner"], week_of(launched)), []).append({**offer, "launched_on": launched})
@@ -526,7 +539,7 @@ def _launches_of(offers: list[dict[str, Any]], partners: set[uuid.UUID] | None) 
 
 async def launches(region: str | None) -> list[dict[str, Any]]:
     """Launches of the partners with an outlet in the region, for markers on the weekly issuance chart."""
-    events = _launches_of(await _published_offers(), await _partners_with_outlets_in(region))
+    events = _launches_of(await _published_offers(), await _partners_with_outlets_in(region), region)
     return [
         {"partner_id": str(partner), "partner": offers[0]["partner_name"],
          "launched_on": offers[0]["launched_on"].isoformat()}
@@ -559,7 +572,7 @@ async def _launch_events(
     today: date, city: str, language: str, only: tuple[uuid.UUID, date] | None = None, limit: int | None = None
 ) -> list[dict[str, Any]]:
     offers = await _published_offers()
-    events = _launches_of(offers, None if only else await _partners_with_outlets_in(city))
+    events = _launches_of(offers, None if only else await _partners_with_outlets_in(city), None if only else city)
     chosen = [only] if only else sorted(events, key=lambda key: key[1], reverse=True)[:limit]
     tree = await region_tree(city)
     return [await _uplift(events[key], today, city, language, tree) for key in chosen if key in events]

@@ -15,8 +15,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from piccolo.query.functions.aggregate import Sum
-
 from admin.service.population import pick_target, targets_of_year
 from admin.tables import PopulationCount, UnenrolledCityMonthly
 from core.offices import CITY_CODE_LENGTH, narrowed
@@ -69,28 +67,17 @@ class CityDays:
 
 
 async def city_days(scope: str | None, days: list[date]) -> CityDays:
-    """Every city's holders and enrolments on each of `days` (ascending): for each calendar year among them, one
-    grouped read per rollup of the months in the window and one of everything before it, summed up here."""
+    """Every city's holders and enrolments on each of `days` (ascending): one grouped read per rollup (the months
+    before the first day summed into one, the birth years folded into the few years the days fall in), summed up
+    month by month here."""
     result = CityDays()
     if not days:
         return result
     first, last = month_of(days[0]), days[-1]
-    for year in sorted({day.year for day in days}):
-        wanted = [day for day in days if day.year == year]
-        oldest = year - UNDER_17
-        result.enrolled.update(
-            await _running(PrintCityMonthly, PrintCityMonthly.print_month, PrintCityMonthly.cards,
-                           scope, first, wanted, PrintCityMonthly.birth_year > oldest)
-        )  # fmt: skip
-        result.counted.update(
-            await _running(UnenrolledCityMonthly, UnenrolledCityMonthly.print_month, UnenrolledCityMonthly.holders,
-                           scope, first, wanted, UnenrolledCityMonthly.birth_year > oldest)
-        )  # fmt: skip
-    result.enrolments = await _running(
-        EnrolmentCityMonthly, EnrolmentCityMonthly.month, EnrolmentCityMonthly.enrolled, scope, first, days, None
-    )
-    figures = await denominator_rows_within(scope, last)
-    for row in figures:
+    result.enrolled = await _running(PrintCityMonthly, "print_month", "cards", scope, first, days)
+    result.counted = await _running(UnenrolledCityMonthly, "print_month", "holders", scope, first, days)
+    result.enrolments = await _running(EnrolmentCityMonthly, "month", "enrolled", scope, first, days, by_age=False)
+    for row in await denominator_rows_within(scope, last):
         result.figures.setdefault(row["region_code"], []).append((row["as_of"], row["children"]))
     return result
 
@@ -111,29 +98,43 @@ async def denominator_rows_within(scope: str | None, until: date) -> list[dict[s
 
 
 async def _running(
-    table: Any, month: Any, counter: Any, scope: str | None, first: date, days: list[date], condition: Any
+    table: Any, month: str, counter: str, scope: str | None, first: date, days: list[date], by_age: bool = True
 ) -> dict[tuple[str, date], int]:
-    """Per city, the total of `counter` up to each of `days`: the months before `first` in one sum, those from
-    `first` on month by month."""
-    base = narrowed(table.select(table.city_code, Sum(counter).as_alias("n")), table.city_code, scope)
-    before = base.where(month < first)
-    in_window = narrowed(
-        table.select(table.city_code, month.as_alias("month"), Sum(counter).as_alias("n")), table.city_code, scope
-    ).where((month >= first) & (month <= days[-1]))
-    if condition is not None:
-        before, in_window = before.where(condition), in_window.where(condition)
-    opening = {row["city_code"]: int(row["n"] or 0) for row in await before.group_by(table.city_code)}
-    monthly: dict[str, list[tuple[date, int]]] = defaultdict(list)
-    for row in await in_window.group_by(table.city_code, month):
-        monthly[row["city_code"]].append((_as_date(row["month"]), int(row["n"] or 0)))
+    """Per city, the total of `counter` up to each of `days`. A child counts on a day of year Y while born after
+    Y - 17, so each row is read with the year it stops counting in (`until`: its birth year + 17, capped just past
+    the last year asked for): a handful of bands instead of seventeen birth years. Column and table names are this
+    module's own; every value is a parameter."""
+    years = sorted({day.year for day in days})
+    stop = int(years[-1] + 1)  # an integer written into the statement: a bare parameter there has no type
+    until = (
+        f"CASE WHEN birth_year + {UNDER_17} > {{}} THEN {stop} ELSE birth_year + {UNDER_17} END"
+        if by_age
+        else str(stop)
+    )
+    clamped = f"CASE WHEN {month} < {{}} THEN {{}} ELSE {month} END"
+    source = f"{table._meta.tablename} WHERE {month} <= {{}}"
+    sql = f"SELECT city_code, {clamped} AS month, {until} AS until, SUM({counter}) AS n FROM {source}"  # noqa: S608
+    args: list[Any] = [first, first, *([years[-1]] if by_age else []), days[-1]]
+    if by_age:
+        sql += f" AND birth_year + {UNDER_17} > {{}}"
+        args.append(years[0])
+    if scope is not None:
+        sql += " AND (city_code = {} OR city_code LIKE {})"
+        args += [scope, scope + ".%"]
+    rows = await table.raw(sql + " GROUP BY city_code, 2, 3", *args)
+    cells: dict[str, list[tuple[date, int, int]]] = defaultdict(list)
+    for row in rows:
+        cells[row["city_code"]].append((_as_date(row["month"]), int(row["until"]), int(row["n"] or 0)))
     totals: dict[tuple[str, date], int] = {}
-    for city in set(opening) | set(monthly):
-        running, months, index = opening.get(city, 0), sorted(monthly.get(city, ())), 0
+    for city, city_rows in cells.items():
+        city_rows.sort()
+        running: dict[int, int] = defaultdict(int)
+        index = 0
         for day in days:
-            while index < len(months) and months[index][0] <= day:
-                running += months[index][1]
+            while index < len(city_rows) and city_rows[index][0] <= day:
+                running[city_rows[index][1]] += city_rows[index][2]
                 index += 1
-            totals[(city, day)] = running
+            totals[(city, day)] = sum(n for stops, n in running.items() if stops > day.year)
     return totals
 
 

@@ -27,7 +27,8 @@ async def test_the_four_article_partners_are_approved_with_outlets_in_real_kelur
     standings = await PartnerOffice.select(
         PartnerOffice.city_code, PartnerOffice.status, PartnerOffice.agreement_number
     )
-    assert {s["city_code"] for s in standings} == {"17.71"}
+    # Each approved by Kota Bengkulu's office; Gramedia by Rejang Lebong's as well (the demo's second city).
+    assert sorted(s["city_code"] for s in standings) == ["17.02", "17.71", "17.71", "17.71", "17.71"]
     assert all(s["status"] == "approved" and s["agreement_number"] for s in standings)
     for partner in partners:
         outlets = await Outlet.select(Outlet.kelurahan_code).where(Outlet.partner == partner["id"])
@@ -81,7 +82,7 @@ async def test_demo_logins_work_with_password_demo(client, seeded):
     assert me["partner"]["name"] == "Gramedia Bengkulu"
     assert me["outlet"]["name"] == "Gramedia Suprapto"
     catalog = (await client.get("/api/v1/catalog/offers")).json()
-    assert len(catalog) == 8
+    assert len(catalog) == 9  # eight in Kota Bengkulu, one at Gramedia Curup for Rejang Lebong's children
 
 
 async def test_the_registry_reproduces_the_published_coverage_and_cards_csv_is_usable(tmp_path, settings):
