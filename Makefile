@@ -12,12 +12,12 @@ endif
 
 .PHONY: demo test install migrate seed serve lint format typecheck check clean screenshots
 
-demo: $(STAMP) var/secret_key ## Install, migrate, seed Kota Bengkulu and serve on http://127.0.0.1:$(PORT)
+demo: $(STAMP) var/secret_key ## Install, migrate, seed the two demo cities and serve on http://127.0.0.1:$(PORT)
 	$(BIN)/mitrakia migrate
 	$(BIN)/mitrakia demo seed
 	@echo ""
 	@echo "  Mitra KIA demo: http://127.0.0.1:$(PORT)   (API schema: /schema/openapi.json)"
-	@echo "  Logins (password 'demo'): dukcapil, analis, gramedia.manajer, gramedia.kasir (more: see README)"
+	@echo "  Logins (password 'demo'): dukcapil, dukcapil.rejanglebong, ditjen, analis, gramedia.manajer, gramedia.kasir (more: see README)"
 	@echo "  Parents' catalog: http://127.0.0.1:$(PORT)/penawaran   Cashier app: http://127.0.0.1:$(PORT)/kasir"
 	@echo ""
 	$(BIN)/mitrakia serve --port $(PORT)

@@ -86,4 +86,7 @@ def request_language(connection: ASGIConnection[Any, Any, Any, Any]) -> Language
         return "en"
     if chosen == "id":
         return "id"
-    return default if "text/html" in connection.headers.get("accept", "") else negotiate(accept_language, default)
+    # A browser asks for a page (Accept: text/html); htmx, which fetches the pages' live fragments, asks for */*
+    # and says so (HX-Request): both are a page, in the page's language.
+    is_page = "text/html" in connection.headers.get("accept", "") or connection.headers.get("hx-request") == "true"
+    return default if is_page else negotiate(accept_language, default)

@@ -85,6 +85,25 @@ class PartnerReviewPages(Controller):
             return await _partner_page(partner_id, user, language, data, problem, status)
         return Redirect(f"/admin/mitra/{partner_id}?ok=disetujui", status_code=303)
 
+    @post("/{partner_id:uuid}/pks", media_type=MediaType.HTML, status_code=303, guards=[requires_office_admin])
+    async def agreement(
+        self,
+        request: Request[Any, Any, Any],
+        partner_id: FromPath[uuid.UUID],
+        data: Form,
+        user: NamedDependency[CurrentUser],
+        language: NamedDependency[Language],
+    ) -> Any:
+        """The office sets or corrects its agreement (PKS) number with an approved partner: audited."""
+        try:
+            await onboarding.set_agreement_number(partner_id, text(data, "agreement_number"), user)
+        except NotFound:
+            raise
+        except DomainError as error:
+            problem, status = refusal(request, error)
+            return await _partner_page(partner_id, user, language, data, problem, status)
+        return Redirect(f"/admin/mitra/{partner_id}?ok=pks-disimpan", status_code=303)
+
 
 async def _partner_page(
     partner_id: uuid.UUID,

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from anyio import to_thread
+
 from admin.errors import CHOOSE_ONE, NO_ACTIVE_CARDS, OUTSIDE_OFFICE, TOO_MANY_CARDS, PrintRunNotFound
 from admin.service import printing, registry
 from admin.tables import ImportStatus, PrintRun
@@ -118,7 +120,9 @@ async def run(run_id: uuid.UUID, actor: CurrentUser, keyring: KeyRing, settings:
         sheet = printing.StickerSheet()
         for index, card_id in enumerate(card_ids, start=1):
             text, code = await cards.issue_qr_text(card_id, keyring, settings, actor)
-            sheet.add(credentials.qr_png(text), code)
+            # Drawing the QR and placing it is CPU work: in a thread, so the worker's other requests (the tills
+            # of the whole city) are not held up by a thousand-card run.
+            await to_thread.run_sync(_draw, sheet, text, code)
             if index % PROGRESS_EVERY == 0:
                 await PrintRun.update({PrintRun.done: index}).where(PrintRun.id == run_id)
         pdf = bytes(sheet.pdf.output())
@@ -133,6 +137,10 @@ async def run(run_id: uuid.UUID, actor: CurrentUser, keyring: KeyRing, settings:
             PrintRun.id == run_id
         )
         raise
+
+
+def _draw(sheet: printing.StickerSheet, text: str, code: str) -> None:
+    sheet.add(credentials.qr_png(text), code)
 
 
 async def read(run_id: uuid.UUID, reader: CurrentUser) -> RunRead:

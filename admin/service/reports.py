@@ -162,6 +162,15 @@ class Coverage:
     # counts only those). None for a kabupaten/kota and the regions within it.
     cities: int | None = None
     cities_with_population: int | None = None
+    # Of `holders`, those of the kabupaten/kota with a population figure: the numerator of a wider coverage.
+    counted_holders: int | None = None
+
+    @property
+    def numerator(self) -> int:
+        """The holders the coverage percent is computed from (all of them where no percent can be)."""
+        if self.counted_holders is None or self.eligible_children is None:
+            return self.holders
+        return self.counted_holders
 
 
 @dataclass
@@ -237,10 +246,17 @@ def _coverage_row(
 
 
 def _furthest_first(rows: list[Coverage]) -> list[Coverage]:
-    """Furthest from target first; without a target for the year (none set yet), lowest coverage first."""
+    """Furthest from target first; without a target for the year (none set yet), lowest coverage first; regions
+    with neither holders nor a population figure (not in the programme yet) last."""
     return sorted(
         rows,
-        key=lambda row: (row.gap_percent is None, -(row.gap_percent or 0), row.coverage_percent or 0, row.region),
+        key=lambda row: (
+            not row.holders and row.eligible_children is None,
+            row.gap_percent is None,
+            -(row.gap_percent or 0),
+            row.coverage_percent or 0,
+            row.region,
+        ),
     )
 
 
@@ -305,6 +321,7 @@ async def wide_series(region: str | None, days: list[date], breakdown: str | Non
             gap_percent=(target - value) if (target is not None and value is not None) else None,
             cities=total.cities,
             cities_with_population=total.cities_with_figure,
+            counted_holders=total.holders_with_figure,
         )
 
     every = sorted(cities.names)

@@ -48,6 +48,13 @@ async def test_a_kelurahans_cards_print_onto_sheets_the_till_reads(till: Till, c
     page = await client.get(started.headers["location"])
     assert "Selesai" in page.text
     assert "hx-get" not in page.text  # nothing left to poll
+    # The block htmx polls for, asked as htmx asks (*/*, the phone's English locale): in the page's language.
+    fragment = await client.get(
+        f"/admin/kartu/cetak/{RUN_URL.match(started.headers['location']).group(1)}/kemajuan",
+        headers={"HX-Request": "true", "Accept": "*/*", "Accept-Language": "en-US,en;q=0.9"},
+    )
+    assert "Selesai" in fragment.text
+    assert not fragment.text.lstrip().lower().startswith("<!doctype")
     assert "25 kartu" in page.text
     sheet = await client.get(f"/admin/kartu/cetak/{run_id}/stiker.pdf")
     assert (sheet.status_code, sheet.headers["content-type"]) == (200, "application/pdf")

@@ -392,3 +392,32 @@ async def test_population_import_saves_all_rows_or_none_and_names_the_faulty_one
         "recorded": 2
     }
     assert sorted(row["children"] for row in await population.population_history(None)) == [7, 115_109]
+
+
+async def test_the_dashboard_opens_on_the_viewers_scope_and_climbs_down_within_it(make_client, create_staff, settings):
+    from tests.core.test_pages import page_client, sign_in
+
+    await enroll(settings, [enrolment(settings, kelurahan=CURUP, printed=date(2025, 2, 10)) for _ in range(2)])
+    await create_staff("ditjen", "dukcapil_analyst", region=None)
+    await create_staff("analis", "dukcapil_analyst")
+    national, office = await page_client(make_client), await page_client(make_client)
+    await sign_in(national, "ditjen")
+    await sign_in(office, "analis")
+
+    country = await national.get("/admin")
+    assert "Cakupan KIA Indonesia" in country.text
+    assert '<a href="/admin?wilayah=17">Bengkulu</a>' in country.text  # the one province with holders
+    assert "37 wilayah lain belum punya pemegang KIA" in country.text
+    assert 'href="/admin/registri"' not in country.text  # no child-level work for a national account
+    province = await national.get("/admin", params={"wilayah": "17"})
+    assert '<a href="/admin?wilayah=17.02">Kabupaten Rejang Lebong</a>' in province.text
+    city = await national.get("/admin", params={"wilayah": "17.02"})
+    assert "Cakupan KIA Kabupaten Rejang Lebong" in city.text
+    assert 'href="/admin/unduh/cakupan-kecamatan.csv?wilayah=17.02"' in city.text
+    csv = await national.get("/admin/unduh/cakupan-kecamatan.csv", params={"wilayah": "17.02"})
+    assert "Curup Tengah" in csv.text
+
+    own = await office.get("/admin")
+    assert "Cakupan KIA Kota Bengkulu" in own.text
+    assert (await office.get("/admin", params={"wilayah": "17.02"})).status_code == 404
+    assert (await office.get("/admin/unduh/cakupan-kecamatan.csv", params={"wilayah": "17.02"})).status_code == 404

@@ -112,6 +112,21 @@ async def test_rejection_reason_reaches_the_partner_who_fixes_it_and_is_approved
     assert "PKS/014/2026" in detail.text
     assert "Status pendaftaran" not in (await merchant.get("/mitra/")).text
 
+    # The number is corrected after approval (a typo in the signed agreement's number), and the change is audited.
+    token = CSRF.search(detail.text).group(1)
+    wrong = await clerk.post(f"/admin/mitra/{partner_id}/pks", data={"_csrf_token": token, "agreement_number": "<>"})
+    assert wrong.status_code == 422
+    assert 'aria-invalid="true"' in wrong.text
+    corrected = await clerk.post(
+        f"/admin/mitra/{partner_id}/pks", data={"_csrf_token": token, "agreement_number": "PKS/041/2026"}
+    )
+    assert corrected.headers["location"] == f"/admin/mitra/{partner_id}?ok=pks-disimpan"
+    detail = await clerk.get(corrected.headers["location"])
+    assert ("Nomor PKS disimpan." in detail.text, "PKS/041/2026" in detail.text) == (True, True)
+    assert "PKS/014/2026" not in detail.text
+    audit = await clerk.get("/admin/audit")
+    assert "Nomor PKS mitra dicatat" in audit.text
+
 
 async def test_dukcapil_publishes_a_submitted_offer_into_the_catalog(make_client, create_staff):
     from tests.helpers import approved_partner, dukcapil_headers
