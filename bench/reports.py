@@ -9,7 +9,12 @@ The database is dropped and rebuilt unless --reuse finds it already loaded. Part
 through the app's own services (100 partners, 4 outlets and 4 offers each); cards and redemptions are generated
 in SQL (the services would take a day), with the first-of-month marks computed by window functions exactly as the
 till sets them; then the rollups are rebuilt from the raw tables (`mitrakia reports rebuild`). The geography is
-Kota Bengkulu's 67 kelurahan: region codes are never invented. Writes bench/results/reports-postgresql-<date>.json.
+the demo city's kelurahan (admin.demo_history.CITY): region codes are never invented. Writes
+bench/results/reports-postgresql-<date>.json.
+
+`--national` runs the other benchmark: every one of the 514 kabupaten/kota with months of per-city rollups, timing
+the reports a national or province account reads against their floor (one grouped pass over the per-city rows).
+Writes bench/results/reports-national-postgresql-<date>.json.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ os.environ.setdefault("MITRAKIA_SECRET_KEY", "bench-secret-that-is-long-enough-f
 sys.path.insert(0, str(ROOT))
 
 from admin.demo import DUKCAPIL_ACCOUNTS, SHOP_HOURS, DemoOutlet, DemoPartner, ensure_account, ensure_partner  # noqa: E402
+from admin.demo_history import CITY  # noqa: E402
 from admin.service import reports  # noqa: E402
 from admin.service.dashboard import View, dashboard_data  # noqa: E402
 from core.database.engine import engine  # noqa: E402
@@ -90,7 +96,7 @@ async def load(redemptions: int, cards: int) -> dict[str, float]:
     dukcapil = await ensure_account(DUKCAPIL_ACCOUNTS[0])
     kelurahan = [
         r["code"]
-        for r in await sql("SELECT code FROM region WHERE level = 'kelurahan' AND code LIKE '17.71.%' ORDER BY code")
+        for r in await sql(f"SELECT code FROM region WHERE level = 'kelurahan' AND code LIKE '{CITY}.%' ORDER BY code")
     ]
     for number in range(PARTNERS):
         await ensure_partner(_partner(number, kelurahan), dukcapil)
@@ -273,12 +279,12 @@ def cases(partner: Any) -> list[tuple[str, Callable[[], Awaitable[Any]], str | N
     mine = figures.RedemptionFilter(TODAY - timedelta(days=90), TODAY, partner)
     month = "date_trunc('month', local_date)"
     completed = f"status = 'completed' AND local_date BETWEEN DATE '2025-12-01' AND DATE '{TODAY}'"
-    kelurahan_under_city = "(SELECT code FROM region WHERE level = 'kelurahan' AND code LIKE '17.71.%')"
+    kelurahan_under_city = f"(SELECT code FROM region WHERE level = 'kelurahan' AND code LIKE '{CITY}.%')"
     return [
-        ("coverage, city with kecamatan breakdown", lambda: reports.coverage("17.71", TODAY, "kecamatan"),
+        ("coverage, city with kecamatan breakdown", lambda: reports.coverage(CITY, TODAY, "kecamatan"),
          f"SELECT kelurahan_code, count(*) FROM card WHERE kia_printed_on <= DATE '{TODAY}' "
          f"AND birth_year > {TODAY.year - 17} AND kelurahan_code IN {kelurahan_under_city} GROUP BY 1"),
-        ("coverage per month, 24 months", lambda: reports.coverage_series("17.71", date(2024, 12, 1), TODAY),
+        ("coverage per month, 24 months", lambda: reports.coverage_series(CITY, date(2024, 12, 1), TODAY),
          "SELECT m, sum(n) OVER (ORDER BY m) FROM (SELECT date_trunc('month', kia_printed_on) AS m, count(*) AS n "
          f"FROM card WHERE kia_printed_on <= DATE '{TODAY}' GROUP BY 1) x"),
         ("redemptions by partner, 12 months", lambda: reports.redemptions_by("partner", year, None),
@@ -303,17 +309,17 @@ def cases(partner: Any) -> list[tuple[str, Callable[[], Awaitable[Any]], str | N
         ("enrolments per channel, 12 months", lambda: reports.channels(date(2025, 12, 1), TODAY),
          "SELECT date_trunc('month', enrolled_on), channel, count(*) FROM card "
          "WHERE enrolled_on >= DATE '2025-12-01' GROUP BY 1, 2"),
-        ("KIA prints per week, 2 years", lambda: reports.weekly_prints("17.71", TODAY - timedelta(weeks=104), TODAY),
+        ("KIA prints per week, 2 years", lambda: reports.weekly_prints(CITY, TODAY - timedelta(weeks=104), TODAY),
          f"SELECT date_trunc('week', kia_printed_on), count(*) FROM card "
          f"WHERE kia_printed_on >= DATE '{TODAY - timedelta(weeks=104)}' GROUP BY 1"),
-        ("uplift, the 12 latest launches", lambda: reports.uplift_all(TODAY, "id", "17.71", 12),
+        ("uplift, the 12 latest launches", lambda: reports.uplift_all(TODAY, "id", CITY, 12),
          "SELECT date_trunc('week', c.kia_printed_on), r.parent_code, count(*) FROM card c "
          "JOIN region r ON r.code = c.kelurahan_code "
          f"WHERE c.kia_printed_on >= DATE '{TODAY - timedelta(weeks=60)}' GROUP BY 1, 2"),
-        ("partners quiet for 30 days", lambda: reports.quiet_partners(TODAY, "17.71"),
+        ("partners quiet for 30 days", lambda: reports.quiet_partners(TODAY, CITY),
          "SELECT partner, max(local_date) FROM redemption WHERE status = 'completed' GROUP BY 1"),
         ("the whole /admin dashboard (every figure on it)",
-         lambda: dashboard_data(TODAY, View("17.71", "Kota Bengkulu", []), "17.71.01", "id", None), None),
+         lambda: dashboard_data(TODAY, View(CITY, "demo", []), f"{CITY}.01", "id", None), None),
         ("the whole /mitra dashboard", lambda: partner_figures(partner), None),
         ("a partner's redemptions per day, 90 days", lambda: figures.redemptions_per_day(mine),
          f"SELECT local_date, count(*), sum(discount_amount) FROM redemption WHERE partner = '{partner}' "

@@ -215,3 +215,63 @@ async def test_a_database_of_the_single_city_version_gives_its_data_to_that_city
     # The audit log is append-only again once the migration has assigned the old rows.
     with pytest.raises(Exception, match="append-only"):
         await query(cli_env, "UPDATE audit_event SET city_code = NULL")
+
+
+# The last version whose rollups did not carry the kabupaten/kota.
+CITYLESS_ROLLUPS_BEFORE = "2026-12-06"
+
+
+async def test_a_database_of_the_previous_version_keeps_its_figures_each_under_its_city(cli_env):
+    """Rollup rows made before the tenancy key get it from their kelurahan, the redemption rollup is recounted with
+    it, and the per-city sums that province and national reports read are filled: the same figures as before."""
+    for app_config in Finder().get_app_registry().app_configs.values():
+        folder = Path(app_config.resolved_migrations_folder_path)
+        ids = [_migration_id(path) for path in folder.glob(f"{app_config.app_name}_*.py")]
+        head = max(i for i in ids if i < CITYLESS_ROLLUPS_BEFORE)
+        done = run(cli_env, "migrations", "forwards", app_config.app_name, head, program=PICCOLO)
+        assert done.returncode == 0, done.stdout + done.stderr
+    card, offer, partner, outlet = (str(uuid.uuid4()) for _ in range(4))
+    for sql in (
+        "INSERT INTO card (id, cv, status, birth_year, kelurahan_code, kia_printed_on, enrolled_on, channel, "
+        f"created_at, updated_at, city_code) VALUES ('{card}', 1, 'active', 2018, '17.71.03.1002', '2024-10-01', "
+        f"'2024-10-02', 'school', {NOW}, {NOW}, '17.71')",
+        "INSERT INTO rollup_print_monthly (print_month, kelurahan, birth_year, cards) "
+        "VALUES ('2024-10-01', '17.71.03.1002', 2018, 1)",
+        "INSERT INTO rollup_print_weekly (week_start, kelurahan, prints) VALUES ('2024-09-30', '17.71.03.1002', 1)",
+        "INSERT INTO rollup_enrolment_monthly (month, kelurahan, channel, enrolled, activated_30, activated_90) "
+        "VALUES ('2024-10-01', '17.71.03.1002', 'school', 1, 1, 1)",
+        "INSERT INTO unenrolled_kia (kelurahan_code, birth_year, print_month, holders) "
+        "VALUES ('17.02.19.1003', 2015, '2022-03-01', 2)",
+        "INSERT INTO redemption (id, receipt_code, card, offer, offer_revision, partner, outlet, holder_ref, "
+        "purchase_amount, discount_amount, redeemed_at, local_date, age_years, age_band, kelurahan_code, "
+        "kecamatan_code, first_all, first_partner, first_offer, first_outlet, status) "
+        f"VALUES ('{uuid.uuid4()}', 'R1', '{card}', '{offer}', 1, '{partner}', '{outlet}', 'h', 20000, 2000, {NOW}, "
+        "'2024-10-05', 6, '5-9', '17.71.03.1002', '17.71.03', true, true, true, true, 'completed')",
+    ):
+        await query(cli_env, sql)
+
+    migrated = run(cli_env, "migrate")
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+
+    def plain(rows):
+        return [tuple(str(value) for value in row) for row in rows]
+
+    assert plain(await query(cli_env, "SELECT city_code, kelurahan, cards FROM rollup_print_monthly")) == [
+        ("17.71", "17.71.03.1002", "1")
+    ]
+    assert plain(
+        await query(cli_env, "SELECT city_code, print_month, birth_year, cards FROM rollup_print_city_monthly")
+    ) == [("17.71", "2024-10-01", "2018", "1")]
+    assert plain(await query(cli_env, "SELECT city_code, channel, enrolled FROM rollup_enrolment_city_monthly")) == [
+        ("17.71", "school", "1")
+    ]
+    assert plain(await query(cli_env, "SELECT city_code, holders FROM unenrolled_kia_city_monthly")) == [("17.02", "2")]
+    assert plain(await query(cli_env, "SELECT city_code FROM rollup_print_weekly")) == [("17.71",)]
+    slices = await query(
+        cli_env, "SELECT city_code, slice, redemptions, discount_total, children FROM rollup_redemption_monthly"
+    )
+    assert sorted(plain(slices)) == sorted(
+        ("17.71", name, "1", "2000", "1")
+        for name in ("all", "kecamatan", "age_band", "partner", "partner_kecamatan", "partner_age_band", "offer",
+                     "outlet")
+    )  # fmt: skip
