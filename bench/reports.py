@@ -388,21 +388,23 @@ async def load_national(months: int) -> dict[str, int]:
 
 def national_cases() -> list[tuple[str, Callable[[], Awaitable[Any]], str | None]]:
     """Each report a national or province account reads, and its floor: one grouped pass over the per-city rows
-    it needs (the least any correct answer reads), with no per-year cut-off or denominator work at all."""
+    it needs — the enrolled cards' and the counted KIAs' (holders are both) — the least any correct answer reads,
+    with no per-year cut-off, denominator or target work at all."""
     first = (TODAY.replace(day=1) - timedelta(days=31 * 23)).replace(day=1)
-    running_sums = (
-        "SELECT city_code, print_month, sum(sum(cards)) OVER (PARTITION BY city_code ORDER BY print_month) "
-        "FROM rollup_print_city_monthly WHERE print_month <= DATE '{today}' {where} GROUP BY 1, 2"
+    holders = (
+        "(SELECT city_code, print_month AS m, birth_year, cards AS n FROM rollup_print_city_monthly UNION ALL "
+        "SELECT city_code, print_month, birth_year, holders FROM unenrolled_kia_city_monthly) h"
     )
+    running_sums = (
+        f"SELECT city_code, m, sum(sum(n)) OVER (PARTITION BY city_code ORDER BY m) FROM {holders} "
+        "WHERE m <= DATE '{today}' {where} GROUP BY 1, 2"
+    )
+    per_city = f"SELECT city_code, sum(n) FROM {holders} WHERE birth_year > {TODAY.year - 17} GROUP BY 1"
     return [
         ("national coverage per month, 514 cities x 24 months",
          lambda: reports.coverage_series(None, first, TODAY), running_sums.format(today=TODAY, where="")),
-        ("national coverage, every kabupaten/kota", lambda: reports.coverage(None, TODAY, "kota"),
-         f"SELECT city_code, sum(cards) FROM rollup_print_city_monthly WHERE birth_year > {TODAY.year - 17} "
-         "GROUP BY 1"),
-        ("national coverage, by province", lambda: reports.coverage(None, TODAY, "provinsi"),
-         f"SELECT city_code, sum(cards) FROM rollup_print_city_monthly WHERE birth_year > {TODAY.year - 17} "
-         "GROUP BY 1"),
+        ("national coverage, every kabupaten/kota", lambda: reports.coverage(None, TODAY, "kota"), per_city),
+        ("national coverage, by province", lambda: reports.coverage(None, TODAY, "provinsi"), per_city),
         ("province coverage per month, 24 months", lambda: reports.coverage_series("17", first, TODAY),
          running_sums.format(today=TODAY, where="AND city_code LIKE '17.%'")),
         ("national activation, 12 months", lambda: reports.activation(date(2025, 12, 1), TODAY, TODAY),

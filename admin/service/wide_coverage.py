@@ -101,40 +101,42 @@ async def _running(
     table: Any, month: str, counter: str, scope: str | None, first: date, days: list[date], by_age: bool = True
 ) -> dict[tuple[str, date], int]:
     """Per city, the total of `counter` up to each of `days`. A child counts on a day of year Y while born after
-    Y - 17, so each row is read with the year it stops counting in (`until`: its birth year + 17, capped just past
-    the last year asked for): a handful of bands instead of seventeen birth years. Column and table names are this
-    module's own; every value is a parameter."""
-    years = sorted({day.year for day in days})
-    stop = int(years[-1] + 1)  # an integer written into the statement: a bare parameter there has no type
-    until = (
-        f"CASE WHEN birth_year + {UNDER_17} > {{}} THEN {stop} ELSE birth_year + {UNDER_17} END"
-        if by_age
-        else str(stop)
-    )
+    Y - 17, so each city-month row carries one sum per year the days fall in (a few columns instead of seventeen
+    birth years), and the months before the first day are summed into one. Names and years are this module's own;
+    every other value is a parameter."""
+    years = [int(year) for year in sorted({day.year for day in days})]
+    if by_age:
+        sums = ", ".join(
+            f"SUM(CASE WHEN birth_year + {UNDER_17} > {year} THEN {counter} ELSE 0 END) AS y{year}" for year in years
+        )
+    else:
+        sums = ", ".join(f"SUM({counter}) AS y{year}" for year in years)
     clamped = f"CASE WHEN {month} < {{}} THEN {{}} ELSE {month} END"
     source = f"{table._meta.tablename} WHERE {month} <= {{}}"
-    sql = f"SELECT city_code, {clamped} AS month, {until} AS until, SUM({counter}) AS n FROM {source}"  # noqa: S608
-    args: list[Any] = [first, first, *([years[-1]] if by_age else []), days[-1]]
+    sql = f"SELECT city_code, {clamped} AS month, {sums} FROM {source}"  # noqa: S608
+    args: list[Any] = [first, first, days[-1]]
     if by_age:
         sql += f" AND birth_year + {UNDER_17} > {{}}"
         args.append(years[0])
     if scope is not None:
         sql += " AND (city_code = {} OR city_code LIKE {})"
         args += [scope, scope + ".%"]
-    rows = await table.raw(sql + " GROUP BY city_code, 2, 3", *args)
-    cells: dict[str, list[tuple[date, int, int]]] = defaultdict(list)
+    rows = await table.raw(sql + " GROUP BY city_code, 2", *args)
+    cells: dict[str, list[tuple[date, dict[str, Any]]]] = defaultdict(list)
     for row in rows:
-        cells[row["city_code"]].append((_as_date(row["month"]), int(row["until"]), int(row["n"] or 0)))
+        cells[row["city_code"]].append((_as_date(row["month"]), row))
     totals: dict[tuple[str, date], int] = {}
     for city, city_rows in cells.items():
-        city_rows.sort()
-        running: dict[int, int] = defaultdict(int)
+        city_rows.sort(key=lambda cell: cell[0])
+        running = dict.fromkeys(years, 0)
         index = 0
         for day in days:
             while index < len(city_rows) and city_rows[index][0] <= day:
-                running[city_rows[index][1]] += city_rows[index][2]
+                row = city_rows[index][1]
+                for year in years:
+                    running[year] += int(row[f"y{year}"] or 0)
                 index += 1
-            totals[(city, day)] = sum(n for stops, n in running.items() if stops > day.year)
+            totals[(city, day)] = running[day.year]
     return totals
 
 
