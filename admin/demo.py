@@ -97,6 +97,8 @@ DUKCAPIL_ACCOUNTS = (
         demo_second_city.CITY,
     ),
     DemoAccount("ditjen", Role.DUKCAPIL_ANALYST, "Analis Ditjen Dukcapil (nasional)", None),
+    # The card-signing keys are one national key ring: only a national admin rotates or revokes them.
+    DemoAccount("ditjen.admin", Role.DUKCAPIL_ADMIN, "Admin Ditjen Dukcapil (nasional)", None),
 )
 
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

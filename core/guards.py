@@ -59,6 +59,8 @@ requires_dukcapil_admin = requires_role(Role.DUKCAPIL_ADMIN)
 # An office's own work on children's records: a kabupaten/kota's Dukcapil staff, never a province or national account.
 requires_office = requires_role(Role.DUKCAPIL_ADMIN, Role.DUKCAPIL_ANALYST, reaches=frozenset({Reach.OFFICE}))
 requires_office_admin = requires_role(Role.DUKCAPIL_ADMIN, reaches=frozenset({Reach.OFFICE}))
+# What every office shares, such as the card-signing keys that every till verifies: a national admin's alone.
+requires_national_admin = requires_role(Role.DUKCAPIL_ADMIN, reaches=frozenset({Reach.NATIONAL}))
 requires_partner_manager = requires_role(Role.PARTNER_MANAGER)
 requires_cashier = requires_role(Role.CASHIER)
 requires_partner_staff = requires_role(Role.PARTNER_MANAGER, Role.CASHIER)

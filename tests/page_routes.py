@@ -29,6 +29,7 @@ from admin.demo_history import city_kelurahan, seed_redemptions
 from admin.service import print_runs, registry
 from core.auth import ANYONE, PUBLIC, staff_user_row_to_current
 from core.localtime import local_date, utc_now
+from core.offices import Reach
 from core.settings import get_settings
 from core.stores import Stores
 from core.tables import Role, StaffUser
@@ -42,16 +43,28 @@ from verification.tables import Card, CardStatus, Redemption
 
 LAYERS = {"core", "partners", "verification", "admin"}
 ANONYMOUS = "anonymous"
+# A Dukcapil admin of the whole country: the one who manages what every office shares (the signing keys).
+NATIONAL_ADMIN = "dukcapil_admin_national"
 # The order pages are visited in: each page once, as the first role that may open it. Strangers first, so public
-# pages are checked as the public sees them; then the roles with the most on their pages.
-ROLES = (ANONYMOUS, Role.DUKCAPIL_ADMIN.value, Role.DUKCAPIL_ANALYST.value, Role.PARTNER_MANAGER.value,
-         Role.CASHIER.value)  # fmt: skip
+# pages are checked as the public sees them; then the roles with the most on their pages. A Dukcapil role is an
+# office's account; the national admin is the one principal told apart by its reach.
+ROLES = (ANONYMOUS, Role.DUKCAPIL_ADMIN.value, NATIONAL_ADMIN, Role.DUKCAPIL_ANALYST.value,
+         Role.PARTNER_MANAGER.value, Role.CASHIER.value)  # fmt: skip
 # Who signs in for each role: the demo's own accounts (password admin.demo.DEMO_PASSWORD).
 ACCOUNTS = {
     Role.DUKCAPIL_ADMIN.value: "dukcapil",
+    NATIONAL_ADMIN: "ditjen.admin",
     Role.DUKCAPIL_ANALYST.value: "analis",
     Role.PARTNER_MANAGER.value: "gramedia.manajer",
     Role.CASHIER.value: "gramedia.kasir",
+}
+# Each principal's role and reach, as the guards read them (core.guards; None: a partner's staff have no reach).
+PRINCIPALS: dict[str, tuple[Role, Reach | None]] = {
+    Role.DUKCAPIL_ADMIN.value: (Role.DUKCAPIL_ADMIN, Reach.OFFICE),
+    NATIONAL_ADMIN: (Role.DUKCAPIL_ADMIN, Reach.NATIONAL),
+    Role.DUKCAPIL_ANALYST.value: (Role.DUKCAPIL_ANALYST, Reach.OFFICE),
+    Role.PARTNER_MANAGER.value: (Role.PARTNER_MANAGER, None),
+    Role.CASHIER.value: (Role.CASHIER, None),
 }
 
 # GETs of our layers, left out of the schema, that answer something else than a page (they answer JSON by default,
@@ -180,10 +193,11 @@ def _guarded_roles(handler: Any, name: str) -> frozenset[str] | None:
     unknown = [guard for guard in guards if not hasattr(guard, "roles")]
     assert guards, f"{name}: a page that is not public needs a role guard (core.guards)"
     assert not unknown, f"{name}: guards that do not say which roles they let in: {unknown}"
-    roles = frozenset(role.value for role in Role)
-    for guard in guards:
-        roles &= frozenset(role.value for role in guard.roles)
-    return roles
+    return frozenset(
+        principal
+        for principal, (role, reach) in PRINCIPALS.items()
+        if all(role in guard.roles and (reach is None or reach in guard.reaches) for guard in guards)
+    )
 
 
 def _fill(path: str, name: str) -> Fill | None:

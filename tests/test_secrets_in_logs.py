@@ -37,12 +37,14 @@ async def test_no_secret_reaches_the_logs_of_a_full_day(capsys, client, make_cli
     # Dukcapil staff and a partner with its manager and cashier, all through the API.
     await create_staff("dukcapil", Role.DUKCAPIL_ADMIN)
     await create_staff("analis", Role.DUKCAPIL_ANALYST)
+    await create_staff("ditjen.admin", Role.DUKCAPIL_ADMIN, region=None)
     dukcapil = await login(client, "dukcapil", PASSWORD)
     analyst = await login(client, "analis", PASSWORD)
-    assert (await client.post("/api/v1/admin/keys/rotate", headers=dukcapil)).status_code in {200, 201}
+    national = await login(client, "ditjen.admin", PASSWORD)
+    assert (await client.post("/api/v1/admin/keys/rotate", headers=national)).status_code in {200, 201}
     world = await approved_partner(client, dukcapil)
     offer = await published_offer(client, world, limits=[])
-    for name, headers in {"dukcapil": dukcapil, "analyst": analyst, "manager": world.manager,
+    for name, headers in {"dukcapil": dukcapil, "analyst": analyst, "national": national, "manager": world.manager,
                           "cashier": world.cashier}.items():  # fmt: skip
         secrets[f"{name} token"] = headers["Authorization"].split()[1]
     remembered = await client.post(

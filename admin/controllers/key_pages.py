@@ -9,7 +9,7 @@ from litestar.enums import MediaType
 from litestar.response import Template
 
 from core.confirm import Acting, ConfirmedAction
-from core.guards import requires_dukcapil_admin
+from core.guards import requires_national_admin
 from verification.errors import SigningKeyNotFound
 from verification.service import keys
 from verification.service.keys import KeyInfo, KeyRing
@@ -67,7 +67,7 @@ REVOKE = ConfirmedAction(
 
 signing_key_pages = Router(
     PATH,
-    guards=[requires_dukcapil_admin],  # the API's keys are admin-only
+    guards=[requires_national_admin],  # as the API's: one key ring for every office, a national admin's
     include_in_schema=False,
     route_handlers=[SigningKeyPages, *ROTATE.handlers(), *REVOKE.handlers()],
 )

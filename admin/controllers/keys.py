@@ -9,7 +9,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from admin.schemas import KeyRead
 from core.auth import AuthedRequest
-from core.guards import requires_dukcapil_admin
+from core.guards import requires_national_admin
 from core.openapi import raises
 from core.settings import Settings
 from verification.errors import KeyTransitionRefused, SigningKeyNotFound
@@ -24,7 +24,7 @@ def _read(info: keys.KeyInfo) -> KeyRead:
 class KeyController(Controller):
     path = "/api/v1/admin/keys"
     tags = ["admin"]
-    guards = [requires_dukcapil_admin]
+    guards = [requires_national_admin]  # one key ring for every office: rotating it is national work
 
     @get("/", summary="Signing keys and their states (public halves only)", opt=raises())
     async def list_keys(self) -> list[KeyRead]:

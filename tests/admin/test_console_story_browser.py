@@ -29,8 +29,8 @@ PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "i
 MANAGER_PAGES = ["/mitra", "/mitra/outlet", "/mitra/outlet/baru", "/mitra/staf", "/mitra/staf/baru",
                  "/mitra/penawaran", "/mitra/penawaran/baru", "/mitra/riwayat", "/mitra/kunci-api",
                  "/mitra/kunci-api/baru", "/mitra/profil"]  # fmt: skip
-CLERK_PAGES = ["/admin", "/admin/mitra", "/admin/penawaran", "/admin/registri", "/admin/kartu", "/admin/penduduk",
-               "/admin/kunci", "/admin/staf", "/admin/staf/baru", "/admin/audit"]  # fmt: skip
+CLERK_PAGES = ["/admin", "/admin/mitra", "/admin/penawaran", "/admin/registri", "/admin/kartu", "/admin/kartu/cetak",
+               "/admin/penduduk", "/admin/staf", "/admin/staf/baru", "/admin/audit"]  # fmt: skip
 # Elements reaching past the right edge of the screen (a table scrolling inside its own box does not).
 WIDER_THAN_SCREEN = """[...document.querySelectorAll("body *")]
   .filter((element) => element.getBoundingClientRect().right > window.innerWidth + 1)
@@ -90,6 +90,7 @@ async def sign_in(page: Any, base: str, username: str) -> None:
 
 async def test_from_registration_to_a_revoked_card_at_the_till(create_staff, tmp_path):
     await create_staff("dukcapil", "dukcapil_admin")
+    await create_staff("ditjen.admin", "dukcapil_admin", region=None)  # the national key ring's keeper
     problems: list[str] = []
     async with live_server() as base, browser() as chromium:
         manager = await person(chromium, problems)
@@ -186,12 +187,15 @@ async def test_from_registration_to_a_revoked_card_at_the_till(create_staff, tmp
         await manager.goto(f"{base}/mitra/penawaran")
         await picture(manager, "mitra-penawaran", full_page=False)
 
-        # 5. A clerk creates the first card-signing key, then imports a small SIAK export and watches it finish.
-        await clerk.get_by_role("link", name="Kunci", exact=True).click()
-        await clerk.get_by_role("link", name="Rotasi kunci").click()
-        await clerk.get_by_role("button", name="Buat kunci baru dan aktifkan").click()
-        await clerk.locator("table").get_by_text("Aktif", exact=False).first.wait_for()
-        await picture(clerk, "admin-kunci", full_page=False)
+        # 5. Ditjen's admin creates the first card-signing key (one key ring for every office); then the clerk
+        #    imports a small SIAK export and watches it finish.
+        national = await person(chromium, problems)
+        await sign_in(national, base, "ditjen.admin")
+        await national.get_by_role("link", name="Kunci", exact=True).click()
+        await national.get_by_role("link", name="Rotasi kunci").click()
+        await national.get_by_role("button", name="Buat kunci baru dan aktifkan").click()
+        await national.locator("table").get_by_text("Aktif", exact=False).first.wait_for()
+        await picture(national, "admin-kunci", full_page=False)
         export = tmp_path / "siak-bengkulu.csv"
         export.write_bytes(csv_bytes([row(), row(), {**row(), "sex": "X"}]))
         await clerk.get_by_role("link", name="Registri").click()

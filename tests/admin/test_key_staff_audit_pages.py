@@ -18,11 +18,18 @@ from tests.helpers import PASSWORD
 NEW_PASSWORD = "sandi-baru-yang-panjang"
 
 
-async def signed_in_admin(make_client, create_staff, username: str = "dukcapil") -> httpx.AsyncClient:
+async def signed_in_admin(
+    make_client, create_staff, username: str = "dukcapil", region: str | None = FOUNDING_CITY
+) -> httpx.AsyncClient:
     client = await page_client(make_client)
-    await create_staff(username, "dukcapil_admin")
+    await create_staff(username, "dukcapil_admin", region=region)
     assert (await sign_in(client, username)).status_code == 303
     return client
+
+
+async def national_admin(make_client, create_staff) -> httpx.AsyncClient:
+    """Ditjen's admin: the signing keys are one key ring for every office, so only a national admin manages them."""
+    return await signed_in_admin(make_client, create_staff, "ditjen.admin", None)
 
 
 async def post_form(client: httpx.AsyncClient, form_page: str, data: dict[str, str] | None = None) -> httpx.Response:
@@ -59,8 +66,8 @@ async def keys_by_status(client: httpx.AsyncClient, headers: dict[str, str]) -> 
 
 
 async def test_rotating_through_the_confirmation_page_retires_the_old_key(make_client, create_staff):
-    client = await signed_in_admin(make_client, create_staff)
-    headers = await login(client, "dukcapil", PASSWORD)
+    client = await national_admin(make_client, create_staff)
+    headers = await login(client, "ditjen.admin", PASSWORD)
     first = (await client.post("/api/v1/admin/keys/rotate", headers=headers)).json()["kid"]
 
     listing = await client.get("/admin/kunci")
@@ -92,8 +99,8 @@ async def test_rotating_through_the_confirmation_page_retires_the_old_key(make_c
 
 
 async def test_revoking_a_retired_key_warns_that_its_cards_stop_verifying(make_client, create_staff):
-    client = await signed_in_admin(make_client, create_staff)
-    headers = await login(client, "dukcapil", PASSWORD)
+    client = await national_admin(make_client, create_staff)
+    headers = await login(client, "ditjen.admin", PASSWORD)
     old = (await client.post("/api/v1/admin/keys/rotate", headers=headers)).json()["kid"]
     await client.post("/api/v1/admin/keys/rotate", headers=headers)
 
@@ -115,8 +122,9 @@ async def test_revoking_a_retired_key_warns_that_its_cards_stop_verifying(make_c
     assert (await client.get("/admin/kunci/tidak-ada/cabut")).status_code == 404
 
 
-async def test_an_analyst_may_neither_see_nor_rotate_keys_as_in_the_api(make_client, create_staff):
-    # The JSON API's keys are for the Dukcapil admin only (requires_dukcapil_admin on the whole controller).
+async def test_an_analyst_or_an_office_may_neither_see_nor_rotate_keys_as_in_the_api(make_client, create_staff):
+    # The JSON API's keys are for a national Dukcapil admin only (requires_national_admin on the whole controller):
+    # every office's cards are signed by them and every till verifies them.
     await create_staff("analis", "dukcapil_analyst")
     analyst = await page_client(make_client)
     await sign_in(analyst, "analis")
@@ -126,8 +134,16 @@ async def test_an_analyst_may_neither_see_nor_rotate_keys_as_in_the_api(make_cli
     assert (await analyst.post("/admin/kunci/rotasi", data={"_csrf_token": token})).status_code == 403
     headers = await login(analyst, "analis", PASSWORD)
     assert (await analyst.get("/api/v1/admin/keys", headers=headers)).status_code == 403
-    await create_staff("dukcapil", "dukcapil_admin")
-    assert (await analyst.get("/api/v1/admin/keys", headers=await login(analyst, "dukcapil", PASSWORD))).json() == []
+    office = await signed_in_admin(make_client, create_staff)
+    assert 'href="/admin/kunci"' not in (await office.get("/admin")).text
+    token = CSRF.search((await office.get("/admin/")).text).group(1)
+    assert (await office.get("/admin/kunci")).status_code == 403
+    assert (await office.post("/admin/kunci/rotasi", data={"_csrf_token": token})).status_code == 403
+    office_headers = await login(office, "dukcapil", PASSWORD)
+    assert (await office.post("/api/v1/admin/keys/rotate", headers=office_headers)).status_code == 403
+    await create_staff("ditjen.admin", "dukcapil_admin", region=None)
+    headers = await login(analyst, "ditjen.admin", PASSWORD)
+    assert (await analyst.get("/api/v1/admin/keys", headers=headers)).json() == []  # nothing was rotated
 
 
 # --- staff accounts -------------------------------------------------------------------------------------------
@@ -356,10 +372,12 @@ async def test_the_audit_log_and_accounts_are_for_the_admin_only(make_client, cr
 
 
 async def test_the_pages_read_in_english(make_client, create_staff):
+    national = await national_admin(make_client, create_staff)
+    await national.get("/bahasa", params={"to": "en"})
+    assert "Card-signing keys" in (await national.get("/admin/kunci")).text
+    assert "Rotate the signing key" in (await national.get("/admin/kunci/rotasi")).text
     client = await signed_in_admin(make_client, create_staff)
     await client.get("/bahasa", params={"to": "en"})
-    assert "Card-signing keys" in (await client.get("/admin/kunci")).text
-    assert "Rotate the signing key" in (await client.get("/admin/kunci/rotasi")).text
     assert "Dukcapil staff accounts" in (await client.get("/admin/staf")).text
     assert "Type the password again" in (await client.get("/admin/staf/baru")).text
     page = await client.get("/admin/audit")

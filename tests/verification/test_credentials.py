@@ -283,8 +283,8 @@ async def test_private_keys_are_encrypted_at_rest_and_never_in_api_output(client
 
     row = await SigningKey.select(SigningKey.private_pem_encrypted).first()
     assert row["private_pem_encrypted"].startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
-    await create_staff("dukcapil", "dukcapil_admin")
-    headers = await login(client, "dukcapil", PASSWORD)
+    await create_staff("ditjen.admin", "dukcapil_admin", region=None)  # the key ring is national
+    headers = await login(client, "ditjen.admin", PASSWORD)
     listed = await client.get("/api/v1/admin/keys", headers=headers)
     assert listed.status_code == 200
     assert "PRIVATE" not in listed.text
