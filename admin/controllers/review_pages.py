@@ -5,6 +5,7 @@ roles read them; only the admin decides."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 
 from litestar import Controller, Request, Router, get, post
@@ -75,15 +76,9 @@ class PartnerReviewPages(Controller):
         user: NamedDependency[CurrentUser],
         language: NamedDependency[Language],
     ) -> Any:
-        try:
-            agreement = text(data, "agreement_number") or None
-            await onboarding.decide(partner_id, PartnerStatus.APPROVED, None, user, agreement)
-        except NotFound:
-            raise
-        except DomainError as error:
-            problem, status = refusal(request, error)
-            return await _partner_page(partner_id, user, language, data, problem, status)
-        return Redirect(f"/admin/mitra/{partner_id}?ok=disetujui", status_code=303)
+        agreement = text(data, "agreement_number") or None
+        decided = onboarding.decide(partner_id, PartnerStatus.APPROVED, None, user, agreement)
+        return await _on_partner_page(request, partner_id, data, user, language, decided, "disetujui")
 
     @post("/{partner_id:uuid}/pks", media_type=MediaType.HTML, status_code=303, guards=[requires_office_admin])
     async def agreement(
@@ -95,14 +90,29 @@ class PartnerReviewPages(Controller):
         language: NamedDependency[Language],
     ) -> Any:
         """The office sets or corrects its agreement (PKS) number with an approved partner: audited."""
-        try:
-            await onboarding.set_agreement_number(partner_id, text(data, "agreement_number"), user)
-        except NotFound:
-            raise
-        except DomainError as error:
-            problem, status = refusal(request, error)
-            return await _partner_page(partner_id, user, language, data, problem, status)
-        return Redirect(f"/admin/mitra/{partner_id}?ok=pks-disimpan", status_code=303)
+        saved = onboarding.set_agreement_number(partner_id, text(data, "agreement_number"), user)
+        return await _on_partner_page(request, partner_id, data, user, language, saved, "pks-disimpan")
+
+
+async def _on_partner_page(
+    request: Request[Any, Any, Any],
+    partner_id: uuid.UUID,
+    data: dict[str, str],
+    user: CurrentUser,
+    language: Language,
+    action: Awaitable[Any],
+    ok: str,
+) -> Any:
+    """Do a form's action on the partner's page: then back to it with a notice, or the page again with the refusal
+    beside the field (another office's partner, or none, stays a 404)."""
+    try:
+        await action
+    except NotFound:
+        raise
+    except DomainError as error:
+        problem, status = refusal(request, error)
+        return await _partner_page(partner_id, user, language, data, problem, status)
+    return Redirect(f"/admin/mitra/{partner_id}?ok={ok}", status_code=303)
 
 
 async def _partner_page(
