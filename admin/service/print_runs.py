@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 KEPT_FOR = timedelta(days=1)
 PROGRESS_EVERY = 20  # cards between progress notes on the run's row
 MOST_CARDS = 5_000  # a run's cards at most: 239 A4 sheets
+GIVEN_UP_AFTER = timedelta(hours=1)  # 5,000 cards take a few minutes
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,13 @@ class RunRead:
 
 
 def _read(row: dict[str, Any], now: datetime) -> RunRead:
+    # A run that has not ended long after it could have (the worker restarted under it) is shown as failed: the
+    # clerk starts it again rather than waiting for ever.
+    stale = row["status"] == ImportStatus.RUNNING and now - row["started_at"] > GIVEN_UP_AFTER
     return RunRead(
         id=row["id"],
         label=row["label"],
-        status=row["status"],
+        status=ImportStatus.FAILED if stale else row["status"],
         total=row["total"],
         done=row["done"],
         started_at=row["started_at"],

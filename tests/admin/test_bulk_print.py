@@ -83,3 +83,24 @@ async def test_a_kelurahans_cards_print_onto_sheets_the_till_reads(till: Till, c
     assert (await analyst.get("/admin/kartu/cetak")).status_code == 403
     for each in (client, stranger, analyst):
         await each.aclose()
+
+
+async def test_a_run_the_worker_never_finished_shows_as_failed_to_start_again(make_client, create_staff):
+    import uuid
+    from datetime import timedelta
+
+    from admin.tables import PrintRun
+    from core.localtime import utc_now
+    from tests.core.test_pages import page_client
+
+    await create_staff("dukcapil", "dukcapil_admin")
+    client = await page_client(make_client)
+    await sign_in(client, "dukcapil")
+    stuck, fresh = uuid.uuid4(), uuid.uuid4()
+    for run_id, started in ((stuck, utc_now() - timedelta(hours=2)), (fresh, utc_now())):
+        await PrintRun.insert(
+            PrintRun(id=run_id, city_code="17.71", kelurahan_code=KELURAHAN, label="Pasar Baru", total=10,
+                     started_by=None, started_at=started)
+        )  # fmt: skip
+    assert "Pencetakan gagal" in (await client.get(f"/admin/kartu/cetak/{stuck}")).text
+    assert "hx-get" in (await client.get(f"/admin/kartu/cetak/{fresh}")).text  # still polled
