@@ -104,6 +104,15 @@ class Card(Table, tablename="card"):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
+class ConsentWithdrawal(Table, tablename="consent_withdrawal"):
+    """A parent withdrew consent: the keyed NIK hash and when, nothing else. A later registry row for that child is
+    refused unless its consent is dated after the withdrawal, so an older export can never undo it (UU PDP)."""
+
+    id = BigSerial(primary_key=True)
+    nik_hash = Varchar(length=64, unique=True)
+    withdrawn_at = Timestamptz()
+
+
 class Credential(Table, tablename="card_credential"):
     """Each version of a card's credential: its manual code (printed under the QR) and when it was printed."""
 

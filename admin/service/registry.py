@@ -92,6 +92,12 @@ ROW_PROBLEMS: dict[str, Text] = {
         "The consent time must lie between the KIA print date and the import date.",
     ),
     "channel_required": Text("Saluran pendaftaran wajib diisi bila ada persetujuan.", "A channel is required."),
+    "consent_withdrawn_earlier": Text(
+        "Orang tua anak ini telah menarik persetujuannya setelah waktu persetujuan di baris ini: kartu tidak dibuat "
+        "dan KIA-nya hanya dihitung. Catat persetujuan baru bila orang tua setuju lagi.",
+        "This child's parent withdrew consent after the consent time in this row: no card is made and the KIA is only "
+        "counted. Record a new consent if the parent agrees again.",
+    ),
     "invalid_channel": Text("Saluran pendaftaran tidak dikenal.", "Unknown enrolment channel."),
 }
 
@@ -107,6 +113,7 @@ class Parsed:
     unconsented: Counter[tuple[str, int, date]] = field(default_factory=Counter)
     kelurahan_seen: set[str] = field(default_factory=set)
     problems: list[tuple[int, str, str]] = field(default_factory=list)
+    row_of: dict[str, int] = field(default_factory=dict)  # an enrolment's row in the file, by its keyed NIK hash
     total: int = 0
 
     @property
@@ -217,6 +224,7 @@ def parse(
         if consent_at is None:
             parsed.unconsented[(row["kelurahan_code"], born.year, printed.replace(day=1))] += 1
             continue
+        parsed.row_of[cards.nik_hash(settings, nik)] = number
         parsed.enrolments.append(
             cards.Enrolment(
                 nik_hash=cards.nik_hash(settings, nik),
@@ -285,6 +293,7 @@ async def run_batch(
                 await ImportBatch.update({ImportBatch.processed_rows: done}).where(ImportBatch.id == batch_id)
 
         counts = await cards.enroll(parsed.enrolments, actor, stores, batch_id, progress=advance)
+        _refuse_withdrawn(parsed, set(counts.withdrawn))
         await _replace_unenrolled(parsed, batch_id, as_of)
         async with write_transaction():
             await bulk_insert(
@@ -317,6 +326,16 @@ async def run_batch(
         await _fail(batch_id, type(error).__name__)
         raise
     return await ImportBatch.objects().get(ImportBatch.id == batch_id)  # type: ignore[return-value]
+
+
+def _refuse_withdrawn(parsed: Parsed, withdrawn: set[str]) -> None:
+    """Rows whose child's parent withdrew consent after the consent they carry: refused by row, and the KIA (which
+    the child does hold) counted without consent, as for a row that never had one."""
+    for enrolment in parsed.enrolments:
+        if enrolment.nik_hash in withdrawn:
+            parsed.problems.append((parsed.row_of[enrolment.nik_hash], "consent_at", "consent_withdrawn_earlier"))
+            bucket = (enrolment.kelurahan_code, enrolment.birth_date.year, enrolment.kia_printed_on.replace(day=1))
+            parsed.unconsented[bucket] += 1
 
 
 async def _fail(batch_id: uuid.UUID, message: str) -> None:

@@ -254,3 +254,59 @@ async def test_only_a_dukcapil_admin_uploads(client, create_staff):
     assert response.status_code == 403
     assert (await client.post("/api/v1/admin/registry/imports", content=content)).status_code == 401
     assert await Card.count() == 0
+
+
+ERASED = ("nik_hash", "birth_date", "sex", "consent_guardian", "consent_version", "consent_at", "consent_recorded_by")
+
+
+async def test_a_withdrawal_of_consent_survives_a_reimport_of_an_older_export(
+    client, make_client, create_staff, settings
+):
+    """The parent withdraws consent; the same (older) export imported again makes no card, refuses the row with a
+    code and counts the KIA; only a consent given after the withdrawal enrols the child again."""
+    from tests.core.test_pages import CSRF, page_client, sign_in
+    from verification.tables import ConsentWithdrawal
+
+    await create_staff("dukcapil", "dukcapil_admin")
+    admin = await login(client, "dukcapil", PASSWORD)
+    by_api, by_page = row(), row(kelurahan=OTHER_KELURAHAN)
+    content = csv_bytes([by_api, by_page])
+    await import_(content, settings)
+    ids = {r["kelurahan_code"]: r["id"] for r in await Card.select(Card.id, Card.kelurahan_code)}
+
+    # The API's revoke with reason consent_withdrawn and the page's withdrawal erase the same columns.
+    revoked = await client.post(
+        f"/api/v1/admin/cards/{ids[KELURAHAN]}/revoke", json={"reason": "consent_withdrawn"}, headers=admin
+    )
+    assert revoked.status_code == 200, revoked.text
+    page = await page_client(make_client)
+    await sign_in(page, "dukcapil")
+    confirm = await page.get(f"/admin/kartu/{ids[OTHER_KELURAHAN]}/tarik-persetujuan")
+    token = CSRF.search(confirm.text).group(1)
+    done = await page.post(f"/admin/kartu/{ids[OTHER_KELURAHAN]}/tarik-persetujuan", data={"_csrf_token": token})
+    assert done.status_code == 303
+    cards_now = await Card.select(Card.status, Card.status_reason, *(getattr(Card, c) for c in ERASED))
+    assert cards_now == [
+        {"status": "revoked", "status_reason": "consent_withdrawn", **dict.fromkeys(ERASED)} for _ in range(2)
+    ]
+    assert await ConsentWithdrawal.count() == 2  # the keyed NIK hash and the time, nothing else
+    assert set((await ConsentWithdrawal.select().first()).keys()) == {"id", "nik_hash", "withdrawn_at"}
+
+    again = await import_(content, settings)
+    assert (again.created, again.updated, again.rejected, again.aggregated) == (0, 0, 2, 2)
+    problems = await ImportProblem.select(ImportProblem.row_number, ImportProblem.code).where(
+        ImportProblem.batch == again.id
+    )
+    assert sorted((p["row_number"], p["code"]) for p in problems) == [
+        (2, "consent_withdrawn_earlier"), (3, "consent_withdrawn_earlier")
+    ]  # fmt: skip
+    assert await Card.count() == 2  # no new card for either child
+
+    # The parent agrees again, after the withdrawal (tomorrow's export): the child is enrolled with the new consent.
+    tomorrow = today() + timedelta(days=1)
+    renewed = await registry.import_registry(
+        "siak.csv", csv_bytes([{**by_api, "consent_at": f"{tomorrow.isoformat()}T08:00:00"}]), tomorrow, None,
+        settings, Stores(None), city=FOUNDING_CITY,
+    )  # fmt: skip
+    assert (renewed.created, renewed.rejected) == (1, 0)
+    assert await Card.count().where(Card.status == "active") == 1

@@ -39,7 +39,16 @@ from verification.schemas import CardDetail, CardState
 from verification.service import credentials, rollups
 from verification.service.credentials import Presented
 from verification.service.keys import KeyRing
-from verification.tables import Card, CardEvent, CardStatus, Channel, Credential, RevocationReason, Sex
+from verification.tables import (
+    Card,
+    CardEvent,
+    CardStatus,
+    Channel,
+    ConsentWithdrawal,
+    Credential,
+    RevocationReason,
+    Sex,
+)
 
 log = structlog.get_logger()
 
@@ -119,6 +128,8 @@ class EnrolmentCounts:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Enrolments refused because the parent withdrew consent after the consent they carry (their NIK hashes).
+    withdrawn: list[str] = field(default_factory=list)
     created_ids: list[uuid.UUID] = field(default_factory=list)
     updated_ids: list[uuid.UUID] = field(default_factory=list)
 
@@ -133,9 +144,17 @@ async def enroll(
     batch_id: uuid.UUID | None = None,
     progress: Callable[[int], Awaitable[None] | None] | None = None,
 ) -> EnrolmentCounts:
-    """Create cards for new NIKs and update changed ones, in chunks; the same rows again change nothing."""
+    """Create cards for new NIKs and update changed ones, in chunks; the same rows again change nothing. A child
+    whose parent withdrew consent is enrolled again only with a consent given after the withdrawal."""
     counts = EnrolmentCounts()
     pending = list(enrolments)
+    withdrawn = await withdrawals_of([enrolment.nik_hash for enrolment in pending])
+    if withdrawn:
+        counts.withdrawn = [
+            e.nik_hash for e in pending if e.nik_hash in withdrawn and e.consent_at <= withdrawn[e.nik_hash]
+        ]
+        refused = set(counts.withdrawn)
+        pending = [enrolment for enrolment in pending if enrolment.nik_hash not in refused]
     for start in range(0, len(pending), CHUNK):
         chunk = pending[start : start + CHUNK]
         async with write_transaction():
@@ -379,15 +398,33 @@ async def reissue(
     return cv, code
 
 
+async def withdrawals_of(nik_hashes: list[str]) -> dict[str, datetime]:
+    """When the parent of each of these children withdrew consent (the latest time), for those who did."""
+    found: dict[str, datetime] = {}
+    for start in range(0, len(nik_hashes), CHUNK):
+        rows = await ConsentWithdrawal.select(ConsentWithdrawal.nik_hash, ConsentWithdrawal.withdrawn_at).where(
+            ConsentWithdrawal.nik_hash.is_in(nik_hashes[start : start + CHUNK])
+        )
+        found.update({row["nik_hash"]: row["withdrawn_at"] for row in rows})
+    return found
+
+
 async def withdraw_consent(
     card_id: uuid.UUID, actor: CurrentUser, stores: Stores, expected_cv: int | None = None
 ) -> None:
-    """Revoke and erase: the birth date down to its year, the NIK hash, the consent details, the sex.
+    """Revoke and erase: the birth date down to its year, the NIK hash, the consent details, the sex; and leave a
+    tombstone (the keyed NIK hash and the time, nothing else) so that no later import of an older consent undoes
+    it. Every path that withdraws consent (the API's revoke or withdrawal, the card page) comes here.
 
     What stays (birth year, kelurahan, print and enrolment dates, channel) is what aggregate reports need.
     """
     async with write_transaction():
         row = await _locked_card(card_id, actor, expected_cv)
+        held = await Card.select(Card.nik_hash).where(Card.id == card_id).first()
+        if held and held["nik_hash"]:
+            now = utc_now()
+            await ConsentWithdrawal.delete().where(ConsentWithdrawal.nik_hash == held["nik_hash"])
+            await ConsentWithdrawal.insert(ConsentWithdrawal(nik_hash=held["nik_hash"], withdrawn_at=now))
         await Card.update(
             {
                 Card.status: CardStatus.REVOKED,
