@@ -16,6 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins import CLIPluginProtocol
 
+from admin.controllers.audit import AuditController
 from admin.controllers.audit_pages import AuditPages
 from admin.controllers.card_pages import card_pages
 from admin.controllers.cards import CardController
@@ -95,7 +96,7 @@ class CommandsPlugin(CLIPluginProtocol):
 
     def on_cli_init(self, cli: Group) -> None:
         from admin.commands import cards_group, demo_group
-        from core.commands import migrate_command, regions_group, serve_command, users_group
+        from core.commands import audit_group, migrate_command, regions_group, serve_command, users_group
         from partners.commands import partners_group
         from verification.commands import keys_group, reports_group
 
@@ -104,6 +105,7 @@ class CommandsPlugin(CLIPluginProtocol):
             migrate_command,
             users_group,
             regions_group,
+            audit_group,
             partners_group,
             keys_group,
             reports_group,
@@ -161,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             signing_key_pages,
             dukcapil_staff_pages,
             AuditPages,
+            AuditController,
             partner_review_pages,
             offer_review_pages,
             partner_dashboard,

@@ -463,7 +463,7 @@ async def write_demo_cards(
         for card_id, status, age, code_wilayah, code, text in lines:
             writer.writerow([card_id, status, age, code_wilayah, credentials.format_manual_code(code), text])
             (output_dir / "qr" / f"{card_id}.png").write_bytes(credentials.qr_png(text))
-    await cards.mark_printed([line[0] for line in lines if line[1] == "active"], dukcapil)
+    await cards.mark_printed([line[0] for line in lines if line[1] == "active"], dukcapil, via="demo")
     return {line[0] for line in lines}
 
 

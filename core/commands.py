@@ -229,6 +229,30 @@ def import_regions_command(file: Path | None, effective: datetime | None, allow_
         click.echo("nothing to change: the regions already match the file")
 
 
+@click.group("audit", help="The audit log.")
+def audit_group() -> None:
+    pass
+
+
+@audit_group.command(
+    "verify",
+    help="Recompute the audit log's hash chain from the first event: exits 0 when every event matches, 1 naming the "
+    "first event that was changed, inserted or removed.",
+)
+def verify_audit_command() -> None:
+    from core.service.audit import verify_chain
+
+    check = asyncio.run(verify_chain())
+    if check.broken_at is not None:
+        click.echo(
+            f"mitrakia: the audit log's chain is broken at event {check.broken_at} ({check.reason} does not match): "
+            "that event, or the one before it, was changed, inserted or removed",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(f"audit log intact: {check.events} events, every hash matches")
+
+
 def _describe(error: Exception) -> str:
     from core.errors import DomainError, Invalid
 

@@ -100,3 +100,7 @@ class AuditEvent(Table, tablename="audit_event"):
     before = JSONB(null=True, default=None)
     after = JSONB(null=True, default=None)
     request_id = Varchar(length=36, null=True, default=None)
+    # Tamper evidence (core.service.audit): each event's SHA-256 over the previous event's hash and its own fields,
+    # so that changing or deleting a past event breaks the chain from there on (`mitrakia audit verify`).
+    prev_hash = Varchar(length=64, null=True, default=None)
+    hash = Varchar(length=64, null=True, default=None)

@@ -212,6 +212,8 @@ async def test_a_database_of_the_single_city_version_gives_its_data_to_that_city
     ]
     assert await query(cli_env, "SELECT filename, city_code FROM registry_import") == [("siak.csv", "17.71")]
     assert await query(cli_env, "SELECT action, city_code FROM audit_event") == [("card.revoked", "17.71")]
+    chain = run(cli_env, "audit", "verify")  # the events of the old version are chained by the migration
+    assert chain.returncode == 0, chain.stderr
     # The audit log is append-only again once the migration has assigned the old rows.
     with pytest.raises(Exception, match="append-only"):
         await query(cli_env, "UPDATE audit_event SET city_code = NULL")
@@ -275,3 +277,27 @@ async def test_a_database_of_the_previous_version_keeps_its_figures_each_under_i
         for name in ("all", "kecamatan", "age_band", "partner", "partner_kecamatan", "partner_age_band", "offer",
                      "outlet")
     )  # fmt: skip
+
+
+async def test_audit_verify_passes_an_untouched_log_and_names_the_first_altered_event(cli_env):
+    assert run(cli_env, "migrate").returncode == 0
+    for number in range(3):
+        created = run(
+            cli_env, "users", "create", "--username", f"petugas{number}", "--role", "dukcapil_admin",
+            "--display-name", "Petugas", "--region", "17.71", "--password-stdin", stdin="kata-sandi-yang-panjang\n",
+        )  # fmt: skip
+        assert created.returncode == 0, created.stderr
+    intact = run(cli_env, "audit", "verify")
+    assert intact.returncode == 0, intact.stderr
+    assert "3 events" in intact.stdout
+
+    # Someone with database access rewrites history: lifts the append-only trigger and changes the second event.
+    (second,) = [row[0] for row in await query(cli_env, "SELECT id FROM audit_event ORDER BY id LIMIT 1 OFFSET 1")]
+    if TEST_DATABASE_URL:
+        await query(cli_env, "ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_change")
+    else:
+        await query(cli_env, "DROP TRIGGER audit_event_no_update")
+    await query(cli_env, f"UPDATE audit_event SET actor_username = 'orang.lain' WHERE id = {second}")
+    broken = run(cli_env, "audit", "verify")
+    assert broken.returncode == 1
+    assert f"broken at event {second}" in broken.stderr

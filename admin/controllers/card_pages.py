@@ -84,7 +84,7 @@ class CardPages(Controller):
         settings: NamedDependency[Settings],
     ) -> Response[bytes]:
         qr, manual_code = await cards.issue_qr_text(card_id, keyring, settings, user)
-        await cards.mark_printed([card_id], user)
+        await cards.mark_printed([card_id], user, via="qr_png")
         saved_as = f'attachment; filename="kia-{credentials.format_manual_code(manual_code)}.png"'
         return Response(
             credentials.qr_png(qr), media_type="image/png", headers={**NO_STORE, "Content-Disposition": saved_as}

@@ -107,7 +107,7 @@ class CardController(Controller):
         settings: NamedDependency[Settings],
     ) -> Response[bytes]:
         text, _ = await cards.issue_qr_text(card_id, keyring, settings, request.user)
-        await cards.mark_printed([card_id], request.user)
+        await cards.mark_printed([card_id], request.user, via="api_qr_png")
         return Response(credentials.qr_png(text), media_type="image/png", headers=NO_STORE)
 
     @get(
@@ -124,5 +124,5 @@ class CardController(Controller):
         settings: NamedDependency[Settings],
     ) -> Response[bytes]:
         text, _ = await cards.issue_qr_text(card_id, keyring, settings, request.user)
-        await cards.mark_printed([card_id], request.user)
+        await cards.mark_printed([card_id], request.user, via="api_qr_svg")
         return Response(credentials.qr_svg(text), media_type="image/svg+xml", headers=NO_STORE)

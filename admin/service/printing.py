@@ -102,7 +102,7 @@ async def print_cards(
     if sheet and job.pdf_path:
         sheet.write(job.pdf_path)
         job.written.append(job.pdf_path)
-    await cards.mark_printed(job.card_ids, actor)
+    await cards.mark_printed(job.card_ids, actor, via="cli")
     return job
 
 
@@ -117,5 +117,5 @@ async def sticker_pdf(card_ids: list[uuid.UUID], keyring: KeyRing, settings: Set
     for card_id in card_ids:
         text, code = await cards.issue_qr_text(card_id, keyring, settings, actor)
         sheet.add(credentials.qr_png(text), code)
-    await cards.mark_printed(card_ids, actor)
+    await cards.mark_printed(card_ids, actor, via="sticker_pdf")
     return bytes(sheet.pdf.output())

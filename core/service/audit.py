@@ -1,14 +1,24 @@
 """The append-only audit log: every domain records who changed what, inside the same transaction as the change;
-Dukcapil reads it back filtered and page by page."""
+Dukcapil reads it back filtered and page by page.
+
+The log is tamper-evident: each event carries the SHA-256 of the previous event's hash and of its own fields, so
+changing, inserting or deleting a past event breaks the chain from that event on, and `verify_chain` (`mitrakia audit
+verify`) names the first event that no longer matches. Appending takes one lock (PostgreSQL: a transaction-level
+advisory lock; SQLite: its single write lock), so two events never claim the same predecessor."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from core.database.engine import engine, is_sqlite
+from core.database.transactions import write_transaction
+from core.localtime import utc_now
 from core.logs import current_request_id
 from core.offices import office_of, seen
 from core.tables import AuditEvent
@@ -27,24 +37,102 @@ async def record_event(
     after: dict[str, Any] | None = None,
     city: str | None = None,
 ) -> None:
-    """Append one event. Summaries must hold no personal data of children (no NIK, name, birth date, address).
+    """Append one event, chained to the one before. Summaries must hold no personal data of children (no NIK,
+    name, birth date, address).
 
     `city`: the kabupaten/kota whose office the event belongs to; by default the acting account's office.
     """
-    await AuditEvent.insert(
-        AuditEvent(
-            city_code=city or office_of(actor),
-            actor_id=actor.id if actor else None,
-            actor_username=actor.username if actor else None,
-            actor_role=actor.role.value if actor else None,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id) if object_id is not None else None,
-            before=before,
-            after=after,
-            request_id=current_request_id(),
+    fields: dict[str, Any] = {
+        "occurred_at": utc_now(),
+        "city_code": city or office_of(actor),
+        "actor_id": actor.id if actor else None,
+        "actor_username": actor.username if actor else None,
+        "actor_role": actor.role.value if actor else None,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id) if object_id is not None else None,
+        "before": _as_stored(before),
+        "after": _as_stored(after),
+        "request_id": current_request_id(),
+    }
+    async with write_transaction():
+        if not is_sqlite():  # one appender at a time, until this transaction ends
+            await engine().run_ddl(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})")
+        last = await AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id, ascending=False).first()
+        prev = (last or {}).get("hash") or GENESIS
+        await AuditEvent.insert(AuditEvent(**fields, prev_hash=prev, hash=chained(prev, fields)))
+
+
+# --- the chain ------------------------------------------------------------------------------------------------
+
+GENESIS = "0" * 64
+CHAIN_LOCK = 7_171_203  # the advisory lock's key: any fixed number no other part of the service uses
+CHAINED = ("occurred_at", "city_code", "actor_id", "actor_username", "actor_role", "action", "object_type",
+           "object_id", "before", "after", "request_id")  # fmt: skip
+
+
+def _as_stored(value: dict[str, Any] | None) -> Any:
+    """A summary as the database gives it back (JSON types only), so that the hash of what is read back is the
+    hash of what was written."""
+    return None if value is None else json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def _canonical(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name == "occurred_at":
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    if name in {"before", "after"}:
+        return json.loads(value) if isinstance(value, str) else value
+    return str(value)
+
+
+def chained(prev_hash: str, event: dict[str, Any]) -> str:
+    """SHA-256 of the previous hash and the event's fields, as canonical JSON."""
+    payload = json.dumps(
+        {name: _canonical(name, event.get(name)) for name in CHAINED},
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    )  # fmt: skip
+    return hashlib.sha256((prev_hash + payload).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    events: int
+    broken_at: int | None  # the id of the first event that does not match, if one does
+    reason: str | None = None
+
+
+async def _in_order(batch: int = 1000) -> AsyncIterator[dict[str, Any]]:
+    last_id = 0
+    while True:
+        rows = await (
+            AuditEvent.select()
+            .where(AuditEvent.id > last_id)
+            .order_by(AuditEvent.id)
+            .limit(batch)
+            .output(load_json=True)
         )
-    )
+        if not rows:
+            return
+        for row in rows:
+            yield row
+        last_id = rows[-1]["id"]
+
+
+async def verify_chain() -> ChainCheck:
+    """Walk the log in order and recompute every hash: the first event whose predecessor link or own hash does
+    not match is where someone changed, inserted or removed an event."""
+    prev, count = GENESIS, 0
+    async for row in _in_order():
+        count += 1
+        if row["prev_hash"] != prev:
+            return ChainCheck(count, row["id"], "previous_hash")
+        if row["hash"] != chained(prev, row):
+            return ChainCheck(count, row["id"], "hash")
+        prev = row["hash"]
+    return ChainCheck(count, None)
 
 
 # --- reading the log ----------------------------------------------------------------------------------------

@@ -497,7 +497,9 @@ async def issue_qr_text(
     return credentials.qr_text(jws), code
 
 
-async def mark_printed(card_ids: list[uuid.UUID], actor: CurrentUser | None) -> None:
+async def mark_printed(card_ids: list[uuid.UUID], actor: CurrentUser | None, via: str = "bulk") -> None:
+    """Note the cards' current credential as printed, and record who printed or downloaded what (`via`: qr_png,
+    sticker_pdf, bulk): a QR is a child's credential leaving the system."""
     now = utc_now()
     for start in range(0, len(card_ids), CHUNK):
         chunk = card_ids[start : start + CHUNK]
@@ -515,6 +517,9 @@ async def mark_printed(card_ids: list[uuid.UUID], actor: CurrentUser | None) -> 
                     for row in rows
                 ]
             )
+    if card_ids:
+        one = card_ids[0] if len(card_ids) == 1 else None
+        await record_event("card.printed", "card", one, actor=actor, after={"cards": len(card_ids), "via": via})
 
 
 async def detail(card_id: uuid.UUID, today: date, reader: CurrentUser | None) -> CardDetail:

@@ -12,6 +12,8 @@ import structlog
 from core.auth import CurrentUser
 from core.database.transactions import for_update, write_transaction
 from core.localtime import format_local, utc_now
+from core.offices import city_of
+from core.service.audit import record_event
 from core.stores import Stores
 from core.tables import Role
 from partners.service import offers as partner_offers
@@ -92,6 +94,12 @@ async def void(
             await partner_offers.resume_if_auto_paused(row["offer"])
             await record_attempts(till, "void", [("voided", None, row["offer"])], card_id=row["card"],
                                   redemption_id=redemption_id)  # fmt: skip
+            await record_event(
+                "redemption.voided", "redemption", redemption_id, actor=user,
+                after={"receipt_code": row["receipt_code"], "reason": (reason or "").strip()[:200] or None,
+                       "partner_id": str(membership.partner_id)},
+                city=city_of(place.kelurahan_code),
+            )  # fmt: skip
     after = (
         await Redemption.select(Redemption.voided_at, Redemption.void_reason)
         .where(Redemption.id == redemption_id)
