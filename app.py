@@ -95,7 +95,7 @@ class CommandsPlugin(CLIPluginProtocol):
     """Adds each layer's commands to the `mitrakia` CLI (Litestar's CLI, extended)."""
 
     def on_cli_init(self, cli: Group) -> None:
-        from admin.commands import cards_group, demo_group
+        from admin.commands import cards_group, demo_group, retention_group
         from core.commands import audit_group, migrate_command, regions_group, serve_command, users_group
         from partners.commands import partners_group
         from verification.commands import keys_group, reports_group
@@ -111,6 +111,7 @@ class CommandsPlugin(CLIPluginProtocol):
             reports_group,
             cards_group,
             demo_group,
+            retention_group,
         ):
             cli.add_command(command)
 

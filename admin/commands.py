@@ -121,3 +121,23 @@ def seed_command(registry: bool) -> None:
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for account in accounts:
         click.echo(f"  {account.username:<22} {account.role.value}")
+
+
+@click.group("retention", help="Delete what is past its retention period (docs/data-protection.md).")
+def retention_group() -> None:
+    pass
+
+
+@retention_group.command(
+    "run",
+    help="Delete till attempts, idempotency records and ended sessions past their periods, and erase bulk-print "
+    "PDFs a day old. Run it daily (cron: 15 1 * * * mitrakia retention run).",
+)
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; change nothing.")
+def retention_run_command(dry_run: bool) -> None:
+    from admin.service import retention
+    from core.settings import get_settings
+
+    counts = asyncio.run(retention.run(get_settings(), dry_run=dry_run))
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(f"retention: {verb} " + ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in counts.items()))

@@ -145,6 +145,10 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Any]] = {
     "TILL_ADDRESS_REQUESTS_PER_MINUTE": (_positive_int, 600),
     "MAX_BODY_BYTES": (_positive_int, 1_048_576),
     "SMALL_CELL_THRESHOLD": (_positive_int, 5),
+    # Retention (`mitrakia retention run`, docs/data-protection.md): days each kind of record is kept.
+    "RETAIN_ATTEMPTS_DAYS": (_positive_int, 400),
+    "RETAIN_IDEMPOTENCY_DAYS": (_positive_int, 7),
+    "RETAIN_ENDED_SESSIONS_DAYS": (_positive_int, 30),
     "PASSWORD_HASH_PROFILE": (_password_hash_profile, "rfc9106_low_memory"),
     "LOG_LEVEL": (_log_level, "INFO"),
     "LOG_FORMAT": (_log_format, "json"),
@@ -184,6 +188,9 @@ class Settings:
     till_address_requests_per_minute: int
     max_body_bytes: int
     small_cell_threshold: int
+    retain_attempts_days: int
+    retain_idempotency_days: int
+    retain_ended_sessions_days: int
     password_hash_profile: str
     log_level: str
     log_format: str

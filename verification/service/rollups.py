@@ -240,6 +240,8 @@ def _per_city(
 
 # --- rebuild from the raw tables ----------------------------------------------------------------------------
 
+# The first day the till's log still holds (none: every day is recounted; a day after the log is empty nothing).
+KEPT_FROM = "SELECT COALESCE(MIN(local_date), '9999-12-31') FROM verification_attempt"
 CITY = "substr({col}, 1, 5)"  # a region code's kabupaten/kota (core.offices.city_of)
 _MONTH = {"sqlite": "date({col}, 'start of month')", "postgres": "date_trunc('month', {col})::date"}
 _WEEK = {"sqlite": "date({col}, '-' || ((strftime('%w', {col}) + 6) % 7) || ' days')",
@@ -273,7 +275,9 @@ async def rebuild() -> None:
         "FROM redemption WHERE status = 'completed' GROUP BY local_date, partner, offer, outlet",
         "DELETE FROM rollup_redemption_monthly",
         *[_monthly_slice(piece, month("local_date"), marks(piece.mark), dialect) for piece in SLICES],
-        "DELETE FROM rollup_refusal_daily",
+        # Attempts past their retention period are deleted (admin.service.retention); the days they covered keep
+        # their refusal counts: only the days from the oldest attempt kept on are recounted.
+        f"DELETE FROM rollup_refusal_daily WHERE day >= ({KEPT_FROM})",
         "INSERT INTO rollup_refusal_daily (day, partner, offer, outlet, reason, refusals) "
         f"SELECT local_date, partner, COALESCE(offer, '{NIL}'), outlet, reason_code, COUNT(*) "
         "FROM verification_attempt WHERE outcome IN ('refused', 'flagged') "

@@ -1,0 +1,62 @@
+"""Retention: what is past its period goes, what is not stays, a dry run changes nothing, and the refusal figures of
+the deleted days survive a rebuild of the rollups."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from admin.service import retention
+from admin.tables import PrintRun
+from core.localtime import utc_now
+from core.tables import AuditEvent, StaffSession
+from verification.service import rollups
+from verification.tables import Attempt, IdempotencyRecord, RefusalDaily
+
+
+async def test_a_run_deletes_only_what_is_past_its_period(create_staff, settings):
+    now = utc_now()
+    old, recent = now - timedelta(days=settings.retain_attempts_days + 5), now - timedelta(days=3)
+    partner, outlet = uuid.uuid4(), uuid.uuid4()
+    for moment in (old, recent):
+        await Attempt.insert(
+            Attempt(occurred_at=moment, local_date=moment.date(), kind="scan", outcome="refused",
+                    reason_code="card_revoked", partner=partner, outlet=outlet)
+        )  # fmt: skip
+    await RefusalDaily.insert(
+        RefusalDaily(day=old.date(), partner=partner, offer=rollups.NIL, outlet=outlet, reason="card_revoked",
+                     refusals=1)
+    )  # fmt: skip
+    for created in (now - timedelta(days=settings.retain_idempotency_days + 1), now):
+        await IdempotencyRecord.insert(
+            IdempotencyRecord(scope="p", key=str(created), request_hash="h", outcome={}, created_at=created)
+        )
+    user = await create_staff("dukcapil", "dukcapil_admin")
+    long_ended = now - timedelta(days=settings.retain_ended_sessions_days + 1)
+    await StaffSession.insert(
+        StaffSession(id=uuid.uuid4(), user=user.id, expires_at=long_ended, refresh_expires_at=long_ended),
+        StaffSession(id=uuid.uuid4(), user=user.id, expires_at=now + timedelta(hours=1)),
+        StaffSession(id=uuid.uuid4(), user=user.id, expires_at=long_ended, refresh_expires_at=now + timedelta(days=9)),
+    )  # the last one's device may still renew it: kept
+    for finished in (now - timedelta(days=2), now - timedelta(hours=2)):
+        await PrintRun.insert(
+            PrintRun(id=uuid.uuid4(), city_code="17.71", label="x", status="done", pdf=b"%PDF", finished_at=finished)
+        )
+
+    expected = {"attempts": 1, "idempotency_records": 1, "ended_sessions": 1, "print_pdfs": 1}
+    assert await retention.run(settings, dry_run=True) == expected
+    assert (await Attempt.count(), await IdempotencyRecord.count(), await StaffSession.count()) == (2, 2, 3)
+    assert await PrintRun.count().where(PrintRun.pdf.is_not_null()) == 2
+
+    assert await retention.run(settings) == expected
+    assert [row["local_date"] for row in await Attempt.select(Attempt.local_date)] == [recent.date()]
+    assert (await IdempotencyRecord.count(), await StaffSession.count()) == (1, 2)
+    assert await PrintRun.count().where(PrintRun.pdf.is_not_null()) == 1
+    assert await PrintRun.count() == 2  # the run's record stays; its credentials go
+    assert await AuditEvent.exists().where(AuditEvent.action == "retention.run")
+    assert await retention.run(settings) == dict.fromkeys(expected, 0)  # nothing left to do
+
+    # A rebuild of the rollups recounts the days the log still holds and keeps the deleted days' refusals.
+    await rollups.rebuild()
+    days = sorted(row["day"] for row in await RefusalDaily.select(RefusalDaily.day))
+    assert days == [old.date(), recent.date()]
