@@ -290,6 +290,10 @@ async def test_audit_verify_passes_an_untouched_log_and_names_the_first_altered_
     intact = run(cli_env, "audit", "verify")
     assert intact.returncode == 0, intact.stderr
     assert "3 events" in intact.stdout
+    dry = run(cli_env, "retention", "run", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would delete 0 attempts, 0 idempotency records, 0 ended sessions, 0 print pdfs" in dry.stdout
+    assert run(cli_env, "retention", "run").returncode == 0
 
     # Someone with database access rewrites history: lifts the append-only trigger and changes the second event.
     (second,) = [row[0] for row in await query(cli_env, "SELECT id FROM audit_event ORDER BY id LIMIT 1 OFFSET 1")]
