@@ -16,9 +16,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
+from anyio import to_thread
 
 from admin.errors import ImportNotFound
 from admin.schemas import ImportRead, ProblemRead
@@ -148,7 +150,9 @@ def _nik_matches(nik: str, born: date, sex: Sex) -> bool:
 def check_header(content: bytes) -> None:
     """Refuse, before any work, a file that is not UTF-8 CSV with the required columns."""
     try:
-        first_line = content.decode("utf-8-sig").split("\n", 1)[0]
+        # The first line only: decoding a whole 60 MB export here would hold up every other request.
+        end = content.find(b"\n")
+        first_line = (content if end < 0 else content[:end]).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid([FieldProblem("file", "not_csv", NOT_CSV)]) from None
     header = [name.strip().lower() for name in next(csv.reader([first_line]), [])]
@@ -242,6 +246,18 @@ def parse(
     return parsed
 
 
+def _sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def _decode_and_parse(content: bytes, as_of: date, city: str, kelurahan: set[str], settings: Settings) -> Parsed:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Invalid([FieldProblem("file", "not_csv", NOT_CSV)]) from None
+    return parse(iter(io.StringIO(text, newline="")), as_of, city, kelurahan, settings, settings.zone)
+
+
 async def start_batch(filename: str, content: bytes, as_of: date, actor: CurrentUser | None, city: str) -> uuid.UUID:
     """Record an import of `city`'s office (the signed-in admin's own, or the one named on the command line)."""
     batch_id = uuid.uuid4()
@@ -249,7 +265,7 @@ async def start_batch(filename: str, content: bytes, as_of: date, actor: Current
         ImportBatch(
             id=batch_id,
             filename=filename[:255],
-            file_sha256=hashlib.sha256(content).hexdigest(),
+            file_sha256=await to_thread.run_sync(_sha256, content),
             as_of=as_of,
             status=ImportStatus.RUNNING,
             started_by=actor.id if actor else None,
@@ -271,15 +287,13 @@ async def run_batch(
     """Import a started batch; the batch row records progress as it goes and the outcome at the end."""
     last_recorded = 0
     try:
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise Invalid([FieldProblem("file", "not_csv", NOT_CSV)]) from None
         batch = await ImportBatch.select(ImportBatch.city_code).where(ImportBatch.id == batch_id).first()
         city = batch["city_code"] if batch else ""
         in_city = narrowed(Region.select(Region.code), Region.code, city).where(Region.level == RegionLevel.KELURAHAN)
         kelurahan = {row["code"] for row in await in_city}
-        parsed = parse(iter(io.StringIO(text, newline="")), as_of, city, kelurahan, settings, settings.zone)
+        # Decoding and checking every row is CPU work (seconds for a city's export): in a thread, so that the
+        # worker's other requests — the tills, /health — keep being answered meanwhile.
+        parsed = await to_thread.run_sync(_decode_and_parse, content, as_of, city, kelurahan, settings)
         await ImportBatch.update({ImportBatch.total_rows: parsed.total}).where(ImportBatch.id == batch_id)
         done = parsed.total - len(parsed.enrolments)
 
@@ -344,6 +358,11 @@ async def _fail(batch_id: uuid.UUID, message: str) -> None:
     ).where(ImportBatch.id == batch_id)
 
 
+def _unenrolled_rows(parsed: Parsed, partial_year: int, batch_id: uuid.UUID) -> list[tuple[Any, ...]]:
+    full = {bucket: n for bucket, n in parsed.unconsented.items() if bucket[1] > partial_year}
+    return [(city_of(code), code, year, month, count, batch_id) for (code, year, month), count in sorted(full.items())]
+
+
 async def _replace_unenrolled(parsed: Parsed, batch_id: uuid.UUID, as_of: date) -> None:
     """The file is the full list of its kelurahan's KIAs of children under 17 on `as_of`.
 
@@ -360,14 +379,9 @@ async def _replace_unenrolled(parsed: Parsed, batch_id: uuid.UUID, as_of: date) 
                 .where(UnenrolledKia.kelurahan_code.is_in(kelurahan[start : start + 200]))
                 .where(UnenrolledKia.birth_year > partial_year)
             )
-        full = {bucket: n for bucket, n in parsed.unconsented.items() if bucket[1] > partial_year}
+        rows = await to_thread.run_sync(_unenrolled_rows, parsed, partial_year, batch_id)  # CPU: off the loop
         await bulk_insert(
-            UnenrolledKia,
-            ("city_code", "kelurahan_code", "birth_year", "print_month", "holders", "batch"),
-            [
-                (city_of(code), code, year, month, count, batch_id)
-                for (code, year, month), count in sorted(full.items())
-            ],
+            UnenrolledKia, ("city_code", "kelurahan_code", "birth_year", "print_month", "holders", "batch"), rows
         )
         for (code, year, month), count in sorted(parsed.unconsented.items()):
             if year != partial_year:
