@@ -61,6 +61,7 @@ class CardPages(Controller):
         self, card_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]
     ) -> Template:
         card = await _detail(card_id, settings, user)
+        await cards.viewed(card_id, user, "page")
         tree = await reports.region_tree(card.kelurahan_code)
         kecamatan = tree.parents.get(card.kelurahan_code) or ""
         return Template(

@@ -36,13 +36,17 @@ class CardController(Controller):
         self, manual_code: ManualCode, request: AuthedRequest, settings: NamedDependency[Settings]
     ) -> CardDetail:
         card_id = await cards.find_by_manual_code(manual_code, request.user)
-        return await cards.detail(card_id, local_date(utc_now(), settings.timezone), request.user)
+        found = await cards.detail(card_id, local_date(utc_now(), settings.timezone), request.user)
+        await cards.viewed(card_id, request.user, "api_manual_code")
+        return found
 
     @get("/{card_id:uuid}", summary="A card's status, consent and history", opt=raises(CardNotFound))
     async def read(
         self, card_id: FromPath[uuid.UUID], request: AuthedRequest, settings: NamedDependency[Settings]
     ) -> CardDetail:
-        return await cards.detail(card_id, local_date(utc_now(), settings.timezone), request.user)
+        found = await cards.detail(card_id, local_date(utc_now(), settings.timezone), request.user)
+        await cards.viewed(card_id, request.user, "api")
+        return found
 
     @post(
         "/{card_id:uuid}/revoke",

@@ -56,7 +56,7 @@ class RegistryController(Controller):
     ) -> Response[ImportRead]:
         check_days({"as_of": as_of})
         content = await request.body()
-        registry.check_header(content)
+        await registry.check_header(content)
         day = as_of or local_date(utc_now(), settings.timezone)
         batch_id = await registry.start_batch(filename, content, day, request.user, office_of(request.user) or "")
         return Response(

@@ -96,7 +96,7 @@ class RegistryPages(Controller):
             content = await file.read()
             if not content:
                 raise Invalid([FieldProblem("file", "required", NO_FILE)])
-            registry.check_header(content)
+            await registry.check_header(content)
         except Invalid as problem:
             return await _upload_page(True, values, user, problem, language=language, status=422)
         batch_id = await registry.start_batch(file.filename, content, day, user, office_of(user) or "")

@@ -1,5 +1,5 @@
-"""The audit log's API: a void, a print and a QR download each leave an event with who did it and why, read back by
-the office's admin (filtered, as CSV) and by no one else."""
+"""The audit log's API: a void, a print, a QR download and a card's details read each leave an event with who did it and
+why, read back by the office's admin (filtered, as CSV) and by no one else."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ async def test_a_void_a_print_and_a_qr_download_are_in_the_audit_api(till: Till,
     assert voided.status_code == 200
     card_id = await enroll_card(till.settings)
     assert (await client.get(f"/api/v1/admin/cards/{card_id}/qr.png", headers=dukcapil)).status_code == 200
+    assert (await client.get(f"/api/v1/admin/cards/{card_id}", headers=dukcapil)).status_code == 200
 
     listed = await client.get("/api/v1/admin/audit", headers=dukcapil)
     assert listed.status_code == 200
@@ -38,6 +39,7 @@ async def test_a_void_a_print_and_a_qr_download_are_in_the_audit_api(till: Till,
         "dukcapil",
         {"cards": 1, "via": "api_qr_png"},
     )
+    assert (events["card.viewed"]["object_id"], events["card.viewed"]["after"]) == (str(card_id), {"via": "api"})
     assert len(void["hash"]) == 64  # every event is chained
 
     only_voids = await client.get("/api/v1/admin/audit", params={"action": "redemption.voided"}, headers=dukcapil)

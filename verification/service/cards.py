@@ -458,6 +458,11 @@ async def withdraw_consent(
 # --- reading for Dukcapil -----------------------------------------------------------------------------------
 
 
+async def viewed(card_id: uuid.UUID, reader: CurrentUser, via: str) -> None:
+    """Dukcapil read a child's card (its status, consent and history): an audit event, as for a change."""
+    await record_event("card.viewed", "card", card_id, actor=reader, after={"via": via})
+
+
 async def find_by_manual_code(raw: str, reader: CurrentUser | None) -> uuid.UUID:
     """The card whose manual code this is, among the reader's office's cards."""
     code = credentials.normalize_manual_code(raw)
