@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from admin.schemas import Reissued, Revocation
+from admin.service import access_request as parents_access
 from core.auth import AuthedRequest
 from core.guards import requires_office_admin
 from core.localtime import local_date, utc_now
@@ -96,6 +97,19 @@ class CardController(Controller):
     ) -> CardDetail:
         await cards.withdraw_consent(card_id, request.user, stores)
         return await cards.detail(card_id, local_date(utc_now(), settings.timezone), request.user)
+
+    @get(
+        "/{card_id:uuid}/access-request",
+        summary="A parent's access request: everything held about this child, to hand over",
+        description="The card and its history, the consent record and every redemption (partner, outlet, date, "
+        "amounts); never another child's. Recorded in the audit log.",
+        opt=raises(CardNotFound),
+    )
+    async def access_request(
+        self, card_id: FromPath[uuid.UUID], request: AuthedRequest, settings: NamedDependency[Settings]
+    ) -> dict[str, Any]:
+        today = local_date(utc_now(), settings.timezone)
+        return await parents_access.access_request(card_id, request.user, today)
 
     @get(
         "/{card_id:uuid}/qr.png",

@@ -59,3 +59,36 @@ async def test_a_void_a_print_and_a_qr_download_are_in_the_audit_api(till: Till,
     await create_staff("analis", "dukcapil_analyst")
     refused = await client.get("/api/v1/admin/audit", headers=await login(client, "analis", PASSWORD))
     assert refused.status_code == 403
+
+
+async def test_a_parents_access_request_gives_this_childs_data_only_and_is_audited(till: Till, create_staff):
+    client = till.client
+    dukcapil = await login(client, "dukcapil", PASSWORD)
+    offer = await till.offer(limits=[])
+    card_id, other_id = await enroll_card(till.settings), await enroll_card(till.settings)
+    first = (await till.redeem(await till.qr(card_id), offer["id"])).json()
+    await till.redeem(await till.qr(card_id), offer["id"])
+    await till.redeem(await till.qr(other_id), offer["id"])
+    await client.post(
+        f"/api/v1/verification/redemptions/{first['redemption_id']}/void", json={"reason": "salah"},
+        headers=till.world.cashier,
+    )  # fmt: skip
+
+    answer = await client.get(f"/api/v1/admin/cards/{card_id}/access-request", headers=dukcapil)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["card"]["id"] == str(card_id)
+    assert body["card"]["consent_guardian"] == "ibu"
+    assert [(r["status"], r["partner"], r["void_reason"]) for r in body["redemptions"]] == [
+        ("voided", "Toko Buku Pelangi", "salah"), ("completed", "Toko Buku Pelangi", None)
+    ]  # fmt: skip
+    other_receipts = {r["receipt_code"] for r in (await client.get(
+        f"/api/v1/admin/cards/{other_id}/access-request", headers=dukcapil)).json()["redemptions"]}  # fmt: skip
+    assert not other_receipts & {r["receipt_code"] for r in body["redemptions"]}
+    assert "NIK" in body["what_is_kept"]
+    events = await client.get("/api/v1/admin/audit", params={"action": "card.access_request"}, headers=dukcapil)
+    assert str(card_id) in {e["object_id"] for e in events.json()["events"]}
+
+    await create_staff("dukcapil.rl", "dukcapil_admin", region="17.02")
+    elsewhere = await login(client, "dukcapil.rl", PASSWORD)
+    assert (await client.get(f"/api/v1/admin/cards/{card_id}/access-request", headers=elsewhere)).status_code == 404
