@@ -16,6 +16,7 @@ from piccolo.query.functions.aggregate import Sum
 from admin.errors import UnknownBreakdown, UnknownRegion, UpliftNeedsACity
 from admin.service import wide_coverage as wide
 from admin.service.population import denominator_rows, pick_denominator, pick_target, targets_of_year
+from admin.service.wide_coverage import UNDER_17, as_date, month_end, month_ends, targets_by_year
 from admin.tables import UnenrolledKia
 from core.auth import CurrentUser
 from core.errors import FieldProblem, Invalid
@@ -37,7 +38,6 @@ from verification.tables import (
 )
 
 HUNDRED = Decimal(100)
-UNDER_17 = 17
 SMALL = "<{threshold}"
 UPLIFT_WEEKS = 8
 # A coverage series reads the targets of each of its years: twenty years of month ends at most.
@@ -56,10 +56,6 @@ UPLIFT_CAVEAT = Text(
     "Other drives — schools requiring a KIA at enrolment, Dukcapil outreach, school holidays — can confound it, and "
     "the weekly counts include only KIAs enrolled in the programme.",
 )
-
-
-def month_end(month: date) -> date:
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 def percent(part: int, whole: int) -> Decimal | None:
@@ -299,13 +295,13 @@ async def wide_series(region: str | None, days: list[date], breakdown: str | Non
     if region is not None and region not in cities.province_names:
         raise UnknownRegion()
     cells = await wide.city_days(region, days)
-    targets = await wide.targets_by_year(days)
+    targets = await targets_by_year(days)
     name = cities.province_names[region] if region else wide.NATIONAL_NAME
 
     def row(code: str | None, label: str, members: list[str], day: date, chain: list[str]) -> Coverage:
         total = wide.tally(cells, members, day)
         value = percent(total.holders_with_figure, total.children)
-        target = wide.target_of(targets[day.year], chain)
+        target = pick_target(targets[day.year], chain)
         return Coverage(
             region=code or "",
             region_name=label,
@@ -357,15 +353,12 @@ async def coverage_series(region: str | None, first_month: date, last_day: date)
     if months > LONGEST_SERIES_MONTHS:
         raise Invalid([FieldProblem("from", "series_too_long", SERIES_TOO_LONG, {"months": LONGEST_SERIES_MONTHS})])
     if is_wide(region):
-        return await wide_series(region, wide.month_ends(first_month, last_day)) if first_month <= last_day else []
+        return await wide_series(region, month_ends(first_month, last_day)) if first_month <= last_day else []
     assert region is not None
     tree = await region_tree(region)
     if region not in tree.names:
         raise UnknownRegion()
-    days, month = [], month_of(first_month)
-    while month <= last_day:
-        days.append(min(month_end(month), last_day))
-        month = month_end(month) + timedelta(days=1)
+    days = month_ends(first_month, last_day)
     kelurahan = tree.kelurahan_under(region)
     if not kelurahan or not days:
         return []
@@ -387,7 +380,7 @@ async def coverage_series(region: str | None, first_month: date, last_day: date)
         .group_by(EnrolmentMonthly.month)
     )
     denominators = await denominator_rows([region], last_day)
-    targets = {year: await targets_of_year(year) for year in sorted({day.year for day in days})}
+    targets = await targets_by_year(days)
     printed_on = _running_totals(printed, "print_month", days)
     counted_on = _running_totals(counted, "print_month", days)
     enrolled_on = _running_totals(enrolled, "month", days)
@@ -411,7 +404,7 @@ def _running_totals(
     year (None: all), computed in one pass over the months."""
     by_month: dict[date, dict[int, int]] = {}
     for row in rows:
-        cell = by_month.setdefault(_as_date(row[month_column]), {})
+        cell = by_month.setdefault(as_date(row[month_column]), {})
         year = int(row.get("birth_year") or 0)
         cell[year] = cell.get(year, 0) + int(row["n"] or 0)
     months = sorted(by_month)
@@ -430,10 +423,6 @@ def _running_totals(
         return totals[(day, oldest)]
 
     return total
-
-
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 # --- redemptions and refusals: the verification layer owns those figures -------------------------------------
@@ -461,7 +450,7 @@ async def activation(
         .group_by(table.month)
     )  # fmt: skip
     months = {
-        _as_date(row["month"]): (int(row["enrolled"] or 0), int(row["a30"] or 0), int(row["a90"] or 0)) for row in rows
+        as_date(row["month"]): (int(row["enrolled"] or 0), int(row["a30"] or 0), int(row["a90"] or 0)) for row in rows
     }
     return [
         {
@@ -489,7 +478,7 @@ async def channels(first_month: date, last_month: date, scope: str | None = None
         .where((table.month >= month_of(first_month)) & (table.month <= last_month))
         .group_by(table.month, table.channel)
     )
-    totals = {(_as_date(row["month"]), row["channel"]): int(row["enrolled"] or 0) for row in rows}
+    totals = {(as_date(row["month"]), row["channel"]): int(row["enrolled"] or 0) for row in rows}
     return [{"month": m.isoformat(), "channel": c, "enrolled": n} for (m, c), n in sorted(totals.items()) if n]
 
 
@@ -509,7 +498,7 @@ async def weekly_prints(region: str | None, first: date, last: date) -> list[dic
             return []
         query = query.where((table.city_code == city_of(region)) & table.kelurahan.is_in(kelurahan))
     rows = await query.where((table.week_start >= first) & (table.week_start <= last)).group_by(table.week_start)
-    weeks = {_as_date(row["week_start"]): int(row["prints"] or 0) for row in rows}
+    weeks = {as_date(row["week_start"]): int(row["prints"] or 0) for row in rows}
     return [{"week_start": w.isoformat(), "prints": n} for w, n in sorted(weeks.items())]
 
 
@@ -631,7 +620,7 @@ async def _uplift(
         kec = tree.parents.get(print_row["kelurahan"])
         group = "t" if kec in treated else "c" if kec in control else None
         if group:
-            sums[(group, "before" if _as_date(print_row["week_start"]) < start else "after")] += print_row["prints"]
+            sums[(group, "before" if as_date(print_row["week_start"]) < start else "after")] += print_row["prints"]
 
     tb, ta = (
         _mean(sums[("t", "before")], len(treated), UPLIFT_WEEKS),
@@ -652,7 +641,7 @@ async def _uplift(
     )  # fmt: skip
     city_sums: dict[tuple[str, str], int] = {}
     for cell in by_city:
-        period = "before" if _as_date(cell["week_start"]) < start else "after"
+        period = "before" if as_date(cell["week_start"]) < start else "after"
         city_sums[(cell["city_code"], period)] = city_sums.get((cell["city_code"], period), 0) + int(cell["n"] or 0)
     comparable = sorted({code for code, _ in city_sums} - with_outlet - {city})
     own_change = _change(

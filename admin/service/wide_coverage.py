@@ -12,10 +12,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
-from admin.service.population import pick_target, targets_of_year
+from admin.service.population import targets_of_year
 from admin.tables import PopulationCount, UnenrolledCityMonthly
 from core.offices import CITY_CODE_LENGTH, narrowed
 from core.tables import Region, RegionLevel
@@ -124,7 +123,7 @@ async def _running(
     rows = await table.raw(sql + " GROUP BY city_code, 2", *args)
     cells: dict[str, list[tuple[date, dict[str, Any]]]] = defaultdict(list)
     for row in rows:
-        cells[row["city_code"]].append((_as_date(row["month"]), row))
+        cells[row["city_code"]].append((as_date(row["month"]), row))
     totals: dict[tuple[str, date], int] = {}
     for city, city_rows in cells.items():
         city_rows.sort(key=lambda cell: cell[0])
@@ -140,7 +139,7 @@ async def _running(
     return totals
 
 
-def _as_date(value: Any) -> date:
+def as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
@@ -183,14 +182,14 @@ async def targets_by_year(days: list[date]) -> dict[int, list[dict[str, Any]]]:
     return {year: await targets_of_year(year) for year in sorted({day.year for day in days})}
 
 
-def target_of(targets: list[dict[str, Any]], chain: list[str]) -> Decimal | None:
-    return pick_target(targets, chain)
+def month_end(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 def month_ends(first_month: date, last_day: date) -> list[date]:
+    """Each month's last day from `first_month`'s month on; the last point is `last_day` itself."""
     days, month = [], month_of(first_month)
     while month <= last_day:
-        end = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        days.append(min(end, last_day))
-        month = end + timedelta(days=1)
+        days.append(min(month_end(month), last_day))
+        month = month_end(month) + timedelta(days=1)
     return days
