@@ -177,11 +177,14 @@ async def recent(reader: CurrentUser, limit: int = 10) -> list[RunRead]:
     return [_read(row, now) for row in rows]
 
 
+def kept_too_long(now: datetime) -> Any:
+    """The runs whose PDF is past its day (it holds live credentials): erased by the office's next run, and by
+    `mitrakia retention run`."""
+    return PrintRun.pdf.is_not_null() & (PrintRun.finished_at < now - KEPT_FOR)
+
+
 async def _erase_old_pdfs(office: str) -> None:
-    """PDFs hold live credentials: gone a day after their run ended."""
-    await PrintRun.update({PrintRun.pdf: None}).where(
-        (PrintRun.city_code == office) & PrintRun.pdf.is_not_null() & (PrintRun.finished_at < utc_now() - KEPT_FOR)
-    )
+    await PrintRun.update({PrintRun.pdf: None}).where((PrintRun.city_code == office) & kept_too_long(utc_now()))
 
 
 async def choices(reader: CurrentUser, language: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from admin.service.print_runs import KEPT_FOR
+from admin.service.print_runs import kept_too_long
 from admin.tables import PrintRun
 from core.database.transactions import write_transaction
 from core.localtime import utc_now
@@ -56,8 +56,7 @@ def purges(settings: Settings, now: datetime) -> list[Purge]:
               (session.expires_at < ended)
               & ((session.refresh_expires_at.is_null()) | (session.refresh_expires_at < ended))
               | (session.revoked_at < ended)),
-        Purge("print_pdfs", PrintRun, PrintRun.pdf.is_not_null() & (PrintRun.finished_at < now - KEPT_FOR),
-              erase={PrintRun.pdf: None}),
+        Purge("print_pdfs", PrintRun, kept_too_long(now), erase={PrintRun.pdf: None}),
     ]  # fmt: skip
 
 
