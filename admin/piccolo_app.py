@@ -5,8 +5,11 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from admin.tables import (
+    BreachIncident,
+    CoverageCorrection,
     CoverageTarget,
     ImportBatch,
+    ImportFile,
     ImportProblem,
     PopulationCount,
     PrintRun,
@@ -25,6 +28,9 @@ APP_CONFIG = AppConfig(
         PopulationCount,
         CoverageTarget,
         PrintRun,
+        ImportFile,
+        CoverageCorrection,
+        BreachIncident,
     ],
     migration_dependencies=["core.piccolo_app", "partners.piccolo_app", "verification.piccolo_app"],
     commands=[],

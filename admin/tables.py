@@ -4,16 +4,43 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from piccolo.columns import UUID, BigSerial, Bytea, Date, ForeignKey, Integer, Numeric, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    JSON,
+    UUID,
+    BigSerial,
+    Bytea,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 
 class ImportStatus(StrEnum):
+    PREVIEWING = "previewing"  # the file is being read; nothing is written
+    READY = "ready"  # the preview is ready: the clerk imports it or discards it
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    DISCARDED = "discarded"  # the clerk discarded the preview, or left it past its day
+
+
+class ImportKind(StrEnum):
+    FULL = "full"  # every KIA of the scope: its counts are replaced, and its cards missing from the file are named
+    PARTIAL = "partial"  # some children of the scope: their cards are added or updated, counts are left alone
+
+
+class MissingCards(StrEnum):
+    """What becomes of the scope's cards that a full export does not list."""
+
+    KEEP = "keep"
+    MOVED = "moved"  # the child moved away: the card is revoked and no longer counted from the export's date
 
 
 class ImportBatch(Table, tablename="registry_import"):
@@ -34,9 +61,31 @@ class ImportBatch(Table, tablename="registry_import"):
     error = Text(null=True, default=None)
     # The office that imported it: the kabupaten/kota whose children the export lists.
     city_code = Varchar(length=5, default="", index=True)
+    # The area the file speaks for: the kabupaten/kota, or a kecamatan or kelurahan within it.
+    scope_code = Varchar(length=13, default="")
+    kind = Varchar(length=10, choices=ImportKind, default=ImportKind.FULL)
+    # A full export that corrects figures already shown: why (audited). Its changes count from the KIAs' print
+    # months instead of the export's date, and reports mark the figures it changed.
+    correction_reason = Text(null=True, default=None)
+    preview = JSON(null=True, default=None)  # counts and coverage changes computed before anything is written
+    not_in_file = Integer(default=0)  # the scope's active cards a full export does not list
+    missing = Varchar(length=10, choices=MissingCards, null=True, default=None)
+    moved = Integer(default=0)
+    not_counted = Integer(default=0)  # rows without consent in a partial file: only a full export sets counts
     started_by = UUID(null=True, default=None)
     started_at = Timestamptz(default=TimestamptzNow())
+    confirmed_by = UUID(null=True, default=None)
+    confirmed_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
+
+
+class ImportFile(Table, tablename="registry_import_file"):
+    """An uploaded export between its preview and its import: it holds NIKs and birth dates, so it is deleted once
+    the import ends or the preview is discarded (retention removes one left behind)."""
+
+    id = BigSerial(primary_key=True)
+    batch = ForeignKey(references=ImportBatch, on_delete=OnDelete.cascade, null=False, unique=True)
+    content = Bytea()
 
 
 class ImportProblem(Table, tablename="registry_import_problem"):
@@ -50,10 +99,12 @@ class ImportProblem(Table, tablename="registry_import_problem"):
 
 
 class UnenrolledKia(Table, tablename="unenrolled_kia"):
-    """Printed KIAs whose parents did not consent: counts only, by kelurahan, birth year and print month.
+    """Printed KIAs whose parents did not consent: counts only, by kelurahan, birth year and print month — a
+    ledger, never rewritten.
 
-    Each import replaces the counts of the kelurahan it contains (an export is the full list for those
-    kelurahan), so a child who consents later moves from these counts to a card instead of being counted twice.
+    A full export of an area brings its counts to the file's: each import adds the difference per bucket, counted
+    from the export's month (`counted_from`), so the figure of an earlier date stays what was known then. Only the
+    first export of an area, or an explicit correction, counts from the print months themselves.
     """
 
     id = BigSerial(primary_key=True)
@@ -61,19 +112,36 @@ class UnenrolledKia(Table, tablename="unenrolled_kia"):
     kelurahan_code = Varchar(length=13, index=True)
     birth_year = Integer()
     print_month = Date()
-    holders = Integer()
+    # The first month these holders count in coverage: the print month or a later export's (always written; null
+    # only in the instant a previous version's rows are migrated).
+    counted_from = Date(null=True, default=None)
+    holders = Integer()  # negative where an export lists fewer than before
     batch = UUID(null=True, default=None)
 
 
 class UnenrolledCityMonthly(Table, tablename="unenrolled_kia_city_monthly"):
-    """`UnenrolledKia` summed per kabupaten/kota, recounted for an office after each of its imports: what province
-    and national coverage read."""
+    """`UnenrolledKia` summed per kabupaten/kota by the month they count from, recounted for an office after each
+    of its imports: what province and national coverage read."""
 
     id = BigSerial(primary_key=True)
     city_code = Varchar(length=5)
-    print_month = Date()
+    counted_from = Date()
     birth_year = Integer()
     holders = Integer(default=0)
+
+
+class CoverageCorrection(Table, tablename="coverage_correction"):
+    """An explicit correction of figures already shown: the area, the first month it changed, why, and who did it.
+    Reports mark the figures of that area from that month as corrected."""
+
+    id = BigSerial(primary_key=True)
+    city_code = Varchar(length=5, index=True)
+    scope_code = Varchar(length=13)
+    from_month = Date()
+    reason = Text()
+    batch = UUID(null=True, default=None)
+    corrected_by = UUID(null=True, default=None)
+    corrected_at = Timestamptz(default=TimestamptzNow())
 
 
 class PopulationCount(Table, tablename="population_count"):
@@ -117,3 +185,30 @@ class PrintRun(Table, tablename="print_run"):
     started_by = UUID(null=True, default=None)
     started_at = Timestamptz(default=TimestamptzNow())
     finished_at = Timestamptz(null=True, default=None)
+
+
+class BreachStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class BreachIncident(Table, tablename="breach_incident"):
+    """A personal-data incident recorded by Dukcapil (UU PDP 27/2022 art. 46): what happened, to whose data, what
+    was done, and when the supervisory authority and the parents were told — within 3 × 24 hours of discovery."""
+
+    id = UUID(primary_key=True)
+    # The office that records it (a kabupaten/kota), or a wider reach (province, or "" for the whole country).
+    scope_code = Varchar(length=13, default="", index=True)
+    discovered_at = Timestamptz()
+    description = Text()
+    categories = JSON(default=list)  # the kinds of data concerned (`BREACH_CATEGORIES`)
+    regions = JSON(default=list)  # region codes of the children concerned
+    children_affected = Integer(default=0)
+    measures = Text(default="")
+    status = Varchar(length=10, choices=BreachStatus, default=BreachStatus.OPEN)
+    authority_notified_at = Timestamptz(null=True, default=None)
+    parents_notified_at = Timestamptz(null=True, default=None)
+    others_notified = Text(default="")  # who else was told and when (the police, the partner, ...), as written
+    recorded_by = UUID(null=True, default=None)
+    recorded_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())

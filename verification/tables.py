@@ -43,6 +43,7 @@ class RevocationReason(StrEnum):
     CONSENT_WITHDRAWN = "consent_withdrawn"
     DECEASED = "deceased"
     DATA_ERROR = "data_error"
+    MOVED = "moved"  # a full export of the child's area no longer lists them, and Dukcapil marked them moved
 
 
 class Channel(StrEnum):
@@ -91,6 +92,11 @@ class Card(Table, tablename="card"):
     # The kabupaten/kota of the kelurahan: the Dukcapil office that owns the card (and the key a shard would use).
     city_code = Varchar(length=5, default="", index=True)
     kia_printed_on = Date(index=True)
+    # Set when a later export first reported (or moved) a KIA printed earlier: coverage counts it from this day's
+    # month, not from its print month, so the figure of an earlier date stays what was known then.
+    counted_from = Date(null=True, default=None)
+    # The day a full export of its area no longer listed the child and Dukcapil marked them moved: counted until then.
+    counted_until = Date(null=True, default=None)
     enrolled_on = Date(index=True)
     channel = Varchar(length=24, choices=Channel, index=True)
     consent_guardian = Varchar(length=20, null=True, default=None)
@@ -300,7 +306,11 @@ class EnrolmentMonthly(Table, tablename="rollup_enrolment_monthly"):
 
 
 class PrintMonthly(Table, tablename="rollup_print_monthly"):
-    """Enrolled cards by KIA print month, kelurahan and birth year: the card half of coverage (holders)."""
+    """Enrolled cards by KIA print month, kelurahan and birth year: the card half of coverage (holders).
+
+    `print_month` is the month a card counts from: its print month, or the month of `Card.counted_from` when a
+    later export first reported it (or moved it), so that an earlier date's figure does not move.
+    """
 
     id = BigSerial(primary_key=True)
     city_code = Varchar(length=5, default="")
