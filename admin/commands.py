@@ -31,8 +31,23 @@ def cards_group() -> None:
     help="The kabupaten/kota code of the Dukcapil office whose export this is, e.g. 31.71: rows of other "
     "kabupaten/kota are refused.",
 )
-def import_command(file: Path, as_of: object, city: str) -> None:
+@click.option("--scope", default=None, help="The area the file speaks for (default: the whole kabupaten/kota).")
+@click.option(
+    "--partial",
+    is_flag=True,
+    help="Some children only: cards are added or updated, counts without consent are left as they are.",
+)
+@click.option(
+    "--moved",
+    is_flag=True,
+    help="Mark the scope's cards a full export does not list as moved (default: keep them).",
+)
+@click.option("--correction", default=None, help="Why this full export corrects figures already shown (audited).")
+def import_command(
+    file: Path, as_of: object, city: str, scope: str | None, partial: bool, moved: bool, correction: str | None
+) -> None:
     from admin.service import registry
+    from admin.tables import ImportKind, MissingCards
     from core.errors import Invalid
     from core.localtime import local_date, utc_now
     from core.settings import get_settings
@@ -50,14 +65,26 @@ def import_command(file: Path, as_of: object, city: str) -> None:
         try:
             batch = asyncio.run(
                 registry.import_registry(
-                    file.name, content, day, None, settings, Stores(None), progress=advance, city=city
+                    file.name,
+                    content,
+                    day,
+                    None,
+                    settings,
+                    Stores(None),
+                    progress=advance,
+                    city=city,
+                    scope=scope,
+                    kind=ImportKind.PARTIAL if partial else ImportKind.FULL,
+                    missing=MissingCards.MOVED if moved else MissingCards.KEEP,
+                    correction_reason=correction,
                 )
             )
         except Invalid as error:
             raise click.ClickException("; ".join(p.message.render("en", **p.params) for p in error.problems)) from None
     click.echo(
         f"batch {batch.id}: {batch.total_rows} rows, {batch.created} new cards, {batch.updated} updated, "
-        f"{batch.unchanged} unchanged, {batch.aggregated} without consent (counted), {batch.rejected} rejected"
+        f"{batch.unchanged} unchanged, {batch.aggregated} without consent (counted), {batch.rejected} rejected, "
+        f"{batch.not_in_file} active cards of the scope not in the file ({batch.moved} marked moved)"
     )
     if batch.rejected:
         for problem in asyncio.run(registry.problems_of(batch.id, 20)):

@@ -82,6 +82,38 @@ class ImportNotFound(NotFound):
     title = Text("Impor tidak ditemukan", "Import not found")
 
 
+IMPORT_STATUS = {
+    "previewing": Text("sedang dibaca", "being read"),
+    "ready": Text("menunggu keputusan", "awaiting a decision"),
+    "running": Text("sedang diimpor", "being imported"),
+    "done": Text("sudah diimpor", "already imported"),
+    "failed": Text("gagal", "failed"),
+    "discarded": Text("dibatalkan", "discarded"),
+}
+
+
+class ImportNotReady(Conflict):
+    code = "import_not_ready"
+    title = Text("Impor tidak menunggu keputusan", "The import is not awaiting a decision")
+    detail = Text(
+        "Impor ini {status}: hanya pratinjau yang siap yang dapat diimpor atau dibatalkan.",
+        "This import is {status}: only a ready preview can be imported or discarded.",
+    )
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status=status)
+
+    def render_detail(self, language: str) -> str:
+        status = self.params["status"]
+        label = IMPORT_STATUS[status].render(language) if status in IMPORT_STATUS else status
+        return self.detail.render(language, status=label) if self.detail else label
+
+
+class BreachNotFound(NotFound):
+    code = "breach_not_found"
+    title = Text("Catatan insiden tidak ditemukan", "Incident record not found")
+
+
 class PrintRunNotFound(NotFound):
     code = "print_run_not_found"
     title = Text("Pencetakan tidak ditemukan", "Print run not found")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -61,6 +61,37 @@ class ProblemRead(msgspec.Struct):
     message: str
 
 
+class CoverageChange(msgspec.Struct):
+    """A coverage figure an import would change: of a region on a date, before and after (and after, if the cards
+    the file does not list are marked moved). Percentages are strings of exact decimals; None without a
+    population figure."""
+
+    region: str
+    region_name: str
+    as_of: date
+    eligible_children: int | None
+    holders_before: int
+    holders_after: int
+    holders_after_if_moved: int
+    percent_before: str | None
+    percent_after: str | None
+    percent_after_if_moved: str | None
+
+
+class ImportPreview(msgspec.Struct):
+    """What an import would do, before anything is written."""
+
+    created: int
+    updated: int
+    unchanged: int
+    refused: int
+    counted: int  # rows without consent that become the scope's counts (a full export)
+    not_counted: int  # rows without consent in a partial file: only a full export sets counts
+    not_in_file: int  # the scope's active cards a full export does not list
+    first_export: bool  # no full export spoke for (part of) this area before: its figures count from print months
+    coverage: list[CoverageChange]
+
+
 class ImportRead(msgspec.Struct):
     id: uuid.UUID
     filename: str
@@ -76,7 +107,24 @@ class ImportRead(msgspec.Struct):
     error: str | None
     started_at: datetime
     finished_at: datetime | None
+    scope_code: str = ""
+    scope_name: str = ""
+    kind: str = "full"
+    correction_reason: str | None = None
+    not_in_file: int = 0
+    missing: str | None = None
+    moved: int = 0
+    not_counted: int = 0
+    confirmed_at: datetime | None = None
+    preview: ImportPreview | None = None
     problems: list[ProblemRead] = []
+
+
+class ImportConfirm(msgspec.Struct, forbid_unknown_fields=True):
+    """Import a previewed file. `missing`: what becomes of the scope's cards a full export does not list (required
+    when there are any): `keep`, or `moved` (revoked, and no longer counted from the export's date)."""
+
+    missing: Literal["keep", "moved"] | None = None
 
 
 class PopulationIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -101,3 +149,39 @@ class KeyRead(msgspec.Struct):
     activated_at: datetime | None
     retired_at: datetime | None
     revoked_at: datetime | None
+
+
+class BreachIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A personal-data incident as Dukcapil records it (UU PDP art. 46). Times are ISO 8601 with their offset."""
+
+    discovered_at: datetime
+    description: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+    categories: Annotated[list[str], msgspec.Meta(max_length=20)] = []
+    regions: Annotated[list[Annotated[str, msgspec.Meta(max_length=13)]], msgspec.Meta(max_length=100)] = []
+    children_affected: Annotated[int, msgspec.Meta(ge=0, le=100_000_000)] = 0
+    measures: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    authority_notified_at: datetime | None = None
+    parents_notified_at: datetime | None = None
+    others_notified: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    closed: bool = False
+
+
+class BreachRead(msgspec.Struct):
+    id: uuid.UUID
+    scope_code: str
+    discovered_at: datetime
+    # 3 × 24 hours after discovery: when the authority and the parents must have been told (UU PDP art. 46).
+    notify_by: datetime
+    description: str
+    categories: list[str]
+    regions: list[str]
+    children_affected: int
+    measures: str
+    status: str
+    authority_notified_at: datetime | None
+    parents_notified_at: datetime | None
+    others_notified: str
+    recorded_at: datetime
+    updated_at: datetime
+    # Not everyone required has been told, and the deadline has passed.
+    overdue: bool

@@ -145,6 +145,10 @@ def main() -> None:
                 )  # fmt: skip
                 assert uploaded.status_code == 202, uploaded.text
                 status = f"/api/v1/admin/registry/imports/{uploaded.json()['id']}"
+                while client.get(status, headers=headers).json()["status"] == "previewing":  # read for the preview
+                    time.sleep(0.5)
+                confirmed = client.post(f"{status}/confirm", json={"missing": "keep"}, headers=headers)
+                assert confirmed.status_code == 202, confirmed.text
                 while client.get(status, headers=headers).json()["status"] == "running":
                     time.sleep(0.5)
 

@@ -364,7 +364,7 @@ async def load_national(months: int) -> dict[str, int]:
         SELECT c.code, m, y, 20 + (hashint4(hashtext(c.code) + y * 31 + extract(month FROM m)::int) & 63)
         FROM {cities} c(code), {month_series},
              generate_series(extract(year FROM m)::int - 16, extract(year FROM m)::int) y""")
-    await sql(f"""INSERT INTO unenrolled_kia_city_monthly (city_code, print_month, birth_year, holders)
+    await sql(f"""INSERT INTO unenrolled_kia_city_monthly (city_code, counted_from, birth_year, holders)
         SELECT c.code, m, y, 10 + (hashint4(hashtext(c.code) + y) & 31)
         FROM {cities} c(code), {month_series},
              generate_series(extract(year FROM m)::int - 16, extract(year FROM m)::int) y""")
@@ -393,7 +393,7 @@ def national_cases() -> list[tuple[str, Callable[[], Awaitable[Any]], str | None
     first = (TODAY.replace(day=1) - timedelta(days=31 * 23)).replace(day=1)
     holders = (
         "(SELECT city_code, print_month AS m, birth_year, cards AS n FROM rollup_print_city_monthly UNION ALL "
-        "SELECT city_code, print_month, birth_year, holders FROM unenrolled_kia_city_monthly) h"
+        "SELECT city_code, counted_from AS print_month, birth_year, holders FROM unenrolled_kia_city_monthly) h"
     )
     running_sums = (
         f"SELECT city_code, m, sum(sum(n)) OVER (PARTITION BY city_code ORDER BY m) FROM {holders} "

@@ -268,6 +268,10 @@ async def test_a_database_of_the_previous_version_keeps_its_figures_each_under_i
         ("17.71", "school", "1")
     ]
     assert plain(await query(cli_env, "SELECT city_code, holders FROM unenrolled_kia_city_monthly")) == [("17.02", "2")]
+    # Counted KIAs of the previous version keep counting from their print month: no past figure moves.
+    assert plain(await query(cli_env, "SELECT print_month, counted_from FROM unenrolled_kia")) == [
+        ("2022-03-01", "2022-03-01")
+    ]
     assert plain(await query(cli_env, "SELECT city_code FROM rollup_print_weekly")) == [("17.71",)]
     slices = await query(
         cli_env, "SELECT city_code, slice, redemptions, discount_total, children FROM rollup_redemption_monthly"
@@ -292,7 +296,8 @@ async def test_audit_verify_passes_an_untouched_log_and_names_the_first_altered_
     assert "3 events" in intact.stdout
     dry = run(cli_env, "retention", "run", "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert "would delete 0 attempts, 0 idempotency records, 0 ended sessions, 0 print pdfs" in dry.stdout
+    nothing = "would delete 0 import previews, 0 attempts, 0 idempotency records, 0 ended sessions, 0 print pdfs"
+    assert nothing in dry.stdout
     assert run(cli_env, "retention", "run").returncode == 0
 
     # Someone with database access rewrites history: lifts the append-only trigger and changes the second event.

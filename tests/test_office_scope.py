@@ -40,11 +40,11 @@ from verification.tables import Card, CardStatus
 BODIES = {"revoke": {"reason": "lost"}, "reissue": {"reason": "lost"}, "agreement": {"agreement_number": "PKS/X/9"},
           "terms": {"void_window_minutes": 60}, "reject": {"reason": "Tidak lengkap."},
           "suspend": {"reason": "Tidak lengkap."}, "reinstate": {"reason": "Dipulihkan."},
-          "approve": {}, "publish": {}}  # fmt: skip
+          "approve": {}, "publish": {}, "confirm": {"missing": "keep"}, "discard": {}}  # fmt: skip
 NEW_PASSWORD = "kata sandi baru yang panjang"
 PAGE_FIELDS = {"cabut": {"reason": "lost"}, "terbitkan-ulang": {"reason": "lost"}, "tolak": {"reason": "Tidak."},
                "tangguhkan": {"reason": "Tidak."}, "pulihkan": {"reason": "Ya."},
-               "cabut-penangguhan": {"reason": "Ya."},
+               "cabut-penangguhan": {"reason": "Ya."}, "impor": {"missing": "keep"},
                "sandi": {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD}}  # fmt: skip
 KINDS = {"card_id": "card", "batch_id": "batch", "user_id": "staff", "partner_id": "partner", "offer_id": "offer",
          "run_id": "print_run"}  # fmt: skip

@@ -11,6 +11,7 @@ import uuid
 from admin.tables import ImportBatch
 from core.auth import derive_key, token_secret
 from core.tables import Role
+from tests.admin.test_registry_card_pages import confirm_preview
 from tests.admin.test_registry_import import csv_bytes, row
 from tests.conftest import TEST_SECRET, login
 from tests.core.test_pages import CSRF, page_client, sign_in
@@ -76,6 +77,10 @@ async def test_no_secret_reaches_the_logs_of_a_full_day(capsys, client, make_cli
         headers={**dukcapil, "Content-Type": "text/csv"},
     )
     assert uploaded.status_code == 202, uploaded.text
+    confirmed = await client.post(
+        f"/api/v1/admin/registry/imports/{uploaded.json()['id']}/confirm", json={}, headers=dukcapil
+    )
+    assert confirmed.status_code == 202, confirmed.text
     browser = await page_client(make_client)
     await sign_in(browser, "dukcapil")
     await sign_in(await page_client(make_client), "dukcapil", password=WRONG_PASSWORDS[0])
@@ -88,6 +93,7 @@ async def test_no_secret_reaches_the_logs_of_a_full_day(capsys, client, make_cli
         files={"file": ("siak-page.csv", csv_bytes(children[2:]), "text/csv")},
     )
     assert page_upload.status_code == 303, page_upload.text
+    await confirm_preview(browser, page_upload.headers["location"])
     assert await ImportBatch.count() == 2
 
     # Cards: printed (API and page), looked up by manual code, scanned and redeemed three ways.

@@ -18,6 +18,7 @@ from litestar.response import Redirect, Template
 from admin.controllers.cards import NO_STORE
 from admin.errors import CHOOSE_ONE
 from admin.schemas import Revocation
+from admin.service import access_request as parents_access
 from admin.service import print_runs, printing, reports
 from core.auth import CurrentUser
 from core.confirm import Acting, ConfirmedAction
@@ -102,6 +103,18 @@ class CardPages(Controller):
         pdf = await printing.sticker_pdf([card_id], keyring, settings, user)
         shown_as = f'inline; filename="stiker-{card_id}.pdf"'
         return Response(pdf, media_type="application/pdf", headers={**NO_STORE, "Content-Disposition": shown_as})
+
+    @get("/{card_id:uuid}/akses.pdf", name="card_access_request_pdf", media_type="application/pdf")
+    async def access_request(
+        self, card_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]
+    ) -> Response[bytes]:
+        """A parent's access request, printed: the same document as the API's, audited the same way."""
+        document = await parents_access.access_request(card_id, user, local_date(utc_now(), settings.timezone))
+        saved_as = f'attachment; filename="data-anak-{card_id}.pdf"'
+        return Response(
+            parents_access.as_pdf(document, settings.timezone), media_type="application/pdf",
+            headers={**NO_STORE, "Content-Disposition": saved_as},
+        )  # fmt: skip
 
 
 class PrintPages(Controller):

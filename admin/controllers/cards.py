@@ -106,10 +106,18 @@ class CardController(Controller):
         opt=raises(CardNotFound),
     )
     async def access_request(
-        self, card_id: FromPath[uuid.UUID], request: AuthedRequest, settings: NamedDependency[Settings]
-    ) -> dict[str, Any]:
+        self, card_id: FromPath[uuid.UUID], request: AuthedRequest, settings: NamedDependency[Settings],
+        format: Annotated[str, QueryParameter(pattern="^(json|pdf)$", description="`pdf` to print and hand over")]
+        = "json",
+    ) -> Any:  # fmt: skip
         today = local_date(utc_now(), settings.timezone)
-        return await parents_access.access_request(card_id, request.user, today)
+        document = await parents_access.access_request(card_id, request.user, today)
+        if format == "pdf":
+            return Response(
+                parents_access.as_pdf(document, settings.timezone), media_type="application/pdf",
+                headers={"Content-Disposition": f'attachment; filename="data-anak-{card_id}.pdf"'},
+            )  # fmt: skip
+        return document
 
     @get(
         "/{card_id:uuid}/qr.png",

@@ -1,6 +1,7 @@
-"""HTML for the SIAK registry import at /admin/registri: upload an export, follow the import as it runs (htmx
-polling, or a reload without scripts), read its counts and the refused rows. The same service calls, background
-run and report as /api/v1/admin/registry/imports."""
+"""HTML for the SIAK registry import at /admin/registri: upload an export with its area, kind and date, read the
+preview of what it would do (counts, cards not in the file, coverage changes by date), import or discard it, follow
+the import as it runs (htmx polling, or a reload without scripts), read its counts and the refused rows. The same
+service calls, background runs and report as /api/v1/admin/registry/imports."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from litestar.utils.scope.state import ScopeState
 from admin.controllers.registry import MAX_UPLOAD_BYTES
 from admin.schemas import ImportRead
 from admin.service import registry
+from admin.tables import ImportKind, MissingCards
 from core.auth import CurrentUser
 from core.errors import FieldProblem, Invalid
 from core.forms import problems_by_field, text
@@ -36,6 +38,7 @@ from core.tables import Role
 PATH = "/admin/registri"
 RECENT = 20
 
+INVALID_KIND = Text("Pilih jenis berkas: lengkap atau sebagian.", "Choose the file's kind: full or partial.")
 NO_FILE = Text("Pilih berkas CSV ekspor SIAK.", "Choose the SIAK export CSV file.")
 TOO_BIG = Text(
     "Berkas terlalu besar: paling banyak {megabytes} MB. Bagi ekspor per kecamatan lalu unggah satu per satu.",
@@ -84,34 +87,67 @@ class RegistryPages(Controller):
         data: Upload,
         user: NamedDependency[CurrentUser],
         settings: NamedDependency[Settings],
-        stores: NamedDependency[Stores],
         language: NamedDependency[Language],
     ) -> Any:
-        values = {"as_of": text(data, "as_of")}
+        values = {name: text(data, name) for name in ("as_of", "scope", "kind", "correction_reason")}
         file = data.get("file")
         try:
             day = _as_of(values["as_of"], settings)
+            kind = _kind(values["kind"])
             if not isinstance(file, UploadFile) or not file.filename:
                 raise Invalid([FieldProblem("file", "required", NO_FILE)])
             content = await file.read()
             if not content:
                 raise Invalid([FieldProblem("file", "required", NO_FILE)])
             await registry.check_header(content)
+            batch_id = await registry.start_batch(
+                file.filename, content, day, user, office_of(user) or "", values["scope"] or None, kind,
+                values["correction_reason"], preview=True,
+            )  # fmt: skip
         except Invalid as problem:
             return await _upload_page(True, values, user, problem, language=language, status=422)
-        batch_id = await registry.start_batch(file.filename, content, day, user, office_of(user) or "")
         return Redirect(
             f"{PATH}/{batch_id}",
             status_code=303,
-            background=BackgroundTask(registry.run_import, batch_id, content, day, user, settings, stores),
+            background=BackgroundTask(registry.preview_import, batch_id, settings),
         )
+
+    @post("/{batch_id:uuid}/impor", media_type=MediaType.HTML, status_code=303, guards=[requires_office_admin])
+    async def confirm(
+        self,
+        batch_id: FromPath[uuid.UUID],
+        data: Upload,
+        user: NamedDependency[CurrentUser],
+        settings: NamedDependency[Settings],
+        stores: NamedDependency[Stores],
+        language: NamedDependency[Language],
+    ) -> Any:
+        """The clerk read the preview: import it, with their choice for the cards the file does not list."""
+        chosen = text(data, "missing")
+        missing = MissingCards(chosen) if chosen in MissingCards.__members__.values() else None
+        try:
+            await registry.confirm_import(batch_id, missing, user)
+        except Invalid as problem:
+            batch = await registry.read_import(batch_id, language, user)
+            return _import_template(batch, problem, language, 422)
+        return Redirect(
+            f"{PATH}/{batch_id}",
+            status_code=303,
+            background=BackgroundTask(registry.run_confirmed, batch_id, missing, user, settings, stores),
+        )
+
+    @post("/{batch_id:uuid}/batal", media_type=MediaType.HTML, status_code=303, guards=[requires_office_admin])
+    async def discard(self, batch_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser]) -> Redirect:
+        """Not this file: it is deleted and nothing is imported."""
+        await registry.discard_import(batch_id, user)
+        return Redirect(f"{PATH}/{batch_id}", status_code=303)
 
     @get("/{batch_id:uuid}", name="registry_import_page", media_type=MediaType.HTML)
     async def read(
         self, batch_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], language: NamedDependency[Language]
     ) -> Template:
         batch = await registry.read_import(batch_id, language, user)
-        return Template("admin/registri_impor.html", context={"batch": batch, "report_limit": registry.REPORT_PROBLEMS})
+        return _import_template(batch, None, language, 200)
 
     @get("/{batch_id:uuid}/kemajuan", name="registry_import_progress", media_type=MediaType.HTML)
     async def progress(
@@ -122,6 +158,26 @@ class RegistryPages(Controller):
         return Template(
             "admin/registri_kemajuan.html", context={"batch": batch, "report_limit": registry.REPORT_PROBLEMS}
         )
+
+
+def _import_template(batch: ImportRead, problem: Invalid | None, language: Language, status: int) -> Template:
+    return Template(
+        "admin/registri_impor.html",
+        context={
+            "batch": batch,
+            "report_limit": registry.REPORT_PROBLEMS,
+            "problems": problems_by_field(problem, language),
+        },
+        status_code=status,
+    )
+
+
+def _kind(value: str) -> ImportKind:
+    if not value:
+        return ImportKind.FULL
+    if value not in ImportKind.__members__.values():
+        raise Invalid([FieldProblem("kind", "invalid_choice", INVALID_KIND)])
+    return ImportKind(value)
 
 
 def _today(settings: Settings) -> date:
@@ -150,7 +206,8 @@ async def _upload_page(
     status: int = 200,
 ) -> Template:
     imports = await registry.recent_imports(language, reader, RECENT)
-    return _upload_template(can_upload, values, problem, language, imports, status)
+    scopes = await registry.scope_choices(office_of(reader) or "") if can_upload else []
+    return _upload_template(can_upload, values, problem, language, imports, status, scopes)
 
 
 def _upload_template(
@@ -160,11 +217,13 @@ def _upload_template(
     language: Language,
     imports: list[ImportRead] | None,
     status: int,
+    scopes: list[tuple[str, str]] | None = None,
 ) -> Template:
     return Template(
         "admin/registri.html",
         context={
             "can_upload": can_upload,
+            "scopes": scopes or [],
             "values": values,
             "problems": problems_by_field(problem, language),
             "imports": imports,

@@ -1,9 +1,15 @@
 """The SIAK registry import: every row validated, consented rows enrolled as cards, the rest counted only.
 
-An export is the full list of issued KIAs for the kelurahan it contains. Rows with parental consent become
-cards (matched on the NIK's keyed HMAC, so re-imports update instead of duplicating); rows without consent keep
-no personal data and replace those kelurahan's counts of printed KIAs by birth year and print month. Importing
-the same file again therefore changes nothing.
+A file speaks for a scope the clerk chose (the office's kabupaten/kota, or a kecamatan or kelurahan in it) and a
+date. Rows outside the scope are refused by row, and nothing outside it changes. A *full* export is every KIA of
+its scope: the scope's counts without consent become the file's, and its cards the file does not list are named
+for the clerk (keep, or mark moved). A *partial* file only adds and updates cards. Rows with parental consent
+become cards (matched on the NIK's keyed HMAC, so re-imports update instead of duplicating); rows without consent
+keep no personal data. Importing the same file again changes nothing.
+
+Dated figures are history: a change counts from the export's month, so the coverage of an earlier date stays what
+was known then — except for an area's first full export (nothing was known before) and an explicit correction
+(audited, with a reason, and marked on the reports). On the console and the API the clerk sees a preview first.
 """
 
 from __future__ import annotations
@@ -14,17 +20,31 @@ import io
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 import structlog
 from anyio import to_thread
+from piccolo.query.functions.aggregate import Sum
 
-from admin.errors import ImportNotFound
-from admin.schemas import ImportRead, ProblemRead
-from admin.tables import ImportBatch, ImportProblem, ImportStatus, UnenrolledCityMonthly, UnenrolledKia
+from admin.errors import ImportNotFound, ImportNotReady
+from admin.schemas import ImportPreview, ImportRead, ProblemRead
+from admin.service import reports
+from admin.service.wide_coverage import UNDER_17, as_date
+from admin.tables import (
+    CoverageCorrection,
+    ImportBatch,
+    ImportFile,
+    ImportKind,
+    ImportProblem,
+    ImportStatus,
+    MissingCards,
+    UnenrolledCityMonthly,
+    UnenrolledKia,
+)
 from core.auth import CurrentUser
 from core.database.statements import bulk_insert
 from core.database.transactions import write_transaction
@@ -37,7 +57,7 @@ from core.settings import Settings
 from core.stores import Stores
 from core.tables import Region, RegionLevel
 from verification.service import cards
-from verification.tables import Channel, Sex
+from verification.tables import Card, CardStatus, Channel, Sex
 
 log = structlog.get_logger()
 
@@ -71,6 +91,12 @@ ROW_PROBLEMS: dict[str, Text] = {
     ),
     "invalid_sex": Text("Jenis kelamin harus L atau P.", "Sex must be L or P."),
     "unknown_kelurahan": Text("Kode kelurahan tidak dikenal.", "Unknown kelurahan code."),
+    "kelurahan_outside_scope": Text(
+        "Kelurahan ini berada di luar wilayah yang dipilih untuk berkas ini: baris ini tidak diimpor, dan data di luar "
+        "wilayah itu tidak berubah.",
+        "This kelurahan lies outside the area chosen for this file: the row is not imported, and nothing outside that "
+        "area changes.",
+    ),
     "kelurahan_outside_office": Text(
         "Kelurahan ini berada di luar kabupaten/kota kantor yang mengimpor: anak ini didaftarkan oleh Dukcapil "
         "tempat tinggalnya.",
@@ -106,14 +132,33 @@ ROW_PROBLEMS: dict[str, Text] = {
 MISSING_COLUMNS = Text(
     "Kolom wajib tidak ada di baris judul: {columns}.", "Required columns missing from the header: {columns}."
 )
+SCOPE_OUTSIDE_OFFICE = Text(
+    "Wilayah berkas harus kabupaten/kota kantor Anda atau kecamatan/kelurahan di dalamnya.",
+    "The file's area must be your office's kabupaten/kota or a kecamatan/kelurahan within it.",
+)
+UNKNOWN_SCOPE = Text("Kode wilayah tidak dikenal.", "Unknown region code.")
+OLDER_THAN_LAST = Text(
+    "Sudah ada ekspor tanggal {date} untuk wilayah ini: ekspor yang lebih lama tidak dapat diimpor sesudahnya. Untuk "
+    "membetulkan angka lama, impor ekspor terbaru sebagai koreksi dengan alasannya.",
+    "An export dated {date} was already imported for this area: an older one cannot be imported after it. To fix "
+    "past figures, import the latest export as a correction, with its reason.",
+)
+CORRECTION_NEEDS_FULL = Text(
+    "Koreksi angka hanya dengan ekspor lengkap wilayah itu.", "A correction of figures needs the area's full export."
+)
+MISSING_CHOICE = Text(
+    "Pilih apa yang terjadi pada kartu yang tidak ada di berkas ini: tetap, atau tandai pindah.",
+    "Choose what becomes of the cards this file does not list: keep them, or mark them moved.",
+)
 NOT_CSV = Text("Berkas bukan CSV UTF-8 yang dapat dibaca.", "The file is not readable UTF-8 CSV.")
 
 
 @dataclass
 class Parsed:
     enrolments: list[cards.Enrolment] = field(default_factory=list)
-    unconsented: Counter[tuple[str, int, date]] = field(default_factory=Counter)
-    kelurahan_seen: set[str] = field(default_factory=set)
+    # Rows without consent: their keyed NIK hash and bucket (kelurahan, birth year, print month). The hash is held
+    # only while the import runs, to tell a child who already holds a card from one to count.
+    unconsented: dict[str, tuple[str, int, date]] = field(default_factory=dict)
     problems: list[tuple[int, str, str]] = field(default_factory=list)
     row_of: dict[str, int] = field(default_factory=dict)  # an enrolment's row in the file, by its keyed NIK hash
     total: int = 0
@@ -121,6 +166,10 @@ class Parsed:
     @property
     def rejected(self) -> int:
         return len({row for row, _, _ in self.problems})
+
+    def listed(self) -> set[str]:
+        """Every child the file lists (by keyed NIK hash), with consent or without."""
+        return {enrolment.nik_hash for enrolment in self.enrolments} | set(self.unconsented)
 
 
 def _date(value: str) -> date | None:
@@ -160,11 +209,50 @@ async def check_header(content: bytes) -> None:
         raise Invalid([FieldProblem("file", "missing_columns", MISSING_COLUMNS, {"columns": ", ".join(missing)})])
 
 
-def parse(
-    lines: Iterator[str], as_of: date, city: str, kelurahan_codes: set[str], settings: Settings, zone: ZoneInfo
-) -> Parsed:
-    """Validate every row of one office's export (`city`, whose kelurahan are `kelurahan_codes`); nothing is
-    written here."""
+@dataclass
+class Scope:
+    """The area a file speaks for: the office's kabupaten/kota, or a kecamatan or kelurahan within it."""
+
+    code: str
+    name: str
+    city: str
+    kelurahan: set[str]  # the scope's kelurahan
+    city_kelurahan: set[str]  # the office's, to tell a row outside the scope from an unknown code
+
+
+async def scope_of(city: str, code: str | None) -> Scope:
+    """The scope a clerk chose (the whole office when none): a region within the office, or a problem."""
+    code = (code or city).strip()
+    region = await Region.select(Region.name, Region.level).where(Region.code == code).first()
+    if not covers(city, code):
+        raise Invalid([FieldProblem("scope", "scope_outside_office", SCOPE_OUTSIDE_OFFICE)])
+    if region is None or region["level"] == RegionLevel.PROVINSI:
+        raise Invalid([FieldProblem("scope", "unknown_scope", UNKNOWN_SCOPE)])
+    in_city = narrowed(Region.select(Region.code), Region.code, city).where(Region.level == RegionLevel.KELURAHAN)
+    city_kelurahan = {row["code"] for row in await in_city}
+    return Scope(code, region["name"], city, {k for k in city_kelurahan if covers(code, k)}, city_kelurahan)
+
+
+async def scope_choices(city: str) -> list[tuple[str, str]]:
+    """The areas an office's file can speak for, as the upload form lists them: the kabupaten/kota, then each
+    kecamatan followed by its kelurahan."""
+    rows = await narrowed(
+        Region.select(Region.code, Region.name, Region.level, Region.parent_code), Region.code, city
+    ).where(Region.valid_until.is_null()).order_by(Region.code)  # fmt: skip
+    by_code = {row["code"]: row for row in rows}
+    choices = []
+    for row in rows:
+        if row["code"] == city:
+            choices.append((row["code"], f"{row['name']} ({row['code']})"))
+        elif row["level"] == RegionLevel.KECAMATAN:
+            choices.append((row["code"], f"— Kec. {row['name']} ({row['code']})"))
+        elif row["level"] == RegionLevel.KELURAHAN and row["parent_code"] in by_code:
+            choices.append((row["code"], f"—— {row['name']} ({row['code']})"))
+    return choices
+
+
+def parse(lines: Iterator[str], as_of: date, scope: Scope, settings: Settings, zone: ZoneInfo) -> Parsed:
+    """Validate every row of one office's export for `scope`; nothing is written here."""
     reader = csv.DictReader(lines)
     header = [name.strip().lower() for name in reader.fieldnames or []]
     missing = [column for column in COLUMNS if column not in header]
@@ -192,9 +280,8 @@ def parse(
             problems.append(("sex", "invalid_sex"))
         if born and sex and len(nik) == 16 and nik.isdigit() and not _nik_matches(nik, born, sex):
             problems.append(("nik", "nik_date_mismatch"))
-        if row["kelurahan_code"] not in kelurahan_codes:
-            inside = covers(city, row["kelurahan_code"])
-            problems.append(("kelurahan_code", "unknown_kelurahan" if inside else "kelurahan_outside_office"))
+        if row["kelurahan_code"] not in scope.kelurahan:
+            problems.append(("kelurahan_code", _outside(row["kelurahan_code"], scope)))
         printed = _date(row["kia_issued_on"])
         if printed is None:
             problems.append(("kia_issued_on", "invalid_date"))
@@ -223,9 +310,12 @@ def parse(
         assert born is not None
         assert printed is not None
         assert sex is not None
-        parsed.kelurahan_seen.add(row["kelurahan_code"])
         if consent_at is None:
-            parsed.unconsented[(row["kelurahan_code"], born.year, printed.replace(day=1))] += 1
+            parsed.unconsented[cards.nik_hash(settings, nik)] = (
+                row["kelurahan_code"],
+                born.year,
+                printed.replace(day=1),
+            )
             continue
         parsed.row_of[cards.nik_hash(settings, nik)] = number
         parsed.enrolments.append(
@@ -245,6 +335,12 @@ def parse(
     return parsed
 
 
+def _outside(code: str, scope: Scope) -> str:
+    if code in scope.city_kelurahan:
+        return "kelurahan_outside_scope"
+    return "unknown_kelurahan" if covers(scope.city, code) else "kelurahan_outside_office"
+
+
 def _first_line(content: bytes) -> str:
     return content.decode("utf-8-sig").split("\n", 1)[0]
 
@@ -253,50 +349,324 @@ def _sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def _decode_and_parse(content: bytes, as_of: date, city: str, kelurahan: set[str], settings: Settings) -> Parsed:
+def _decode_and_parse(content: bytes, as_of: date, scope: Scope, settings: Settings) -> Parsed:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid([FieldProblem("file", "not_csv", NOT_CSV)]) from None
-    return parse(iter(io.StringIO(text, newline="")), as_of, city, kelurahan, settings, settings.zone)
+    return parse(iter(io.StringIO(text, newline="")), as_of, scope, settings, settings.zone)
 
 
-async def start_batch(filename: str, content: bytes, as_of: date, actor: CurrentUser | None, city: str) -> uuid.UUID:
-    """Record an import of `city`'s office (the signed-in admin's own, or the one named on the command line)."""
+async def start_batch(
+    filename: str,
+    content: bytes,
+    as_of: date,
+    actor: CurrentUser | None,
+    city: str,
+    scope: str | None = None,
+    kind: ImportKind = ImportKind.FULL,
+    correction_reason: str | None = None,
+    preview: bool = False,
+) -> uuid.UUID:
+    """Record an import of `city`'s office (the signed-in admin's own, or the one named on the command line) for a
+    scope within it. With `preview`, the file is kept until the clerk imports or discards what it would do."""
+    chosen = await scope_of(city, scope)
+    await _refuse_older_than_known(chosen, as_of)
+    reason = (correction_reason or "").strip() or None
+    if reason and kind is not ImportKind.FULL:
+        raise Invalid([FieldProblem("correction_reason", "correction_needs_full_export", CORRECTION_NEEDS_FULL)])
     batch_id = uuid.uuid4()
-    await ImportBatch.insert(
-        ImportBatch(
-            id=batch_id,
-            filename=filename[:255],
-            file_sha256=await to_thread.run_sync(_sha256, content),
-            as_of=as_of,
-            status=ImportStatus.RUNNING,
-            started_by=actor.id if actor else None,
-            city_code=city,
+    async with write_transaction():
+        await ImportBatch.insert(
+            ImportBatch(
+                id=batch_id,
+                filename=filename[:255],
+                file_sha256=await to_thread.run_sync(_sha256, content),
+                as_of=as_of,
+                status=ImportStatus.PREVIEWING if preview else ImportStatus.RUNNING,
+                started_by=actor.id if actor else None,
+                city_code=city,
+                scope_code=chosen.code,
+                kind=kind,
+                correction_reason=reason,
+            )
         )
-    )
+        if preview:
+            await ImportFile.insert(ImportFile(batch=batch_id, content=content))
     return batch_id
+
+
+async def _refuse_older_than_known(scope: Scope, as_of: date) -> None:
+    """An export older than one already imported for an overlapping area would rewrite what was known after it."""
+    rows = await (
+        ImportBatch.select(ImportBatch.scope_code, ImportBatch.as_of)
+        .where((ImportBatch.city_code == scope.city) & (ImportBatch.status == ImportStatus.DONE)
+               & (ImportBatch.as_of > as_of))
+    )  # fmt: skip
+    newer = [
+        row["as_of"] for row in rows if covers(row["scope_code"], scope.code) or covers(scope.code, row["scope_code"])
+    ]
+    if newer:
+        raise Invalid([FieldProblem("as_of", "older_than_last_import", OLDER_THAN_LAST, {"date": max(newer)})])
+
+
+@dataclass
+class CountChange:
+    """A row to add to the counted-KIA ledger."""
+
+    kelurahan: str
+    birth_year: int
+    print_month: date
+    counted_from: date
+    holders: int
+
+
+@dataclass
+class Plan:
+    """What an import will do, worked out from the file and the database before anything is written: used for the
+    preview and again (afresh) by the import itself."""
+
+    scope: Scope
+    kind: ImportKind
+    as_of: date
+    correction: bool
+    parsed: Parsed
+    # Kelurahan whose changes count from the KIAs' print months: no full export spoke for them before (or this one
+    # is a correction). Elsewhere changes count from the export's month.
+    backfilled: set[str]
+    counted: Counter[tuple[str, int, date]]  # the file's rows without consent, by bucket (children with a card out)
+    carded: int  # rows without consent for children who hold a card: counted by the card
+    changes: list[CountChange]
+    missing: list[dict[str, Any]]  # the scope's active cards a full export does not list
+    new_cards: list[cards.Enrolment]  # enrolments of children who hold no card yet
+    # The new cards by (kelurahan, birth year, month they count from): what the preview's figures sum.
+    new_buckets: Counter[tuple[str, int, date]] = field(default_factory=Counter)
+
+    @property
+    def full(self) -> bool:
+        return self.kind is ImportKind.FULL
+
+    def counts_from(self, kelurahan: str, month: date) -> date:
+        return month if kelurahan in self.backfilled else max(month, self.as_of.replace(day=1))
+
+
+async def plan_import(batch: dict[str, Any], content: bytes, settings: Settings) -> Plan:
+    scope = await scope_of(batch["city_code"], batch["scope_code"])
+    as_of: date = batch["as_of"]
+    parsed = await to_thread.run_sync(_decode_and_parse, content, as_of, scope, settings)
+    kind = ImportKind(batch["kind"])
+    correction = bool(batch["correction_reason"])
+    backfilled = set(scope.kelurahan) if correction else scope.kelurahan - await _spoken_for(scope, batch["id"])
+    parsed.enrolments = [
+        replace(enrolment, counted_from=None if enrolment.kelurahan_code in backfilled else as_of)
+        for enrolment in parsed.enrolments
+    ]
+    await _refuse_withdrawn(parsed)
+    held = await _cards_of(scope.city)
+    plan = Plan(
+        scope=scope, kind=kind, as_of=as_of, correction=correction, parsed=parsed, backfilled=backfilled,
+        counted=Counter(), carded=0, changes=[], missing=[], new_cards=[],
+    )  # fmt: skip
+    await to_thread.run_sync(_tally, plan, held)  # a pass over every row: off the event loop, as the parsing
+    if plan.full:
+        plan.changes = await _count_changes(plan)
+    return plan
+
+
+def _tally(plan: Plan, held: dict[str, dict[str, Any]]) -> None:
+    """The file against the office's cards: rows without consent to count (a child with a card counts by the card),
+    children new to the programme, and (for a full export) the scope's active cards the file does not list."""
+    parsed = plan.parsed
+    plan.counted = Counter(bucket for nik_hash, bucket in parsed.unconsented.items() if nik_hash not in held)
+    plan.carded = len(parsed.unconsented) - sum(plan.counted.values())
+    plan.new_cards = [e for e in parsed.enrolments if e.nik_hash not in held]
+    plan.new_buckets = Counter(
+        (e.kelurahan_code, e.birth_date.year, plan.counts_from(e.kelurahan_code, e.kia_printed_on.replace(day=1)))
+        for e in plan.new_cards
+    )
+    if plan.full:
+        listed = parsed.listed()
+        plan.missing = [
+            row for nik_hash, row in held.items()
+            if row["status"] == CardStatus.ACTIVE and row["kelurahan_code"] in plan.scope.kelurahan
+            and nik_hash not in listed
+        ]  # fmt: skip
+
+
+async def _spoken_for(scope: Scope, batch_id: uuid.UUID) -> set[str]:
+    """The scope's kelurahan that an earlier full export already spoke for."""
+    rows = await ImportBatch.select(ImportBatch.scope_code).where(
+        (ImportBatch.city_code == scope.city) & (ImportBatch.status == ImportStatus.DONE)
+        & (ImportBatch.kind == ImportKind.FULL) & (ImportBatch.id != batch_id)
+    )  # fmt: skip
+    scopes = {row["scope_code"] or scope.city for row in rows}
+    return {kelurahan for kelurahan in scope.kelurahan if any(covers(code, kelurahan) for code in scopes)}
+
+
+async def _cards_of(city: str) -> dict[str, dict[str, Any]]:
+    """The office's cards that still hold a child's keyed NIK hash, by that hash."""
+    rows = await Card.select(
+        Card.id, Card.nik_hash, Card.status, Card.kelurahan_code, Card.birth_year, Card.kia_printed_on,
+        Card.counted_from,
+    ).where((Card.city_code == city) & Card.nik_hash.is_not_null())  # fmt: skip
+    return {row["nik_hash"]: row for row in rows}
+
+
+async def _refuse_withdrawn(parsed: Parsed) -> None:
+    """Rows whose child's parent withdrew consent after the consent they carry: refused by row, and the KIA (which
+    the child does hold) counted without consent, as for a row that never had one."""
+    withdrawn = await cards.withdrawals_of([enrolment.nik_hash for enrolment in parsed.enrolments])
+    kept = []
+    for enrolment in parsed.enrolments:
+        if enrolment.nik_hash in withdrawn and enrolment.consent_at <= withdrawn[enrolment.nik_hash]:
+            parsed.problems.append((parsed.row_of[enrolment.nik_hash], "consent_at", "consent_withdrawn_earlier"))
+            bucket = (enrolment.kelurahan_code, enrolment.birth_date.year, enrolment.kia_printed_on.replace(day=1))
+            parsed.unconsented[enrolment.nik_hash] = bucket
+        else:
+            kept.append(enrolment)
+    parsed.enrolments = kept
+
+
+async def _count_changes(plan: Plan) -> list[CountChange]:
+    """The ledger rows that bring the scope's counts to the file's.
+
+    Birth years whose children are all still under 17 take the file's counts. The oldest year in the file is
+    partly aged out, so its counts only grow; older years are history the file cannot speak for.
+    """
+    partial_year = plan.as_of.year - 17
+    rows = await (
+        narrowed(
+            UnenrolledKia.select(UnenrolledKia.kelurahan_code, UnenrolledKia.birth_year, UnenrolledKia.print_month,
+                                 Sum(UnenrolledKia.holders).as_alias("n")),
+            UnenrolledKia.kelurahan_code, plan.scope.code,
+        )
+        .where(UnenrolledKia.birth_year >= partial_year)
+        .group_by(UnenrolledKia.kelurahan_code, UnenrolledKia.birth_year, UnenrolledKia.print_month)
+    )  # fmt: skip
+    current = {(r["kelurahan_code"], r["birth_year"], as_date(r["print_month"])): int(r["n"] or 0) for r in rows}
+    changes = []
+    for key in sorted(set(current) | set(plan.counted)):
+        kelurahan, year, month = key
+        if kelurahan not in plan.scope.kelurahan:
+            continue
+        difference = plan.counted.get(key, 0) - current.get(key, 0)
+        if year == partial_year:
+            difference = max(difference, 0)
+        if difference:
+            changes.append(CountChange(kelurahan, year, month, plan.counts_from(kelurahan, month), difference))
+    return changes
+
+
+async def _stored_batch(batch_id: uuid.UUID) -> dict[str, Any]:
+    batch = await ImportBatch.select().where(ImportBatch.id == batch_id).first()
+    if batch is None:
+        raise ImportNotFound()
+    return batch
+
+
+async def preview_import(batch_id: uuid.UUID, settings: Settings) -> None:
+    """Work out what a kept file would do and record it on the batch for the clerk (READY); nothing else is
+    written. Run in the background after an upload."""
+    try:
+        batch = await _stored_batch(batch_id)
+        stored = await ImportFile.select(ImportFile.content).where(ImportFile.batch == batch_id).first()
+        if stored is None:
+            raise ImportNotFound()
+        plan = await plan_import(batch, bytes(stored["content"]), settings)
+        enrolled = await cards.classify(plan.parsed.enrolments)
+        preview = {
+            "created": enrolled.created,
+            "updated": enrolled.updated,
+            "unchanged": enrolled.unchanged + plan.carded,
+            "refused": plan.parsed.rejected,
+            "counted": sum(plan.counted.values()) if plan.full else 0,
+            "not_counted": 0 if plan.full else sum(plan.counted.values()),
+            "not_in_file": len(plan.missing),
+            "first_export": bool(plan.backfilled) and not plan.correction,
+            "coverage": await coverage_changes(plan),
+        }
+        async with write_transaction():
+            await _record_problems(batch_id, plan.parsed)
+            await ImportBatch.update(
+                {ImportBatch.status: ImportStatus.READY, ImportBatch.preview: preview,
+                 ImportBatch.rejected: plan.parsed.rejected, ImportBatch.total_rows: plan.parsed.total,
+                 ImportBatch.not_in_file: len(plan.missing)}
+            ).where((ImportBatch.id == batch_id) & (ImportBatch.status == ImportStatus.PREVIEWING))  # fmt: skip
+    except Invalid as problem:
+        await _fail(batch_id, "; ".join(p.message.render("en", **p.params) for p in problem.problems))
+    except Exception as error:  # the batch row says it failed; the log keeps the trace
+        log.exception("registry.preview_failed", batch_id=str(batch_id))
+        await _fail(batch_id, type(error).__name__)
+
+
+async def coverage_changes(plan: Plan) -> list[dict[str, Any]]:
+    """The coverage figures the import would change, by date: of the scope (and of the whole office), on the
+    export's date and, where changes reach back (an area's first export, a correction), on each earlier date with
+    a published population figure."""
+    first_month = min(
+        [c.counted_from for c in plan.changes]
+        + [month for _, _, month in plan.new_buckets]
+        + ([plan.as_of.replace(day=1)] if plan.missing else []),
+        default=None,
+    )
+    if first_month is None:
+        return []
+    regions = [plan.scope.code] + ([plan.scope.city] if plan.scope.code != plan.scope.city else [])
+    missing = Counter((card["kelurahan_code"], card["birth_year"]) for card in plan.missing)
+    result = []
+    for region in regions:
+        published = await reports.denominator_dates(region, plan.as_of)
+        for day in sorted({plan.as_of, *(d for d in published if d >= first_month)}):
+            before = await reports.coverage(region, day)
+            added = sum(
+                c.holders for c in plan.changes
+                if covers(region, c.kelurahan) and c.counted_from <= day and c.birth_year > day.year - UNDER_17
+            ) + sum(
+                n for (kelurahan, year, month), n in plan.new_buckets.items()
+                if covers(region, kelurahan) and year > day.year - UNDER_17 and month <= day
+            )  # fmt: skip
+            moved = sum(
+                n for (kelurahan, year), n in missing.items()
+                if covers(region, kelurahan) and year > day.year - UNDER_17 and day >= plan.as_of.replace(day=1)
+            )  # fmt: skip
+            after = before.holders + added
+            result.append(
+                {
+                    "region": region,
+                    "region_name": before.region_name,
+                    "as_of": day.isoformat(),
+                    "eligible_children": before.eligible_children,
+                    "holders_before": before.holders,
+                    "holders_after": after,
+                    "holders_after_if_moved": after - moved,
+                    "percent_before": _percent(before.holders, before.eligible_children),
+                    "percent_after": _percent(after, before.eligible_children),
+                    "percent_after_if_moved": _percent(after - moved, before.eligible_children),
+                }
+            )
+    return result
+
+
+def _percent(part: int, whole: int | None) -> str | None:
+    value = reports.percent(part, whole) if whole else None
+    return None if value is None else str(value)
 
 
 async def run_batch(
     batch_id: uuid.UUID,
     content: bytes,
-    as_of: date,
     actor: CurrentUser | None,
     settings: Settings,
     stores: Stores,
     progress: Callable[[int, int], None] | None = None,
+    missing: MissingCards = MissingCards.KEEP,
 ) -> ImportBatch:
     """Import a started batch; the batch row records progress as it goes and the outcome at the end."""
     last_recorded = 0
     try:
-        batch = await ImportBatch.select(ImportBatch.city_code).where(ImportBatch.id == batch_id).first()
-        city = batch["city_code"] if batch else ""
-        in_city = narrowed(Region.select(Region.code), Region.code, city).where(Region.level == RegionLevel.KELURAHAN)
-        kelurahan = {row["code"] for row in await in_city}
-        # Decoding and checking every row is CPU work (seconds for a city's export): in a thread, so that the
-        # worker's other requests — the tills, /health — keep being answered meanwhile.
-        parsed = await to_thread.run_sync(_decode_and_parse, content, as_of, city, kelurahan, settings)
+        batch = await _stored_batch(batch_id)
+        plan = await plan_import(batch, content, settings)
+        parsed = plan.parsed
         await ImportBatch.update({ImportBatch.total_rows: parsed.total}).where(ImportBatch.id == batch_id)
         done = parsed.total - len(parsed.enrolments)
 
@@ -310,31 +680,40 @@ async def run_batch(
                 await ImportBatch.update({ImportBatch.processed_rows: done}).where(ImportBatch.id == batch_id)
 
         counts = await cards.enroll(parsed.enrolments, actor, stores, batch_id, progress=advance)
-        _refuse_withdrawn(parsed, set(counts.withdrawn))
-        await _replace_unenrolled(parsed, batch_id, as_of)
+        await _write_counts(plan, batch_id)
+        moved = 0
+        if plan.missing and missing is MissingCards.MOVED:
+            moved = await cards.mark_moved([row["id"] for row in plan.missing], plan.as_of, actor, stores)
         async with write_transaction():
-            await bulk_insert(
-                ImportProblem,
-                ("batch", "row_number", "field", "code"),
-                [(batch_id, row, column, code) for row, column, code in parsed.problems],
-            )
+            await _record_problems(batch_id, parsed)
         outcome = {
             "created": counts.created,
             "updated": counts.updated,
-            "unchanged": counts.unchanged,
-            "aggregated": sum(parsed.unconsented.values()),
+            "unchanged": counts.unchanged + plan.carded,
+            "aggregated": sum(plan.counted.values()) if plan.full else 0,
+            "not_counted": 0 if plan.full else sum(plan.counted.values()),
             "rejected": parsed.rejected,
+            "not_in_file": len(plan.missing),
+            "moved": moved,
         }
+        city = batch["city_code"]
         async with write_transaction():
             await ImportBatch.update(
                 {
                     ImportBatch.status: ImportStatus.DONE,
                     ImportBatch.processed_rows: parsed.total,
                     ImportBatch.finished_at: utc_now(),
+                    ImportBatch.missing: missing if plan.missing else None,
                     **{getattr(ImportBatch, key): value for key, value in outcome.items()},
                 }
             ).where(ImportBatch.id == batch_id)
-            await record_event("registry.imported", "registry_import", batch_id, actor=actor, after=outcome, city=city)
+            await ImportFile.delete().where(ImportFile.batch == batch_id)
+            scope = {"scope": plan.scope.code, "as_of": plan.as_of.isoformat(), "kind": plan.kind.value}
+            await record_event(
+                "registry.imported", "registry_import", batch_id, actor=actor, after={**outcome, **scope}, city=city
+            )
+            if plan.correction:
+                await _record_correction(plan, batch, counts, actor)
         log.info("registry.imported", batch_id=str(batch_id), rows=parsed.total, **outcome)
     except Invalid as problem:
         await _fail(batch_id, "; ".join(p.message.render("en", **p.params) for p in problem.problems))
@@ -345,86 +724,71 @@ async def run_batch(
     return await ImportBatch.objects().get(ImportBatch.id == batch_id)  # type: ignore[return-value]
 
 
-def _refuse_withdrawn(parsed: Parsed, withdrawn: set[str]) -> None:
-    """Rows whose child's parent withdrew consent after the consent they carry: refused by row, and the KIA (which
-    the child does hold) counted without consent, as for a row that never had one."""
-    for enrolment in parsed.enrolments:
-        if enrolment.nik_hash in withdrawn:
-            parsed.problems.append((parsed.row_of[enrolment.nik_hash], "consent_at", "consent_withdrawn_earlier"))
-            bucket = (enrolment.kelurahan_code, enrolment.birth_date.year, enrolment.kia_printed_on.replace(day=1))
-            parsed.unconsented[bucket] += 1
+async def _record_problems(batch_id: uuid.UUID, parsed: Parsed) -> None:
+    """The refused rows, by number, column and code (the preview's, replaced by the import's own)."""
+    await ImportProblem.delete().where(ImportProblem.batch == batch_id)
+    await bulk_insert(
+        ImportProblem,
+        ("batch", "row_number", "field", "code"),
+        [(batch_id, row, column, code) for row, column, code in parsed.problems],
+    )
+
+
+async def _record_correction(
+    plan: Plan, batch: dict[str, Any], counts: cards.EnrolmentCounts, actor: CurrentUser | None
+) -> None:
+    """A correction is an audited act: the area, the first month whose figures it changed, and why."""
+    months = [change.counted_from for change in plan.changes]
+    if counts.created or counts.updated:
+        months += [enrolment.kia_printed_on.replace(day=1) for enrolment in plan.parsed.enrolments]
+    if not months:
+        return
+    await CoverageCorrection.insert(
+        CoverageCorrection(
+            city_code=plan.scope.city, scope_code=plan.scope.code, from_month=min(months),
+            reason=batch["correction_reason"], batch=batch["id"], corrected_by=actor.id if actor else None,
+        )
+    )  # fmt: skip
+    await record_event(
+        "coverage.corrected", "registry_import", batch["id"], actor=actor,
+        after={"scope": plan.scope.code, "from_month": min(months).isoformat(), "reason": batch["correction_reason"]},
+        city=plan.scope.city,
+    )  # fmt: skip
 
 
 async def _fail(batch_id: uuid.UUID, message: str) -> None:
-    await ImportBatch.update(
-        {ImportBatch.status: ImportStatus.FAILED, ImportBatch.error: message, ImportBatch.finished_at: utc_now()}
-    ).where(ImportBatch.id == batch_id)
-
-
-def _unenrolled_rows(parsed: Parsed, partial_year: int, batch_id: uuid.UUID) -> list[tuple[Any, ...]]:
-    full = {bucket: n for bucket, n in parsed.unconsented.items() if bucket[1] > partial_year}
-    return [(city_of(code), code, year, month, count, batch_id) for (code, year, month), count in sorted(full.items())]
-
-
-async def _replace_unenrolled(parsed: Parsed, batch_id: uuid.UUID, as_of: date) -> None:
-    """The file is the full list of its kelurahan's KIAs of children under 17 on `as_of`.
-
-    Birth years whose children are all still under 17 are replaced by the file's counts. The oldest year in the
-    file is partly aged out, so its counts only grow (the larger of old and new); older years are history the
-    file cannot speak for and stay as they were.
-    """
-    partial_year = as_of.year - 17
-    kelurahan = sorted(parsed.kelurahan_seen)
     async with write_transaction():
-        for start in range(0, len(kelurahan), 200):
-            await (
-                UnenrolledKia.delete()
-                .where(UnenrolledKia.kelurahan_code.is_in(kelurahan[start : start + 200]))
-                .where(UnenrolledKia.birth_year > partial_year)
-            )
-        rows = await to_thread.run_sync(_unenrolled_rows, parsed, partial_year, batch_id)  # CPU: off the loop
+        await ImportBatch.update(
+            {ImportBatch.status: ImportStatus.FAILED, ImportBatch.error: message, ImportBatch.finished_at: utc_now()}
+        ).where(ImportBatch.id == batch_id)
+        await ImportFile.delete().where(ImportFile.batch == batch_id)
+
+
+async def _write_counts(plan: Plan, batch_id: uuid.UUID) -> None:
+    """Add the ledger rows and recount the office's per-city sums, in one transaction."""
+    if not plan.changes:
+        return
+    rows = [
+        (city_of(c.kelurahan), c.kelurahan, c.birth_year, c.print_month, c.counted_from, c.holders, batch_id)
+        for c in plan.changes
+    ]
+    async with write_transaction():
         await bulk_insert(
-            UnenrolledKia, ("city_code", "kelurahan_code", "birth_year", "print_month", "holders", "batch"), rows
+            UnenrolledKia,
+            ("city_code", "kelurahan_code", "birth_year", "print_month", "counted_from", "holders", "batch"),
+            rows,
         )
-        for (code, year, month), count in sorted(parsed.unconsented.items()):
-            if year != partial_year:
-                continue
-            row = (
-                await UnenrolledKia.select(UnenrolledKia.id, UnenrolledKia.holders)
-                .where(
-                    (UnenrolledKia.kelurahan_code == code)
-                    & (UnenrolledKia.birth_year == year)
-                    & (UnenrolledKia.print_month == month)
-                )
-                .first()
-            )
-            if row is None:
-                await UnenrolledKia.insert(
-                    UnenrolledKia(
-                        city_code=city_of(code),
-                        kelurahan_code=code,
-                        birth_year=year,
-                        print_month=month,
-                        holders=count,
-                        batch=batch_id,
-                    )
-                )
-            elif count > row["holders"]:
-                await UnenrolledKia.update({UnenrolledKia.holders: count, UnenrolledKia.batch: batch_id}).where(
-                    UnenrolledKia.id == row["id"]
-                )
-        for city in sorted({city_of(code) for code in kelurahan}):
-            await recount_city(city)
+        await recount_city(plan.scope.city)
 
 
 async def recount_city(city: str) -> None:
-    """The per-city sums of an office's counted KIAs, recounted from its kelurahan rows (in the caller's
-    transaction): what province and national coverage read."""
+    """The per-city sums of an office's counted KIAs by the month they count from, recounted from its kelurahan
+    ledger (in the caller's transaction): what province and national coverage read."""
     await UnenrolledCityMonthly.delete().where(UnenrolledCityMonthly.city_code == city)
     await UnenrolledCityMonthly.raw(
-        "INSERT INTO unenrolled_kia_city_monthly (city_code, print_month, birth_year, holders) "
-        "SELECT city_code, print_month, birth_year, SUM(holders) FROM unenrolled_kia WHERE city_code = {} "
-        "GROUP BY city_code, print_month, birth_year",
+        "INSERT INTO unenrolled_kia_city_monthly (city_code, counted_from, birth_year, holders) "
+        "SELECT city_code, counted_from, birth_year, SUM(holders) FROM unenrolled_kia WHERE city_code = {} "
+        "GROUP BY city_code, counted_from, birth_year",
         city,
     )
 
@@ -438,13 +802,94 @@ async def import_registry(
     stores: Stores,
     progress: Callable[[int, int], None] | None = None,
     city: str | None = None,
+    scope: str | None = None,
+    kind: ImportKind = ImportKind.FULL,
+    missing: MissingCards = MissingCards.KEEP,
+    correction_reason: str | None = None,
 ) -> ImportBatch:
-    """Import one office's SIAK export: the signed-in admin's office, or `city` from the command line."""
+    """Import one office's SIAK export at once, without a preview (the command line, the demo): the signed-in
+    admin's office, or `city` from the command line."""
     office = city or office_of(actor)
     if office is None:
         raise ValueError("an import belongs to one office: name its kabupaten/kota")
-    batch_id = await start_batch(filename, content, as_of, actor, office)
-    return await run_batch(batch_id, content, as_of, actor, settings, stores, progress)
+    batch_id = await start_batch(filename, content, as_of, actor, office, scope, kind, correction_reason)
+    return await run_batch(batch_id, content, actor, settings, stores, progress, missing)
+
+
+async def confirm_import(batch_id: uuid.UUID, missing: MissingCards | None, actor: CurrentUser) -> None:
+    """The clerk read the preview and imports it: with a choice for the cards the file does not list, if any."""
+    batch = await _owned_batch(batch_id, actor)
+    if batch["status"] != ImportStatus.READY:
+        raise ImportNotReady(status=batch["status"])
+    if batch["not_in_file"] and missing is None:
+        raise Invalid([FieldProblem("missing", "missing_choice_required", MISSING_CHOICE)])
+    async with write_transaction():
+        taken = await (
+            ImportBatch.update({ImportBatch.status: ImportStatus.RUNNING, ImportBatch.confirmed_by: actor.id,
+                                ImportBatch.confirmed_at: utc_now()})
+            .where((ImportBatch.id == batch_id) & (ImportBatch.status == ImportStatus.READY))
+            .returning(ImportBatch.id)
+        )  # fmt: skip
+    if not taken:  # a second click, or another clerk, got there first
+        raise ImportNotReady(status=ImportStatus.RUNNING)
+
+
+async def run_confirmed(
+    batch_id: uuid.UUID, missing: MissingCards | None, actor: CurrentUser, settings: Settings, stores: Stores
+) -> None:
+    """The background half of a confirmed import: the kept file, imported afresh (the database may have moved on
+    since the preview), then deleted."""
+    try:
+        stored = await ImportFile.select(ImportFile.content).where(ImportFile.batch == batch_id).first()
+        if stored is None:
+            raise ImportNotFound()
+        await run_batch(
+            batch_id, bytes(stored["content"]), actor, settings, stores, missing=missing or MissingCards.KEEP
+        )
+    except Exception:  # the batch row says it failed; the client reads that, the log keeps the trace
+        log.exception("registry.import_failed", batch_id=str(batch_id))
+
+
+async def discard_import(batch_id: uuid.UUID, actor: CurrentUser) -> None:
+    """The clerk does not import a previewed file: it is deleted and the batch says so."""
+    batch = await _owned_batch(batch_id, actor)
+    if batch["status"] not in (ImportStatus.PREVIEWING, ImportStatus.READY):
+        raise ImportNotReady(status=batch["status"])
+    async with write_transaction():
+        await ImportBatch.update(
+            {ImportBatch.status: ImportStatus.DISCARDED, ImportBatch.finished_at: utc_now()}
+        ).where(ImportBatch.id == batch_id)
+        await ImportFile.delete().where(ImportFile.batch == batch_id)
+    await record_event("registry.discarded", "registry_import", batch_id, actor=actor, city=batch["city_code"])
+
+
+PREVIEW_KEPT_FOR = timedelta(days=1)  # an undecided preview's file (NIKs, birth dates) is deleted after this
+
+
+async def discard_stale_previews(now: datetime, dry_run: bool = False) -> int:
+    """Previews nobody imported or discarded within a day: discarded, their files deleted (retention). How many."""
+    stale = [
+        row["id"]
+        for row in await ImportBatch.select(ImportBatch.id).where(
+            ImportBatch.status.is_in([ImportStatus.PREVIEWING, ImportStatus.READY])
+            & (ImportBatch.started_at < now - PREVIEW_KEPT_FOR)
+        )
+    ]
+    if stale and not dry_run:
+        async with write_transaction():
+            await ImportBatch.update(
+                {ImportBatch.status: ImportStatus.DISCARDED, ImportBatch.finished_at: now,
+                 ImportBatch.error: "preview not decided within a day"}
+            ).where(ImportBatch.id.is_in(stale))  # fmt: skip
+            await ImportFile.delete().where(ImportFile.batch.is_in(stale))
+    return len(stale)
+
+
+async def _owned_batch(batch_id: uuid.UUID, reader: CurrentUser | None) -> dict[str, Any]:
+    row = await owned(ImportBatch.select(), ImportBatch.city_code, reader).where(ImportBatch.id == batch_id).first()
+    if row is None:
+        raise ImportNotFound()
+    return row
 
 
 async def problems_of(batch_id: uuid.UUID, limit: int | None = None) -> list[dict[str, object]]:
@@ -466,10 +911,14 @@ async def read_import(
 ) -> ImportRead:
     """An import of the reader's office as the API and the console show it: counts, and the first refused rows in
     the reader's language. Another office's import is not found."""
-    row = await owned(ImportBatch.select(), ImportBatch.city_code, reader).where(ImportBatch.id == batch_id).first()
-    if row is None:
-        raise ImportNotFound()
-    fields = {name: row[name] for name in ImportRead.__struct_fields__ if name in row}
+    row = await _owned_batch(batch_id, reader)
+    fields = {name: row[name] for name in ImportRead.__struct_fields__ if name in row and name != "preview"}
+    preview = row.get("preview")
+    if isinstance(preview, str):  # a JSON column reads back as its text
+        preview = msgspec.json.decode(preview)
+    fields["preview"] = msgspec.convert(preview, ImportPreview) if preview else None
+    area = await Region.select(Region.name).where(Region.code == (row["scope_code"] or row["city_code"])).first()
+    fields["scope_name"] = area["name"] if area else ""
     found = await problems_of(batch_id, REPORT_PROBLEMS) if problems else []
     return ImportRead(
         **fields,
@@ -490,12 +939,3 @@ async def recent_imports(language: str, reader: CurrentUser | None, limit: int) 
     query = owned(ImportBatch.select(ImportBatch.id), ImportBatch.city_code, reader)
     rows = await query.order_by(ImportBatch.started_at, ascending=False).limit(limit)
     return [await read_import(row["id"], language, reader, problems=False) for row in rows]
-
-
-async def run_import(
-    batch_id: uuid.UUID, content: bytes, as_of: date, actor: CurrentUser, settings: Settings, stores: Stores
-) -> None:
-    try:
-        await run_batch(batch_id, content, as_of, actor, settings, stores)
-    except Exception:  # the batch row says it failed; the client reads that, the log keeps the trace
-        log.exception("registry.import_failed", batch_id=str(batch_id))

@@ -17,7 +17,7 @@ from admin.errors import UnknownBreakdown, UnknownRegion, UpliftNeedsACity
 from admin.service import wide_coverage as wide
 from admin.service.population import denominator_rows, pick_denominator, pick_target, targets_of_year
 from admin.service.wide_coverage import UNDER_17, as_date, month_end, month_ends, targets_by_year
-from admin.tables import UnenrolledKia
+from admin.tables import CoverageCorrection, UnenrolledKia
 from core.auth import CurrentUser
 from core.errors import FieldProblem, Invalid
 from core.i18n import Text
@@ -160,6 +160,8 @@ class Coverage:
     cities_with_population: int | None = None
     # Of `holders`, those of the kabupaten/kota with a population figure: the numerator of a wider coverage.
     counted_holders: int | None = None
+    # An explicit correction (a registry import with a reason, audited) changed this figure after it was first shown.
+    corrected: bool = False
 
     @property
     def numerator(self) -> int:
@@ -201,7 +203,7 @@ async def _counts_on(kelurahan: list[str], day: date) -> _Counts:
     )  # fmt: skip
     counted = await (
         UnenrolledKia.select(UnenrolledKia.kelurahan_code, Sum(UnenrolledKia.holders).as_alias("n"))
-        .where(UnenrolledKia.kelurahan_code.is_in(kelurahan) & (UnenrolledKia.print_month <= day)
+        .where(UnenrolledKia.kelurahan_code.is_in(kelurahan) & (UnenrolledKia.counted_from <= day)
                & (UnenrolledKia.birth_year > oldest))
         .group_by(UnenrolledKia.kelurahan_code)
     )  # fmt: skip
@@ -239,6 +241,28 @@ def _coverage_row(
         target_percent=target,
         gap_percent=(target - value) if (target is not None and value is not None) else None,
     )
+
+
+async def corrections_within(region: str | None) -> list[tuple[str, date]]:
+    """The corrections (their area and first changed month) of figures that concern the region: made within it,
+    or for an area that contains it."""
+    query = CoverageCorrection.select(CoverageCorrection.scope_code, CoverageCorrection.from_month)
+    if region is not None:
+        query = query.where(CoverageCorrection.city_code.like(f"{region[:CITY_CODE_LENGTH]}%"))
+    return [
+        (row["scope_code"], as_date(row["from_month"]))
+        for row in await query
+        if region is None or covers(region, row["scope_code"]) or covers(row["scope_code"], region)
+    ]
+
+
+def mark_corrected(rows: list[Coverage], corrections: list[tuple[str, date]]) -> None:
+    """Flag each figure that a correction reached: its region overlaps the corrected area, on or after the month."""
+    for row in rows:
+        row.corrected = any(
+            month <= row.as_of and (not row.region or covers(row.region, scope) or covers(scope, row.region))
+            for scope, month in corrections
+        )
 
 
 def _furthest_first(rows: list[Coverage]) -> list[Coverage]:
@@ -283,6 +307,7 @@ async def coverage(
         for code in below
     ]
     result.kecamatan = _furthest_first(rows)
+    mark_corrected([result, *rows], await corrections_within(region))
     return result
 
 
@@ -322,6 +347,7 @@ async def wide_series(region: str | None, days: list[date], breakdown: str | Non
 
     every = sorted(cities.names)
     series = [row(region, name, every, day, [region] if region else []) for day in days]
+    corrections = await corrections_within(region)
     last = days[-1]
     if breakdown == "kota":
         series[-1].kecamatan = _furthest_first(
@@ -335,6 +361,7 @@ async def wide_series(region: str | None, days: list[date], breakdown: str | Non
             [row(code, cities.province_names.get(code, code), members, last, [code])
              for code, members in sorted(by_province.items())]
         )  # fmt: skip
+    mark_corrected([*series, *series[-1].kecamatan], corrections)
     return series
 
 
@@ -369,10 +396,10 @@ async def coverage_series(region: str | None, first_month: date, last_day: date)
     )
     counted = await (
         UnenrolledKia.select(
-            UnenrolledKia.print_month, UnenrolledKia.birth_year, Sum(UnenrolledKia.holders).as_alias("n")
+            UnenrolledKia.counted_from, UnenrolledKia.birth_year, Sum(UnenrolledKia.holders).as_alias("n")
         )
-        .where(UnenrolledKia.kelurahan_code.is_in(kelurahan) & (UnenrolledKia.print_month <= last_day))
-        .group_by(UnenrolledKia.print_month, UnenrolledKia.birth_year)
+        .where(UnenrolledKia.kelurahan_code.is_in(kelurahan) & (UnenrolledKia.counted_from <= last_day))
+        .group_by(UnenrolledKia.counted_from, UnenrolledKia.birth_year)
     )
     enrolled = await (
         EnrolmentMonthly.select(EnrolmentMonthly.month, Sum(EnrolmentMonthly.enrolled).as_alias("n"))
@@ -382,9 +409,9 @@ async def coverage_series(region: str | None, first_month: date, last_day: date)
     denominators = await denominator_rows([region], last_day)
     targets = await targets_by_year(days)
     printed_on = _running_totals(printed, "print_month", days)
-    counted_on = _running_totals(counted, "print_month", days)
+    counted_on = _running_totals(counted, "counted_from", days)
     enrolled_on = _running_totals(enrolled, "month", days)
-    return [
+    series = [
         _coverage_row(
             tree,
             region,
@@ -395,6 +422,8 @@ async def coverage_series(region: str | None, first_month: date, last_day: date)
         )
         for day in days
     ]
+    mark_corrected(series, await corrections_within(region))
+    return series
 
 
 def _running_totals(

@@ -5,10 +5,12 @@ docs/data-protection.md. A dry run counts what would go and changes nothing.
   live on in the refusal rollups, which `mitrakia reports rebuild` leaves as they are for the days deleted here;
 - idempotency records (a redemption's replayable answer): `MITRAKIA_RETAIN_IDEMPOTENCY_DAYS` (7);
 - staff sessions that ended (expired, refresh expired, or revoked): `MITRAKIA_RETAIN_ENDED_SESSIONS_DAYS` (30);
-- bulk-print PDFs (live credentials): a day after their run ended (admin.service.print_runs.KEPT_FOR).
+- bulk-print PDFs (live credentials): a day after their run ended (admin.service.print_runs.KEPT_FOR);
+- uploaded registry files (NIKs and birth dates) are kept only between the preview and the import, and deleted when
+  it ends or is discarded; a preview left undecided for a day (admin.service.registry.PREVIEW_KEPT_FOR) is
+  discarded here, its file deleted.
 
-Uploaded registry files are never stored (only their counts and the numbers of refused rows), so there is nothing
-of them to delete. Redemptions, cards and the audit log are kept: they are the programme's record.
+Redemptions, cards and the audit log are kept: they are the programme's record.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from admin.service import registry
 from admin.service.print_runs import kept_too_long
 from admin.tables import PrintRun
 from core.database.transactions import write_transaction
@@ -63,7 +66,7 @@ def purges(settings: Settings, now: datetime) -> list[Purge]:
 async def run(settings: Settings, dry_run: bool = False, now: datetime | None = None) -> dict[str, int]:
     """Delete (or, for a dry run, count) what is past its period; the counts by kind. A real run is audited."""
     now = now or utc_now()
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = {"import_previews": await registry.discard_stale_previews(now, dry_run)}
     for purge in purges(settings, now):
         counts[purge.name] = await purge.table.count().where(purge.condition)
         if dry_run or not counts[purge.name]:

@@ -74,7 +74,7 @@ async def city_days(scope: str | None, days: list[date]) -> CityDays:
         return result
     first, last = month_of(days[0]), days[-1]
     result.enrolled = await _running(PrintCityMonthly, "print_month", "cards", scope, first, days)
-    result.counted = await _running(UnenrolledCityMonthly, "print_month", "holders", scope, first, days)
+    result.counted = await _running(UnenrolledCityMonthly, "counted_from", "holders", scope, first, days)
     result.enrolments = await _running(EnrolmentCityMonthly, "month", "enrolled", scope, first, days, by_age=False)
     for row in await denominator_rows_within(scope, last):
         result.figures.setdefault(row["region_code"], []).append((row["as_of"], row["children"]))

@@ -200,7 +200,8 @@ async def test_from_registration_to_a_revoked_card_at_the_till(create_staff, tmp
         export.write_bytes(csv_bytes([row(), row(), {**row(), "sex": "X"}]))
         await clerk.get_by_role("link", name="Registri").click()
         await clerk.get_by_label("Berkas CSV dari SIAK").set_input_files(str(export))
-        await clerk.get_by_role("button", name="Unggah dan impor").click()
+        await clerk.get_by_role("button", name="Unggah dan lihat pratinjau").click()
+        await clerk.get_by_role("button", name="Impor sekarang").click(timeout=20_000)  # after reading the preview
         await clerk.get_by_text("Selesai", exact=True).wait_for(timeout=20_000)
         await picture(clerk, "admin-registri")
         enrolled = await Card.select(Card.id)

@@ -105,7 +105,7 @@ async def test_the_registry_reproduces_the_published_coverage_and_cards_csv_is_u
     async def holders(day: date) -> int:  # Kota Bengkulu's: the demo's second city has its own registry
         enrolled = await Card.count().where(Card.kia_printed_on <= day, Card.city_code == "17.71")
         unenrolled = await UnenrolledKia.select(UnenrolledKia.holders).where(
-            UnenrolledKia.print_month <= day, UnenrolledKia.kelurahan_code.like("17.71.%")
+            UnenrolledKia.counted_from <= day, UnenrolledKia.kelurahan_code.like("17.71.%")
         )
         return enrolled + sum(row["holders"] for row in unenrolled)
 
@@ -139,3 +139,46 @@ async def test_the_registry_reproduces_the_published_coverage_and_cards_csv_is_u
         else:
             with pytest.raises(refusals[row["status"]]):
                 await cards.resolve(decoded, keyring, stores, settings, today())
+
+    # The story: a 9-row SIAK file for one kelurahan, imported today as that kelurahan's full export. The
+    # preview names what it would change (today's figure) before anything is written; the published figure of
+    # 2024-10-31 stays 66,251 / 115,109 = 57.6%.
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from admin.service import registry, reports
+    from admin.synthetic import NikMaker
+    from core.auth import CurrentUser
+    from core.tables import Role, StaffUser
+    from tests.admin.test_registry_import import csv_bytes, row
+
+    published = await reports.coverage("17.71", date(2024, 10, 31))
+    assert (published.holders, published.eligible_children, published.coverage_percent) == (
+        66_251, 115_109, Decimal("57.6"),
+    )  # fmt: skip
+    kelurahan = "17.71.03.1002"
+    niks = NikMaker()
+    nine = []
+    for index in range(9):
+        born = today() - timedelta(days=365 * 5 + index)
+        nine.append(row(born=born, nik=niks.make(kelurahan, born, "P"), consent=index < 3, kelurahan=kelurahan))
+    account = await StaffUser.select(StaffUser.id).where(StaffUser.username == "dukcapil").first()
+    dukcapil = CurrentUser(account["id"], "dukcapil", Role.DUKCAPIL_ADMIN, "Dukcapil", region="17.71")
+    batch_id = await registry.start_batch(
+        "sembilan.csv", csv_bytes(nine), today(), dukcapil, "17.71", kelurahan, preview=True
+    )
+    await registry.preview_import(batch_id, settings)
+    previewed = await registry.read_import(batch_id, "id", dukcapil)
+    assert previewed.status == "ready"
+    assert previewed.preview is not None
+    assert [change.as_of for change in previewed.preview.coverage] == [today(), today()]  # the kelurahan, the city
+    assert previewed.preview.not_in_file > 0
+    assert (await reports.coverage("17.71", today())).holders == previewed.preview.coverage[1].holders_before
+
+    await registry.confirm_import(batch_id, registry.MissingCards.KEEP, dukcapil)
+    await registry.run_confirmed(batch_id, registry.MissingCards.KEEP, dukcapil, settings, Stores(None))
+    assert (await registry.read_import(batch_id, "id", dukcapil)).status == "done"
+    after = await reports.coverage("17.71", date(2024, 10, 31))
+    assert (after.holders, after.eligible_children, after.coverage_percent) == (66_251, 115_109, Decimal("57.6"))
+    assert not after.corrected
+    assert (await reports.coverage("17.71", today())).holders == previewed.preview.coverage[1].holders_after

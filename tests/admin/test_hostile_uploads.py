@@ -65,7 +65,9 @@ async def test_registry_api_file_names_are_labels_not_paths(client, create_staff
         assert response.json()["filename"] == name  # kept as typed, as a label
         report = await client.get(response.headers["location"], headers=admin)
         assert report.status_code == 200
-        assert report.json()["status"] == "done"
+        assert report.json()["status"] == "ready"  # read and previewed, nothing written
+        discarded = await client.post(f"{response.headers['location']}/discard", headers=admin)
+        assert discarded.json()["status"] == "discarded"
     assert written_anywhere(marker) == []
 
 
@@ -144,6 +146,10 @@ async def test_a_registry_file_with_nul_bytes_or_broken_encoding_is_refused_or_r
             continue
         report = await client.get(response.headers["location"], headers=admin)
         assert report.status_code == 200
+        assert report.json()["status"] in {"ready", "failed"}, report.json()
+        if report.json()["status"] == "ready":
+            await client.post(f"{response.headers['location']}/confirm", json={}, headers=admin)
+            report = await client.get(response.headers["location"], headers=admin)
         assert report.json()["status"] in {"done", "failed"}, report.json()
         assert report.json()["status"] == "done" or report.json()["error"], report.json()
 

@@ -33,14 +33,30 @@ REFUSED_ROW = re.compile(r'<tr><td class="num">(\d+)</td><td><code>([^<]+)</code
 IMPORT_URL = re.compile(r"^/admin/registri/([0-9a-f-]{36})$")
 
 
-async def upload(client: httpx.AsyncClient, content: bytes, filename: str = "siak-2026-11.csv") -> httpx.Response:
+async def upload(
+    client: httpx.AsyncClient, content: bytes, filename: str = "siak-2026-11.csv", confirm: bool = True
+) -> httpx.Response:
+    """Upload an export on the form and, unless told otherwise, import it from its preview (keeping any card the
+    file does not list)."""
     form = await client.get("/admin/registri")
     token = CSRF.search(form.text).group(1)
-    return await client.post(
+    uploaded = await client.post(
         "/admin/registri",
         data={"_csrf_token": token, "as_of": today().isoformat()},
         files={"file": (filename, content, "text/csv")},
     )
+    if confirm and uploaded.status_code == 303:
+        await confirm_preview(client, uploaded.headers["location"])
+    return uploaded
+
+
+async def confirm_preview(client: httpx.AsyncClient, location: str, missing: str = "keep") -> httpx.Response:
+    preview = await client.get(location)
+    assert "Menunggu keputusan" in preview.text
+    token = CSRF.search(preview.text).group(1)
+    confirmed = await client.post(f"{location}/impor", data={"_csrf_token": token, "missing": missing})
+    assert confirmed.status_code == 303
+    return confirmed
 
 
 async def enrolled_card(client: httpx.AsyncClient, **fields: str) -> tuple[uuid.UUID, str, dict[str, str]]:
@@ -81,10 +97,18 @@ async def test_upload_an_export_then_read_its_counts_and_refused_rows(dukcapil):
     assert 'href="/admin/penduduk"' in page.text
     content, expected = the_file()
 
-    uploaded = await upload(dukcapil, content)
+    uploaded = await upload(dukcapil, content, confirm=False)
 
     assert uploaded.status_code == 303
     assert IMPORT_URL.match(uploaded.headers["location"])
+    preview = await dukcapil.get(uploaded.headers["location"])
+    assert "Belum ada yang ditulis." in preview.text
+    planned = dict(re.findall(r'<th scope="row">([^<]+)</th><td class="num">([^<]+)</td>', preview.text))
+    assert planned["Kartu baru (dengan persetujuan orang tua)"] == "3"
+    assert planned["Baris ditolak"] == "16"
+    assert 'id="coverage-changes"' in preview.text
+    assert await Card.count() == 0
+    await confirm_preview(dukcapil, uploaded.headers["location"])
     report = await dukcapil.get(uploaded.headers["location"])
     assert report.status_code == 200
     assert "Selesai" in report.text
@@ -130,7 +154,7 @@ async def test_a_running_import_is_polled_until_it_ends(dukcapil, settings: Sett
     assert 'hx-trigger="every 1s"' in fragment.text
     assert "<html" not in fragment.text
 
-    await registry.run_batch(batch_id, content, today(), None, settings, Stores(settings.redis_url))
+    await registry.run_batch(batch_id, content, None, settings, Stores(settings.redis_url))
 
     done = await dukcapil.get(f"/admin/registri/{batch_id}/kemajuan")
     assert "hx-get" not in done.text  # the swapped-in block stops the polling
@@ -166,6 +190,7 @@ async def test_a_bad_file_is_refused_on_the_form_and_imports_nothing(dukcapil):
         "/admin/registri", data={"_csrf_token": token}, files={"file": ("siak.csv", csv_bytes([row()]), "text/csv")}
     )
     assert again.status_code == 303
+    await confirm_preview(dukcapil, again.headers["location"])
     assert await Card.count() == 1
     assert (await ImportBatch.select(ImportBatch.as_of).first())["as_of"] == today()
 
@@ -318,8 +343,13 @@ async def test_in_a_browser_upload_watch_the_import_and_open_a_card_on_a_phone(c
         await page.get_by_label("Berkas CSV dari SIAK").set_input_files(
             files=[{"name": "siak.csv", "mimeType": "text/csv", "buffer": csv_bytes([child, row(sex="X")])}]
         )
-        await page.get_by_role("button", name="Unggah dan impor").click()
+        await page.get_by_role("button", name="Unggah dan lihat pratinjau").click()
         await page.wait_for_url(re.compile(r".*/admin/registri/[0-9a-f-]{36}$"))
+        # First the preview: what the file would do, and the coverage it would change, before anything is written.
+        await page.locator("#coverage-changes").wait_for()
+        assert await fits_width(page)
+        await screenshot(page, "admin-registri-pratinjau", full_page=True)
+        await page.get_by_role("button", name="Impor sekarang").click()
         await page.locator("#refused-rows", has_text="Jenis kelamin harus L atau P.").wait_for()
         assert await fits_width(page)
         await screenshot(page, "admin-registri-impor", full_page=True)
@@ -329,7 +359,7 @@ async def test_in_a_browser_upload_watch_the_import_and_open_a_card_on_a_phone(c
         await page.get_by_text("Sedang berjalan").wait_for()
         loads: list[str] = []
         page.on("load", lambda _: loads.append(page.url))
-        await registry.run_batch(waiting, csv_bytes([row()]), today(), None, settings, Stores(settings.redis_url))
+        await registry.run_batch(waiting, csv_bytes([row()]), None, settings, Stores(settings.redis_url))
         await page.locator("#import-counts").wait_for(timeout=5000)
         assert await page.locator("#import-progress").get_attribute("hx-get") is None  # polling stopped
         assert loads == []

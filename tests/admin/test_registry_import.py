@@ -105,9 +105,9 @@ def the_file() -> tuple[bytes, list[tuple[int, str, str]]]:
     return csv_bytes(rows), expected
 
 
-async def import_(content: bytes, settings) -> ImportBatch:
+async def import_(content: bytes, settings, **options) -> ImportBatch:
     return await registry.import_registry(
-        "siak.csv", content, today(), None, settings, Stores(None), city=FOUNDING_CITY
+        "siak.csv", content, options.pop("as_of", today()), None, settings, Stores(None), city=FOUNDING_CITY, **options
     )
 
 
@@ -188,13 +188,30 @@ async def test_a_parent_consenting_later_moves_the_child_from_the_counts_to_a_ca
     assert sum(r["holders"] for r in await UnenrolledKia.select(UnenrolledKia.holders)) == 1
 
 
-async def test_counts_of_another_kelurahan_are_left_alone(settings):
+async def counted_by_kelurahan() -> dict[str, int]:
+    rows = await UnenrolledKia.select(UnenrolledKia.kelurahan_code, UnenrolledKia.holders)
+    totals: dict[str, int] = {}
+    for r in rows:
+        totals[r["kelurahan_code"]] = totals.get(r["kelurahan_code"], 0) + r["holders"]
+    return totals
+
+
+async def test_a_file_for_one_kelurahan_leaves_the_others_alone(settings):
+    await import_(csv_bytes([row(consent=False, kelurahan=OTHER_KELURAHAN)]), settings)
+    outside = row(consent=False, kelurahan=OTHER_KELURAHAN)
+    batch = await import_(csv_bytes([row(consent=False), outside]), settings, scope=KELURAHAN)
+
+    assert await counted_by_kelurahan() == {KELURAHAN: 1, OTHER_KELURAHAN: 1}
+    assert (batch.rejected, batch.aggregated) == (1, 1)
+    assert await registry.problems_of(batch.id) == [
+        {"row_number": 3, "field": "kelurahan_code", "code": "kelurahan_outside_scope"}
+    ]
+
+
+async def test_a_full_export_of_the_city_speaks_for_every_kelurahan_in_it(settings):
     await import_(csv_bytes([row(consent=False, kelurahan=OTHER_KELURAHAN)]), settings)
     await import_(csv_bytes([row(consent=False)]), settings)
-    assert sorted(r["kelurahan_code"] for r in await UnenrolledKia.select(UnenrolledKia.kelurahan_code)) == [
-        KELURAHAN,
-        OTHER_KELURAHAN,
-    ]
+    assert await counted_by_kelurahan() == {KELURAHAN: 1, OTHER_KELURAHAN: 0}
 
 
 async def test_a_file_without_the_required_columns_is_refused_whole(settings):
@@ -222,6 +239,20 @@ async def test_upload_through_the_api_and_read_the_report(client, create_staff, 
     assert uploaded.status_code == 202
     batch_id = uploaded.json()["id"]
     assert uploaded.headers["location"].endswith(batch_id)
+
+    # Nothing is written before the clerk has read the preview and confirmed it.
+    preview = (await client.get(f"/api/v1/admin/registry/imports/{batch_id}", headers=analyst)).json()
+    assert preview["status"] == "ready"
+    assert await Card.count() == 0
+    assert {k: preview["preview"][k] for k in ("created", "updated", "refused", "counted", "not_in_file")} == {
+        "created": 3, "updated": 0, "refused": 16, "counted": 2, "not_in_file": 0,
+    }  # fmt: skip
+    denied = await client.post(f"/api/v1/admin/registry/imports/{batch_id}/confirm", json={}, headers=analyst)
+    assert denied.status_code == 403
+    confirmed = await client.post(f"/api/v1/admin/registry/imports/{batch_id}/confirm", json={}, headers=admin)
+    assert confirmed.status_code == 202
+    again = await client.post(f"/api/v1/admin/registry/imports/{batch_id}/confirm", json={}, headers=admin)
+    assert (again.status_code, again.json()["code"]) == (409, "import_not_ready")
 
     report = await client.get(f"/api/v1/admin/registry/imports/{batch_id}", headers=analyst)
     assert report.status_code == 200

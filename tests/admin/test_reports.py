@@ -64,9 +64,27 @@ async def test_coverage_city_and_kecamatan_against_target(settings):
         + [enrolment(settings, kelurahan=PANORAMA, printed=date(2020, 1, 1), born=date(2007, 2, 1))],  # 17 by then
     )
     await UnenrolledKia.insert(
-        UnenrolledKia(kelurahan_code=PASAR_BARU, birth_year=2015, print_month=date(2022, 3, 1), holders=2),
-        UnenrolledKia(kelurahan_code=PANORAMA, birth_year=2012, print_month=date(2024, 10, 1), holders=1),
-        UnenrolledKia(kelurahan_code=PANORAMA, birth_year=2012, print_month=date(2024, 11, 1), holders=5),
+        UnenrolledKia(
+            kelurahan_code=PASAR_BARU,
+            birth_year=2015,
+            print_month=date(2022, 3, 1),
+            counted_from=date(2022, 3, 1),
+            holders=2,
+        ),
+        UnenrolledKia(
+            kelurahan_code=PANORAMA,
+            birth_year=2012,
+            print_month=date(2024, 10, 1),
+            counted_from=date(2024, 10, 1),
+            holders=1,
+        ),
+        UnenrolledKia(
+            kelurahan_code=PANORAMA,
+            birth_year=2012,
+            print_month=date(2024, 11, 1),
+            counted_from=date(2024, 11, 1),
+            holders=5,
+        ),
     )
     await population.record_population(
         [

@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 from admin.service import retention
-from admin.tables import PrintRun
+from admin.tables import ImportBatch, ImportFile, PrintRun
 from core.localtime import utc_now
 from core.tables import AuditEvent, StaffSession
 from verification.service import rollups
@@ -43,7 +43,18 @@ async def test_a_run_deletes_only_what_is_past_its_period(create_staff, settings
             PrintRun(id=uuid.uuid4(), city_code="17.71", label="x", status="done", pdf=b"%PDF", finished_at=finished)
         )
 
-    expected = {"attempts": 1, "idempotency_records": 1, "ended_sessions": 1, "print_pdfs": 1}
+    # Two uploaded exports awaiting a decision: one left for two days (its file of NIKs goes), one of this morning.
+    previews = []
+    for started in (now - timedelta(days=2), now - timedelta(hours=2)):
+        batch = uuid.uuid4()
+        await ImportBatch.insert(
+            ImportBatch(id=batch, filename="siak.csv", file_sha256="0" * 64, as_of=started.date(), status="ready",
+                        city_code="17.71", scope_code="17.71", started_at=started)
+        )  # fmt: skip
+        await ImportFile.insert(ImportFile(batch=batch, content=b"nik,birth_date\n"))
+        previews.append(batch)
+
+    expected = {"import_previews": 1, "attempts": 1, "idempotency_records": 1, "ended_sessions": 1, "print_pdfs": 1}
     assert await retention.run(settings, dry_run=True) == expected
     assert (await Attempt.count(), await IdempotencyRecord.count(), await StaffSession.count()) == (2, 2, 3)
     assert await PrintRun.count().where(PrintRun.pdf.is_not_null()) == 2
@@ -53,6 +64,9 @@ async def test_a_run_deletes_only_what_is_past_its_period(create_staff, settings
     assert (await IdempotencyRecord.count(), await StaffSession.count()) == (1, 2)
     assert await PrintRun.count().where(PrintRun.pdf.is_not_null()) == 1
     assert await PrintRun.count() == 2  # the run's record stays; its credentials go
+    assert [row["batch"] for row in await ImportFile.select(ImportFile.batch)] == [previews[1]]
+    left = await ImportBatch.select(ImportBatch.status).where(ImportBatch.id == previews[0]).first()
+    assert left == {"status": "discarded"}
     assert await AuditEvent.exists().where(AuditEvent.action == "retention.run")
     assert await retention.run(settings) == dict.fromkeys(expected, 0)  # nothing left to do
 

@@ -20,6 +20,8 @@ import structlog
 from core.auth import CurrentUser, derive_key
 from core.database.statements import CompiledQuery, bulk_insert
 from core.database.transactions import for_update, write_transaction
+from core.errors import FieldProblem, Invalid
+from core.i18n import Text
 from core.localtime import utc_now
 from core.offices import city_of, owned
 from core.service.audit import record_event
@@ -108,6 +110,9 @@ class Enrolment:
     consent_guardian: str
     consent_version: str
     consent_at: datetime
+    # Set by an export that is not the first of its area: the card counts in coverage from this day's month (when
+    # later than its print month), so the figures of earlier dates stay what was known then. None: from its print.
+    counted_from: date | None = None
 
     def fields(self) -> dict[str, Any]:
         return {
@@ -170,8 +175,15 @@ _COUNTED = {"birth_date", "kelurahan_code", "kia_printed_on", "channel"}  # the 
 _CARD_COLUMNS = (
     "id", "cv", "status", "nik_hash", "birth_date", "birth_year", "sex", "kelurahan_code", "city_code",
     "kia_printed_on", "enrolled_on", "channel", "consent_guardian", "consent_version", "consent_at",
-    "consent_recorded_by", "import_batch", "created_at", "updated_at",
+    "consent_recorded_by", "import_batch", "created_at", "updated_at", "counted_from",
 )  # fmt: skip
+
+
+def _later_than_print(printed: date, counted_from: date | None) -> date | None:
+    """`counted_from` where it moves the card's counted month past its print month; None where it does not."""
+    if counted_from is None or rollups.month_of(counted_from) <= rollups.month_of(printed):
+        return None
+    return counted_from
 
 
 async def _enroll_chunk(
@@ -181,7 +193,14 @@ async def _enroll_chunk(
     existing = {
         row["nik_hash"]: row
         for row in await Card.select(
-            Card.id, Card.cv, Card.nik_hash, Card.enrolled_on, Card.first_redeemed_on, Card.birth_year, *compared
+            Card.id,
+            Card.cv,
+            Card.nik_hash,
+            Card.enrolled_on,
+            Card.first_redeemed_on,
+            Card.birth_year,
+            Card.counted_from,
+            *compared,
         ).where(Card.nik_hash.is_in([e.nik_hash for e in chunk]))
     }
     new_cards: list[tuple[Any, ...]] = []
@@ -197,27 +216,32 @@ async def _enroll_chunk(
                  enrolment.birth_date.year, enrolment.sex.value, enrolment.kelurahan_code,
                  city_of(enrolment.kelurahan_code), enrolment.kia_printed_on, enrolment.enrolled_on,
                  enrolment.channel.value, enrolment.consent_guardian, enrolment.consent_version, enrolment.consent_at,
-                 actor_id, batch_id, now, now)
+                 actor_id, batch_id, now, now, _later_than_print(enrolment.kia_printed_on, enrolment.counted_from))
             )  # fmt: skip
             existing[enrolment.nik_hash] = {"id": card_id, "cv": 1, **fields}
             continue
-        changed: dict[Any, Any] = {
-            name: fields[name] for name in _COMPARED if _plain(row[name]) != _plain(fields[name])
-        }
+        changed = _changes(row, fields)
         if not changed:
             counts.unchanged += 1
             continue
         if "kelurahan_code" in changed:  # the child moved: the card goes to the office of the new kelurahan
             changed["city_code"] = city_of(enrolment.kelurahan_code)
-        await Card.update({**changed, "consent_at": enrolment.consent_at, "updated_at": now}).where(
+        recount = bool(changed.keys() & _COUNTED)
+        counted_from = _later_than_print(enrolment.kia_printed_on, enrolment.counted_from)
+        # Counted where it was until the export's day, where it is now from then (or, for the first export of an
+        # area or a correction, where it is now from its print month).
+        extra: dict[Any, Any] = {"counted_from": counted_from} if recount else {}
+        await Card.update({**changed, **extra, "consent_at": enrolment.consent_at, "updated_at": now}).where(
             Card.id == row["id"]
         )
         await CardEvent.insert(
             CardEvent(card=row["id"], event="updated", cv=row["cv"], actor_id=actor_id, details=sorted(changed))
         )
-        if changed.keys() & _COUNTED:
-            await rollups.cards_counted([row], -1)
-            await rollups.cards_counted([{**row, **fields}], +1)
+        if recount:
+            until = enrolment.counted_from
+            was = {**row, "counted_from": max(row["counted_from"] or until, until)} if until else row
+            await rollups.cards_counted([was], -1)
+            await rollups.cards_counted([{**row, **fields, "counted_from": counted_from}], +1)
         counts.updated += 1
         counts.updated_ids.append(row["id"])
     if new_cards:
@@ -232,11 +256,45 @@ async def _enroll_chunk(
             [(card_id, "enrolled", 1, actor_id, now) for card_id in ids],
         )  # fmt: skip
         await rollups.cards_counted(
-            {"enrolled_on": c[10], "kelurahan_code": c[7], "channel": c[11], "kia_printed_on": c[9], "birth_year": c[5]}
+            {"enrolled_on": c[10], "kelurahan_code": c[7], "channel": c[11], "kia_printed_on": c[9], "birth_year": c[5],
+             "counted_from": c[19]}
             for c in new_cards
-        )
+        )  # fmt: skip
         counts.created += len(ids)
         counts.created_ids += ids
+
+
+def _changes(row: dict[str, Any], fields: dict[str, Any]) -> dict[Any, Any]:
+    return {name: fields[name] for name in _COMPARED if _plain(row[name]) != _plain(fields[name])}
+
+
+async def classify(enrolments: list[Enrolment]) -> EnrolmentCounts:
+    """What `enroll` would do with these rows, read only: for an import's preview (ids are not filled)."""
+    counts = EnrolmentCounts()
+    withdrawn = await withdrawals_of([enrolment.nik_hash for enrolment in enrolments])
+    for start in range(0, len(enrolments), CHUNK):
+        chunk = enrolments[start : start + CHUNK]
+        existing = {
+            row["nik_hash"]: row
+            for row in await Card.select(Card.nik_hash, *(getattr(Card, name) for name in _COMPARED)).where(
+                Card.nik_hash.is_in([e.nik_hash for e in chunk])
+            )
+        }
+        for enrolment in chunk:
+            row = existing.get(enrolment.nik_hash)
+            if (
+                row is None
+                and enrolment.nik_hash in withdrawn
+                and enrolment.consent_at <= withdrawn[enrolment.nik_hash]
+            ):
+                counts.withdrawn.append(enrolment.nik_hash)
+            elif row is None:
+                counts.created += 1
+            elif _changes(row, enrolment.fields()):
+                counts.updated += 1
+            else:
+                counts.unchanged += 1
+    return counts
 
 
 def _plain(value: Any) -> Any:
@@ -319,7 +377,12 @@ async def resolve(text: str, keyring: KeyRing, stores: Stores, settings: Setting
 # A new sticker is for a lost or damaged one; the other reasons end the card. Withdrawn consent also erases the
 # child's data: a revocation for that reason is a consent withdrawal (`revoke` hands it over), never a bare one.
 REISSUE_REASONS = (RevocationReason.LOST, RevocationReason.DAMAGED)
-REVOKE_REASONS = tuple(RevocationReason)
+# "moved" is the registry's own: a full export that no longer lists the child, confirmed by the clerk.
+REVOKE_REASONS = tuple(reason for reason in RevocationReason if reason is not RevocationReason.MOVED)
+REASON_NOT_ALLOWED = Text(
+    "Alasan ini hanya dipakai impor registri lengkap yang tidak lagi memuat anak tersebut.",
+    "This reason is only used by a full registry import that no longer lists the child.",
+)
 
 
 async def _locked_card(card_id: uuid.UUID, actor: CurrentUser | None, expected_cv: int | None = None) -> dict[str, Any]:
@@ -343,6 +406,8 @@ async def revoke(
     expected_cv: int | None = None,
 ) -> None:
     """End the card: every till refuses it from now on. For withdrawn consent, the data is erased too."""
+    if reason not in REVOKE_REASONS:  # "moved" comes only from a full export (`mark_moved`)
+        raise Invalid([FieldProblem("reason", "reason_not_allowed", REASON_NOT_ALLOWED)])
     if reason is RevocationReason.CONSENT_WITHDRAWN:
         await withdraw_consent(card_id, actor, stores, expected_cv)
         return
@@ -453,6 +518,36 @@ async def withdraw_consent(
             city=row["city_code"],
         )
     await stores.cache_delete(CACHE, card_id.hex)
+
+
+async def mark_moved(card_ids: list[uuid.UUID], on: date, actor: CurrentUser | None, stores: Stores) -> int:
+    """A full export of the children's area no longer lists them, and Dukcapil chose "moved": each active card is
+    revoked (reason `moved`) and no longer counted from `on`. Cards changed meanwhile (no longer active) are left."""
+    moved = 0
+    actor_id = actor.id if actor else None
+    for start in range(0, len(card_ids), CHUNK):
+        async with write_transaction():
+            rows = await for_update(
+                Card.select(Card.id, Card.cv, Card.kelurahan_code, Card.birth_year, Card.kia_printed_on,
+                            Card.counted_from)
+                .where(Card.id.is_in(card_ids[start : start + CHUNK]) & (Card.status == CardStatus.ACTIVE))
+            )  # fmt: skip
+            if not rows:
+                continue
+            ids = [row["id"] for row in rows]
+            await Card.update(
+                {Card.status: CardStatus.REVOKED, Card.status_reason: RevocationReason.MOVED,
+                 Card.counted_until: on, Card.updated_at: utc_now()}
+            ).where(Card.id.is_in(ids))  # fmt: skip
+            await bulk_insert(
+                CardEvent, ("card", "event", "cv", "reason", "actor_id"),
+                [(row["id"], "revoked", row["cv"], RevocationReason.MOVED.value, actor_id) for row in rows],
+            )  # fmt: skip
+            await rollups.holders_left(rows, on)
+            moved += len(rows)
+        for card_id in card_ids[start : start + CHUNK]:
+            await stores.cache_delete(CACHE, card_id.hex)
+    return moved
 
 
 # --- reading for Dukcapil -----------------------------------------------------------------------------------

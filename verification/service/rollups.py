@@ -42,6 +42,28 @@ def month_of(day: date) -> date:
     return day.replace(day=1)
 
 
+def counted_month(card: dict[str, Any]) -> date:
+    """The month a card counts from in coverage: its print month, or a later export's (`Card.counted_from`)."""
+    counted_from = card.get("counted_from")
+    return month_of(max(card["kia_printed_on"], counted_from) if counted_from else card["kia_printed_on"])
+
+
+async def holders_left(cards: Iterable[dict[str, Any]], on: date) -> None:
+    """Cards whose child left the area (a full export no longer lists them): no longer holders from `on`'s month.
+    Their enrolment and print stay counted where they happened."""
+    monthly: Counter[tuple[date, str, int]] = Counter()
+    for card in cards:
+        monthly[(counted_month({**card, "counted_from": max(card.get("counted_from") or on, on)}),
+                 card["kelurahan_code"], card["birth_year"])] -= 1  # fmt: skip
+    rows = [
+        ({"city_code": city_of(kelurahan), "print_month": month, "kelurahan": kelurahan, "birth_year": year},
+         {"cards": count})
+        for (month, kelurahan, year), count in monthly.items()
+    ]  # fmt: skip
+    await increment_many(PrintMonthly, ("city_code", "print_month", "kelurahan", "birth_year"), rows)
+    await increment_many(PrintCityMonthly, ("city_code", "print_month", "birth_year"), _per_city(rows, "kelurahan"))
+
+
 def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
@@ -187,7 +209,7 @@ async def cards_counted(cards: Iterable[dict[str, Any]], sign: int = 1) -> None:
         marks = activation(card["enrolled_on"], card.get("first_redeemed_on"))
         for index, mark in enumerate(marks):
             activated[(*key, index)] += sign * mark
-        monthly[(month_of(card["kia_printed_on"]), card["kelurahan_code"], card["birth_year"])] += sign
+        monthly[(counted_month(card), card["kelurahan_code"], card["birth_year"])] += sign
         weekly[(week_of(card["kia_printed_on"]), card["kelurahan_code"])] += sign
     enrolment_rows = [
         (
@@ -248,6 +270,12 @@ _WEEK = {"sqlite": "date({col}, '-' || ((strftime('%w', {col}) + 6) % 7) || ' da
          "postgres": "date_trunc('week', {col})::date"}  # fmt: skip
 
 
+_COUNTED_FROM = (
+    "(CASE WHEN counted_from IS NOT NULL AND counted_from > kia_printed_on THEN counted_from ELSE kia_printed_on END)"
+)
+_COUNTED_UNTIL = f"(CASE WHEN counted_until > {_COUNTED_FROM} THEN counted_until ELSE {_COUNTED_FROM} END)"
+
+
 async def rebuild() -> None:
     """Recompute every rollup from the raw tables (after a bulk load, or to repair)."""
     dialect = "sqlite" if is_sqlite() else "postgres"
@@ -297,9 +325,14 @@ async def rebuild() -> None:
         "SELECT city_code, month, channel, SUM(enrolled), SUM(activated_30), SUM(activated_90) "
         "FROM rollup_enrolment_monthly GROUP BY city_code, month, channel",
         "DELETE FROM rollup_print_monthly",
+        # A card counts from its print month or a later export's (counted_from), and a card whose child moved
+        # away stops counting at the month it was marked (counted_until). A card moved within the office counts
+        # where it is now: the live rollup also kept where it was before the move.
         "INSERT INTO rollup_print_monthly (city_code, print_month, kelurahan, birth_year, cards) "
-        f"SELECT {CITY.format(col='kelurahan_code')}, {month('kia_printed_on')}, kelurahan_code, birth_year, "
-        "COUNT(*) FROM card GROUP BY 1, 2, kelurahan_code, birth_year",
+        f"SELECT {CITY.format(col='kelurahan_code')}, month, kelurahan_code, birth_year, SUM(n) FROM ("
+        f"SELECT kelurahan_code, birth_year, {month(_COUNTED_FROM)} AS month, 1 AS n FROM card UNION ALL "
+        f"SELECT kelurahan_code, birth_year, {month(_COUNTED_UNTIL)} AS month, -1 AS n FROM card "
+        "WHERE counted_until IS NOT NULL) AS counted GROUP BY 1, month, kelurahan_code, birth_year",
         "DELETE FROM rollup_print_city_monthly",
         "INSERT INTO rollup_print_city_monthly (city_code, print_month, birth_year, cards) "
         "SELECT city_code, print_month, birth_year, SUM(cards) FROM rollup_print_monthly "
