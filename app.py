@@ -18,6 +18,8 @@ from litestar.plugins import CLIPluginProtocol
 
 from admin.controllers.audit import AuditController
 from admin.controllers.audit_pages import AuditPages
+from admin.controllers.breach_pages import BreachPages
+from admin.controllers.breaches import BreachController
 from admin.controllers.card_pages import card_pages
 from admin.controllers.cards import CardController
 from admin.controllers.key_pages import signing_key_pages
@@ -165,6 +167,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             dukcapil_staff_pages,
             AuditPages,
             AuditController,
+            BreachPages,
+            BreachController,
             partner_review_pages,
             offer_review_pages,
             partner_dashboard,

@@ -26,7 +26,8 @@ from litestar.routes import HTTPRoute
 from admin import demo_history, synthetic
 from admin.demo import DEMO_PASSWORD, DUKCAPIL_ACCOUNTS, ENROLMENT_START, seed_demo
 from admin.demo_history import city_kelurahan, seed_redemptions
-from admin.service import print_runs, registry
+from admin.schemas import BreachIn
+from admin.service import breaches, print_runs, registry
 from core.auth import ANYONE, PUBLIC, staff_user_row_to_current
 from core.localtime import local_date, utc_now
 from core.offices import Reach
@@ -75,6 +76,8 @@ NOT_PAGES = {
     "/admin/audit/audit.csv": "the audit log as CSV",
     "/mitra/unduh/{filename:str}": "a dashboard table as CSV",
     "/mitra/riwayat/unduh.csv": "the redemption history as CSV",
+    "/admin/insiden/unduh.csv": "the breach register as CSV",
+    "/admin/insiden/{breach_id:uuid}/laporan.pdf": "an incident's report as PDF",
 }
 # htmx fragments: not documents of their own. Each is checked inside the page that includes it (the value).
 FRAGMENTS = {
@@ -99,6 +102,7 @@ class Seeded:
     staff_user_id: uuid.UUID  # a Dukcapil account other than the one signed in
     batch_id: uuid.UUID  # a finished SIAK import with refused rows
     run_id: uuid.UUID  # a finished bulk print of the import's cards
+    breach_id: uuid.UUID  # an incident in the office's breach register
 
 
 Values = str | Sequence[str]  # one value, or several: a page to visit for each
@@ -115,6 +119,7 @@ PATH_VALUES: dict[str, Fill | dict[str, Fill]] = {
     "redemption_id": lambda s: str(s.redemption_id),
     "batch_id": lambda s: str(s.batch_id),
     "run_id": lambda s: str(s.run_id),
+    "breach_id": lambda s: str(s.breach_id),
     "/admin/staf/{user_id:uuid}/nonaktifkan": {"user_id": lambda s: str(s.staff_user_id)},
     "/admin/staf/{user_id:uuid}/sandi": {"user_id": lambda s: str(s.staff_user_id)},
     "/mitra/staf/{user_id:uuid}": {"user_id": lambda s: str(s.cashier_id)},
@@ -273,6 +278,11 @@ async def seed_pages(output_dir: Path) -> Seeded:
         (",".join(row[column] for column in registry.COLUMNS) + "\n").encode() for row in refused
     )
     batch = await registry.import_registry("siak-kota-bengkulu.csv", content, today, dukcapil, settings, Stores(None))
+    breach = await breaches.record(
+        BreachIn(discovered_at=utc_now(), description="Daftar kartu terkirim ke grup yang salah.",
+                 categories=["kelurahan"], children_affected=3),
+        dukcapil,
+    )  # fmt: skip
     card = await Card.select(Card.id).where(Card.status == CardStatus.ACTIVE).order_by(Card.id).first()
     assert card is not None
     _, code = await cards.issue_qr_text(card["id"], KeyRing(settings), settings, None)
@@ -317,6 +327,7 @@ async def seed_pages(output_dir: Path) -> Seeded:
         staff_user_id=analyst["id"],
         batch_id=batch.id,
         run_id=run,
+        breach_id=breach.id,
     )
 
 
