@@ -5,13 +5,18 @@ another child's data, and only a card of the requesting clerk's office (another 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import msgspec
+
+from admin.service.documents import Document
 from core.auth import CurrentUser
 from core.localtime import utc_now
+from core.money import format_rupiah
 from core.service.audit import record_event
-from core.web import plain
+from core.web import plain, tanggal, waktu
 from partners.tables import Offer, Outlet, Partner
 from verification.service import cards
 from verification.tables import Redemption
@@ -56,6 +61,52 @@ async def access_request(card_id: uuid.UUID, reader: CurrentUser, today: date) -
         "redemptions": plain(redemptions),
         "what_is_kept": WHAT_IS_KEPT,
     }
+
+
+def as_pdf(document: dict[str, Any], zone: str) -> bytes:
+    """The same document as a PDF to print and hand to the parent (Indonesian, with the English of what is kept)."""
+    document = msgspec.to_builtins(document)  # times as ISO 8601, ids as text
+    card = document["card"]
+    local = ZoneInfo(zone)
+    pdf = Document("Data anak dalam program Mitra KIA", "Permintaan akses orang tua (UU PDP 27/2022 pasal 7)")
+
+    def day(value: Any) -> str:
+        return tanggal(str(value)[:10]) if value else "-"
+
+    def moment(value: Any) -> str:
+        if not value:
+            return "-"
+        instant = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        return f"{tanggal(instant.astimezone(local))} {waktu(instant, zone)}"
+
+    pdf.facts([
+        ("Dibuat", moment(document["generated_at"])),
+        ("Kartu", f"{card['id']} (kode manual {card['manual_code']})"),
+        ("Status kartu", f"{card['status']}" + (f" ({card['status_reason']})" if card["status_reason"] else "")),
+        ("Tahun lahir / usia", f"{card['birth_year']} / {card['age_years'] if card['age_years'] is not None else '-'}"),
+        ("Kelurahan", card["kelurahan_code"]),
+        ("KIA dicetak", day(card["kia_printed_on"])),
+        ("Terdaftar di program", f"{day(card['enrolled_on'])} ({card['channel']})"),
+        ("Persetujuan orang tua", f"{card['consent_guardian'] or '-'}, naskah {card['consent_version'] or '-'}, "
+                                  f"{moment(card['consent_at'])}"),
+    ])  # fmt: skip
+    pdf.section("Riwayat kartu", "")
+    pdf.table(
+        ["Waktu", "Kejadian", "Versi", "Alasan"],
+        [[moment(e.get("occurred_at")), str(e.get("event", "")), str(e.get("cv", "")), str(e.get("reason") or "")]
+         for e in card["history"]],
+    )  # fmt: skip
+    pdf.section("Penukaran", "" if document["redemptions"] else "Belum ada penukaran.")
+    if document["redemptions"]:
+        pdf.table(
+            ["Tanggal", "Mitra", "Outlet", "Penawaran", "Belanja", "Potongan", "Status"],
+            [[day(r["local_date"]), r["partner"], r["outlet"], r["offer"], format_rupiah(r["purchase_amount"]),
+              format_rupiah(r["discount_amount"]),
+              r["status"] + (f" ({r['void_reason']})" if r.get("void_reason") else "")]
+             for r in document["redemptions"]],
+        )  # fmt: skip
+    pdf.section("Yang disimpan / What is kept", document["what_is_kept"])
+    return pdf.output()
 
 
 async def _names(rows: list[dict[str, Any]]) -> dict[str, dict[uuid.UUID, str]]:

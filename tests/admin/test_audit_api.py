@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pypdfium2
+
 from tests.conftest import login
 from tests.helpers import PASSWORD
 from tests.till import Till
@@ -86,6 +88,15 @@ async def test_a_parents_access_request_gives_this_childs_data_only_and_is_audit
         f"/api/v1/admin/cards/{other_id}/access-request", headers=dukcapil)).json()["redemptions"]}  # fmt: skip
     assert not other_receipts & {r["receipt_code"] for r in body["redemptions"]}
     assert "NIK" in body["what_is_kept"]
+    printed = await client.get(
+        f"/api/v1/admin/cards/{card_id}/access-request", params={"format": "pdf"}, headers=dukcapil
+    )
+    assert printed.headers["content-type"] == "application/pdf"
+    document = pypdfium2.PdfDocument(printed.content)
+    text = "".join(document[index].get_textpage().get_text_range() for index in range(len(document)))
+    assert "Permintaan akses orang tua" in text
+    assert text.count("Toko Buku Pelangi") == 2  # this child's two redemptions, not the other child's
+    assert "salah" in text  # the void's reason
     events = await client.get("/api/v1/admin/audit", params={"action": "card.access_request"}, headers=dukcapil)
     assert str(card_id) in {e["object_id"] for e in events.json()["events"]}
 
