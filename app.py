@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -50,6 +51,7 @@ from core.openapi import OpenAPIDocs
 from core.page_controllers import SignInPages
 from core.pages import csrf_middleware, provide_language, provide_user
 from core.problems import ErrorTable
+from core.service.bulk import freeze_startup_heap
 from core.settings import Settings, get_settings
 from core.stores import Stores
 from core.web import refuse_unreadable_text, security_headers, static_files_router, template_config
@@ -73,6 +75,7 @@ from verification.controllers.till import TillController
 from verification.errors import CardRefused, CredentialRefused, MinimumPurchaseNotMet
 from verification.service.keys import KeyRing
 
+SWITCH_INTERVAL_S = 0.001  # how often CPython hands the GIL between threads (see create_app)
 LAYER_DIRS = [Path(__file__).parent / layer for layer in ("partners", "verification", "admin")]
 
 # Each family of domain errors answers with exactly one status: the API's problems, the pages' refusals and the
@@ -121,6 +124,10 @@ class CommandsPlugin(CLIPluginProtocol):
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings)
+    # A registry import parses in a worker thread; with CPython's default 5 ms switch interval the event loop waits
+    # up to 5 ms for the GIL at each of a request's many hand-offs, and /health took 280 ms during a 600,000-row
+    # import. At 1 ms the loop gets the GIL back sooner (bench/import_responsiveness.py, docs/performance.md).
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     stores = Stores(settings.redis_url)
     staff_auth = create_staff_auth(settings)
     tokens = TokenIssuer(staff_auth, settings.access_token_ttl)
@@ -129,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def resources(_: Litestar) -> AsyncIterator[None]:
         async with database_lifespan(settings):
+            freeze_startup_heap()  # full collections skip the app itself: /health stays fast during an import
             try:
                 yield
             finally:

@@ -53,6 +53,7 @@ from core.i18n import Text
 from core.localtime import utc_now
 from core.offices import city_of, covers, narrowed, office_of, owned
 from core.service.audit import record_event
+from core.service.bulk import collector_paused
 from core.settings import Settings
 from core.stores import Stores
 from core.tables import Region, RegionLevel
@@ -543,6 +544,11 @@ async def _count_changes(plan: Plan) -> list[CountChange]:
         .where(UnenrolledKia.birth_year >= partial_year)
         .group_by(UnenrolledKia.kelurahan_code, UnenrolledKia.birth_year, UnenrolledKia.print_month)
     )  # fmt: skip
+    return await to_thread.run_sync(_changes_from, plan, rows)  # a pass over every bucket: off the event loop
+
+
+def _changes_from(plan: Plan, rows: list[dict[str, Any]]) -> list[CountChange]:
+    partial_year = plan.as_of.year - 17
     current = {(r["kelurahan_code"], r["birth_year"], as_date(r["print_month"])): int(r["n"] or 0) for r in rows}
     changes = []
     for key in sorted(set(current) | set(plan.counted)):
@@ -567,12 +573,17 @@ async def _stored_batch(batch_id: uuid.UUID) -> dict[str, Any]:
 async def preview_import(batch_id: uuid.UUID, settings: Settings) -> None:
     """Work out what a kept file would do and record it on the batch for the clerk (READY); nothing else is
     written. Run in the background after an upload."""
+    with collector_paused():  # the plan's millions of objects are gone when this ends (core/service/bulk.py)
+        await _preview(batch_id, settings)
+
+
+async def _preview(batch_id: uuid.UUID, settings: Settings) -> None:
     try:
         batch = await _stored_batch(batch_id)
         stored = await ImportFile.select(ImportFile.content).where(ImportFile.batch == batch_id).first()
         if stored is None:
             raise ImportNotFound()
-        plan = await plan_import(batch, bytes(stored["content"]), settings)
+        plan = await plan_import(batch, await to_thread.run_sync(bytes, stored["content"]), settings)
         enrolled = await cards.classify(plan.parsed.enrolments)
         preview = {
             "created": enrolled.created,
@@ -599,6 +610,23 @@ async def preview_import(batch_id: uuid.UUID, settings: Settings) -> None:
         await _fail(batch_id, type(error).__name__)
 
 
+def _added_and_moved(plan: Plan, missing: Counter[tuple[str, int]], region: str, day: date) -> tuple[int, int]:
+    """The holders an import adds to `region` on `day`, and those it would take away if the cards a full export does
+    not list are marked moved: sums over every change, off the event loop."""
+    added = sum(
+        c.holders for c in plan.changes
+        if covers(region, c.kelurahan) and c.counted_from <= day and c.birth_year > day.year - UNDER_17
+    ) + sum(
+        n for (kelurahan, year, month), n in plan.new_buckets.items()
+        if covers(region, kelurahan) and year > day.year - UNDER_17 and month <= day
+    )  # fmt: skip
+    moved = sum(
+        n for (kelurahan, year), n in missing.items()
+        if covers(region, kelurahan) and year > day.year - UNDER_17 and day >= plan.as_of.replace(day=1)
+    )  # fmt: skip
+    return added, moved
+
+
 async def coverage_changes(plan: Plan) -> list[dict[str, Any]]:
     """The coverage figures the import would change, by date: of the scope (and of the whole office), on the
     export's date and, where changes reach back (an area's first export, a correction), on each earlier date with
@@ -618,17 +646,7 @@ async def coverage_changes(plan: Plan) -> list[dict[str, Any]]:
         published = await reports.denominator_dates(region, plan.as_of)
         for day in sorted({plan.as_of, *(d for d in published if d >= first_month)}):
             before = await reports.coverage(region, day)
-            added = sum(
-                c.holders for c in plan.changes
-                if covers(region, c.kelurahan) and c.counted_from <= day and c.birth_year > day.year - UNDER_17
-            ) + sum(
-                n for (kelurahan, year, month), n in plan.new_buckets.items()
-                if covers(region, kelurahan) and year > day.year - UNDER_17 and month <= day
-            )  # fmt: skip
-            moved = sum(
-                n for (kelurahan, year), n in missing.items()
-                if covers(region, kelurahan) and year > day.year - UNDER_17 and day >= plan.as_of.replace(day=1)
-            )  # fmt: skip
+            added, moved = await to_thread.run_sync(_added_and_moved, plan, missing, region, day)
             after = before.holders + added
             result.append(
                 {
@@ -662,6 +680,19 @@ async def run_batch(
     missing: MissingCards = MissingCards.KEEP,
 ) -> ImportBatch:
     """Import a started batch; the batch row records progress as it goes and the outcome at the end."""
+    with collector_paused():  # the plan's millions of objects are gone when this ends (core/service/bulk.py)
+        return await _run_batch(batch_id, content, actor, settings, stores, progress, missing)
+
+
+async def _run_batch(
+    batch_id: uuid.UUID,
+    content: bytes,
+    actor: CurrentUser | None,
+    settings: Settings,
+    stores: Stores,
+    progress: Callable[[int, int], None] | None,
+    missing: MissingCards,
+) -> ImportBatch:
     last_recorded = 0
     try:
         batch = await _stored_batch(batch_id)
@@ -768,10 +799,12 @@ async def _write_counts(plan: Plan, batch_id: uuid.UUID) -> None:
     """Add the ledger rows and recount the office's per-city sums, in one transaction."""
     if not plan.changes:
         return
-    rows = [
-        (city_of(c.kelurahan), c.kelurahan, c.birth_year, c.print_month, c.counted_from, c.holders, batch_id)
-        for c in plan.changes
-    ]
+    rows = await to_thread.run_sync(
+        lambda: [
+            (city_of(c.kelurahan), c.kelurahan, c.birth_year, c.print_month, c.counted_from, c.holders, batch_id)
+            for c in plan.changes
+        ]
+    )
     async with write_transaction():
         await bulk_insert(
             UnenrolledKia,
@@ -843,9 +876,8 @@ async def run_confirmed(
         stored = await ImportFile.select(ImportFile.content).where(ImportFile.batch == batch_id).first()
         if stored is None:
             raise ImportNotFound()
-        await run_batch(
-            batch_id, bytes(stored["content"]), actor, settings, stores, missing=missing or MissingCards.KEEP
-        )
+        content = await to_thread.run_sync(bytes, stored["content"])  # tens of MB: copied off the event loop
+        await run_batch(batch_id, content, actor, settings, stores, missing=missing or MissingCards.KEEP)
     except Exception:  # the batch row says it failed; the client reads that, the log keeps the trace
         log.exception("registry.import_failed", batch_id=str(batch_id))
 
