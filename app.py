@@ -47,7 +47,8 @@ from core.errors import (
     Unavailable,
 )
 from core.logs import RequestContextMiddleware, configure_logging, log_response
-from core.openapi import OpenAPIDocs
+from core.money import RUPIAH_DECODER
+from core.openapi import OpenAPIDocs, RupiahSchema
 from core.page_controllers import SignInPages
 from core.pages import csrf_middleware, provide_language, provide_user
 from core.problems import ErrorTable
@@ -206,6 +207,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "language": Provide(provide_language),
         },
         exception_handlers=ERRORS.handlers(),
+        type_decoders=[RUPIAH_DECODER],  # money fields take a JSON integer only (core/money.py)
         on_app_init=[staff_auth.on_app_init, request_context_first],
         # After the authentication middleware: CSRF applies where the session cookie signed the request in.
         middleware=[csrf_middleware(settings)],
@@ -222,7 +224,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 API_KEY_RESOLVER: resolve_api_key,
             }
         ),
-        plugins=[CommandsPlugin(), OpenAPIDocs(ERRORS)],
+        plugins=[CommandsPlugin(), OpenAPIDocs(ERRORS), RupiahSchema()],
         openapi_config=OpenAPIConfig(
             title="Mitra KIA",
             version="1",

@@ -9,6 +9,7 @@ from dataclasses import field as dataclass_field
 from typing import Any, ClassVar
 
 from core.i18n import Text
+from core.money import MAX_RUPIAH, NOT_WHOLE_RUPIAH, RUPIAH_OUT_OF_RANGE, format_rupiah
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -204,6 +205,10 @@ REQUIRED_FIELD = Text("Wajib diisi.", "This field is required.")
 WRONG_TYPE = Text("Jenis nilai salah: seharusnya {expected}.", "Wrong type: expected {expected}.")
 OUT_OF_RANGE = Text("Nilai di luar batas ({constraint}).", "Value out of range ({constraint}).")
 UNKNOWN_FIELD = Text("Kolom tidak dikenal.", "Unknown field.")
+NOT_WHOLE_RUPIAH_TEXT = Text(
+    "Jumlah rupiah harus angka bulat JSON tanpa titik, koma, desimal atau tanda kutip, mis. 100000.",
+    "A rupiah amount must be a JSON whole number without dots, commas, decimals or quotes, e.g. 100000.",
+)
 INVALID_VALUE = Text("Nilai tidak valid: {reason}", "Invalid value: {reason}")
 
 _TYPE_NAMES = {
@@ -240,6 +245,10 @@ def field_problem_from_decoder(message: str) -> FieldProblem:
             "wrong_type",
             Text(WRONG_TYPE.id.format(expected=expected.id), WRONG_TYPE.en.format(expected=expected.en)),
         )
+    if message.startswith(NOT_WHOLE_RUPIAH):
+        return FieldProblem(path, NOT_WHOLE_RUPIAH, NOT_WHOLE_RUPIAH_TEXT)
+    if message.startswith(RUPIAH_OUT_OF_RANGE):
+        return FieldProblem(path, "out_of_range", OUT_OF_RANGE, {"constraint": f"0–{format_rupiah(MAX_RUPIAH)}"})
     if match := _RANGE.search(message):
         return FieldProblem(path, "out_of_range", OUT_OF_RANGE, {"constraint": match.group("constraint")})
     reason = _PATH.sub("", message)

@@ -9,14 +9,17 @@ from copy import copy
 from dataclasses import dataclass
 from typing import Any
 
+from litestar._openapi.schema_generation import SchemaCreator
 from litestar.config.app import AppConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Components, OpenAPIMediaType, OpenAPIType, Operation, Schema, SecurityScheme
-from litestar.plugins import InitPlugin, ReceiveRoutePlugin
+from litestar.plugins import InitPlugin, OpenAPISchemaPlugin, ReceiveRoutePlugin
 from litestar.routes import BaseRoute, HTTPRoute
+from litestar.typing import FieldDefinition
 
 from core.auth import PUBLIC
 from core.errors import PROBLEM_MEDIA_TYPE, DomainError
+from core.money import MAX_RUPIAH, Rupiah
 from core.problems import ErrorTable
 from core.schemas import Problem
 
@@ -159,3 +162,19 @@ class OpenAPIDocs(InitPlugin, ReceiveRoutePlugin):
                 **{status: problem_response(status, codes) for status, codes in problems.items()},
                 **declared,
             }
+
+
+class RupiahSchema(OpenAPISchemaPlugin):
+    """core.money.Rupiah in the schema: what a client must send (an integer), not an opaque type."""
+
+    @staticmethod
+    def is_plugin_supported_type(value: Any) -> bool:
+        return value is Rupiah
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
+        return Schema(
+            type=OpenAPIType.INTEGER,
+            minimum=0,
+            maximum=MAX_RUPIAH,
+            description="Whole rupiah as a JSON integer (100000); strings, decimals and exponents are refused.",
+        )

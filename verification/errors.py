@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import Conflict, DomainError, FieldProblem, Invalid, NotFound, RateLimited
+from core.errors import REQUIRED_FIELD, Conflict, DomainError, FieldProblem, Invalid, NotFound, RateLimited
 from core.i18n import Text
 
 
@@ -250,6 +250,20 @@ class MinimumPurchaseNotMet(Ineligible):
     code = "minimum_purchase_not_met"
     title = Text("Belanja belum mencapai minimum", "Below the minimum purchase")
     detail = Text("Minimal belanja {minimum}.", "The minimum purchase is {minimum}.")
+
+
+class PurchaseAmountRequired(Invalid):
+    """Bad input, not a refusal: nothing is written and the child's limit is not used."""
+
+    code = "purchase_amount_required"
+    title = Text("Jumlah belanja wajib diisi", "Purchase amount required")
+    detail = Text(
+        "Potongan penawaran ini bergantung pada jumlah belanja: isi purchase_amount (rupiah, angka bulat).",
+        "This offer's discount depends on the purchase: give purchase_amount (whole rupiah).",
+    )
+
+    def __init__(self) -> None:
+        super().__init__([FieldProblem("purchase_amount", "required", REQUIRED_FIELD)])
 
 
 # --- the till's other refusals ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from core.money import Rupiah
 from verification.tables import CardStatus, Channel
 
 QrText = Annotated[str, msgspec.Meta(min_length=1, max_length=4096, description="Scanned QR text or typed manual code")]
@@ -58,7 +59,8 @@ class ScanResponse(msgspec.Struct):
 class RedeemRequest(msgspec.Struct, forbid_unknown_fields=True):
     qr: QrText
     offer_id: uuid.UUID
-    purchase_amount: Annotated[int, msgspec.Meta(ge=0, le=100_000_000, description="Whole rupiah")] = 0
+    # Whole rupiah as a JSON integer; required when the benefit depends on it (a percentage, a minimum purchase).
+    purchase_amount: Rupiah | None = None
 
 
 class RedemptionReceipt(msgspec.Struct):

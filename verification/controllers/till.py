@@ -32,6 +32,7 @@ from verification.errors import (
     Ineligible,
     ManualCodeThrottled,
     OutletInactive,
+    PurchaseAmountRequired,
     RedemptionNotFound,
     ScanThrottled,
     VoidWindowClosed,
@@ -148,6 +149,7 @@ class TillController(Controller):
             CardRefused,
             Ineligible,
             OfferNotFound,
+            PurchaseAmountRequired,
         ),
     )
     async def redeem(
@@ -163,7 +165,8 @@ class TillController(Controller):
         if not idempotency_key or not idempotency_key.strip():
             raise IdempotencyKeyRequired()
         return await redeem.redeem(
-            data.qr, data.offer_id, data.purchase_amount, idempotency_key.strip(), request.user, device_id,
+            data.qr, data.offer_id, None if data.purchase_amount is None else int(data.purchase_amount),
+            idempotency_key.strip(), request.user, device_id,
             client_ip(request), keyring, stores, settings,
         )  # fmt: skip
 

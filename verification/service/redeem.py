@@ -33,6 +33,7 @@ from verification.errors import (
     IdempotencyKeyReused,
     Ineligible,
     OfferBudgetExhausted,
+    PurchaseAmountRequired,
 )
 from verification.schemas import CardState, RedemptionReceipt
 from verification.service import cards, credentials, eligibility, rollups
@@ -72,7 +73,7 @@ def _refusal(code: str, params: dict[str, Any]) -> DomainError:
     return REFUSALS[code](**params)
 
 
-def _request_hash(till: Till, text: str, offer_id: uuid.UUID, purchase_amount: int) -> str:
+def _request_hash(till: Till, text: str, offer_id: uuid.UUID, purchase_amount: int | None) -> str:
     canonical = json.dumps(
         {
             "qr": text.strip(),
@@ -151,7 +152,7 @@ async def _replay(scope: str, key: str, request_hash: str) -> RedemptionReceipt 
 async def redeem(
     text: str,
     offer_id: uuid.UUID,
-    purchase_amount: int,
+    purchase_amount: int | None,
     idempotency_key: str,
     user: CurrentUser,
     device_id: str | None,
@@ -220,7 +221,7 @@ async def _redeem_locked(
     till: Till,
     presented: Presented,
     offer_id: uuid.UUID,
-    purchase_amount: int,
+    given_amount: int | None,
     settings: Settings,
     now: datetime | None,
 ) -> RedemptionReceipt:
@@ -239,6 +240,9 @@ async def _redeem_locked(
     if not found:
         raise OfferNotFound()
     offer = found[0]
+    if given_amount is None and eligibility.needs_purchase_amount(offer.rules):
+        raise PurchaseAmountRequired()  # bad input: the transaction rolls back, the child's limit stays unused
+    purchase_amount = given_amount or 0
     # The offer row is locked above, so reading its usage here and writing it below cannot interleave.
     usage = (await usage_of([offer_id])).get(offer_id, eligibility.Usage())
     history = (await card_history(state.card_id, [offer], today)).get(offer_id, [])

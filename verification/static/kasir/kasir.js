@@ -16,7 +16,7 @@
       voided: "Dibatalkan", void: "Batalkan", voidConfirm: "Yakin batalkan? Tekan lagi", nextCard: "Pindai kartu berikutnya",
       checking: "Memeriksa…", offline: "Tidak ada koneksi — mencoba lagi…", active: "KIA aktif", age: "Usia {age} tahun",
       noOffers: "Mitra ini belum punya penawaran aktif.", wrongLogin: "Nama pengguna atau kata sandi salah.",
-      notCashier: "Akun ini bukan akun kasir.", amountNeeded: "Isi total belanja.", failed: "Gagal: {message}",
+      notCashier: "Akun ini bukan akun kasir.", amountNeeded: "Isi total belanja.", amountTooLarge: "Total belanja terlalu besar (maks. Rp100.000.000).", failed: "Gagal: {message}",
       statusTitles: { revoked: "Kartu dicabut", expired: "KIA sudah tidak berlaku", superseded: "Kode kartu sudah diganti",
         unknown: "Kartu tidak terdaftar", invalid: "Kode tidak sah" },
       stillPending: "Transaksi sebelumnya belum pasti — mencoba lagi…",
@@ -34,7 +34,7 @@
       voided: "Voided", void: "Void", voidConfirm: "Sure? Press again to void", nextCard: "Scan the next card",
       checking: "Checking…", offline: "No connection — retrying…", active: "KIA active", age: "Age {age}",
       noOffers: "This partner has no active offers yet.", wrongLogin: "Wrong username or password.",
-      notCashier: "This account is not a cashier account.", amountNeeded: "Enter the purchase total.",
+      notCashier: "This account is not a cashier account.", amountNeeded: "Enter the purchase total.", amountTooLarge: "The purchase total is too large (max. Rp100,000,000).",
       failed: "Failed: {message}",
       statusTitles: { revoked: "Card revoked", expired: "KIA no longer valid", superseded: "Card code replaced",
         unknown: "Card not enrolled", invalid: "Invalid code" },
@@ -244,7 +244,13 @@
     show("confirm");
     if (offer.needs_purchase_amount) $("amount").focus();
   }
-  function amountValue() { return Number(($("amount").value || "0").replace(/\D/g, "")); }
+  // Whole rupiah typed as the cashier reads it ("100.000"); the API takes only a JSON integer, up to Rp100 juta.
+  const MAX_AMOUNT = 100000000;
+  function amountValue() {
+    const digits = ($("amount").value || "").replace(/\D/g, "");
+    const value = digits ? Number(digits) : 0;
+    return digits.length <= 9 && value <= MAX_AMOUNT ? value : NaN;
+  }
   function discountFor(benefit, amount) {
     if (benefit.type === "percent") {
       const value = Math.floor(amount * benefit.percent / 100);
@@ -255,6 +261,7 @@
   }
   function preview() {
     const amount = amountValue();
+    if (Number.isNaN(amount)) { $("preview-discount").textContent = "–"; $("preview-pay").textContent = "–"; return; }
     const discount = discountFor(state.offer.benefit, amount);
     $("preview-discount").textContent = rupiah(discount);
     $("preview-pay").textContent = rupiah(Math.max(0, amount - discount));
@@ -265,9 +272,12 @@
   $("confirm-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     if (state.busy) return;
-    if (state.offer.needs_purchase_amount && !$("amount").value) { setError("confirm-error", t("amountNeeded")); return; }
+    const needed = state.offer.needs_purchase_amount;
+    if (needed && !$("amount").value) { setError("confirm-error", t("amountNeeded")); return; }
+    if (needed && Number.isNaN(amountValue())) { setError("confirm-error", t("amountTooLarge")); return; }
+    // Sent only where the benefit depends on it (the API refuses a percentage offer without one).
     const pending = { key: crypto.randomUUID(), qr: state.lastQr, offer_id: state.offer.offer_id,
-      purchase_amount: amountValue(), title: state.offer.title };
+      purchase_amount: needed ? amountValue() : undefined, title: state.offer.title };
     store.setItem("kasir.pending", JSON.stringify(pending));
     await submit(pending);
   });
