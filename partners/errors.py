@@ -118,6 +118,14 @@ class ReasonRequired(Conflict):
     )
 
 
+class NoRevisionPending(StatusError):
+    code = "no_revision_pending"
+    title = Text("Tidak ada perubahan yang menunggu tinjauan", "No edit awaits review")
+    detail = Text(
+        "Penawaran ini tidak memiliki perubahan yang menunggu keputusan.", "This offer has no edit awaiting a decision."
+    )
+
+
 class OfferNotEditable(StatusError):
     code = "offer_not_editable"
     title = Text("Penawaran tidak dapat diubah", "Offer cannot be edited")

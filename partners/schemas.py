@@ -246,6 +246,10 @@ class OfferRead(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     history: list[StatusChangeRead] = []
+    # An edit of a live offer under Dukcapil's review: the catalog and the till still use `rules` until approved.
+    pending_revision: int | None = None
+    pending_rules: OfferRules | None = None
+    revision_rejected_reason: str | None = None
 
 
 class Decision(msgspec.Struct, forbid_unknown_fields=True):

@@ -142,6 +142,9 @@ class Offer(Table, tablename="offer"):
     age_max = Integer(default=16)
     all_outlets = Boolean(default=True)
     first_published_at = Timestamptz(null=True, default=None)
+    # An edit of a live (published or paused) offer waits here for Dukcapil's review; `revision` keeps serving.
+    pending_revision = Integer(null=True, default=None)
+    revision_rejected_reason = Text(null=True, default=None)  # why Dukcapil turned down the last edit
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

@@ -15,7 +15,7 @@ from core.auth import AuthedRequest
 from core.errors import Invalid
 from core.guards import requires_dukcapil, requires_office_admin
 from core.openapi import raises
-from partners.errors import InvalidTransition, OfferNotFound, PartnerNotFound, ReasonRequired
+from partners.errors import InvalidTransition, NoRevisionPending, OfferNotFound, PartnerNotFound, ReasonRequired
 from partners.schemas import OfferRead, PartnerRead
 from partners.service import offers, onboarding
 from partners.tables import OfferStatus, PartnerStatus
@@ -118,9 +118,44 @@ class OfferReviewController(Controller):
     tags = ["admin"]
     guards = [requires_dukcapil]
 
-    @get("/", summary="Offers of every partner, filterable by status (submitted = the review queue)", opt=raises())
-    async def list_offers(self, request: AuthedRequest, status: OfferStatusQuery = None) -> list[OfferRead]:
-        return await offers.list_offers(status=status, partners=await onboarding.partners_of(request.user))
+    @get(
+        "/",
+        summary="Offers of every partner, by status; ?awaiting_review=true: the review queue (submitted offers and "
+        "edits of live offers)",
+        opt=raises(),
+    )
+    async def list_offers(
+        self,
+        request: AuthedRequest,
+        status: OfferStatusQuery = None,
+        awaiting_review: Annotated[bool, QueryParameter()] = False,
+    ) -> list[OfferRead]:
+        found = await offers.list_offers(status=status, partners=await onboarding.partners_of(request.user))
+        return [offer for offer in found if offers.awaits_review(offer)] if awaiting_review else found
+
+    @post(
+        "/{offer_id:uuid}/revision/approve",
+        guards=[requires_office_admin],
+        status_code=HTTP_200_OK,
+        summary="Approve a live offer's edit: the catalog and the till use it from now on",
+        opt=raises(OfferNotFound, NoRevisionPending),
+    )
+    async def approve_revision(self, offer_id: FromPath[uuid.UUID], request: AuthedRequest) -> OfferRead:
+        await review.reviewed_offer(offer_id, request.user)
+        return await offers.decide_revision(offer_id, True, None, request.user)
+
+    @post(
+        "/{offer_id:uuid}/revision/reject",
+        guards=[requires_office_admin],
+        status_code=HTTP_200_OK,
+        summary="Turn down a live offer's edit, with a reason for the partner; the reviewed revision keeps serving",
+        opt=raises(OfferNotFound, NoRevisionPending, ReasonRequired),
+    )
+    async def reject_revision(
+        self, offer_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[OfferDecision | None] = None
+    ) -> OfferRead:
+        await review.reviewed_offer(offer_id, request.user)
+        return await offers.decide_revision(offer_id, False, data.reason if data else None, request.user)
 
     @get("/{offer_id:uuid}", summary="One offer with its rules and history", opt=raises(OfferNotFound))
     async def read(self, offer_id: FromPath[uuid.UUID], request: AuthedRequest) -> OfferRead:

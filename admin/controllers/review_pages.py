@@ -24,9 +24,11 @@ from core.i18n import Language
 from core.pages import Form
 from partners.schemas import OfferRead, PartnerRead
 from partners.service import offers, onboarding, outlets
+from partners.service import rules as offer_rules
 from partners.tables import OfferStatus, PartnerStatus
 
 PARTNER_QUEUE = (PartnerStatus.PENDING, PartnerStatus.APPROVED, PartnerStatus.SUSPENDED, PartnerStatus.REJECTED)
+REVISION_TAB = "perubahan"  # the queue's tab of live offers' edits awaiting review
 OFFER_QUEUE = (OfferStatus.SUBMITTED, OfferStatus.PUBLISHED, OfferStatus.PAUSED, OfferStatus.SUSPENDED,
                OfferStatus.REJECTED, OfferStatus.ENDED, OfferStatus.DRAFT)  # fmt: skip
 
@@ -166,10 +168,14 @@ class OfferReviewPages(Controller):
     async def queue(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Template:
         status = _status_filter(request, OFFER_QUEUE)
         everything = await offers.list_offers(partners=await onboarding.partners_of(user))
+        edits = [offer for offer in everything if offer.pending_revision is not None]
+        showing_edits = request.query_params.get("status") == REVISION_TAB
         return Template(
             "admin/penawaran.html",
             context={
-                "offers": [offer for offer in everything if offer.status is status],
+                "offers": edits if showing_edits else [offer for offer in everything if offer.status is status],
+                "edits": len(edits),
+                "showing_edits": showing_edits,
                 "partner_names": {row["id"]: row["name"] for row in await onboarding.list_partners(None, user)},
                 "status": status.value,
                 "statuses": [s.value for s in OFFER_QUEUE],
@@ -202,6 +208,28 @@ class OfferReviewPages(Controller):
         return Redirect(f"/admin/penawaran/{offer_id}?ok=tayang", status_code=303)
 
 
+class OfferRevisionPages(Controller):
+    @post(
+        "/{offer_id:uuid}/setujui-perubahan", media_type=MediaType.HTML, status_code=303, guards=[requires_office_admin]
+    )
+    async def approve_revision(
+        self,
+        request: Request[Any, Any, Any],
+        offer_id: FromPath[uuid.UUID],
+        user: NamedDependency[CurrentUser],
+        language: NamedDependency[Language],
+    ) -> Any:
+        try:
+            await review.reviewed_offer(offer_id, user)
+            await offers.decide_revision(offer_id, True, None, user)
+        except NotFound:
+            raise
+        except DomainError as error:
+            problem, status = refusal(request, error)
+            return await _offer_page(offer_id, user, language, problem, status)
+        return Redirect(f"/admin/penawaran/{offer_id}?ok=perubahan-disetujui", status_code=303)
+
+
 async def _offer_page(
     offer_id: uuid.UUID, reader: CurrentUser, language: Language, problem: Invalid | None = None, status: int = 200
 ) -> Template:
@@ -214,6 +242,7 @@ async def _offer_page(
             "offer": offer,
             "partner": await onboarding.read_partner(offer.partner_id, reader),
             "outlets": [o for o in partner_outlets if not chosen or o.id in chosen],
+            "pending_summary": offer_rules.summary(offer.pending_rules, language) if offer.pending_rules else "",
             "problems": problems_by_field(problem, language),
         },
         status_code=status,
@@ -235,7 +264,20 @@ def _offer_action(path: str, name: str, to: OfferStatus, notice: str) -> Confirm
     )  # fmt: skip
 
 
+async def _reject_revision(acting: Acting, offer: OfferRead) -> None:
+    await offers.decide_revision(offer.id, False, acting.text("reason"), acting.user)
+
+
 OFFER_ACTIONS = (
+    ConfirmedAction(
+        path="/{offer_id:uuid}/tolak-perubahan",
+        name="offer_revision_reject_page",
+        template="admin/konfirmasi/penawaran_tolak-perubahan.html",
+        load=_offer,
+        act=_reject_revision,
+        done=lambda offer: f"/admin/penawaran/{offer.id}?ok=perubahan-ditolak",
+        guards=[requires_office_admin],
+    ),
     _offer_action("tolak", "offer_reject_page", OfferStatus.REJECTED, "penawaran-ditolak"),
     _offer_action("tangguhkan", "offer_suspend_page", OfferStatus.SUSPENDED, "penawaran-ditangguhkan"),
     _offer_action("cabut-penangguhan", "offer_unsuspend_page", OfferStatus.PUBLISHED, "tayang"),
@@ -251,5 +293,5 @@ offer_review_pages = Router(
     "/admin/penawaran",
     guards=[requires_dukcapil],
     include_in_schema=False,
-    route_handlers=[OfferReviewPages, *(h for action in OFFER_ACTIONS for h in action.handlers())],
+    route_handlers=[OfferReviewPages, OfferRevisionPages, *(h for action in OFFER_ACTIONS for h in action.handlers())],
 )

@@ -90,7 +90,8 @@ class OfferPages(Controller):
         self, request: Request[Any, Any, Any], offer_id: FromPath[uuid.UUID], membership: NamedDependency[Membership]
     ) -> Template:
         offer = await offers.read_offer(membership.partner_id, offer_id)  # another partner's offer: 404
-        return await _form(request, membership.partner_id, offer, offer_form(offer.rules))
+        # A live offer's edit under review is what the manager goes on editing.
+        return await _form(request, membership.partner_id, offer, offer_form(offer.pending_rules or offer.rules))
 
     @post("/{offer_id:uuid}", media_type=MediaType.HTML, status_code=303)
     async def update(
@@ -104,12 +105,13 @@ class OfferPages(Controller):
         if text(data, "aksi") == PREVIEW:
             return await _form(request, manager.partner_id, offer, data, checked_now=True)
         try:
-            await offers.update_offer(manager.partner_id, offer_id, offer_rules_of(data), manager.user)
+            saved = await offers.update_offer(manager.partner_id, offer_id, offer_rules_of(data), manager.user)
         except NotFound:
             raise
         except DomainError as error:  # a rule (422) or an offer that can no longer change (409)
             return await _form(request, manager.partner_id, offer, data, error)
-        return Redirect(f"{BASE}?ok=penawaran-disimpan#penawaran-{offer_id}", status_code=303)
+        notice = "perubahan-diajukan" if saved.pending_revision else "penawaran-disimpan"
+        return Redirect(f"{BASE}?ok={notice}#penawaran-{offer_id}", status_code=303)
 
     @post("/{offer_id:uuid}/ajukan", media_type=MediaType.HTML, status_code=303)
     async def submit(self, request: Request[Any, Any, Any], offer_id: FromPath[uuid.UUID]) -> Any:

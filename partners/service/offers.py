@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import structlog
+from piccolo.query.functions.aggregate import Max
 
 from core.auth import CurrentUser
 from core.database.statements import CompiledQuery
@@ -17,6 +18,7 @@ from core.localtime import utc_now
 from core.service.audit import record_event
 from partners.errors import (
     InvalidTransition,
+    NoRevisionPending,
     OfferNotEditable,
     OfferNotFound,
     PartnerNotApproved,
@@ -36,6 +38,8 @@ from partners.tables import (
 
 log = structlog.get_logger()
 
+# An edit of these goes to Dukcapil's review while the reviewed revision keeps serving.
+LIVE = {OfferStatus.PUBLISHED, OfferStatus.PAUSED}
 EDITABLE = {OfferStatus.DRAFT, OfferStatus.SUBMITTED, OfferStatus.REJECTED, OfferStatus.PUBLISHED, OfferStatus.PAUSED}
 # Who may move an offer from where to where, and whether the move needs a reason.
 MANAGER_MOVES: dict[OfferStatus, tuple[set[OfferStatus], bool]] = {
@@ -120,15 +124,38 @@ async def create_offer(partner_id: uuid.UUID, rules: OfferRules, actor: CurrentU
     return await read_offer(partner_id, offer_id)
 
 
+async def _next_revision(offer_id: uuid.UUID) -> int:
+    row = (
+        await OfferRevision.select(Max(OfferRevision.revision).as_alias("last"))
+        .where(OfferRevision.offer == offer_id)
+        .first()
+    )
+    return int((row or {}).get("last") or 0) + 1
+
+
 async def update_offer(partner_id: uuid.UUID, offer_id: uuid.UUID, rules: OfferRules, actor: CurrentUser) -> OfferRead:
-    """A new revision of the rules. A published offer keeps running under it; a rejected one goes back to draft."""
+    """A new revision of the rules. A live (published or paused) offer keeps serving its reviewed revision and the
+    new one waits for Dukcapil (`pending_revision`); a draft or submitted offer takes it at once; a rejected one
+    goes back to draft."""
     rules = await _validated(rules, partner_id)
     async with write_transaction():
-        row = await _offer_row(partner_id, offer_id)
+        row = await _offer_row(partner_id, offer_id, lock=True)
         status = OfferStatus(row["status"])
         if status not in EDITABLE:
             raise OfferNotEditable(status=status.value)
-        revision = row["revision"] + 1
+        revision = await _next_revision(offer_id)
+        if status in LIVE:
+            await OfferRevision.insert(
+                OfferRevision(offer=offer_id, revision=revision, rules=offer_rules.to_json(rules), created_by=actor.id)
+            )
+            await Offer.update(
+                {Offer.pending_revision: revision, Offer.revision_rejected_reason: None, Offer.updated_at: utc_now()}
+            ).where(Offer.id == offer_id)
+            await record_event(
+                "offer.revision_submitted", "offer", offer_id, actor=actor,
+                before={"revision": row["revision"]}, after={"pending_revision": revision},
+            )  # fmt: skip
+            return await read_offer(partner_id, offer_id)
         changes: dict[Any, Any] = {
             Offer.revision: revision,
             Offer.rules: offer_rules.to_json(rules),
@@ -152,6 +179,45 @@ async def update_offer(partner_id: uuid.UUID, offer_id: uuid.UUID, rules: OfferR
             after={"revision": revision, "status": status.value},
         )
     return await read_offer(partner_id, offer_id)
+
+
+def awaits_review(offer: OfferRead) -> bool:
+    """In Dukcapil's review queue: submitted for first publication, or a live offer's edit."""
+    return offer.status is OfferStatus.SUBMITTED or offer.pending_revision is not None
+
+
+async def decide_revision(offer_id: uuid.UUID, approve: bool, reason: str | None, actor: CurrentUser) -> OfferRead:
+    """Dukcapil approves a live offer's edit (it serves from now on) or turns it down with a reason (the reviewed
+    revision keeps serving, and the manager reads why)."""
+    reason = (reason or "").strip() or None
+    async with write_transaction():
+        row = await _offer_row(None, offer_id, lock=True)
+        pending = row["pending_revision"]
+        if pending is None:
+            raise NoRevisionPending()
+        if not approve and not reason:
+            raise ReasonRequired(target="revision_rejected")
+        if approve:
+            rules = await rules_at_revision(offer_id, pending)
+            await Offer.update(
+                {Offer.revision: pending, Offer.rules: offer_rules.to_json(rules), Offer.pending_revision: None,
+                 Offer.revision_rejected_reason: None, Offer.updated_at: utc_now(),
+                 **{getattr(Offer, key): value for key, value in _denormalised(rules).items()}}
+            ).where(Offer.id == offer_id)  # fmt: skip
+            await OfferOutlet.delete().where(OfferOutlet.offer == offer_id)
+            if rules.outlet_ids:
+                await OfferOutlet.insert(*[OfferOutlet(offer=offer_id, outlet=outlet) for outlet in rules.outlet_ids])
+        else:
+            await Offer.update(
+                {Offer.pending_revision: None, Offer.revision_rejected_reason: reason, Offer.updated_at: utc_now()}
+            ).where(Offer.id == offer_id)
+        await record_event(
+            "offer.revision_approved" if approve else "offer.revision_rejected", "offer", offer_id, actor=actor,
+            before={"revision": row["revision"]},
+            after={"revision": pending if approve else row["revision"], "reason": reason},
+        )  # fmt: skip
+    log.info("offer.revision_decided", offer_id=str(offer_id), approved=approve)
+    return await read_offer(row["partner"], offer_id)
 
 
 async def move_by_manager(
@@ -242,10 +308,12 @@ async def resume_if_auto_paused(offer_id: uuid.UUID) -> None:
         await record_event("offer.auto_resumed", "offer", offer_id)
 
 
-async def _offer_row(partner_id: uuid.UUID | None, offer_id: uuid.UUID) -> dict[str, Any]:
+async def _offer_row(partner_id: uuid.UUID | None, offer_id: uuid.UUID, lock: bool = False) -> dict[str, Any]:
     query = Offer.select().where(Offer.id == offer_id)
     if partner_id is not None:
         query = query.where(Offer.partner == partner_id)
+    if lock:
+        query = for_update(query)
     row = await query.output(load_json=True).first()
     if row is None:
         raise OfferNotFound()
@@ -306,6 +374,18 @@ async def _read_many(rows: list[dict[str, Any]], today: date | None) -> list[Off
         for change in changes:
             offer_id = change.pop("offer")
             history[offer_id].append(StatusChangeRead(**change))
+    pending: dict[uuid.UUID, OfferRules] = {}
+    waiting = [row["id"] for row in rows if row.get("pending_revision")]
+    if waiting:
+        revisions = (
+            await OfferRevision.select(OfferRevision.offer, OfferRevision.revision, OfferRevision.rules)
+            .where(OfferRevision.offer.is_in(waiting))
+            .output(load_json=True)
+        )
+        wanted = {row["id"]: row["pending_revision"] for row in rows if row.get("pending_revision")}
+        for revision in revisions:
+            if wanted.get(revision["offer"]) == revision["revision"]:
+                pending[revision["offer"]] = offer_rules.from_json(revision["rules"])
     result = []
     for row in rows:
         rules = offer_rules.from_json(row["rules"])
@@ -321,6 +401,9 @@ async def _read_many(rows: list[dict[str, Any]], today: date | None) -> list[Off
                 created_at=row["created_at"],
                 updated_at=row["updated_at"],
                 history=history[row["id"]],
+                pending_revision=row.get("pending_revision"),
+                pending_rules=pending.get(row["id"]),
+                revision_rejected_reason=row.get("revision_rejected_reason"),
             )
         )
     return result

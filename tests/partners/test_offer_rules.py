@@ -136,8 +136,11 @@ async def test_editing_a_published_offer_makes_a_new_revision(client, world):
         headers=world.manager,
     )
     assert edited.status_code == 200
-    assert edited.json()["revision"] == 2
+    # Under review: revision 1 keeps serving until Dukcapil approves 2 (tests/partners/test_offer_revisions.py).
+    assert (edited.json()["revision"], edited.json()["pending_revision"]) == (1, 2)
     assert edited.json()["status"] == "published"
+    approved = await client.post(f"/api/v1/admin/offers/{offer['id']}/revision/approve", headers=world.dukcapil)
+    assert approved.json()["revision"] == 2
     revisions = (
         await OfferRevision.select(OfferRevision.revision, OfferRevision.rules)
         .where(OfferRevision.offer == offer["id"])
@@ -179,5 +182,6 @@ async def test_an_offer_past_its_last_day_reads_as_ended_and_leaves_the_catalog(
         json=offer_body(valid_from=(today() - timedelta(days=10)).isoformat(), valid_until=YESTERDAY),
         headers=world.manager,
     )
+    await client.post(f"/api/v1/admin/offers/{offer['id']}/revision/approve", headers=world.dukcapil)
     assert (await client.get(world.url(f"/offers/{offer['id']}"), headers=world.manager)).json()["status"] == "ended"
     assert (await client.get("/api/v1/catalog/offers")).json() == []
