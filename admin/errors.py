@@ -139,3 +139,14 @@ TOO_MANY_CARDS = Text(
     "Paling banyak {most} kartu sekali cetak: pilih kelurahan/desa atau impor yang lebih kecil.",
     "At most {most} cards in one print run: choose a smaller kelurahan/village or import.",
 )
+
+
+class RegionTooSmall(Conflict):
+    code = "region_too_small"
+    title = Text("Wilayah penawaran terlalu kecil", "The offer's region is too small")
+    detail = Text(
+        "Kecamatan {region} tercatat {children} anak, kurang dari {minimum}: penawaran yang dibatasi ke wilayah "
+        "sekecil itu bisa membuat mitra tahu di mana anak tinggal. Minta mitra memilih wilayah yang lebih luas.",
+        "Kecamatan {region} has {children} children on record, fewer than {minimum}: an offer limited to so small an "
+        "area could tell a partner where a child lives. Ask the partner to choose a wider region.",
+    )

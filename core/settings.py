@@ -145,6 +145,8 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Any]] = {
     "TILL_ADDRESS_REQUESTS_PER_MINUTE": (_positive_int, 600),
     "MAX_BODY_BYTES": (_positive_int, 1_048_576),
     "SMALL_CELL_THRESHOLD": (_positive_int, 5),
+    # The fewest children a kecamatan an offer is limited to must hold (admin.service.review).
+    "MIN_REGION_CHILDREN": (_positive_int, 2000),
     # Retention (`mitrakia retention run`, docs/data-protection.md): days each kind of record is kept.
     "RETAIN_ATTEMPTS_DAYS": (_positive_int, 400),
     "RETAIN_IDEMPOTENCY_DAYS": (_positive_int, 7),
@@ -188,6 +190,7 @@ class Settings:
     till_address_requests_per_minute: int
     max_body_bytes: int
     small_cell_threshold: int
+    min_region_children: int
     retain_attempts_days: int
     retain_idempotency_days: int
     retain_ended_sessions_days: int

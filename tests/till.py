@@ -59,3 +59,20 @@ async def till(client, create_staff, settings) -> Till:
     await keys.rotate(settings, None)
     world = await approved_partner(client, await dukcapil_headers(client, create_staff))
     return Till(client=client, world=world, settings=settings, keyring=KeyRing(settings))
+
+
+async def into_last_month() -> None:
+    """Move every redemption made so far into last month and rebuild the rollups: a partner's figures show closed
+    days and closed months only, so a test that redeems today and reads a partner's figures moves them first."""
+    from datetime import timedelta
+
+    from tests.helpers import today
+    from verification.service import rollups
+    from verification.tables import Redemption
+
+    back = timedelta(days=today().day + 1)
+    for row in await Redemption.select(Redemption.id, Redemption.redeemed_at, Redemption.local_date):
+        await Redemption.update(
+            {Redemption.redeemed_at: row["redeemed_at"] - back, Redemption.local_date: row["local_date"] - back}
+        ).where(Redemption.id == row["id"])
+    await rollups.rebuild()

@@ -231,6 +231,15 @@ class RegionNotEligible(Ineligible):
     )
 
 
+class NotEligibleForCard(Ineligible):
+    """A region refusal said plainly, where the partner's offers restrict regions in several ways: which of them a
+    card passes would tell, together, where the child lives."""
+
+    code = "not_eligible_for_card"
+    title = Text("Tidak berlaku untuk kartu ini", "Not valid for this card")
+    detail = Text("Penawaran ini tidak berlaku untuk kartu ini.", "This offer is not valid for this card.")
+
+
 class CardRegionNotEligible(Ineligible):
     code = "card_region_not_eligible"
     title = Text("KIA dari daerah lain", "A KIA from elsewhere")

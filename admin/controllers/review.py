@@ -6,15 +6,18 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
+from admin.errors import RegionTooSmall
 from admin.schemas import AgreementNumber, OfferDecision, PartnerDecision, PartnerSummary, PartnerTerms
 from admin.service import review
 from core.auth import AuthedRequest
 from core.errors import Invalid
 from core.guards import requires_dukcapil, requires_office_admin
 from core.openapi import raises
+from core.settings import Settings
 from partners.errors import InvalidTransition, NoRevisionPending, OfferNotFound, PartnerNotFound, ReasonRequired
 from partners.schemas import OfferRead, PartnerRead
 from partners.service import offers, onboarding
@@ -138,10 +141,13 @@ class OfferReviewController(Controller):
         guards=[requires_office_admin],
         status_code=HTTP_200_OK,
         summary="Approve a live offer's edit: the catalog and the till use it from now on",
-        opt=raises(OfferNotFound, NoRevisionPending),
+        opt=raises(OfferNotFound, NoRevisionPending, RegionTooSmall),
     )
-    async def approve_revision(self, offer_id: FromPath[uuid.UUID], request: AuthedRequest) -> OfferRead:
-        await review.reviewed_offer(offer_id, request.user)
+    async def approve_revision(
+        self, offer_id: FromPath[uuid.UUID], request: AuthedRequest, settings: NamedDependency[Settings]
+    ) -> OfferRead:
+        offer = await review.reviewed_offer(offer_id, request.user)
+        await review.check_region_sizes(offer, settings, offer.pending_rules)
         return await offers.decide_revision(offer_id, True, None, request.user)
 
     @post(
@@ -165,12 +171,16 @@ class OfferReviewController(Controller):
         "/{offer_id:uuid}/publish",
         guards=[requires_office_admin],
         status_code=HTTP_200_OK,
-        opt=raises(OfferNotFound, InvalidTransition),
+        opt=raises(OfferNotFound, InvalidTransition, RegionTooSmall),
     )
     async def publish(
-        self, offer_id: FromPath[uuid.UUID], request: AuthedRequest, data: JSONBody[OfferDecision | None] = None
+        self,
+        offer_id: FromPath[uuid.UUID],
+        request: AuthedRequest,
+        settings: NamedDependency[Settings],
+        data: JSONBody[OfferDecision | None] = None,
     ) -> OfferRead:
-        await review.reviewed_offer(offer_id, request.user)
+        await review.check_region_sizes(await review.reviewed_offer(offer_id, request.user), settings)
         return await offers.move_by_dukcapil(
             offer_id, OfferStatus.PUBLISHED, data.reason if data else None, request.user
         )

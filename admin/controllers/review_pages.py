@@ -22,6 +22,7 @@ from core.forms import problems_by_field, refusal, text
 from core.guards import requires_dukcapil, requires_office_admin
 from core.i18n import Language
 from core.pages import Form
+from core.settings import Settings
 from partners.schemas import OfferRead, PartnerRead
 from partners.service import offers, onboarding, outlets
 from partners.service import rules as offer_rules
@@ -196,9 +197,10 @@ class OfferReviewPages(Controller):
         offer_id: FromPath[uuid.UUID],
         user: NamedDependency[CurrentUser],
         language: NamedDependency[Language],
+        settings: NamedDependency[Settings],
     ) -> Any:
         try:
-            await review.reviewed_offer(offer_id, user)
+            await review.check_region_sizes(await review.reviewed_offer(offer_id, user), settings)
             await offers.move_by_dukcapil(offer_id, OfferStatus.PUBLISHED, None, user)
         except NotFound:
             raise
@@ -218,9 +220,11 @@ class OfferRevisionPages(Controller):
         offer_id: FromPath[uuid.UUID],
         user: NamedDependency[CurrentUser],
         language: NamedDependency[Language],
+        settings: NamedDependency[Settings],
     ) -> Any:
         try:
-            await review.reviewed_offer(offer_id, user)
+            offer = await review.reviewed_offer(offer_id, user)
+            await review.check_region_sizes(offer, settings, offer.pending_rules)
             await offers.decide_revision(offer_id, True, None, user)
         except NotFound:
             raise
@@ -242,6 +246,7 @@ async def _offer_page(
             "offer": offer,
             "partner": await onboarding.read_partner(offer.partner_id, reader),
             "outlets": [o for o in partner_outlets if not chosen or o.id in chosen],
+            "slices": await review.region_slices(offer),
             "pending_summary": offer_rules.summary(offer.pending_rules, language) if offer.pending_rules else "",
             "problems": problems_by_field(problem, language),
         },

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import uuid
 
+from admin.errors import RegionTooSmall
+from admin.service import reports
 from core.auth import CurrentUser
+from core.localtime import local_date, utc_now
+from core.settings import Settings
+from core.tables import Region, RegionLevel
 from partners.errors import OfferNotFound, PartnerNotFound
-from partners.schemas import OfferRead
+from partners.schemas import OfferRead, OfferRules
 from partners.service import offers, onboarding
+from partners.tables import OfferStatus
 
 
 async def reviewed_offer(offer_id: uuid.UUID, reader: CurrentUser) -> OfferRead:
@@ -18,3 +24,38 @@ async def reviewed_offer(offer_id: uuid.UUID, reader: CurrentUser) -> OfferRead:
     except PartnerNotFound:
         raise OfferNotFound() from None
     return offer
+
+
+async def check_region_sizes(offer: OfferRead, settings: Settings, rules: OfferRules | None = None) -> None:
+    """Before an offer (or its edit) goes live: each kecamatan it is limited to holds at least
+    `min_region_children` children (its population figure, else the KIA holders known there, a lower bound), so
+    which offers a card passes says no more than a large area. Kelurahan are refused when the offer is written."""
+    rules = rules or offer.rules
+    today = local_date(utc_now(), settings.timezone)
+    for code in rules.regions:
+        if await _level(code) != RegionLevel.KECAMATAN:
+            continue
+        found = await reports.coverage(code, today)
+        children = found.eligible_children or found.holders
+        if children < settings.min_region_children:
+            raise RegionTooSmall(
+                region=found.region_name or code, children=children, minimum=settings.min_region_children
+            )
+
+
+async def _level(code: str) -> str | None:
+    row = await Region.select(Region.level).where(Region.code == code).first()
+    return row["level"] if row else None
+
+
+async def region_slices(offer: OfferRead) -> list[OfferRead]:
+    """The partner's other live offers limited to other regions: together with this one, which of them a card
+    passes would narrow down where the child lives. The review page shows them."""
+    if not offer.rules.regions:
+        return []
+    siblings = await offers.list_offers(offer.partner_id)
+    return [
+        other for other in siblings
+        if other.id != offer.id and other.rules.regions and other.rules.regions != offer.rules.regions
+        and other.status in {OfferStatus.PUBLISHED, OfferStatus.PAUSED, OfferStatus.SUBMITTED}
+    ]  # fmt: skip

@@ -50,6 +50,12 @@ AGE_ORDER = Text(
     "Usia minimum ({age_min}) lebih besar dari usia maksimum ({age_max}).",
     "The minimum age ({age_min}) is above the maximum age ({age_max}).",
 )
+REGION_TOO_FINE = Text(
+    "Wilayah paling kecil satu kecamatan ({code} adalah kelurahan): pilihan yang lebih kecil bisa membuat mitra tahu "
+    "di mana anak tinggal.",
+    "The smallest region is a kecamatan ({code} is a kelurahan): anything smaller could tell a partner where a child "
+    "lives.",
+)
 REGION = Text("Kode wilayah tidak dikenal: {code}.", "Unknown region code: {code}.")
 CITY = Text("Bukan kode kabupaten/kota: {code}.", "Not a kabupaten/kota code: {code}.")
 OUTLET = Text("Outlet ini bukan milik mitra Anda.", "This outlet is not one of yours.")
@@ -152,11 +158,21 @@ async def rules_problems(rules: OfferRules, partner_id: uuid.UUID) -> list[Field
     """All problems with a definition, including references: regions that exist, outlets of this partner."""
     problems = static_problems(rules)
     if rules.regions:
-        known = {row["code"] for row in await Region.select(Region.code).where(Region.code.is_in(rules.regions))}
+        levels = {
+            row["code"]: row["level"]
+            for row in await Region.select(Region.code, Region.level).where(Region.code.is_in(rules.regions))
+        }
         problems += [
             FieldProblem(f"regions[{i}]", "unknown_region", REGION, {"code": code})
             for i, code in enumerate(rules.regions)
-            if code not in known
+            if code not in levels
+        ]
+        # Which offers a card passes would tell a partner where the child lives: no region finer than a kecamatan
+        # (Dukcapil checks, when it publishes, that each kecamatan has enough children; admin.service.review).
+        problems += [
+            FieldProblem(f"regions[{i}]", "region_too_fine", REGION_TOO_FINE, {"code": code})
+            for i, code in enumerate(rules.regions)
+            if levels.get(code) == RegionLevel.KELURAHAN
         ]
     if rules.cities:
         cities = Region.select(Region.code).where(

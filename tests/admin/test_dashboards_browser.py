@@ -93,7 +93,9 @@ async def test_dukcapil_and_partner_dashboards_on_the_demo(tmp_path):
         await page.get_by_role("button", name="Keluar").click()
         await sign_in(page, base, "/mitra", "gramedia.manajer")
         await page.get_by_role("heading", name="Gramedia Bengkulu").wait_for()
-        assert await drawn_points(page, "day-data") > 30  # a redemption day in most of the last 90 days
+        # Most of the last 90 closed days have a bar; a day of fewer than 5 redemptions (and its month's
+        # complement) is a gap, not a bar.
+        assert await drawn_points(page, "day-data") > 20
         total = await page.locator("#total-redemptions").inner_text()
         assert int(total.replace(".", "")) > 0
         body = await page.locator("main").inner_text()

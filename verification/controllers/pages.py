@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from litestar import Controller, get
@@ -46,19 +47,29 @@ class PartnerDashboard(Controller):
         refusals: dict[str, int] = {}
         for row in data["refusals"]:
             refusals[row["reason_code"]] = refusals.get(row["reason_code"], 0) + row["refusals"]
-        this_month = [row for row in data["per_month"] if row["month"] == month_of(data["today"]).isoformat()]
+        last_month = month_of(month_of(data["until"]) - timedelta(days=1)).isoformat()
+        if data["until"] == month_of(data["until"] + timedelta(days=1)) - timedelta(days=1):
+            last_month = month_of(data["until"]).isoformat()  # yesterday ended a month: that month is closed
+        this_month = [row for row in data["per_month"] if row["month"] == last_month]
         chart = {
             "type": "bar",
             "labels": [d["day"] for d in days],
-            "datasets": [{"label": "redemptions", "data": [d["redemptions"] for d in days]}],
+            # A hidden day (`<5`) is a gap in the chart, not a bar.
+            "datasets": [
+                {
+                    "label": "redemptions",
+                    "data": [d["redemptions"] if isinstance(d["redemptions"], int) else None for d in days],
+                }
+            ],
         }
         return Template(
             "mitra/dashboard.html",
             context={
                 "partner": await read_partner(manager.partner_id),
                 "day_chart": chart,
-                "total_redemptions": sum(d["redemptions"] for d in days),
-                "total_discount": sum(d["discount_rupiah"] for d in days),
+                "total_redemptions": data["totals"]["redemptions"],
+                "total_discount": data["totals"]["discount_rupiah"],
+                "until": data["until"],
                 "children_this_month": this_month[0]["unique_children"] if this_month else 0,
                 "per_month": data["per_month"],
                 "per_outlet": data["per_outlet"],

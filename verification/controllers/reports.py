@@ -11,7 +11,7 @@ from litestar.params import QueryParameter
 
 from core.auth import CurrentUser
 from core.guards import requires_partner_manager
-from core.localtime import check_days, local_date, utc_now
+from core.localtime import check_days
 from core.openapi import raises
 from core.settings import Settings
 from core.web import csv_response
@@ -23,9 +23,10 @@ from verification.service import figures
 Group = Annotated[
     str,
     QueryParameter(
-        pattern="^(day|month|offer|outlet|kecamatan|age_band)$",
+        pattern="^(day|month|offer|outlet|age_band)$",
         description="`day`: per day; the others per calendar month (the months `from` and `until` fall in), with "
-        "cells of fewer than 5 children shown as `<5`",
+        "cells of fewer than 5 children shown as `<5`, and one more where a month would have only one. No "
+        "breakdown by where the children live: that is Dukcapil's.",
     ),
 ]
 From = Annotated[date | None, QueryParameter(name="from")]
@@ -41,12 +42,13 @@ class PartnerReportController(Controller):
 
     def _filter(self, settings: Settings, membership: Membership, first: date | None, last: date | None) -> Any:
         check_days({"from": first, "until": last})
-        last = last or local_date(utc_now(), settings.timezone)
+        closed = figures.last_closed_day(settings)  # closed days only: never a figure that moves while you watch
+        last = min(last or closed, closed)
         return figures.RedemptionFilter(first or last - timedelta(days=90), last, membership.partner_id)
 
     @get(
         "/redemptions",
-        summary="My redemptions per day, month, offer, outlet, kecamatan or age band",
+        summary="My redemptions per day, month, offer, outlet or age band, for closed days (until yesterday)",
         opt=raises(PartnerNotFound),
     )
     async def redemptions(
@@ -56,7 +58,7 @@ class PartnerReportController(Controller):
     ) -> Any:  # fmt: skip
         wanted = self._filter(settings, membership, first, last)
         if group == "day":
-            rows = await figures.redemptions_per_day(wanted)
+            rows = await figures.redemptions_per_day(wanted, figures.small_cell_threshold(user, settings))
         else:
             rows = await figures.redemptions_by(group, wanted, figures.small_cell_threshold(user, settings))
         return csv_response(rows, f"penukaran-{group}.csv") if format == "csv" else rows

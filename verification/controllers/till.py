@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from datetime import date
 from typing import Annotated, Any
@@ -20,6 +18,7 @@ from core.openapi import raises
 from core.problems import request_language
 from core.settings import Settings
 from core.stores import Stores
+from core.web import csv_response
 from partners.errors import OfferNotFound, PartnerNotApproved, PartnerNotFound
 from partners.service.rules import benefit_text
 from verification.errors import (
@@ -213,13 +212,7 @@ class TillController(Controller):
 
 
 def _csv(items: list[HistoryRow]) -> Response[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(history.HISTORY_CSV_COLUMNS)
-    for item in items:
-        writer.writerow([getattr(item, column) for column in history.HISTORY_CSV_COLUMNS])
-    return Response(
-        buffer.getvalue().encode("utf-8"),
-        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text/*
-        headers={"Content-Disposition": 'attachment; filename="penukaran.csv"'},
-    )
+    """Through the one sanitising writer: an outlet named `=HYPERLINK(...)` is text in a spreadsheet, not a formula."""
+    rows = [{column: getattr(item, column) for column in history.HISTORY_CSV_COLUMNS} for item in items]
+    response: Response[bytes] = csv_response(rows, "penukaran.csv", list(history.HISTORY_CSV_COLUMNS))
+    return response

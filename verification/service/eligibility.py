@@ -3,7 +3,7 @@ no database, no clock of its own; the outlet's local calendar decides days, week
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ from verification.errors import (
     HolderLimitReached,
     Ineligible,
     MinimumPurchaseNotMet,
+    NotEligibleForCard,
     OfferBudgetExhausted,
     OfferPaused,
     OfferQuotaExhausted,
@@ -256,3 +257,16 @@ def discount(rules: OfferRules, purchase_amount: int) -> int:
 
 def describe_benefit(rules: OfferRules, english: bool) -> str:
     return benefit_text(rules.benefit, "en" if english else "id")
+
+
+def region_sliced(offers: list[TillOffer]) -> bool:
+    """Two or more of a partner's live offers restrict the children's regions differently: a card's pattern of
+    passing and failing them would locate the child (the 7-offer attack of issue 16)."""
+    return len({tuple(offer.rules.regions) for offer in offers if offer.rules.regions}) >= 2
+
+
+def plain_region_refusal(verdict: Verdict, sliced: bool) -> Verdict:
+    """Where the offers are sliced, a region refusal says only 'not valid for this card', not which rule."""
+    if sliced and isinstance(verdict.refusal, RegionNotEligible):
+        return replace(verdict, refusal=NotEligibleForCard())
+    return verdict

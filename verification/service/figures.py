@@ -71,7 +71,8 @@ async def redemptions_by(dimension: str, wanted: RedemptionFilter, threshold: in
         & (table.month <= month_of(wanted.date_until))
     )
     if wanted.partner is not None:
-        condition &= table.partner == wanted.partner
+        # A partner's months are closed months: the month still running changes with each redemption.
+        condition &= (table.partner == wanted.partner) & (table.month < month_of(wanted.date_until + timedelta(days=1)))
     value = table.city_code if dimension == "kota" else table.value
     rows = (
         await narrowed(
@@ -112,11 +113,38 @@ async def redemptions_by(dimension: str, wanted: RedemptionFilter, threshold: in
             line["label"] = labels.get(value, row["value"])
         elif dimension == "partner":
             line["label"] = partner_names.get(row["partner"], "")
-        line["redemptions"] = SMALL.format(threshold=threshold) if small else redemptions
-        line["unique_children"] = SMALL.format(threshold=threshold) if small else children
-        line["discount_rupiah"] = None if small else int(row["discount"] or 0)
+        line["redemptions"], line["unique_children"], line["discount_rupiah"] = (
+            redemptions, children, int(row["discount"] or 0)
+        )  # fmt: skip
+        line["_small"] = small
         result.append(line)
-    return result
+    if threshold is not None and dimension not in {"month", "partner", "kota"}:
+        _suppress_complements(result, "unique_children")
+    return [_shown(line, threshold) for line in result]
+
+
+def _suppress_complements(lines: list[dict[str, Any]], size: str) -> None:
+    """Secondary suppression: a month's cells add up to its total, which is shown elsewhere (the month's row, the
+    dashboard's sum), so one hidden cell among shown ones could be computed by subtraction. Where a month has
+    exactly one hidden cell, its smallest shown cell is hidden too."""
+    months: dict[str, list[dict[str, Any]]] = {}
+    for line in lines:
+        months.setdefault(line.get("month") or line["day"][:7], []).append(line)
+    for cells in months.values():
+        hidden = [line for line in cells if line["_small"]]
+        shown = [line for line in cells if not line["_small"]]
+        if len(hidden) == 1 and shown:
+            min(shown, key=lambda line: line[size])["_small"] = True
+
+
+def _shown(line: dict[str, Any], threshold: int | None) -> dict[str, Any]:
+    small = line.pop("_small")
+    if small:
+        for key in ("redemptions", "unique_children"):
+            if key in line:
+                line[key] = SMALL.format(threshold=threshold)
+        line["discount_rupiah"] = None
+    return line
 
 
 BAND_ORDER = {name: index for index, (_, _, name) in enumerate(AGE_BANDS)}
@@ -187,8 +215,10 @@ async def refusals_by_reason(wanted: RedemptionFilter, by_outlet: bool = False) 
     return result
 
 
-async def redemptions_per_day(wanted: RedemptionFilter) -> list[dict[str, Any]]:
-    """Redemptions and discount per day (for one partner: the daily rollup is read per partner)."""
+async def redemptions_per_day(wanted: RedemptionFilter, threshold: int | None = None) -> list[dict[str, Any]]:
+    """Redemptions and discount per day (for one partner: the daily rollup is read per partner). A day of fewer than
+    `threshold` redemptions shows `<threshold` and no discount, and so does its month's complement (a partner's
+    days: the issue's '4 redemptions, Rp63.700' beside a month shown as '<5')."""
     daily = RedemptionDaily
     condition = (daily.day >= wanted.date_from) & (daily.day <= wanted.date_until)
     if wanted.partner is not None:
@@ -196,25 +226,52 @@ async def redemptions_per_day(wanted: RedemptionFilter) -> list[dict[str, Any]]:
     rows = await daily.select(
         daily.day, Sum(daily.redemptions).as_alias("redemptions"), Sum(daily.discount_total).as_alias("discount")
     ).where(condition).group_by(daily.day)  # fmt: skip
-    return [
-        {"day": _month_text(r["day"]), "redemptions": int(r["redemptions"]), "discount_rupiah": int(r["discount"] or 0)}
+    lines = [
+        {"day": _month_text(r["day"]), "redemptions": int(r["redemptions"]), "discount_rupiah": int(r["discount"] or 0),
+         "_small": threshold is not None and int(r["redemptions"]) < threshold}
         for r in sorted(rows, key=lambda r: r["day"])
         if int(r["redemptions"] or 0) > 0
-    ]
+    ]  # fmt: skip
+    if threshold is not None:
+        _suppress_complements(lines, "redemptions")
+    return [_shown(line, threshold) for line in lines]
+
+
+async def window_totals(wanted: RedemptionFilter, threshold: int | None) -> dict[str, Any]:
+    """Redemptions and discount over the whole window: exact unless fewer than `threshold` (a sum of the hidden
+    days is at least two of them, as `_suppress_complements` leaves no month with one)."""
+    daily = RedemptionDaily
+    row = await daily.select(
+        Sum(daily.redemptions).as_alias("redemptions"), Sum(daily.discount_total).as_alias("discount")
+    ).where(
+        (daily.day >= wanted.date_from) & (daily.day <= wanted.date_until) & (daily.partner == wanted.partner)
+    ).first()  # fmt: skip
+    redemptions, discount = int((row or {}).get("redemptions") or 0), int((row or {}).get("discount") or 0)
+    if threshold is not None and 0 < redemptions < threshold:
+        return {"redemptions": SMALL.format(threshold=threshold), "discount_rupiah": None}
+    return {"redemptions": redemptions, "discount_rupiah": discount}
+
+
+def last_closed_day(settings: Settings) -> date:
+    """A partner's figures end with yesterday: a day still open would change after each redemption, and comparing
+    two readings would tell what one child's redemption added."""
+    return local_date(utc_now(), settings.timezone) - timedelta(days=1)
 
 
 PARTNER_DAYS = 90
 
 
 async def partner_figures(partner_id: uuid.UUID, viewer: CurrentUser, settings: Settings) -> dict[str, Any]:
-    """A partner's own dashboard: the last 90 days (whole months for the monthly figures), small cells suppressed
-    as `small_cell_threshold` decides for the viewer."""
-    today = local_date(utc_now(), settings.timezone)
-    wanted = RedemptionFilter(today - timedelta(days=PARTNER_DAYS), today, partner_id)
+    """A partner's own dashboard: the 90 closed days up to yesterday (whole months for the monthly figures), small
+    cells and their complements suppressed as `small_cell_threshold` decides for the viewer."""
+    until = last_closed_day(settings)
+    wanted = RedemptionFilter(until - timedelta(days=PARTNER_DAYS), until, partner_id)
     threshold = small_cell_threshold(viewer, settings)
     return {
-        "today": today,
-        "per_day": await redemptions_per_day(wanted),
+        "today": until,
+        "until": until,
+        "totals": await window_totals(wanted, threshold),
+        "per_day": await redemptions_per_day(wanted, threshold),
         "per_month": await redemptions_by("month", wanted, threshold),
         "per_outlet": await redemptions_by("outlet", wanted, threshold),
         "per_offer": await redemptions_by("offer", wanted, threshold),

@@ -34,6 +34,7 @@ from verification.errors import (
     Ineligible,
     OfferBudgetExhausted,
     PurchaseAmountRequired,
+    RegionNotEligible,
 )
 from verification.schemas import CardState, RedemptionReceipt
 from verification.service import cards, credentials, eligibility, rollups
@@ -255,6 +256,9 @@ async def _redeem_locked(
         history,
         purchase_amount,
     )
+    if isinstance(verdict.refusal, RegionNotEligible):  # said as plainly as the scan says it
+        sliced = eligibility.region_sliced(await partner_offers.till_offers(till.partner_id))
+        verdict = eligibility.plain_region_refusal(verdict, sliced)
     if verdict.refusal is not None:
         raise verdict.refusal
     amount = eligibility.discount(offer.rules, purchase_amount)

@@ -87,16 +87,20 @@ async def _verdicts(
     history = await card_history(state.card_id, offers, today)
     context = eligibility.Context(till.outlet_id, till.zone, now, till.city_code)
     assert state.birth_date is not None
+    sliced = eligibility.region_sliced(offers)
     return [
         OfferVerdict(
             offer,
-            eligibility.evaluate(
-                offer,
-                context,
-                state.birth_date,
-                state.kelurahan_code,
-                usage.get(offer.id, eligibility.Usage()),
-                history.get(offer.id, []),
+            eligibility.plain_region_refusal(
+                eligibility.evaluate(
+                    offer,
+                    context,
+                    state.birth_date,
+                    state.kelurahan_code,
+                    usage.get(offer.id, eligibility.Usage()),
+                    history.get(offer.id, []),
+                ),
+                sliced,
             ),
         )
         for offer in offers
