@@ -102,6 +102,12 @@ class HistoryRow(msgspec.Struct):
     voided_at: datetime | None
     holder_ref: str
     void_deadline: datetime
+    # Who did it, for a dispute: the cashier (or point-of-sale key) and device; for a void, who, when and why.
+    cashier: str | None = None
+    device_id: str | None = None
+    voided_by: str | None = None
+    void_reason: str | None = None
+    voided_at_local: str | None = None
 
 
 class HistoryPage(msgspec.Struct):

@@ -80,7 +80,8 @@ async def test_history_shows_filters_and_downloads_the_till_redemptions(make_cli
     assert download.headers["content-type"].startswith("text/csv")
     lines = download.content.decode("utf-8-sig").splitlines()
     assert lines[0] == (
-        "receipt_code,redeemed_at_local,outlet_name,offer_title,purchase_amount,discount_amount,status,holder_ref"
+        "receipt_code,redeemed_at_local,outlet_name,offer_title,purchase_amount,discount_amount,status,holder_ref,"
+        "cashier,device_id,voided_at_local,voided_by,void_reason"
     )
     assert len(lines) == 2
     assert lines[1].startswith(second["receipt_code"] + ",")

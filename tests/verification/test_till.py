@@ -214,7 +214,8 @@ async def test_history_for_cashier_and_manager_with_csv(till, client):
     lines = csv_text.strip().splitlines()
     assert (
         lines[0]
-        == "receipt_code,redeemed_at_local,outlet_name,offer_title,purchase_amount,discount_amount,status,holder_ref"
+        == "receipt_code,redeemed_at_local,outlet_name,offer_title,purchase_amount,discount_amount,status,holder_ref,"
+        "cashier,device_id,voided_at_local,voided_by,void_reason"
     )
     assert len(lines) == 4
     assert ",50000,5000,completed," in lines[1]
@@ -335,3 +336,32 @@ async def test_the_history_csv_writes_a_formula_shaped_outlet_name_as_text(till,
 
     (row,) = list(__import__("csv").DictReader(csv_text.splitlines()))
     assert row["outlet_name"].startswith("'=HYPERLINK")
+
+
+async def test_a_dispute_can_be_traced_cashier_device_and_who_voided_why(till, client):
+    offer = await till.offer()
+    receipt = (await till.redeem(await till.card(), offer["id"], **{"X-Device-Id": "hp-kasir-01"})).json()
+    voided = await client.post(
+        f"/api/v1/verification/redemptions/{receipt['redemption_id']}/void",
+        json={"reason": "Salah pilih penawaran"},
+        headers={**till.world.manager, "X-Device-Id": "laptop-manajer"},
+    )
+    assert voided.status_code == 200, voided.text
+    assert voided.json()["voided_at"].endswith("+07:00")  # the outlet's zone, like every time the till reads
+    assert receipt["redeemed_at"].endswith("+07:00") and receipt["void_deadline"].endswith("+07:00")
+
+    (row,) = (await client.get("/api/v1/verification/redemptions", headers=till.world.manager)).json()["items"]
+
+    assert (row["cashier"], row["device_id"]) == ("Kasir (pelangi.kasir)", "hp-kasir-01")
+    assert row["voided_by"].endswith("(pelangi.manajer)")
+    assert row["void_reason"] == "Salah pilih penawaran"
+    assert row["voided_at_local"].endswith("WIB")
+    csv_text = (await client.get("/api/v1/verification/redemptions", params={"format": "csv"},
+                                 headers=till.world.manager)).content.decode("utf-8-sig")  # fmt: skip
+    (line,) = list(__import__("csv").DictReader(csv_text.splitlines()))
+    assert (line["cashier"], line["device_id"], line["void_reason"]) == (
+        "Kasir (pelangi.kasir)",
+        "hp-kasir-01",
+        "Salah pilih penawaran",
+    )
+    assert line["voided_by"].endswith("(pelangi.manajer)")

@@ -182,8 +182,9 @@ class TillController(Controller):
         request: AuthedRequest,
         stores: NamedDependency[Stores],
         data: JSONBody[VoidRequest | None] = None,
+        device_id: DeviceId = None,
     ) -> VoidResponse:
-        return await void.void(redemption_id, data.reason if data else None, request.user, stores)
+        return await void.void(redemption_id, data.reason if data else None, request.user, stores, device_id=device_id)
 
     @get(
         "/redemptions",

@@ -41,6 +41,7 @@ async def check_rate_limits(till: Till, text: str, stores: Stores, settings: Set
         hit = await stores.hit(key, 60)
         if hit.count > limit:
             log.warning("verification.till_throttled", limit=key.split(":")[1], partner_id=str(till.partner_id))
+            await _first_of_episode(till, hit.count, limit, ScanThrottled.code)
             raise ScanThrottled(retry_after=hit.resets_in)
     if is_typed(text):
         for key, limit in (
@@ -49,7 +50,15 @@ async def check_rate_limits(till: Till, text: str, stores: Stores, settings: Set
         ):
             manual = await stores.hit(key, MANUAL_CODE_WINDOW)
             if manual.count > limit:
+                await _first_of_episode(till, manual.count, limit, ManualCodeThrottled.code)
                 raise ManualCodeThrottled(retry_after=manual.resets_in)
+
+
+async def _first_of_episode(till: Till, count: int, limit: int, code: str) -> None:
+    """A throttle is an attempt row once per window, when it starts: the review sees every episode, and a flood
+    of refused guesses writes one row, not thousands."""
+    if count == limit + 1:
+        await record_attempts(till, "throttle", [("throttled", code, None)])
 
 
 async def check_velocity(till: Till, card_id: uuid.UUID, stores: Stores, kind: str = "scan") -> None:

@@ -7,13 +7,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from core.auth import CurrentUser
 from core.localtime import format_local, utc_now
-from core.tables import Role
+from core.tables import Role, StaffUser
 from partners.service import offers as partner_offers
 from partners.service.access import own_membership
 from partners.service.outlets import list_outlets, till_place
+from partners.tables import ApiKey
 from verification.errors import RedemptionNotFound
 from verification.schemas import HistoryRow
 from verification.service import eligibility
@@ -23,7 +25,7 @@ from verification.tables import Redemption, RedemptionStatus
 # The CSV of a partner's history (the API's and the console's): no child data, only the per-partner pseudonym.
 HISTORY_CSV_COLUMNS = (
     "receipt_code", "redeemed_at_local", "outlet_name", "offer_title", "purchase_amount", "discount_amount", "status",
-    "holder_ref",
+    "holder_ref", "cashier", "device_id", "voided_at_local", "voided_by", "void_reason",
 )  # fmt: skip
 
 # The most rows a page of the history may skip: far beyond any partner's history, far below a bigint.
@@ -51,6 +53,7 @@ async def history(
         Redemption.id, Redemption.receipt_code, Redemption.redeemed_at, Redemption.local_date, Redemption.outlet,
         Redemption.offer, Redemption.offer_revision, Redemption.purchase_amount, Redemption.discount_amount,
         Redemption.status, Redemption.voided_at, Redemption.void_reason, Redemption.holder_ref, Redemption.cashier,
+        Redemption.api_key, Redemption.device_id, Redemption.voided_by,
     ).where(Redemption.partner == membership.partner_id)  # fmt: skip
     count = Redemption.count().where(Redemption.partner == membership.partner_id)
     conditions = []
@@ -87,14 +90,16 @@ async def history_rows(user: CurrentUser, rows: list[dict[str, Any]]) -> list[Hi
     if places:
         first = next(iter(places))
         partner_window = (await till_place(membership.partner_id, first)).void_window_minutes
+    people = await _names(rows)
     items = []
     for row in rows:
         zone = places[row["outlet"]].timezone if row["outlet"] in places else "Asia/Jakarta"
+        local = ZoneInfo(zone)
         items.append(
             HistoryRow(
                 redemption_id=row["id"],
                 receipt_code=row["receipt_code"],
-                redeemed_at=row["redeemed_at"],
+                redeemed_at=row["redeemed_at"].astimezone(local),
                 redeemed_at_local=format_local(row["redeemed_at"], zone),
                 local_date=row["local_date"],
                 outlet_id=row["outlet"],
@@ -105,12 +110,34 @@ async def history_rows(user: CurrentUser, rows: list[dict[str, Any]]) -> list[Hi
                 purchase_amount=row["purchase_amount"],
                 discount_amount=row["discount_amount"],
                 status=row["status"],
-                voided_at=row["voided_at"],
+                voided_at=row["voided_at"].astimezone(local) if row["voided_at"] else None,
                 holder_ref=row["holder_ref"],
                 void_deadline=void_deadline(row["redeemed_at"], zone, partner_window),
+                cashier=people.get(row["cashier"] or row["api_key"]),
+                device_id=row["device_id"],
+                voided_by=people.get(row["voided_by"]) if row["voided_by"] else None,
+                void_reason=row["void_reason"],
+                voided_at_local=format_local(row["voided_at"], zone) if row["voided_at"] else None,
             )
         )
     return items
+
+
+async def _names(rows: list[dict[str, Any]]) -> dict[uuid.UUID, str]:
+    """Who redeemed and who voided, as a partner knows its staff: "Display name (username)", or a point-of-sale
+    key's name."""
+    staff = {row[key] for row in rows for key in ("cashier", "voided_by") if row.get(key)}
+    keys = {row["api_key"] for row in rows if row.get("api_key")}
+    names: dict[uuid.UUID, str] = {}
+    if staff:
+        for person in await StaffUser.select(StaffUser.id, StaffUser.display_name, StaffUser.username).where(
+            StaffUser.id.is_in(list(staff))
+        ):
+            names[person["id"]] = f"{person['display_name']} ({person['username']})"
+    if keys:
+        for key in await ApiKey.select(ApiKey.id, ApiKey.name).where(ApiKey.id.is_in(list(keys))):
+            names[key["id"]] = f"API: {key['name']}"
+    return names
 
 
 async def one_redemption(user: CurrentUser, redemption_id: uuid.UUID) -> HistoryRow:

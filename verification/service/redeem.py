@@ -11,6 +11,7 @@ import secrets
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 import structlog
@@ -315,7 +316,7 @@ async def _redeem_locked(
         offer_id=offer_id,
         discount_amount=amount,
         purchase_amount=purchase_amount,
-        redeemed_at=now,
+        redeemed_at=now.astimezone(ZoneInfo(till.zone)),  # the outlet's time, with its offset
         void_deadline=void_deadline(now, till.zone, till.void_window_minutes),
     )
 

@@ -34,8 +34,8 @@ FIRST_MARKS = {"first_all": None, "first_partner": "partner", "first_offer": "of
 
 def void_deadline(redeemed_at: datetime, zone: str, window_minutes: int | None) -> datetime:
     """Until the end of the outlet's local day, or `window_minutes` after the redemption if the partner set one."""
-    if window_minutes is not None:
-        return redeemed_at + timedelta(minutes=window_minutes)
+    if window_minutes is not None:  # in the outlet's zone, with its offset, like every time the till reads
+        return (redeemed_at + timedelta(minutes=window_minutes)).astimezone(ZoneInfo(zone))
     local = redeemed_at.astimezone(ZoneInfo(zone))
     return datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tzinfo=ZoneInfo(zone))
 
@@ -47,7 +47,12 @@ def _check_window(redeemed_at: datetime, now: datetime, zone: str, window_minute
 
 
 async def void(
-    redemption_id: uuid.UUID, reason: str | None, user: CurrentUser, stores: Stores, now: datetime | None = None
+    redemption_id: uuid.UUID,
+    reason: str | None,
+    user: CurrentUser,
+    stores: Stores,
+    now: datetime | None = None,
+    device_id: str | None = None,
 ) -> VoidResponse:
     """Undo a redemption within the window: the quota, budget and the child's limit come back. Voiding twice is
     the same as voiding once."""
@@ -63,12 +68,17 @@ async def void(
     row = await query.first()
     if row is None:
         raise RedemptionNotFound()
-    if row["status"] == RedemptionStatus.VOIDED:
-        return _voided(row["id"], row["receipt_code"], row["voided_at"], row["void_reason"])
     place = await till_place(membership.partner_id, row["outlet"])
-    _check_window(row["redeemed_at"], now, place.timezone, place.void_window_minutes)
+    if row["status"] == RedemptionStatus.VOIDED:
+        return _voided(row["id"], row["receipt_code"], row["voided_at"], row["void_reason"], place.timezone)
     till = Till(membership.partner_id, row["outlet"], place.timezone, None if user.api_key_id else user.id,
-                user.api_key_id, None, place.void_window_minutes)  # fmt: skip
+                user.api_key_id, device_id, place.void_window_minutes)  # fmt: skip
+    try:
+        _check_window(row["redeemed_at"], now, place.timezone, place.void_window_minutes)
+    except VoidWindowClosed as refused:  # a failed void is an attempt too: the partner's dispute review reads it
+        await record_attempts(till, "void", [("refused", refused.code, row["offer"])], card_id=row["card"],
+                              redemption_id=redemption_id)  # fmt: skip
+        raise
     async with write_transaction():
         await for_update(Card.select(Card.id).where(Card.id == row["card"])).first()
         await partner_offers.till_offers(membership.partner_id, row["offer"], lock=True)
@@ -107,12 +117,14 @@ async def void(
     )
     assert after is not None  # a redemption is never deleted
     log.info("verification.voided", partner_id=str(membership.partner_id), redemption_id=str(redemption_id))
-    return _voided(redemption_id, row["receipt_code"], after["voided_at"], after["void_reason"])
+    return _voided(redemption_id, row["receipt_code"], after["voided_at"], after["void_reason"], place.timezone)
 
 
-def _voided(redemption_id: uuid.UUID, receipt_code: str, voided_at: datetime, reason: str | None) -> VoidResponse:
+def _voided(
+    redemption_id: uuid.UUID, receipt_code: str, voided_at: datetime, reason: str | None, zone: str
+) -> VoidResponse:
     return VoidResponse(redemption_id=redemption_id, receipt_code=receipt_code, status=RedemptionStatus.VOIDED.value,
-                        voided_at=voided_at, void_reason=reason)  # fmt: skip
+                        voided_at=voided_at.astimezone(ZoneInfo(zone)), void_reason=reason)  # fmt: skip
 
 
 async def _unwind_rollups(redemption_id: uuid.UUID) -> None:
