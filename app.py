@@ -29,7 +29,7 @@ from admin.controllers.pages import DukcapilDashboard
 from admin.controllers.population_pages import PopulationPages
 from admin.controllers.registry import RegistryController
 from admin.controllers.registry_pages import RegistryPages
-from admin.controllers.reports import PopulationController, ReportController
+from admin.controllers.reports import AttemptReviewController, PopulationController, ReportController
 from admin.controllers.review import OfferReviewController, PartnerReviewController
 from admin.controllers.review_pages import offer_review_pages, partner_review_pages
 from admin.controllers.staff import StaffAccountController
@@ -71,7 +71,7 @@ from partners.service.api_keys import resolve_api_key
 from verification.controllers.history_pages import history_pages
 from verification.controllers.jwks import JwksController
 from verification.controllers.pages import CashierPage, partner_dashboard
-from verification.controllers.reports import PartnerReportController
+from verification.controllers.reports import PartnerAttemptController, PartnerReportController
 from verification.controllers.till import TillController
 from verification.errors import CardRefused, CredentialRefused, MinimumPurchaseNotMet
 from verification.service.keys import KeyRing
@@ -189,7 +189,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RegistrationPages,
             profile_pages,
             PartnerReportController,
+            PartnerAttemptController,
             ReportController,
+            AttemptReviewController,
             PopulationController,
             KeyController,
             CardController,

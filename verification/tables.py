@@ -226,6 +226,7 @@ class Attempt(Table, tablename="verification_attempt"):
     api_key = UUID(null=True, default=None)
     device_id = Varchar(length=64, null=True, default=None)
     redemption = UUID(null=True, default=None)
+    manual_code = Boolean(null=True, default=None)  # a typed manual code rather than a scanned QR (scan, redeem)
 
 
 # --- rollups: kept current in the same transaction as the redemption, enrolment or refusal they count -----------

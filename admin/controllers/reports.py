@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -23,6 +23,7 @@ from core.problems import request_language
 from core.settings import Settings
 from core.web import csv_response, plain
 from partners.errors import OfferNotFound
+from verification.service import attempt_review
 from verification.service.figures import small_cell_threshold
 
 Region = Annotated[
@@ -247,3 +248,41 @@ class PopulationController(Controller):
     async def add_target(self, data: JSONBody[TargetIn], request: AuthedRequest) -> dict[str, str]:
         await population.set_target(data.year, data.target_percent, data.region_code, data.source, request.user)
         return {"status": "recorded"}
+
+
+class AttemptReviewController(Controller):
+    """Disputes and fraud at the outlets within the office's reach: refusals by reason per outlet and cashier, voids,
+    manual-code share, velocity flags, throttles, and the attempts behind them (never a child's identity)."""
+
+    path = "/api/v1/admin/attempts"
+    tags = ["reports"]
+    guards = [requires_dukcapil]
+
+    @get("/summary", summary="Per outlet and cashier within your reach; cashiers whose voids stand out are flagged")
+    async def summary(
+        self, settings: NamedDependency[Settings], user: NamedDependency[CurrentUser], first: From = None,
+        last: Until = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        return await attempt_review.summary(_attempt_window(settings, user, first, last))
+
+    @get("/", summary="The attempts behind a figure, newest first")
+    async def attempts(
+        self, settings: NamedDependency[Settings], user: NamedDependency[CurrentUser], first: From = None,
+        last: Until = None, outlet_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
+        cashier_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
+        kind: Annotated[str | None, QueryParameter(pattern="^(scan|redeem|void|throttle)$")] = None,
+        outcome: Annotated[str | None, QueryParameter(max_length=12)] = None,
+        reason_code: Annotated[str | None, QueryParameter(max_length=40)] = None, format: Format = "json",
+    ) -> Any:  # fmt: skip
+        rows = await attempt_review.attempts(
+            _attempt_window(settings, user, first, last), outlet_id, cashier_id, kind, outcome, reason_code
+        )
+        return _answer(rows, format, "percobaan.csv")
+
+
+def _attempt_window(
+    settings: Settings, user: CurrentUser, first: date | None, last: date | None
+) -> attempt_review.Window:
+    check_days({"from": first, "until": last})
+    last = last or _today(settings)
+    return attempt_review.Window(first or last - timedelta(days=31), last, scope=user.region)

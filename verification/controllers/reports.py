@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -11,14 +12,14 @@ from litestar.params import QueryParameter
 
 from core.auth import CurrentUser
 from core.guards import requires_partner_manager
-from core.localtime import check_days
+from core.localtime import check_days, local_date, utc_now
 from core.openapi import raises
 from core.settings import Settings
 from core.web import csv_response
 from partners.controllers.deps import provide_managed_partner
 from partners.errors import PartnerNotFound
 from partners.service.access import Membership
-from verification.service import figures
+from verification.service import attempt_review, figures
 
 Group = Annotated[
     str,
@@ -71,3 +72,58 @@ class PartnerReportController(Controller):
     ) -> Any:  # fmt: skip
         rows = await figures.refusals_by_reason(self._filter(settings, membership, first, last), by_outlet)
         return csv_response(rows, "penolakan.csv") if format == "csv" else rows
+
+
+Kind = Annotated[str | None, QueryParameter(pattern="^(scan|redeem|void|throttle)$")]
+Outcome = Annotated[
+    str | None, QueryParameter(pattern="^(eligible|ineligible|refused|redeemed|voided|flagged|throttled)$")
+]
+Reason = Annotated[str | None, QueryParameter(max_length=40)]
+
+
+class PartnerAttemptController(Controller):
+    """Disputes and fraud at a partner's own outlets: who refused, voided, typed codes or was flagged."""
+
+    path = "/api/v1/partners/{partner_id:uuid}/reports/attempts"
+    tags = ["reports"]
+    guards = [requires_partner_manager]
+    dependencies = {"membership": Provide(provide_managed_partner)}
+
+    @get(
+        "/summary",
+        summary="Per outlet and cashier: refusals by reason, voids, refused voids, manual-code share, velocity "
+        "flags, throttles; cashiers whose voids stand out are flagged",
+        opt=raises(PartnerNotFound),
+    )
+    async def summary(
+        self, membership: NamedDependency[Membership], settings: NamedDependency[Settings], first: From = None,
+        last: Until = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        return await attempt_review.summary(_window(settings, first, last, partner=membership.partner_id))
+
+    @get(
+        "/",
+        summary="The attempts behind a figure (never a child's identity), newest first",
+        opt=raises(PartnerNotFound),
+    )
+    async def attempts(
+        self, membership: NamedDependency[Membership], settings: NamedDependency[Settings], first: From = None,
+        last: Until = None, outlet_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
+        cashier_id: Annotated[uuid.UUID | None, QueryParameter()] = None, kind: Kind = None, outcome: Outcome = None,
+        reason_code: Reason = None, format: Format = "json",
+    ) -> Any:  # fmt: skip
+        rows = await attempt_review.attempts(
+            _window(settings, first, last, partner=membership.partner_id), outlet_id, cashier_id, kind, outcome,
+            reason_code,
+        )  # fmt: skip
+        return csv_response(rows, "percobaan.csv") if format == "csv" else rows
+
+
+def _window(
+    settings: Settings, first: date | None, last: date | None, partner: uuid.UUID | None = None,
+    scope: str | None = None,
+) -> attempt_review.Window:  # fmt: skip
+    """The attempt review's days: up to today (a dispute is about today too), 31 days back by default."""
+    check_days({"from": first, "until": last})
+    last = last or local_date(utc_now(), settings.timezone)
+    return attempt_review.Window(first or last - timedelta(days=31), last, partner, scope)

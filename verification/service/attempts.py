@@ -14,7 +14,7 @@ from verification.service.till import Till
 from verification.tables import Attempt
 
 COLUMNS = ("occurred_at", "local_date", "kind", "outcome", "reason_code", "partner", "outlet", "offer", "card",
-           "staff_user", "api_key", "device_id", "redemption")  # fmt: skip
+           "staff_user", "api_key", "device_id", "redemption", "manual_code")  # fmt: skip
 
 
 async def record_attempts(
@@ -29,7 +29,7 @@ async def record_attempts(
     day = till.local_date(now)
     rows = [
         (now, day, kind, outcome, reason, till.partner_id, till.outlet_id, offer, card_id, till.staff_user_id,
-         till.api_key_id, till.device_id, redemption_id)
+         till.api_key_id, till.device_id, redemption_id, till.manual_code)
         for outcome, reason, offer in outcomes
     ]  # fmt: skip
     refusals = [(reason, offer) for outcome, reason, offer in outcomes if outcome in {"refused", "flagged"} and reason]

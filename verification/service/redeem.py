@@ -9,6 +9,7 @@ import hashlib
 import json
 import secrets
 import uuid
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,7 +40,7 @@ from verification.errors import (
 )
 from verification.schemas import CardState, RedemptionReceipt
 from verification.service import cards, credentials, eligibility, rollups
-from verification.service.abuse import check_rate_limits, check_velocity
+from verification.service.abuse import check_rate_limits, check_velocity, is_typed
 from verification.service.attempts import record_attempts
 from verification.service.credentials import Presented
 from verification.service.keys import KeyRing
@@ -165,7 +166,7 @@ async def redeem(
     now: datetime | None = None,
 ) -> RedemptionReceipt:
     """Give the benefit once. Refusals are answers too: the same key gets the same refusal again."""
-    till = await till_for(user, device_id, client_ip)
+    till = replace(await till_for(user, device_id, client_ip), manual_code=is_typed(text))
     await check_rate_limits(till, text, stores, settings)
     scope, key = str(till.partner_id), idempotency_key
     request_hash = _request_hash(till, text, offer_id, purchase_amount)

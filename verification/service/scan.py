@@ -3,7 +3,7 @@ attempt log; it passes the same abuse limits and the same card check as a redeem
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from core.auth import CurrentUser
@@ -13,7 +13,7 @@ from partners.service.offers import TillOffer, till_offers
 from verification.errors import CardRefused, CredentialRefused
 from verification.schemas import CardState
 from verification.service import cards, eligibility
-from verification.service.abuse import check_rate_limits, check_velocity
+from verification.service.abuse import check_rate_limits, check_velocity, is_typed
 from verification.service.attempts import record_attempts
 from verification.service.keys import KeyRing
 from verification.service.limits import card_history, usage_of
@@ -51,7 +51,7 @@ async def scan(
     text: str, user: CurrentUser, device_id: str | None, client_ip: str, keyring: KeyRing, stores: Stores,
     settings: Settings, now: datetime,
 ) -> ScanResult:  # fmt: skip
-    till = await till_for(user, device_id, client_ip)
+    till = replace(await till_for(user, device_id, client_ip), manual_code=is_typed(text))
     await check_rate_limits(till, text, stores, settings)
     offers = await till_offers(till.partner_id)
     today = till.local_date(now)

@@ -33,6 +33,7 @@ class Till:
     void_window_minutes: int | None
     client_ip: str = "unknown"
     city_code: str = ""  # the outlet's kabupaten/kota
+    manual_code: bool | None = None  # this scan or redeem was a typed manual code (None: not a scan or redeem)
 
     def local_date(self, moment: datetime) -> date:
         return eligibility.Context(self.outlet_id, self.zone, moment).today
