@@ -38,6 +38,10 @@ class DomainError(Exception):
     title: ClassVar[Text] = Text("Terjadi kesalahan", "Something went wrong")
     detail: ClassVar[Text | None] = None
 
+    # The language it was first answered in, when it must be answered again the same way (an idempotent replay is
+    # byte-identical to the first answer, whatever the retry's Accept-Language); None: the request's.
+    answered_in: str | None = None
+
     def __init__(self, **params: Any) -> None:
         self.params = params
         super().__init__(self.code)

@@ -73,7 +73,7 @@ class ErrorTable:
     ) -> Response[Any]:
         """The problem as the client asked for it: a page for a browser on a page, problem+json otherwise."""
         status = status or self.status(error)
-        language = request_language(request)
+        language = error.answered_in or request_language(request)
         all_headers = {"Content-Language": language, **error.headers(), **(headers or {})}
         title, detail = error.title.render(language), error.render_detail(language)
         if wants_page(request):

@@ -366,3 +366,13 @@ async def test_a_dispute_can_be_traced_cashier_device_and_who_voided_why(till, c
         "Salah pilih penawaran",
     )
     assert line["voided_by"].endswith("(pelangi.manajer)")
+
+
+async def test_a_replay_is_byte_identical_to_the_first_answer_whatever_its_language(till):
+    offer = await till.offer(age_min=13)
+    qr = await till.card(age_years=8)
+    first = await till.redeem(qr, offer["id"], key="kunci-sama", **{"Accept-Language": "id"})
+    again = await till.redeem(qr, offer["id"], key="kunci-sama", **{"Accept-Language": "en"})
+    assert first.status_code == again.status_code == 409
+    assert first.content == again.content
+    assert "Khusus anak usia" in first.json()["detail"]

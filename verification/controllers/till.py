@@ -166,7 +166,7 @@ class TillController(Controller):
         return await redeem.redeem(
             data.qr, data.offer_id, None if data.purchase_amount is None else int(data.purchase_amount),
             idempotency_key.strip(), request.user, device_id,
-            client_ip(request), keyring, stores, settings,
+            client_ip(request), keyring, stores, settings, language=request_language(request),
         )  # fmt: skip
 
     @post(

@@ -154,6 +154,36 @@ def _in_region(kelurahan_code: str, prefixes: list[str]) -> bool:
     return not prefixes or any(kelurahan_code == p or kelurahan_code.startswith(p + ".") for p in prefixes)
 
 
+LOOKAHEAD_DAYS = 400  # how far ahead the next valid moment is looked for (a blackout or a season can be long)
+
+
+def next_valid_moment(rules: OfferRules, context: Context) -> datetime | None:
+    """The first moment from now at which the offer's calendar (dates, blackout days, weekdays, hours) allows it, in
+    the outlet's zone; None when it never will (past its last day) or not within LOOKAHEAD_DAYS."""
+    zone = ZoneInfo(context.zone)
+    local = context.local
+    day = max(context.today, rules.valid_from)
+    for _ in range(LOOKAHEAD_DAYS):
+        if rules.valid_until is not None and day > rules.valid_until:
+            return None
+        blocked = any(b.from_date <= day <= b.until for b in rules.blackout_dates)
+        if not blocked and day.isoweekday() in rules.weekdays:
+            opens = datetime.combine(day, time.fromisoformat(rules.hours.start) if rules.hours else time(0), zone)
+            if day != context.today or local < opens:
+                return opens
+            if rules.hours is None or local.strftime("%H:%M") < rules.hours.end:
+                return local  # open now
+        day += timedelta(days=1)
+    return None
+
+
+def _calendar(rules: OfferRules, context: Context, refusal: type[Ineligible], **params: str) -> Verdict:
+    """A refusal by the calendar, with when it next applies (also in the refusal's problem body)."""
+    next_at = next_valid_moment(rules, context)
+    params = {**params, "next_eligible_at": next_at.isoformat()} if next_at else params
+    return Verdict(False, refusal(**params), next_eligible_at=next_at)
+
+
 def evaluate(
     offer: TillOffer,
     context: Context,
@@ -179,20 +209,20 @@ def evaluate(
     if today < rules.valid_from or (rules.valid_until is not None and today > rules.valid_until):
         until_id = f"sampai {tanggal(rules.valid_until)}" if rules.valid_until else "tanpa batas akhir"
         until_en = f"until {_date_en(rules.valid_until)}" if rules.valid_until else "with no end date"
-        return Verdict(False, OutsideDates(valid=f"mulai {tanggal(rules.valid_from)} {until_id}",
-                                           valid_en=f"from {_date_en(rules.valid_from)} {until_en}"))  # fmt: skip
+        return _calendar(rules, context, OutsideDates, valid=f"mulai {tanggal(rules.valid_from)} {until_id}",
+                         valid_en=f"from {_date_en(rules.valid_from)} {until_en}")  # fmt: skip
     for blackout in rules.blackout_dates:
         if blackout.from_date <= today <= blackout.until:
-            return Verdict(False, BlackoutDate(label=blackout.label or "hari libur"))
+            return _calendar(rules, context, BlackoutDate, label=blackout.label or "hari libur")
     if today.isoweekday() not in rules.weekdays:
-        return Verdict(False, WeekdayNotEligible(days=_days_text(rules.weekdays, False),
-                                                 days_en=_days_text(rules.weekdays, True)))  # fmt: skip
+        return _calendar(rules, context, WeekdayNotEligible, days=_days_text(rules.weekdays, False),
+                         days_en=_days_text(rules.weekdays, True))  # fmt: skip
     if rules.hours is not None:
         clock = local.strftime("%H:%M")
         if not rules.hours.start <= clock < rules.hours.end:
             opens, closes = rules.hours.start, rules.hours.end
-            return Verdict(False, OutsideHours(start=opens.replace(":", "."), end=closes.replace(":", "."),
-                                               start_en=opens, end_en=closes))  # fmt: skip
+            return _calendar(rules, context, OutsideHours, start=opens.replace(":", "."), end=closes.replace(":", "."),
+                             start_en=opens, end_en=closes)  # fmt: skip
     age = age_on(birth_date, today)
     ages = {"age_min": rules.age_min, "age_max": rules.age_max}
     if age < rules.age_min:

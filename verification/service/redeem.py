@@ -149,7 +149,9 @@ async def _replay(scope: str, key: str, request_hash: str) -> RedemptionReceipt 
     outcome = row["outcome"]
     if "receipt" in outcome:
         return msgspec.convert(outcome["receipt"], RedemptionReceipt)
-    raise _refusal(outcome["refusal"], outcome["params"])
+    refusal = _refusal(outcome["refusal"], outcome["params"])
+    refusal.answered_in = outcome.get("language")  # said again as it was first said
+    raise refusal
 
 
 async def redeem(
@@ -164,8 +166,10 @@ async def redeem(
     stores: Stores,
     settings: Settings,
     now: datetime | None = None,
+    language: str | None = None,
 ) -> RedemptionReceipt:
-    """Give the benefit once. Refusals are answers too: the same key gets the same refusal again."""
+    """Give the benefit once. Refusals are answers too: the same key gets the same refusal again, in the language
+    it was first given in."""
     till = replace(await till_for(user, device_id, client_ip), manual_code=is_typed(text))
     await check_rate_limits(till, text, stores, settings)
     scope, key = str(till.partner_id), idempotency_key
@@ -195,7 +199,7 @@ async def redeem(
                 receipt = await _redeem_locked(till, presented, offer_id, purchase_amount, settings, now)
                 outcome: dict[str, Any] = {"receipt": msgspec.to_builtins(receipt)}
             except REFUSED as refusal:
-                outcome = {"refusal": refusal.code, "params": _jsonable(refusal.params)}
+                outcome = {"refusal": refusal.code, "params": _jsonable(refusal.params), "language": language}
                 await record_attempts(till, "redeem", [("refused", refusal.code, offer_id)])
             await _RECORD_OUTCOME(json.dumps(outcome), scope, key)
     except (LockNotAvailableError, QueryCanceledError):
@@ -208,7 +212,9 @@ async def redeem(
             raise IdempotencyKeyInFlight() from None
         return stored
     if "refusal" in outcome:
-        raise _refusal(outcome["refusal"], outcome["params"])
+        answer = _refusal(outcome["refusal"], outcome["params"])
+        answer.answered_in = language
+        raise answer
     log.info("verification.redeemed", partner_id=str(till.partner_id), offer_id=str(offer_id),
              discount=receipt.discount_amount)  # fmt: skip
     return receipt
