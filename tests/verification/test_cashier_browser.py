@@ -236,3 +236,93 @@ async def test_strangers_guessing_the_cashiers_password_do_not_keep_them_out_of_
             assert refused.status_code == 429
 
         await sign_in(page, base)  # the till's own token: straight in
+
+
+POOL = {
+    "title": "Kolam renang 20%",
+    "limits": [{"period": "day", "count": 1}],
+    "benefit": {"type": "percent", "percent": 20, "max_discount": 50_000},
+}
+PHONE = {"viewport": {"width": 360, "height": 740}, "bypass_csp": True}  # axe arrives as an inline script
+
+
+async def scanner_read(page, text: str) -> None:
+    """A keyboard-wedge scanner: the whole code within milliseconds, then Enter, wherever the focus is."""
+    await page.keyboard.type(text, delay=2)
+    await page.keyboard.press("Enter")
+
+
+async def no_grave_violations(page, where: str) -> None:
+    from tests.test_page_accessibility_browser import AXE, GRAVE, RUN_AXE
+
+    await page.add_script_tag(path=str(AXE))
+    found = await page.evaluate(RUN_AXE, GRAVE)
+    assert found == [], f"{where}: {found}"
+
+
+async def test_a_family_at_the_pool_on_a_phone_scanner_siblings_offline_and_axe(till):
+    import time
+
+    await till.offer(**POOL)
+    first, second, third, fourth = [await till.card(age_years=age) for age in (9, 7, 11, 5)]
+    taps = {"first": 0, "second": 0}
+    seconds = {}
+
+    async with live_server() as base, chromium(**PHONE) as page:
+        await sign_in(page, base)
+        await no_grave_violations(page, "scan")
+
+        # The first child: read, tap the offer, type the total, confirm.
+        started = time.perf_counter()
+        await scan_by_keyboard(page, first)
+        await page.get_by_role("heading", name="KIA aktif").wait_for()
+        await no_grave_violations(page, "result")
+        await page.get_by_role("button", name="Kolam renang 20%").click()
+        taps["first"] += 1
+        await page.get_by_label("Total belanja (Rp)").fill("25000")
+        await no_grave_violations(page, "confirm")
+        await page.get_by_role("button", name="Konfirmasi").click()
+        taps["first"] += 1
+        await page.get_by_role("heading", name="Berhasil").wait_for()
+        seconds["first"] = time.perf_counter() - started
+        await no_grave_violations(page, "receipt")
+
+        # Her brother: the scanner read on the receipt screen starts his check; one tap confirms the same offer
+        # and the total just used.
+        started = time.perf_counter()
+        await scanner_read(page, second)
+        await page.get_by_text("Usia 7 tahun").wait_for()
+        quick = page.locator("#quick-confirm")
+        assert await quick.text_content() == "Pakai Kolam renang 20% lagi · Rp25.000"
+        await quick.click()
+        taps["second"] += 1
+        await page.get_by_role("heading", name="Berhasil").wait_for()
+        seconds["second"] = time.perf_counter() - started
+        assert await page.locator("#receipt-discount").text_content() == "Rp5.000"
+
+        # A third child, and a scanner read while the total has the focus: the code never enters the field.
+        await scanner_read(page, third)
+        await page.get_by_text("Usia 11 tahun").wait_for()
+        await page.locator("button.offer", has_text="Kolam renang 20%").click()  # not the one-tap button: type a total
+        amount = page.get_by_label("Total belanja (Rp)")
+        await amount.fill("30000")
+        await amount.focus()
+        await scanner_read(page, first)  # the first child's card again: already used today
+        await page.get_by_text("Usia 9 tahun").wait_for()
+        assert await amount.input_value() == "30000"
+        assert await page.get_by_text("Sudah dipakai hari ini").count() >= 1
+
+        # Offline: the code stays in the field and is checked when the connection returns.
+        await page.get_by_role("button", name="Pindai kartu lain").click()
+        await page.context.set_offline(True)
+        await scan_by_keyboard(page, fourth)
+        await page.get_by_text("Kode tetap di kolom").wait_for()
+        field = page.get_by_label("Pindai dengan alat pemindai, atau ketik kode manual")
+        assert await field.input_value() == fourth
+        await no_grave_violations(page, "offline")
+        await page.context.set_offline(False)
+        await page.get_by_text("Usia 5 tahun").wait_for(timeout=10_000)
+
+    redeemed = await Redemption.select(Redemption.discount_amount).order_by(Redemption.redeemed_at)
+    assert [row["discount_amount"] for row in redeemed] == [5_000, 5_000]
+    print(json.dumps({"taps_per_child": taps, "seconds_per_child": {k: round(v, 2) for k, v in seconds.items()}}))

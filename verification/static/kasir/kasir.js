@@ -14,7 +14,9 @@
       amountLabel: "Total belanja (Rp)", discount: "Diskon", toPay: "Dibayar", confirm: "Konfirmasi", back: "Kembali",
       retrying: "Mencoba lagi…", receiptTitle: "Berhasil", receiptCode: "Kode struk", time: "Waktu",
       voided: "Dibatalkan", void: "Batalkan", voidConfirm: "Yakin batalkan? Tekan lagi", nextCard: "Pindai kartu berikutnya",
-      checking: "Memeriksa…", offline: "Tidak ada koneksi — mencoba lagi…", active: "KIA aktif", age: "Usia {age} tahun",
+      checking: "Memeriksa…", offline: "Tidak ada koneksi — mencoba lagi…",
+      offlineKept: "Tidak ada koneksi. Kode tetap di kolom dan diperiksa lagi begitu koneksi kembali.",
+      best: "Paling hemat", nextChild: "Anak berikutnya", quick: "Pakai {title} lagi", active: "KIA aktif", age: "Usia {age} tahun",
       noOffers: "Mitra ini belum punya penawaran aktif.", wrongLogin: "Nama pengguna atau kata sandi salah.",
       notCashier: "Akun ini bukan akun kasir.", amountNeeded: "Isi total belanja.", amountTooLarge: "Total belanja terlalu besar (maks. Rp100.000.000).", failed: "Gagal: {message}",
       statusTitles: { revoked: "Kartu dicabut", expired: "KIA sudah tidak berlaku", superseded: "Kode kartu sudah diganti",
@@ -32,7 +34,9 @@
       amountLabel: "Purchase total (Rp)", discount: "Discount", toPay: "To pay", confirm: "Confirm", back: "Back",
       retrying: "Retrying…", receiptTitle: "Done", receiptCode: "Receipt code", time: "Time",
       voided: "Voided", void: "Void", voidConfirm: "Sure? Press again to void", nextCard: "Scan the next card",
-      checking: "Checking…", offline: "No connection — retrying…", active: "KIA active", age: "Age {age}",
+      checking: "Checking…", offline: "No connection — retrying…",
+      offlineKept: "No connection. The code stays in the field and is checked again as soon as the connection returns.",
+      best: "Best value", nextChild: "Next child", quick: "Use {title} again", active: "KIA active", age: "Age {age}",
       noOffers: "This partner has no active offers yet.", wrongLogin: "Wrong username or password.",
       notCashier: "This account is not a cashier account.", amountNeeded: "Enter the purchase total.", amountTooLarge: "The purchase total is too large (max. Rp100,000,000).",
       failed: "Failed: {message}",
@@ -46,9 +50,13 @@
   const MONTHS = { id: ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"],
     en: ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"] };
   const store = window.localStorage;
+  const session = window.sessionStorage;  // the last amount per offer: for this session only
+  const SCANNER_KEY_GAP_MS = 35;  // keys closer than this come from a scanner, not a hand
+  const SCANNER_MIN_LENGTH = 8;  // shorter bursts are not a card's code
+  const SAME_CARD_PAUSE_MS = 4000;  // after "next card", the card just read is ignored this long
   const $ = (id) => document.getElementById(id);
   const state = { lang: store.getItem("kasir.lang") || "id", zone: "Asia/Jakarta", scan: null, offer: null,
-    receipt: null, busy: false, voidArmed: false };
+    receipt: null, busy: false, voidArmed: false, lastQr: null, ignoreSameUntil: 0, waitingFor: null };
 
   // --- words, money, time -----------------------------------------------------------------------------------
   function t(key, params) {
@@ -116,10 +124,10 @@
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   // --- screens --------------------------------------------------------------------------------------------------
-  function show(name) {
+  function show(name, keep) {
     document.querySelectorAll(".screen").forEach((el) => { el.hidden = el.id !== "screen-" + name; });
     $("logout").hidden = name === "login";
-    if (name === "scan") { $("scan-input").value = ""; focusScan(); camera.start(); refreshToday(); } else { camera.pause(); }
+    if (name === "scan") { $("scan-input").value = keep || ""; focusScan(); camera.start(); refreshToday(); } else { camera.pause(); }
     if (name === "login") $("username").focus();
   }
   function focusScan() { setTimeout(() => { if (!$("screen-scan").hidden) $("scan-input").focus(); }, 50); }
@@ -180,8 +188,12 @@
     if (state.busy) return;
     state.busy = true;
     state.lastQr = text;
+    state.waitingFor = null;
     setError("scan-error", "");
     camera.pause();
+    // Said at once (well within 150 ms), before the network is asked anything.
+    $("checking").textContent = t("checking");
+    $("checking").hidden = false;
     try {
       const response = await api("/api/v1/verification/scan", { method: "POST", body: JSON.stringify({ qr: text }) });
       if (!response.ok) { setError("scan-error", await problemText(response)); show("scan"); return; }
@@ -189,12 +201,16 @@
       renderResult();
       show("result");
     } catch (error) {
-      setError("scan-error", t("offline"));
-      show("scan");
+      // Offline: the code stays in the field and is checked again as soon as the connection returns.
+      state.waitingFor = text;
+      setError("scan-error", t("offlineKept"));
+      show("scan", text);
     } finally {
       state.busy = false;
+      $("checking").hidden = true;
     }
   }
+  window.addEventListener("online", () => { if (state.waitingFor && !state.busy) check(state.waitingFor); });
 
   function renderResult() {
     const card = state.scan.card;
@@ -204,6 +220,30 @@
     $("card-detail").textContent = card.status === "active" ? t("age", { age: card.age_years }) : (card.message || "");
     const list = $("offers");
     list.replaceChildren();
+    if (card.status !== "active") return;  // the card's own refusal, said once above: no offer can apply
+    const best = bestOffer(state.scan.offers);
+    // A family's next child at the same counter: the offer and amount just used, confirmed with one tap.
+    const open = state.scan.offers.filter((offer) => offer.eligible);
+    const usual = best || (open.length === 1 ? open[0] : null);
+    if (usual && (!usual.needs_purchase_amount || lastAmount(usual))) {
+      const li = document.createElement("li");
+      const quick = document.createElement("button");
+      quick.type = "button";
+      quick.id = "quick-confirm";
+      quick.className = "primary wide";
+      const amount = usual.needs_purchase_amount ? lastAmount(usual) : null;
+      quick.textContent = t("quick", { title: usual.title }) + (amount ? ` · ${rupiah(amount)}` : "");
+      quick.addEventListener("click", async () => {
+        if (state.busy) return;
+        choose(usual);  // the confirm screen, filled, in case the answer is a refusal to read
+        const pending = { key: crypto.randomUUID(), qr: state.lastQr, offer_id: usual.offer_id,
+          purchase_amount: amount === null ? undefined : amount, title: usual.title };
+        store.setItem("kasir.pending", JSON.stringify(pending));
+        await submit(pending);
+      });
+      li.append(quick);
+      list.append(li);
+    }
     if (!state.scan.offers.length) {
       const li = document.createElement("li");
       li.className = "hint";
@@ -219,6 +259,7 @@
       button.setAttribute("aria-disabled", String(!offer.eligible));
       button.append(span("offer-title", offer.title), span("offer-benefit", offer.benefit.text));
       if (offer.eligible) {
+        if (best && best.offer_id === offer.offer_id) button.append(span("offer-best", t("best")));
         if (offer.remaining !== null && offer.remaining !== undefined) button.append(span("offer-note", t("left", { n: offer.remaining })));
         button.addEventListener("click", () => choose(offer));
       } else {
@@ -228,15 +269,28 @@
       list.append(li);
     });
   }
+  // Of two or more applicable offers, the one worth more to the family for the amount last entered here (or, for
+  // offers that need no amount, their value).
+  function bestOffer(offers) {
+    const open = offers.filter((offer) => offer.eligible);
+    if (open.length < 2) return null;
+    const worth = (offer) => discountFor(offer.benefit, lastAmount(offer) || 0);
+    const sorted = open.slice().sort((a, b) => worth(b) - worth(a));
+    return worth(sorted[0]) > worth(sorted[1]) ? sorted[0] : null;
+  }
+  function lastAmount(offer) { return Number(session.getItem("kasir.amount." + offer.offer_id) || 0); }
   function span(className, text) { const el = document.createElement("span"); el.className = className; el.textContent = text; return el; }
-  $("scan-again").addEventListener("click", () => show("scan"));
+  // "Next card": the card still in front of the camera is not read again; a different one is read at once.
+  function nextCard() { state.ignoreSameUntil = Date.now() + SAME_CARD_PAUSE_MS; show("scan"); }
+  $("scan-again").addEventListener("click", nextCard);
 
   // --- confirm, with a key that survives retries ---------------------------------------------------------------
   function choose(offer) {
     state.offer = offer;
     $("confirm-title").textContent = offer.title;
     $("confirm-benefit").textContent = offer.benefit.text;
-    $("amount").value = "";
+    const remembered = lastAmount(offer);
+    $("amount").value = offer.needs_purchase_amount && remembered ? String(remembered) : "";
     $("amount-group").hidden = !offer.needs_purchase_amount;
     setError("confirm-error", "");
     $("retrying").hidden = true;
@@ -278,6 +332,7 @@
     // Sent only where the benefit depends on it (the API refuses a percentage offer without one).
     const pending = { key: crypto.randomUUID(), qr: state.lastQr, offer_id: state.offer.offer_id,
       purchase_amount: needed ? amountValue() : undefined, title: state.offer.title };
+    if (needed) session.setItem("kasir.amount." + state.offer.offer_id, String(amountValue()));
     store.setItem("kasir.pending", JSON.stringify(pending));
     await submit(pending);
   });
@@ -362,7 +417,7 @@
   function voidRedemption(id) {
     return api(`/api/v1/verification/redemptions/${id}/void`, { method: "POST", body: JSON.stringify({ reason: "dibatalkan kasir" }) });
   }
-  $("next-card").addEventListener("click", () => show("scan"));
+  $("next-card").addEventListener("click", nextCard);
 
   async function refreshToday() {
     let response;
@@ -403,7 +458,8 @@
       if (!this.worker) {
         this.worker = new Worker("/static/kasir/scanner-worker.js");
         this.worker.onmessage = (event) => {
-          if (event.data && this.running && !state.busy) { this.running = false; $("scan-input").value = ""; check(event.data); }
+          const same = event.data && event.data === state.lastQr && Date.now() < state.ignoreSameUntil;
+          if (event.data && this.running && !state.busy && !same) { this.running = false; $("scan-input").value = ""; check(event.data); }
           else if (this.running) this.tick();
         };
       }
@@ -441,6 +497,36 @@
     },
     pause() { this.running = false; clearTimeout(this.timer); },
   };
+
+  // --- a keyboard-wedge scanner, on any screen -----------------------------------------------------------------
+  // A scanner types a whole code within a few milliseconds per key and presses Enter; a person types slower. On the
+  // result, confirm and receipt screens such a burst starts the next child's check; whatever it typed into the
+  // amount field is taken out again, so a QR never becomes "Dibayar RpInfinity".
+  const burst = { text: "", last: 0, field: null, before: "" };
+  document.addEventListener("keydown", (event) => {
+    if (!$("screen-scan").hidden || !$("screen-login").hidden) return;  // the scan field and sign-in take keys as usual
+    const now = performance.now();
+    const quick = now - burst.last < SCANNER_KEY_GAP_MS;
+    burst.last = now;
+    if (event.key === "Enter") {
+      if (quick && burst.text.length >= SCANNER_MIN_LENGTH) {
+        event.preventDefault();
+        if (burst.field) { burst.field.value = burst.before; if (!$("screen-confirm").hidden) preview(); }
+        const text = burst.text;
+        burst.text = "";
+        if (!state.busy) check(text);
+      }
+      burst.text = "";
+      return;
+    }
+    if (event.key.length !== 1) return;
+    if (!quick) {  // a new burst (or a person typing): remember what the field held before it
+      burst.text = "";
+      burst.field = document.activeElement && document.activeElement.id === "amount" ? document.activeElement : null;
+      burst.before = burst.field ? burst.field.value : "";
+    }
+    burst.text += event.key;
+  }, true);
 
   // --- start ------------------------------------------------------------------------------------------------------
   window.addEventListener("online", () => { $("connection").hidden = true; });
