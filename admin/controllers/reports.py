@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -263,7 +263,7 @@ class AttemptReviewController(Controller):
         self, settings: NamedDependency[Settings], user: NamedDependency[CurrentUser], first: From = None,
         last: Until = None,
     ) -> dict[str, Any]:  # fmt: skip
-        return await attempt_review.summary(_attempt_window(settings, user, first, last))
+        return await attempt_review.summary(attempt_review.window(settings, first, last, scope=user.region))
 
     @get("/", summary="The attempts behind a figure, newest first")
     async def attempts(
@@ -275,14 +275,11 @@ class AttemptReviewController(Controller):
         reason_code: Annotated[str | None, QueryParameter(max_length=40)] = None, format: Format = "json",
     ) -> Any:  # fmt: skip
         rows = await attempt_review.attempts(
-            _attempt_window(settings, user, first, last), outlet_id, cashier_id, kind, outcome, reason_code
+            attempt_review.window(settings, first, last, scope=user.region),
+            outlet_id,
+            cashier_id,
+            kind,
+            outcome,
+            reason_code,
         )
         return _answer(rows, format, "percobaan.csv")
-
-
-def _attempt_window(
-    settings: Settings, user: CurrentUser, first: date | None, last: date | None
-) -> attempt_review.Window:
-    check_days({"from": first, "until": last})
-    last = last or _today(settings)
-    return attempt_review.Window(first or last - timedelta(days=31), last, scope=user.region)

@@ -146,9 +146,7 @@ class OfferReviewController(Controller):
     async def approve_revision(
         self, offer_id: FromPath[uuid.UUID], request: AuthedRequest, settings: NamedDependency[Settings]
     ) -> OfferRead:
-        offer = await review.reviewed_offer(offer_id, request.user)
-        await review.check_region_sizes(offer, settings, offer.pending_rules)
-        return await offers.decide_revision(offer_id, True, None, request.user)
+        return await review.approve_revision(offer_id, request.user, settings)
 
     @post(
         "/{offer_id:uuid}/revision/reject",
@@ -180,10 +178,7 @@ class OfferReviewController(Controller):
         settings: NamedDependency[Settings],
         data: JSONBody[OfferDecision | None] = None,
     ) -> OfferRead:
-        await review.check_region_sizes(await review.reviewed_offer(offer_id, request.user), settings)
-        return await offers.move_by_dukcapil(
-            offer_id, OfferStatus.PUBLISHED, data.reason if data else None, request.user
-        )
+        return await review.publish(offer_id, request.user, settings, data.reason if data else None)
 
     @post(
         "/{offer_id:uuid}/reject",

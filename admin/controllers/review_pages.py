@@ -199,15 +199,7 @@ class OfferReviewPages(Controller):
         language: NamedDependency[Language],
         settings: NamedDependency[Settings],
     ) -> Any:
-        try:
-            await review.check_region_sizes(await review.reviewed_offer(offer_id, user), settings)
-            await offers.move_by_dukcapil(offer_id, OfferStatus.PUBLISHED, None, user)
-        except NotFound:
-            raise
-        except DomainError as error:
-            problem, status = refusal(request, error)
-            return await _offer_page(offer_id, user, language, problem, status)
-        return Redirect(f"/admin/penawaran/{offer_id}?ok=tayang", status_code=303)
+        return await _approved(request, offer_id, user, language, review.publish(offer_id, user, settings), "tayang")
 
 
 class OfferRevisionPages(Controller):
@@ -222,16 +214,27 @@ class OfferRevisionPages(Controller):
         language: NamedDependency[Language],
         settings: NamedDependency[Settings],
     ) -> Any:
-        try:
-            offer = await review.reviewed_offer(offer_id, user)
-            await review.check_region_sizes(offer, settings, offer.pending_rules)
-            await offers.decide_revision(offer_id, True, None, user)
-        except NotFound:
-            raise
-        except DomainError as error:
-            problem, status = refusal(request, error)
-            return await _offer_page(offer_id, user, language, problem, status)
-        return Redirect(f"/admin/penawaran/{offer_id}?ok=perubahan-disetujui", status_code=303)
+        approval = review.approve_revision(offer_id, user, settings)
+        return await _approved(request, offer_id, user, language, approval, "perubahan-disetujui")
+
+
+async def _approved(
+    request: Request[Any, Any, Any],
+    offer_id: uuid.UUID,
+    user: CurrentUser,
+    language: Language,
+    approval: Awaitable[OfferRead],
+    notice: str,
+) -> Any:
+    """An approval from the offer's page: back to it with a notice, or the page again with the refusal."""
+    try:
+        await approval
+    except NotFound:
+        raise
+    except DomainError as error:
+        problem, status = refusal(request, error)
+        return await _offer_page(offer_id, user, language, problem, status)
+    return Redirect(f"/admin/penawaran/{offer_id}?ok={notice}", status_code=303)
 
 
 async def _offer_page(

@@ -59,3 +59,18 @@ async def region_slices(offer: OfferRead) -> list[OfferRead]:
         if other.id != offer.id and other.rules.regions and other.rules.regions != offer.rules.regions
         and other.status in {OfferStatus.PUBLISHED, OfferStatus.PAUSED, OfferStatus.SUBMITTED}
     ]  # fmt: skip
+
+
+async def publish(
+    offer_id: uuid.UUID, reviewer: CurrentUser, settings: Settings, reason: str | None = None
+) -> OfferRead:
+    """Approve a submitted offer (API and page): within the reviewer's reach, its regions large enough."""
+    await check_region_sizes(await reviewed_offer(offer_id, reviewer), settings)
+    return await offers.move_by_dukcapil(offer_id, OfferStatus.PUBLISHED, reason, reviewer)
+
+
+async def approve_revision(offer_id: uuid.UUID, reviewer: CurrentUser, settings: Settings) -> OfferRead:
+    """Approve a live offer's edit (API and page): within the reviewer's reach, its regions large enough."""
+    offer = await reviewed_offer(offer_id, reviewer)
+    await check_region_sizes(offer, settings, offer.pending_rules)
+    return await offers.decide_revision(offer_id, True, None, reviewer)

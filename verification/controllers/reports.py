@@ -12,7 +12,7 @@ from litestar.params import QueryParameter
 
 from core.auth import CurrentUser
 from core.guards import requires_partner_manager
-from core.localtime import check_days, local_date, utc_now
+from core.localtime import check_days
 from core.openapi import raises
 from core.settings import Settings
 from core.web import csv_response
@@ -99,7 +99,8 @@ class PartnerAttemptController(Controller):
         self, membership: NamedDependency[Membership], settings: NamedDependency[Settings], first: From = None,
         last: Until = None,
     ) -> dict[str, Any]:  # fmt: skip
-        return await attempt_review.summary(_window(settings, first, last, partner=membership.partner_id))
+        days = attempt_review.window(settings, first, last, partner=membership.partner_id)
+        return await attempt_review.summary(days)
 
     @get(
         "/",
@@ -113,17 +114,7 @@ class PartnerAttemptController(Controller):
         reason_code: Reason = None, format: Format = "json",
     ) -> Any:  # fmt: skip
         rows = await attempt_review.attempts(
-            _window(settings, first, last, partner=membership.partner_id), outlet_id, cashier_id, kind, outcome,
+            attempt_review.window(settings, first, last, membership.partner_id), outlet_id, cashier_id, kind, outcome,
             reason_code,
         )  # fmt: skip
         return csv_response(rows, "percobaan.csv") if format == "csv" else rows
-
-
-def _window(
-    settings: Settings, first: date | None, last: date | None, partner: uuid.UUID | None = None,
-    scope: str | None = None,
-) -> attempt_review.Window:  # fmt: skip
-    """The attempt review's days: up to today (a dispute is about today too), 31 days back by default."""
-    check_days({"from": first, "until": last})
-    last = last or local_date(utc_now(), settings.timezone)
-    return attempt_review.Window(first or last - timedelta(days=31), last, partner, scope)

@@ -8,11 +8,12 @@ import statistics
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from core.localtime import format_local
+from core.localtime import check_days, format_local, local_date, utc_now
 from core.offices import narrowed
+from core.settings import Settings
 from core.tables import StaffUser
 from partners.tables import ApiKey, Offer, Outlet
 from verification.tables import Attempt, Redemption
@@ -30,6 +31,19 @@ class Window:
     date_until: date
     partner: uuid.UUID | None = None  # a manager's partner
     scope: str | None = None  # Dukcapil's reach (outlets located within it); None: every outlet
+
+
+DEFAULT_DAYS = 31
+
+
+def window(
+    settings: Settings, first: date | None, last: date | None, partner: uuid.UUID | None = None,
+    scope: str | None = None,
+) -> Window:  # fmt: skip
+    """The review's days: up to today (a dispute is about today too), DEFAULT_DAYS back unless asked."""
+    check_days({"from": first, "until": last})
+    last = last or local_date(utc_now(), settings.timezone)
+    return Window(first or last - timedelta(days=DEFAULT_DAYS), last, partner, scope)
 
 
 async def _outlets(window: Window) -> dict[uuid.UUID, dict[str, Any]]:
