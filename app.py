@@ -17,6 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins import CLIPluginProtocol
 
+from admin.controllers.attempt_pages import attempt_review_pages
 from admin.controllers.audit import AuditController
 from admin.controllers.audit_pages import AuditPages
 from admin.controllers.breach_pages import BreachPages
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             signing_key_pages,
             dukcapil_staff_pages,
             AuditPages,
+            attempt_review_pages,
             AuditController,
             BreachPages,
             BreachController,

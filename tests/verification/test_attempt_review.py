@@ -96,3 +96,20 @@ async def test_a_cashier_voiding_far_more_than_the_outlets_others_is_highlighted
 
     flagged = {row["cashier"]: row["outlier"] for row in rows}
     assert flagged == {"Kasir (pelangi.kasir)": True, "Kasir Dua (pelangi.kasir2)": False}
+
+
+async def test_the_review_pages_show_the_figures_and_the_attempts_behind_them(till, make_client):
+    from tests.core.test_pages import page_client, sign_in
+
+    await _refused_void_and_throttle(till)
+    manager = await page_client(make_client)
+    await sign_in(manager, "pelangi.manajer")
+    page = await manager.get("/mitra/tinjauan")
+    assert page.status_code == 200, page.text
+    assert "Kasir (pelangi.kasir)" in page.text
+    drill = await manager.get("/mitra/tinjauan/percobaan", params={"outlet": till.world.outlet_id})
+    assert "Batas waktu pembatalan" in drill.text or "void_window_closed" in drill.text
+    office = await page_client(make_client)
+    await sign_in(office, "dukcapil")
+    seen = await office.get("/admin/tinjauan")
+    assert "Pelangi Pasar Baru" in seen.text

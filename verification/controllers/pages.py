@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
 from core.auth import PUBLIC
@@ -17,7 +18,7 @@ from core.web import csv_response
 from partners.controllers.deps import Manager, manager_pages
 from partners.service.onboarding import read_partner
 from verification.errors import refusal_titles
-from verification.service import figures
+from verification.service import attempt_review, figures
 from verification.service.rollups import month_of
 
 
@@ -81,6 +82,30 @@ class PartnerDashboard(Controller):
                 "threshold": figures.small_cell_threshold(manager.user, settings),
             },
         )
+
+    @get("/tinjauan", name="partner_attempt_review")
+    async def review(self, settings: NamedDependency[Settings], manager: NamedDependency[Manager]) -> Template:
+        days = attempt_review.window(settings, None, None, manager.partner_id)
+        return Template(
+            "mitra/tinjauan.html",
+            context={"review": await attempt_review.summary(days), "base": "/mitra/tinjauan",
+                     "reasons": refusal_titles(manager.language)},
+        )  # fmt: skip
+
+    @get("/tinjauan/percobaan", name="partner_attempts")
+    async def attempts(
+        self,
+        settings: NamedDependency[Settings],
+        manager: NamedDependency[Manager],
+        outlet: Annotated[uuid.UUID | None, QueryParameter()] = None,
+        kasir: Annotated[uuid.UUID | None, QueryParameter()] = None,
+    ) -> Template:
+        days = attempt_review.window(settings, None, None, manager.partner_id)
+        return Template(
+            "mitra/tinjauan_percobaan.html",
+            context={"attempts": await attempt_review.attempts(days, outlet, kasir),
+                     "reasons": refusal_titles(manager.language)},
+        )  # fmt: skip
 
     @get("/unduh/{filename:str}", name="partner_download")
     async def download(
