@@ -108,7 +108,7 @@ async def test_the_review_pages_show_the_figures_and_the_attempts_behind_them(ti
     assert page.status_code == 200, page.text
     assert "Kasir (pelangi.kasir)" in page.text
     drill = await manager.get("/mitra/tinjauan/percobaan", params={"outlet": till.world.outlet_id})
-    assert "Batas waktu pembatalan" in drill.text or "void_window_closed" in drill.text
+    assert "Batas waktu pembatalan sudah lewat" in drill.text  # the refused void, by its reason
     office = await page_client(make_client)
     await sign_in(office, "dukcapil")
     seen = await office.get("/admin/tinjauan")
