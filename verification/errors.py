@@ -231,6 +231,12 @@ class RegionNotEligible(Ineligible):
     )
 
 
+class OutletClosed(Ineligible):
+    code = "outlet_closed"
+    title = Text("Outlet sedang tutup", "The outlet is closed")
+    detail = Text("Outlet ini buka lagi {opens}.", "This outlet opens again {opens_en}.")
+
+
 class NotEligibleForCard(Ineligible):
     """A region refusal said plainly, where the partner's offers restrict regions in several ways: which of them a
     card passes would tell, together, where the child lives."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -210,6 +211,8 @@ class TillPlace:
     partner_status: str  # as the office of the outlet's kabupaten/kota stands with the partner
     void_window_minutes: int | None
     kelurahan_code: str = ""
+    # When the outlet is open, by weekday (`mon`..`sun`: [(open, close), ...]); empty: no hours recorded, always open.
+    opening_hours: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
 
 # Asked on every till request: compiled once (core.database.statements.CompiledQuery).
@@ -220,6 +223,7 @@ _TILL_PLACE = CompiledQuery(
             Outlet.active,
             Outlet.timezone,
             Outlet.kelurahan_code,
+            Outlet.opening_hours,
             Outlet.partner.void_window_minutes.as_alias("void_window_minutes"),
         )
         .where(Outlet.id == outlet_id)
@@ -255,4 +259,13 @@ async def till_place(partner_id: uuid.UUID, outlet_id: uuid.UUID) -> TillPlace:
         partner_status=standing["status"] if standing else PartnerStatus.PENDING.value,
         void_window_minutes=row["void_window_minutes"],
         kelurahan_code=row["kelurahan_code"],
+        opening_hours=_hours(row["opening_hours"]),
+    )
+
+
+def _hours(stored: Any) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """The stored JSON as a hashable value (a till's place is cached and compared)."""
+    hours = json.loads(stored) if isinstance(stored, str) else (stored or {})
+    return tuple(
+        (day, tuple((span["open"], span["close"]) for span in spans)) for day, spans in sorted(hours.items()) if spans
     )

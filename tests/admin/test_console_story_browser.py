@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from partners.tables import Outlet
 from tests.admin.test_registry_import import csv_bytes, row
 from tests.browser import CHROMIUM, CHROMIUM_FLAGS, live_server, needs_chromium
 from tests.helpers import KELURAHAN_PASAR_BARU, PASSWORD, read_qr_codes
@@ -228,6 +229,13 @@ async def test_from_registration_to_a_revoked_card_at_the_till(create_staff, tmp
         await picture(clerk, "admin-kartu-cabut", full_page=False)
         await clerk.locator("form button[type=submit]").last.click()
         await clerk.get_by_text("Dicabut", exact=True).first.wait_for()
+
+        # The outlet was saved with the form's default hours (08:00-17:00), and the till refuses outside them
+        # (outlet_closed): this story runs at any hour, so its outlet is open around the clock from here on.
+        every_hour = {
+            day: [{"open": "00:00", "close": "24:00"}] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        }
+        await Outlet.update({Outlet.opening_hours: every_hour}).where(Outlet.name == "Gramedia Suprapto")
 
         # 7. At the till, the cashier's scan of that QR says the card is revoked.
         cashier = await person(chromium, problems, **PHONE)

@@ -9,6 +9,7 @@ from admin.demo import DEMO_PASSWORD, seed_demo
 from admin.demo_second_city import CASHIER, LOCAL_OFFER
 from core.settings import get_settings
 from core.tables import AuditEvent
+from partners.tables import Outlet
 from tests.conftest import login
 from tests.helpers import outlet_body
 from tests.verification.cards_helpers import enroll_card
@@ -22,6 +23,11 @@ CURUP = "17.02.19.1003"  # Talang Rimbo Lama, Kabupaten Rejang Lebong
 async def demo(tmp_path):
     await seed_demo(tmp_path, with_registry=False)
     await keys.rotate(get_settings(), None)
+    # The demo's outlets keep real opening hours (the till refuses outside them); a test runs at any hour.
+    every_hour = {
+        day: [{"open": "00:00", "close": "24:00"}] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    }
+    await Outlet.update({Outlet.opening_hours: every_hour}, force=True)
 
 
 async def qr_of(kelurahan: str) -> str:

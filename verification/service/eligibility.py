@@ -9,6 +9,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from core.i18n import month_name, weekday_name
+from core.localtime import format_local
 from core.money import format_rupiah
 from core.offices import city_of
 from core.web import tanggal
@@ -28,6 +29,7 @@ from verification.errors import (
     OfferBudgetExhausted,
     OfferPaused,
     OfferQuotaExhausted,
+    OutletClosed,
     OutletNotEligible,
     OutsideDates,
     OutsideHours,
@@ -51,6 +53,7 @@ class Context:
     zone: str
     now: datetime  # aware
     city_code: str = ""  # the outlet's kabupaten/kota
+    opening_hours: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # by weekday; empty: always open
 
     @property
     def local(self) -> datetime:
@@ -154,6 +157,30 @@ def _in_region(kelurahan_code: str, prefixes: list[str]) -> bool:
     return not prefixes or any(kelurahan_code == p or kelurahan_code.startswith(p + ".") for p in prefixes)
 
 
+OUTLET_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _spans(context: Context, day: date) -> tuple[tuple[str, str], ...]:
+    return dict(context.opening_hours).get(OUTLET_DAYS[day.weekday()], ())
+
+
+def _outlet_open(context: Context, moment: datetime) -> bool:
+    clock = moment.strftime("%H:%M")
+    return any(opens <= clock < closes for opens, closes in _spans(context, moment.date()))
+
+
+def next_opening(context: Context) -> datetime | None:
+    """When the outlet opens next (its recorded hours, in its zone); None if no day of the week has hours."""
+    zone = ZoneInfo(context.zone)
+    for ahead in range(8):
+        day = context.today + timedelta(days=ahead)
+        for opens, _ in sorted(_spans(context, day)):
+            moment = datetime.combine(day, time.fromisoformat(opens), zone)
+            if moment > context.local:
+                return moment
+    return None
+
+
 LOOKAHEAD_DAYS = 400  # how far ahead the next valid moment is looked for (a blackout or a season can be long)
 
 
@@ -206,6 +233,15 @@ def evaluate(
         return Verdict(False, OutletNotEligible())
     if rules.cities and context.city_code not in rules.cities:
         return Verdict(False, OutletNotEligible())
+    if context.opening_hours and not _outlet_open(context, context.local):
+        reopens = next_opening(context)  # some day has hours, so within the week
+        assert reopens is not None
+        closed = OutletClosed(
+            opens=format_local(reopens, context.zone, "id"),
+            opens_en=format_local(reopens, context.zone, "en"),
+            next_eligible_at=reopens.isoformat(),
+        )
+        return Verdict(False, closed, next_eligible_at=reopens)
     if today < rules.valid_from or (rules.valid_until is not None and today > rules.valid_until):
         until_id = f"sampai {tanggal(rules.valid_until)}" if rules.valid_until else "tanpa batas akhir"
         until_en = f"until {_date_en(rules.valid_until)}" if rules.valid_until else "with no end date"

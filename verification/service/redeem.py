@@ -257,7 +257,7 @@ async def _redeem_locked(
     history = (await card_history(state.card_id, [offer], today)).get(offer_id, [])
     verdict = eligibility.evaluate(
         offer,
-        eligibility.Context(till.outlet_id, till.zone, now, till.city_code),
+        eligibility.Context(till.outlet_id, till.zone, now, till.city_code, till.opening_hours),
         state.birth_date,
         state.kelurahan_code,
         usage,

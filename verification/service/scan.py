@@ -85,7 +85,7 @@ async def _verdicts(
 ) -> list[OfferVerdict]:
     usage = await usage_of([offer.id for offer in offers])
     history = await card_history(state.card_id, offers, today)
-    context = eligibility.Context(till.outlet_id, till.zone, now, till.city_code)
+    context = eligibility.Context(till.outlet_id, till.zone, now, till.city_code, till.opening_hours)
     assert state.birth_date is not None
     sliced = eligibility.region_sliced(offers)
     return [

@@ -34,6 +34,7 @@ class Till:
     client_ip: str = "unknown"
     city_code: str = ""  # the outlet's kabupaten/kota
     manual_code: bool | None = None  # this scan or redeem was a typed manual code (None: not a scan or redeem)
+    opening_hours: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # the outlet's (TillPlace)
 
     def local_date(self, moment: datetime) -> date:
         return eligibility.Context(self.outlet_id, self.zone, moment).today
@@ -64,6 +65,7 @@ async def till_for(user: CurrentUser, device_id: str | None, client_ip: str = "u
         void_window_minutes=place.void_window_minutes,
         client_ip=client_ip,
         city_code=city_of(place.kelurahan_code),
+        opening_hours=place.opening_hours,
     )
 
 

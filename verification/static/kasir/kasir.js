@@ -51,7 +51,8 @@
     en: ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"] };
   const store = window.localStorage;
   const session = window.sessionStorage;  // the last amount per offer: for this session only
-  const SCANNER_KEY_GAP_MS = 35;  // keys closer than this come from a scanner, not a hand
+  const SCANNER_KEY_GAP_MS = 30;  // keys this close on average come from a scanner, not a hand
+  const NEW_BURST_GAP_MS = 150;  // a pause this long starts a new burst of keys
   const SCANNER_MIN_LENGTH = 8;  // shorter bursts are not a card's code
   const SAME_CARD_PAUSE_MS = 4000;  // after "next card", the card just read is ignored this long
   const $ = (id) => document.getElementById(id);
@@ -502,14 +503,17 @@
   // A scanner types a whole code within a few milliseconds per key and presses Enter; a person types slower. On the
   // result, confirm and receipt screens such a burst starts the next child's check; whatever it typed into the
   // amount field is taken out again, so a QR never becomes "Dibayar RpInfinity".
-  const burst = { text: "", last: 0, field: null, before: "" };
+  const burst = { text: "", last: 0, start: 0, field: null, before: "" };
   document.addEventListener("keydown", (event) => {
     if (!$("screen-scan").hidden || !$("screen-login").hidden) return;  // the scan field and sign-in take keys as usual
     const now = performance.now();
-    const quick = now - burst.last < SCANNER_KEY_GAP_MS;
+    const gap = now - burst.last;
     burst.last = now;
     if (event.key === "Enter") {
-      if (quick && burst.text.length >= SCANNER_MIN_LENGTH) {
+      // A scanner's keys average a few milliseconds apart (a busy phone may stall one now and then); a hand's are
+      // a hundred or more.
+      const average = burst.text ? (now - burst.start) / burst.text.length : Infinity;
+      if (burst.text.length >= SCANNER_MIN_LENGTH && average < SCANNER_KEY_GAP_MS) {
         event.preventDefault();
         if (burst.field) { burst.field.value = burst.before; if (!$("screen-confirm").hidden) preview(); }
         const text = burst.text;
@@ -520,8 +524,9 @@
       return;
     }
     if (event.key.length !== 1) return;
-    if (!quick) {  // a new burst (or a person typing): remember what the field held before it
+    if (gap > NEW_BURST_GAP_MS || !burst.text) {  // a new burst (or a person typing): what the field held before it
       burst.text = "";
+      burst.start = now;
       burst.field = document.activeElement && document.activeElement.id === "amount" ? document.activeElement : null;
       burst.before = burst.field ? burst.field.value : "";
     }
