@@ -269,6 +269,9 @@ async def test_a_family_at_the_pool_on_a_phone_scanner_siblings_offline_and_axe(
     seconds = {}
 
     async with live_server() as base, chromium(**PHONE) as page:
+        await page.goto(f"{base}/kasir")
+        await page.get_by_role("heading", name="Masuk sebagai kasir").wait_for()
+        await no_grave_violations(page, "sign-in")
         await sign_in(page, base)
         await no_grave_violations(page, "scan")
 
