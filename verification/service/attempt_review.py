@@ -14,8 +14,8 @@ from typing import Any
 from core.localtime import check_days, format_local, local_date, utc_now
 from core.offices import narrowed
 from core.settings import Settings
-from core.tables import StaffUser
-from partners.tables import ApiKey, Offer, Outlet
+from partners.tables import Offer, Outlet
+from verification.service.history import actor_names
 from verification.tables import Attempt, Redemption
 
 # A cashier voiding at least this many times the median of their outlet's cashiers (and at least MIN_OUTLIER_VOIDS
@@ -75,18 +75,6 @@ def _actor(row: dict[str, Any]) -> uuid.UUID | None:
     return actor
 
 
-async def _names(ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    names: dict[uuid.UUID, str] = {}
-    if ids:
-        for person in await StaffUser.select(StaffUser.id, StaffUser.display_name, StaffUser.username).where(
-            StaffUser.id.is_in(list(ids))
-        ):
-            names[person["id"]] = f"{person['display_name']} ({person['username']})"
-        for key in await ApiKey.select(ApiKey.id, ApiKey.name).where(ApiKey.id.is_in(list(ids))):
-            names[key["id"]] = f"API: {key['name']}"
-    return names
-
-
 async def summary(window: Window) -> dict[str, Any]:
     """Per outlet and cashier: scans, redemptions, refusals by reason, voids (and refused voids), manual-code share,
     velocity flags and throttles; cashiers whose voids stand out are flagged `outlier`."""
@@ -120,7 +108,7 @@ async def summary(window: Window) -> dict[str, Any]:
             cell["throttles"] += 1
         elif outcome == "refused" and row["reason_code"]:
             cell["refusals"][row["reason_code"]] += 1
-    names = await _names({actor for _, actor in cells if actor})
+    names = await actor_names({actor for _, actor in cells if actor})
     by_outlet: dict[uuid.UUID, dict[uuid.UUID | None, int]] = {}
     for (outlet, actor), cell in cells.items():
         by_outlet.setdefault(outlet, {})[actor] = cell["voids"]
@@ -175,7 +163,7 @@ async def attempts(
     if cashier is not None:
         rows = [row for row in rows if _actor(row) == cashier]
     rows = rows[:DRILL_DOWN_LIMIT]
-    names = await _names({actor for row in rows if (actor := _actor(row))})
+    names = await actor_names({actor for row in rows if (actor := _actor(row))})
     offers = [row["offer"] for row in rows if row["offer"]]
     titles: dict[uuid.UUID, str] = {}
     if offers:

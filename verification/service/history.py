@@ -90,7 +90,7 @@ async def history_rows(user: CurrentUser, rows: list[dict[str, Any]]) -> list[Hi
     if places:
         first = next(iter(places))
         partner_window = (await till_place(membership.partner_id, first)).void_window_minutes
-    people = await _names(rows)
+    people = await actor_names({row[key] for row in rows for key in ("cashier", "api_key", "voided_by") if row[key]})
     items = []
     for row in rows:
         zone = places[row["outlet"]].timezone if row["outlet"] in places else "Asia/Jakarta"
@@ -123,19 +123,16 @@ async def history_rows(user: CurrentUser, rows: list[dict[str, Any]]) -> list[Hi
     return items
 
 
-async def _names(rows: list[dict[str, Any]]) -> dict[uuid.UUID, str]:
-    """Who redeemed and who voided, as a partner knows its staff: "Display name (username)", or a point-of-sale
-    key's name."""
-    staff = {row[key] for row in rows for key in ("cashier", "voided_by") if row.get(key)}
-    keys = {row["api_key"] for row in rows if row.get("api_key")}
+async def actor_names(ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Who acted at a till, as a partner knows its staff: "Display name (username)", or a point-of-sale key's
+    "API: name". Used by the history and the attempt review."""
     names: dict[uuid.UUID, str] = {}
-    if staff:
+    if ids:
         for person in await StaffUser.select(StaffUser.id, StaffUser.display_name, StaffUser.username).where(
-            StaffUser.id.is_in(list(staff))
+            StaffUser.id.is_in(list(ids))
         ):
             names[person["id"]] = f"{person['display_name']} ({person['username']})"
-    if keys:
-        for key in await ApiKey.select(ApiKey.id, ApiKey.name).where(ApiKey.id.is_in(list(keys))):
+        for key in await ApiKey.select(ApiKey.id, ApiKey.name).where(ApiKey.id.is_in(list(ids))):
             names[key["id"]] = f"API: {key['name']}"
     return names
 
