@@ -48,9 +48,8 @@ class PartnerDashboard(Controller):
         refusals: dict[str, int] = {}
         for row in data["refusals"]:
             refusals[row["reason_code"]] = refusals.get(row["reason_code"], 0) + row["refusals"]
-        last_month = month_of(month_of(data["until"]) - timedelta(days=1)).isoformat()
-        if data["until"] == month_of(data["until"] + timedelta(days=1)) - timedelta(days=1):
-            last_month = month_of(data["until"]).isoformat()  # yesterday ended a month: that month is closed
+        # The last month that has ended by `until` (yesterday): the first of the month after it, one day back.
+        last_month = month_of(month_of(data["until"] + timedelta(days=1)) - timedelta(days=1)).isoformat()
         this_month = [row for row in data["per_month"] if row["month"] == last_month]
         chart = {
             "type": "bar",

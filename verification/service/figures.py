@@ -215,10 +215,8 @@ async def refusals_by_reason(wanted: RedemptionFilter, by_outlet: bool = False) 
     return result
 
 
-async def redemptions_per_day(wanted: RedemptionFilter, threshold: int | None = None) -> list[dict[str, Any]]:
-    """Redemptions and discount per day (for one partner: the daily rollup is read per partner). A day of fewer than
-    `threshold` redemptions shows `<threshold` and no discount, and so does its month's complement (a partner's
-    days: the issue's '4 redemptions, Rp63.700' beside a month shown as '<5')."""
+async def _daily(wanted: RedemptionFilter) -> list[dict[str, Any]]:
+    """Redemptions and discount per day, oldest first (for one partner: the daily rollup is read per partner)."""
     daily = RedemptionDaily
     condition = (daily.day >= wanted.date_from) & (daily.day <= wanted.date_until)
     if wanted.partner is not None:
@@ -226,27 +224,35 @@ async def redemptions_per_day(wanted: RedemptionFilter, threshold: int | None = 
     rows = await daily.select(
         daily.day, Sum(daily.redemptions).as_alias("redemptions"), Sum(daily.discount_total).as_alias("discount")
     ).where(condition).group_by(daily.day)  # fmt: skip
-    lines = [
-        {"day": _month_text(r["day"]), "redemptions": int(r["redemptions"]), "discount_rupiah": int(r["discount"] or 0),
-         "_small": threshold is not None and int(r["redemptions"]) < threshold}
+    return [
+        {"day": r["day"], "redemptions": int(r["redemptions"] or 0), "discount": int(r["discount"] or 0)}
         for r in sorted(rows, key=lambda r: r["day"])
         if int(r["redemptions"] or 0) > 0
+    ]
+
+
+async def redemptions_per_day(wanted: RedemptionFilter, threshold: int | None = None) -> list[dict[str, Any]]:
+    return _per_day(await _daily(wanted), threshold)
+
+
+def _per_day(days: list[dict[str, Any]], threshold: int | None) -> list[dict[str, Any]]:
+    """Redemptions and discount per day. A day of fewer than `threshold` redemptions shows `<threshold` and no
+    discount, and so does its month's complement (a partner's days: the issue's '4 redemptions, Rp63.700' beside a
+    month shown as '<5')."""
+    lines = [
+        {"day": _month_text(d["day"]), "redemptions": d["redemptions"], "discount_rupiah": d["discount"],
+         "_small": threshold is not None and d["redemptions"] < threshold}
+        for d in days
     ]  # fmt: skip
     if threshold is not None:
         _suppress_complements(lines, "redemptions")
     return [_shown(line, threshold) for line in lines]
 
 
-async def window_totals(wanted: RedemptionFilter, threshold: int | None) -> dict[str, Any]:
+def _totals(days: list[dict[str, Any]], threshold: int | None) -> dict[str, Any]:
     """Redemptions and discount over the whole window: exact unless fewer than `threshold` (a sum of the hidden
     days is at least two of them, as `_suppress_complements` leaves no month with one)."""
-    daily = RedemptionDaily
-    row = await daily.select(
-        Sum(daily.redemptions).as_alias("redemptions"), Sum(daily.discount_total).as_alias("discount")
-    ).where(
-        (daily.day >= wanted.date_from) & (daily.day <= wanted.date_until) & (daily.partner == wanted.partner)
-    ).first()  # fmt: skip
-    redemptions, discount = int((row or {}).get("redemptions") or 0), int((row or {}).get("discount") or 0)
+    redemptions, discount = sum(d["redemptions"] for d in days), sum(d["discount"] for d in days)
     if threshold is not None and 0 < redemptions < threshold:
         return {"redemptions": SMALL.format(threshold=threshold), "discount_rupiah": None}
     return {"redemptions": redemptions, "discount_rupiah": discount}
@@ -267,11 +273,12 @@ async def partner_figures(partner_id: uuid.UUID, viewer: CurrentUser, settings: 
     until = last_closed_day(settings)
     wanted = RedemptionFilter(until - timedelta(days=PARTNER_DAYS), until, partner_id)
     threshold = small_cell_threshold(viewer, settings)
+    days = await _daily(wanted)  # one read for the days and their total
     return {
         "today": until,
         "until": until,
-        "totals": await window_totals(wanted, threshold),
-        "per_day": await redemptions_per_day(wanted, threshold),
+        "totals": _totals(days, threshold),
+        "per_day": _per_day(days, threshold),
         "per_month": await redemptions_by("month", wanted, threshold),
         "per_outlet": await redemptions_by("outlet", wanted, threshold),
         "per_offer": await redemptions_by("offer", wanted, threshold),
