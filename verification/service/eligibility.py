@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -62,6 +63,21 @@ class Context:
     @property
     def today(self) -> date:
         return self.local.date()
+
+    @cached_property
+    def closed(self) -> tuple[OutletClosed, datetime] | None:
+        """The outlet is outside its hours now: the refusal, and when it opens next. Worked out once per scan, not
+        once per offer (the outlet is the same for all of them)."""
+        if not self.opening_hours or _outlet_open(self, self.local):
+            return None
+        reopens = next_opening(self)  # some day has hours, so within the week
+        assert reopens is not None
+        refusal = OutletClosed(
+            opens=format_local(reopens, self.zone, "id"),
+            opens_en=format_local(reopens, self.zone, "en"),
+            next_eligible_at=reopens.isoformat(),
+        )
+        return refusal, reopens  # fmt: skip
 
 
 @dataclass
@@ -233,14 +249,8 @@ def evaluate(
         return Verdict(False, OutletNotEligible())
     if rules.cities and context.city_code not in rules.cities:
         return Verdict(False, OutletNotEligible())
-    if context.opening_hours and not _outlet_open(context, context.local):
-        reopens = next_opening(context)  # some day has hours, so within the week
-        assert reopens is not None
-        closed = OutletClosed(
-            opens=format_local(reopens, context.zone, "id"),
-            opens_en=format_local(reopens, context.zone, "en"),
-            next_eligible_at=reopens.isoformat(),
-        )
+    if context.closed is not None:
+        closed, reopens = context.closed
         return Verdict(False, closed, next_eligible_at=reopens)
     if today < rules.valid_from or (rules.valid_until is not None and today > rules.valid_until):
         until_id = f"sampai {tanggal(rules.valid_until)}" if rules.valid_until else "tanpa batas akhir"
