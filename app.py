@@ -36,6 +36,7 @@ from admin.controllers.review_pages import offer_review_pages, partner_review_pa
 from admin.controllers.staff import StaffAccountController
 from admin.controllers.staff_pages import dukcapil_staff_pages
 from core.auth import API_KEY_RESOLVER, TokenIssuer, create_staff_auth
+from core.confirm import provide_acting
 from core.controllers import AuthController, OperationsController, RegionController
 from core.database.engine import database_lifespan
 from core.errors import (
@@ -209,6 +210,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # The caller a guarded handler serves, and the language it answers in (core.pages).
             "user": Provide(provide_user),
             "language": Provide(provide_language),
+            "acting": Provide(provide_acting),
         },
         exception_handlers=ERRORS.handlers(),
         type_decoders=[RUPIAH_DECODER],  # money fields take a JSON integer only (core/money.py)

@@ -121,6 +121,12 @@ def _acting(request: AuthedRequest, form: Mapping[str, str] | None = None) -> Ac
     return Acting(request, request.user, request_language(request), form or {})
 
 
+async def provide_acting(request: AuthedRequest) -> Acting:
+    """What most page handlers need, as one parameter: the caller, the language, the request and the app's services
+    (a form, when there is one, stays the handler's own `data`)."""
+    return _acting(request)
+
+
 def path_uuid(acting: Acting, name: str) -> uuid.UUID:
     value: uuid.UUID = acting.path(name)
     return value

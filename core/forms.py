@@ -4,16 +4,18 @@ API's status for it. Pages re-render the form with what was typed."""
 
 from __future__ import annotations
 
+import inspect
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request
+from litestar.response import Redirect, Template
 
-from core.errors import DomainError, FieldProblem, Invalid, field_problem_from_decoder
+from core.errors import DomainError, FieldProblem, Invalid, NotFound, field_problem_from_decoder
 from core.i18n import Text
 from core.localtime import day_problem
 from core.problems import error_table
@@ -100,6 +102,26 @@ def refusal(request: Request[Any, Any, Any], error: DomainError, field: str = ""
     """A service's refusal as a form shows it: the problems beside their fields (or at the top), and the status the
     API answers for it (the app's one error table)."""
     return problem_of(error, field), error_table(request).status(error)
+
+
+async def acted(
+    request: Request[Any, Any, Any],
+    action: Awaitable[T],
+    done: str | Callable[[T], str],
+    again: Callable[[Invalid, int], Template | Awaitable[Template]],
+    field: str = "",
+) -> Redirect | Template:
+    """A form's POST: do the service's `action`, then 303 to `done` (a path, or a path made from what the action
+    returned); a refusal shows the form `again` with the problem beside its field (or at the top) and the status
+    the API answers. A subject that is unknown or not the caller's stays a 404 (never a form to retry)."""
+    try:
+        result = await action
+    except NotFound:
+        raise
+    except DomainError as error:
+        page = again(*refusal(request, error, field))
+        return await page if inspect.isawaitable(page) else page
+    return Redirect(done(result) if callable(done) else done, status_code=303)
 
 
 BAD_DATE = Text(

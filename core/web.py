@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 import msgspec
 from jinja2 import pass_context
-from litestar import Request
+from litestar import Request, Response
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ClientException
 from litestar.params import BodyKwarg
@@ -328,13 +328,11 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def csv_response(rows: list[dict[str, Any]], filename: str, columns: list[str] | None = None) -> Any:
+def csv_response(rows: list[dict[str, Any]], filename: str, columns: list[str] | None = None) -> Response[bytes]:
     """A CSV download of report rows (UTF-8 with a BOM, so spreadsheet programs read Indonesian text right).
     Nested values (a coverage row's own breakdown) are not columns."""
     import csv
     import io
-
-    from litestar import Response
 
     rows = plain(rows)
     columns = columns or ([k for k, v in rows[0].items() if not isinstance(v, list | dict)] if rows else [])
@@ -343,8 +341,15 @@ def csv_response(rows: list[dict[str, Any]], filename: str, columns: list[str] |
     writer.writeheader()
     for row in rows:
         writer.writerow({key: _cell(value) for key, value in row.items() if key in columns})
+    return private_file(("\ufeff" + buffer.getvalue()).encode("utf-8"), "text/csv", filename)
+
+
+def private_file(content: bytes, media_type: str, filename: str, inline: bool = False) -> Response[bytes]:
+    """A file made for one reader (a report, a card's QR, a parent's data): saved under `filename` (or shown, when
+    `inline`), and never kept by a browser's or a proxy's cache."""
+    shown = "inline" if inline else "attachment"
     return Response(
-        ("\ufeff" + buffer.getvalue()).encode("utf-8"),
-        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text/*
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        content,
+        media_type=media_type,  # Litestar adds "; charset=utf-8" to text/*
+        headers={"Content-Disposition": f'{shown}; filename="{filename}"', "Cache-Control": "no-store"},
     )

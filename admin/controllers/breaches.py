@@ -20,7 +20,7 @@ from core.guards import requires_dukcapil_admin
 from core.i18n import Language
 from core.openapi import raises
 from core.settings import Settings
-from core.web import csv_response
+from core.web import csv_response, private_file
 
 
 class BreachController(Controller):
@@ -88,8 +88,4 @@ async def pdf_response(breach_id: uuid.UUID, user: CurrentUser, settings: Settin
     breach = await breaches.read(breach_id, user)
     office = await breaches.office_name(breach.scope_code)
     content = breaches.as_pdf(breach, language, office, settings.timezone)
-    return Response(
-        content,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="insiden-{breach.id}.pdf"'},
-    )
+    return private_file(content, "application/pdf", f"insiden-{breach.id}.pdf")

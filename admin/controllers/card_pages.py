@@ -15,7 +15,6 @@ from litestar.enums import MediaType
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from admin.controllers.cards import NO_STORE
 from admin.errors import CHOOSE_ONE
 from admin.schemas import Revocation
 from admin.service import access_request as parents_access
@@ -31,6 +30,7 @@ from core.pages import Form
 from core.service import users
 from core.settings import Settings
 from core.tables import DUKCAPIL_ROLES
+from core.web import private_file
 from verification.errors import CardNotFound
 from verification.schemas import CardDetail
 from verification.service import cards, credentials
@@ -87,10 +87,8 @@ class CardPages(Controller):
     ) -> Response[bytes]:
         qr, manual_code = await cards.issue_qr_text(card_id, keyring, settings, user)
         await cards.mark_printed([card_id], user, via="qr_png")
-        saved_as = f'attachment; filename="kia-{credentials.format_manual_code(manual_code)}.png"'
-        return Response(
-            credentials.qr_png(qr), media_type="image/png", headers={**NO_STORE, "Content-Disposition": saved_as}
-        )
+        saved_as = f"kia-{credentials.format_manual_code(manual_code)}.png"
+        return private_file(credentials.qr_png(qr), "image/png", saved_as)
 
     @get("/{card_id:uuid}/stiker.pdf", name="card_sticker_pdf", media_type="application/pdf")
     async def sticker(
@@ -101,8 +99,7 @@ class CardPages(Controller):
         settings: NamedDependency[Settings],
     ) -> Response[bytes]:
         pdf = await printing.sticker_pdf([card_id], keyring, settings, user)
-        shown_as = f'inline; filename="stiker-{card_id}.pdf"'
-        return Response(pdf, media_type="application/pdf", headers={**NO_STORE, "Content-Disposition": shown_as})
+        return private_file(pdf, "application/pdf", f"stiker-{card_id}.pdf", inline=True)
 
     @get("/{card_id:uuid}/akses.pdf", name="card_access_request_pdf", media_type="application/pdf")
     async def access_request(
@@ -110,11 +107,8 @@ class CardPages(Controller):
     ) -> Response[bytes]:
         """A parent's access request, printed: the same document as the API's, audited the same way."""
         document = await parents_access.access_request(card_id, user, local_date(utc_now(), settings.timezone))
-        saved_as = f'attachment; filename="data-anak-{card_id}.pdf"'
-        return Response(
-            parents_access.as_pdf(document, settings.timezone), media_type="application/pdf",
-            headers={**NO_STORE, "Content-Disposition": saved_as},
-        )  # fmt: skip
+        pdf = parents_access.as_pdf(document, settings.timezone)
+        return private_file(pdf, "application/pdf", f"data-anak-{card_id}.pdf")
 
 
 class PrintPages(Controller):
@@ -158,12 +152,7 @@ class PrintPages(Controller):
 
     @get("/{run_id:uuid}/stiker.pdf", name="card_print_run_pdf", media_type="application/pdf")
     async def pdf(self, run_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser]) -> Response[bytes]:
-        saved_as = f'attachment; filename="stiker-kia-{run_id}.pdf"'
-        return Response(
-            await print_runs.pdf_of(run_id, user),
-            media_type="application/pdf",
-            headers={**NO_STORE, "Content-Disposition": saved_as},
-        )
+        return private_file(await print_runs.pdf_of(run_id, user), "application/pdf", f"stiker-kia-{run_id}.pdf")
 
 
 def _uuid_or_none(value: str) -> uuid.UUID | None:

@@ -18,6 +18,7 @@ from core.localtime import local_date, utc_now
 from core.openapi import raises
 from core.settings import Settings
 from core.stores import Stores
+from core.web import private_file
 from verification.errors import CardChanged, CardNotActive, CardNotFound, NoActiveSigningKey, ReissueReasonRefused
 from verification.schemas import CardDetail
 from verification.service import cards, credentials
@@ -113,10 +114,9 @@ class CardController(Controller):
         today = local_date(utc_now(), settings.timezone)
         document = await parents_access.access_request(card_id, request.user, today)
         if format == "pdf":
-            return Response(
-                parents_access.as_pdf(document, settings.timezone), media_type="application/pdf",
-                headers={"Content-Disposition": f'attachment; filename="data-anak-{card_id}.pdf"'},
-            )  # fmt: skip
+            return private_file(
+                parents_access.as_pdf(document, settings.timezone), "application/pdf", f"data-anak-{card_id}.pdf"
+            )
         return document
 
     @get(

@@ -6,23 +6,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable
+from functools import partial
 from typing import Any
 
 from litestar import Controller, Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.params import FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from admin.service import review
-from core.auth import CurrentUser
 from core.confirm import Acting, ConfirmedAction
-from core.errors import DomainError, Invalid, NotFound
-from core.forms import problems_by_field, refusal, text
+from core.errors import Invalid
+from core.forms import acted, problems_by_field, text
 from core.guards import requires_dukcapil, requires_office_admin
-from core.i18n import Language
 from core.pages import Form
-from core.settings import Settings
 from partners.schemas import OfferRead, PartnerRead
 from partners.service import offers, onboarding, outlets
 from partners.service import rules as offer_rules
@@ -30,6 +28,7 @@ from partners.tables import OfferStatus, PartnerStatus
 
 PARTNER_QUEUE = (PartnerStatus.PENDING, PartnerStatus.APPROVED, PartnerStatus.SUSPENDED, PartnerStatus.REJECTED)
 REVISION_TAB = "perubahan"  # the queue's tab of live offers' edits awaiting review
+DECIDES: dict[str, Any] = {"media_type": MediaType.HTML, "status_code": 303, "guards": [requires_office_admin]}
 OFFER_QUEUE = (OfferStatus.SUBMITTED, OfferStatus.PUBLISHED, OfferStatus.PAUSED, OfferStatus.SUSPENDED,
                OfferStatus.REJECTED, OfferStatus.ENDED, OfferStatus.DRAFT)  # fmt: skip
 
@@ -51,9 +50,9 @@ def _counts(statuses: list[str], queue: tuple[Any, ...]) -> dict[str, int]:
 
 class PartnerReviewPages(Controller):
     @get("/", name="partner_review_queue", media_type=MediaType.HTML)
-    async def queue(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Template:
-        status = _status_filter(request, PARTNER_QUEUE)
-        rows = await onboarding.list_partners(None, user)
+    async def queue(self, acting: NamedDependency[Acting]) -> Template:
+        status = _status_filter(acting.request, PARTNER_QUEUE)
+        rows = await onboarding.list_partners(None, acting.user)
         return Template(
             "admin/mitra.html",
             context={
@@ -65,63 +64,33 @@ class PartnerReviewPages(Controller):
         )
 
     @get("/{partner_id:uuid}", name="partner_review", media_type=MediaType.HTML)
-    async def partner(
-        self, partner_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], language: NamedDependency[Language]
-    ) -> Template:
-        return await _partner_page(partner_id, user, language)
+    async def partner(self, partner_id: FromPath[uuid.UUID], acting: NamedDependency[Acting]) -> Template:
+        return await _partner_page(acting, partner_id)
 
-    @post("/{partner_id:uuid}/setujui", media_type=MediaType.HTML, status_code=303, guards=[requires_office_admin])
-    async def approve(
-        self,
-        request: Request[Any, Any, Any],
-        partner_id: FromPath[uuid.UUID],
-        data: Form,
-        user: NamedDependency[CurrentUser],
-        language: NamedDependency[Language],
-    ) -> Any:
+    @post("/{partner_id:uuid}/setujui", **DECIDES)
+    async def approve(self, partner_id: FromPath[uuid.UUID], data: Form, acting: NamedDependency[Acting]) -> Any:
         agreement = text(data, "agreement_number") or None
-        decided = onboarding.decide(partner_id, PartnerStatus.APPROVED, None, user, agreement)
-        return await _on_partner_page(request, partner_id, data, user, language, decided, "disetujui")
+        decided = onboarding.decide(partner_id, PartnerStatus.APPROVED, None, acting.user, agreement)
+        return await _on_partner_page(acting, partner_id, data, decided, "disetujui")
 
-    @post("/{partner_id:uuid}/pks", media_type=MediaType.HTML, status_code=303, guards=[requires_office_admin])
-    async def agreement(
-        self,
-        request: Request[Any, Any, Any],
-        partner_id: FromPath[uuid.UUID],
-        data: Form,
-        user: NamedDependency[CurrentUser],
-        language: NamedDependency[Language],
-    ) -> Any:
+    @post("/{partner_id:uuid}/pks", **DECIDES)
+    async def agreement(self, partner_id: FromPath[uuid.UUID], data: Form, acting: NamedDependency[Acting]) -> Any:
         """The office sets or corrects its agreement (PKS) number with an approved partner: audited."""
-        saved = onboarding.set_agreement_number(partner_id, text(data, "agreement_number"), user)
-        return await _on_partner_page(request, partner_id, data, user, language, saved, "pks-disimpan")
+        saved = onboarding.set_agreement_number(partner_id, text(data, "agreement_number"), acting.user)
+        return await _on_partner_page(acting, partner_id, data, saved, "pks-disimpan")
 
 
 async def _on_partner_page(
-    request: Request[Any, Any, Any],
-    partner_id: uuid.UUID,
-    data: dict[str, str],
-    user: CurrentUser,
-    language: Language,
-    action: Awaitable[Any],
-    ok: str,
+    acting: Acting, partner_id: uuid.UUID, data: dict[str, str], action: Awaitable[Any], ok: str
 ) -> Any:
-    """Do a form's action on the partner's page: then back to it with a notice, or the page again with the refusal
-    beside the field (another office's partner, or none, stays a 404)."""
-    try:
-        await action
-    except NotFound:
-        raise
-    except DomainError as error:
-        problem, status = refusal(request, error)
-        return await _partner_page(partner_id, user, language, data, problem, status)
-    return Redirect(f"/admin/mitra/{partner_id}?ok={ok}", status_code=303)
+    """Do a form's action on the partner's page: then back to it with a notice, or the page again with the refusal."""
+    again = partial(_partner_page, acting, partner_id, data)
+    return await acted(acting.request, action, f"/admin/mitra/{partner_id}?ok={ok}", again)
 
 
 async def _partner_page(
+    acting: Acting,
     partner_id: uuid.UUID,
-    reader: CurrentUser,
-    language: Language,
     values: dict[str, str] | None = None,
     problem: Invalid | None = None,
     status: int = 200,
@@ -129,11 +98,11 @@ async def _partner_page(
     return Template(
         "admin/mitra_detail.html",
         context={
-            "partner": await onboarding.read_partner(partner_id, reader),  # unknown, or another office's: 404
+            "partner": await onboarding.read_partner(partner_id, acting.user),  # unknown, or another office's: 404
             "outlets": await outlets.list_outlets(partner_id),
             "offers": await offers.list_offers(partner_id),
             "values": values or {},
-            "problems": problems_by_field(problem, language),
+            "problems": problems_by_field(problem, acting.language),
         },
         status_code=status,
     )
@@ -166,18 +135,19 @@ PARTNER_ACTIONS = (
 
 class OfferReviewPages(Controller):
     @get("/", name="offer_review_queue", media_type=MediaType.HTML)
-    async def queue(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Template:
-        status = _status_filter(request, OFFER_QUEUE)
-        everything = await offers.list_offers(partners=await onboarding.partners_of(user))
+    async def queue(self, acting: NamedDependency[Acting]) -> Template:
+        status = _status_filter(acting.request, OFFER_QUEUE)
+        everything = await offers.list_offers(partners=await onboarding.partners_of(acting.user))
         edits = [offer for offer in everything if offer.pending_revision is not None]
-        showing_edits = request.query_params.get("status") == REVISION_TAB
+        showing_edits = acting.request.query_params.get("status") == REVISION_TAB
+        partners = await onboarding.list_partners(None, acting.user)
         return Template(
             "admin/penawaran.html",
             context={
                 "offers": edits if showing_edits else [offer for offer in everything if offer.status is status],
                 "edits": len(edits),
                 "showing_edits": showing_edits,
-                "partner_names": {row["id"]: row["name"] for row in await onboarding.list_partners(None, user)},
+                "partner_names": {row["id"]: row["name"] for row in partners},
                 "status": status.value,
                 "statuses": [s.value for s in OFFER_QUEUE],
                 "counts": _counts([offer.status.value for offer in everything], OFFER_QUEUE),
@@ -185,73 +155,41 @@ class OfferReviewPages(Controller):
         )
 
     @get("/{offer_id:uuid}", name="offer_review", media_type=MediaType.HTML)
-    async def offer(
-        self, offer_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], language: NamedDependency[Language]
-    ) -> Template:
-        return await _offer_page(offer_id, user, language)
+    async def offer(self, offer_id: FromPath[uuid.UUID], acting: NamedDependency[Acting]) -> Template:
+        return await _offer_page(acting, offer_id)
 
-    @post("/{offer_id:uuid}/setujui", media_type=MediaType.HTML, status_code=303, guards=[requires_office_admin])
-    async def publish(
-        self,
-        request: Request[Any, Any, Any],
-        offer_id: FromPath[uuid.UUID],
-        user: NamedDependency[CurrentUser],
-        language: NamedDependency[Language],
-        settings: NamedDependency[Settings],
-    ) -> Any:
-        return await _approved(request, offer_id, user, language, review.publish(offer_id, user, settings), "tayang")
+    @post("/{offer_id:uuid}/setujui", **DECIDES)
+    async def publish(self, offer_id: FromPath[uuid.UUID], acting: NamedDependency[Acting]) -> Any:
+        return await _approved(acting, offer_id, review.publish(offer_id, acting.user, acting.settings), "tayang")
+
+    @post("/{offer_id:uuid}/setujui-perubahan", **DECIDES)
+    async def approve_revision(self, offer_id: FromPath[uuid.UUID], acting: NamedDependency[Acting]) -> Any:
+        approval = review.approve_revision(offer_id, acting.user, acting.settings)
+        return await _approved(acting, offer_id, approval, "perubahan-disetujui")
 
 
-class OfferRevisionPages(Controller):
-    @post(
-        "/{offer_id:uuid}/setujui-perubahan", media_type=MediaType.HTML, status_code=303, guards=[requires_office_admin]
-    )
-    async def approve_revision(
-        self,
-        request: Request[Any, Any, Any],
-        offer_id: FromPath[uuid.UUID],
-        user: NamedDependency[CurrentUser],
-        language: NamedDependency[Language],
-        settings: NamedDependency[Settings],
-    ) -> Any:
-        approval = review.approve_revision(offer_id, user, settings)
-        return await _approved(request, offer_id, user, language, approval, "perubahan-disetujui")
-
-
-async def _approved(
-    request: Request[Any, Any, Any],
-    offer_id: uuid.UUID,
-    user: CurrentUser,
-    language: Language,
-    approval: Awaitable[OfferRead],
-    notice: str,
-) -> Any:
+async def _approved(acting: Acting, offer_id: uuid.UUID, approval: Awaitable[OfferRead], notice: str) -> Any:
     """An approval from the offer's page: back to it with a notice, or the page again with the refusal."""
-    try:
-        await approval
-    except NotFound:
-        raise
-    except DomainError as error:
-        problem, status = refusal(request, error)
-        return await _offer_page(offer_id, user, language, problem, status)
-    return Redirect(f"/admin/penawaran/{offer_id}?ok={notice}", status_code=303)
+    again = partial(_offer_page, acting, offer_id)
+    return await acted(acting.request, approval, f"/admin/penawaran/{offer_id}?ok={notice}", again)
 
 
 async def _offer_page(
-    offer_id: uuid.UUID, reader: CurrentUser, language: Language, problem: Invalid | None = None, status: int = 200
+    acting: Acting, offer_id: uuid.UUID, problem: Invalid | None = None, status: int = 200
 ) -> Template:
-    offer = await review.reviewed_offer(offer_id, reader)  # unknown, or another office's: 404
+    offer = await review.reviewed_offer(offer_id, acting.user)  # unknown, or another office's: 404
     partner_outlets = await outlets.list_outlets(offer.partner_id)
     chosen = set(offer.rules.outlet_ids)
+    pending = offer_rules.summary(offer.pending_rules, acting.language) if offer.pending_rules else ""
     return Template(
         "admin/penawaran_detail.html",
         context={
             "offer": offer,
-            "partner": await onboarding.read_partner(offer.partner_id, reader),
+            "partner": await onboarding.read_partner(offer.partner_id, acting.user),
             "outlets": [o for o in partner_outlets if not chosen or o.id in chosen],
             "slices": await review.region_slices(offer),
-            "pending_summary": offer_rules.summary(offer.pending_rules, language) if offer.pending_rules else "",
-            "problems": problems_by_field(problem, language),
+            "pending_summary": pending,
+            "problems": problems_by_field(problem, acting.language),
         },
         status_code=status,
     )
@@ -301,5 +239,5 @@ offer_review_pages = Router(
     "/admin/penawaran",
     guards=[requires_dukcapil],
     include_in_schema=False,
-    route_handlers=[OfferReviewPages, OfferRevisionPages, *(h for action in OFFER_ACTIONS for h in action.handlers())],
+    route_handlers=[OfferReviewPages, *(h for action in OFFER_ACTIONS for h in action.handlers())],
 )

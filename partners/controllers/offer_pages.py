@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import date
+from functools import partial
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -17,8 +18,8 @@ from litestar.response import Redirect, Template
 
 from core.auth import CurrentUser
 from core.confirm import Acting, ConfirmedAction
-from core.errors import DomainError, NotFound
-from core.forms import checked, problems_by_field, refusal, text, to_struct
+from core.errors import DomainError, Invalid, NotFound
+from core.forms import acted, checked, problems_by_field, refusal, text, to_struct
 from core.i18n import Language, request_language
 from core.localtime import local_date, utc_now
 from core.pages import Form
@@ -128,20 +129,13 @@ class OfferPages(Controller):
 
 async def _move(request: Request[CurrentUser, Any, Any], offer_id: uuid.UUID, target: OfferStatus, done: str) -> Any:
     """Submit, pause or resume (nothing to ask; each can be followed by another move), back to the list."""
-    partner_id = (await own_membership(request.user)).partner_id
-    try:
-        await offers.move_by_manager(partner_id, offer_id, target, None, request.user)
-    except NotFound:
-        raise
-    except DomainError as error:
-        problem, status = refusal(request, error)
-        language = request_language(request)
-        return await _list(partner_id, language, problems_by_field(problem, language), status)
-    return Redirect(f"{BASE}?ok={done}#penawaran-{offer_id}", status_code=303)
+    partner_id, language = (await own_membership(request.user)).partner_id, request_language(request)
+    moved = offers.move_by_manager(partner_id, offer_id, target, None, request.user)
+    return await acted(request, moved, f"{BASE}?ok={done}#penawaran-{offer_id}", partial(_list, partner_id, language))
 
 
 async def _list(
-    partner_id: uuid.UUID, language: Language, problems: dict[str, str] | None = None, status: int = 200
+    partner_id: uuid.UUID, language: Language, problem: Invalid | None = None, status: int = 200
 ) -> Template:
     partner = await onboarding.read_partner(partner_id)
     items = await offers.list_offers(partner_id)
@@ -157,7 +151,7 @@ async def _list(
                 for offer in reversed(items)  # newest first
             ],
             "partner_approved": partner.status == PartnerStatus.APPROVED,
-            "problems": problems or {},
+            "problems": problems_by_field(problem, language),
         },
         status_code=status,
     )
