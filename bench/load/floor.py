@@ -134,8 +134,8 @@ SQL_DAILY = (
 )
 SQL_MONTHLY = (
     'INSERT INTO "rollup_redemption_monthly" ("month", "slice", "partner", "value", "shard", "redemptions", '
-    '"discount_total", "children") VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT ("month", "slice", "partner", '
-    '"value", "shard") DO UPDATE SET "redemptions" = "rollup_redemption_monthly"."redemptions" + '
+    '"discount_total", "children", "city_code") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT ("city_code", '
+    '"slice", "month", "partner", "value", "shard") DO UPDATE SET "redemptions" = "rollup_redemption_monthly"."redemptions" + '
     'excluded."redemptions", "discount_total" = "rollup_redemption_monthly"."discount_total" + '
     'excluded."discount_total", "children" = "rollup_redemption_monthly"."children" + excluded."children"'
 )
@@ -338,7 +338,7 @@ async def redeem(data: RedeemIn, request: Request[Any, Any, Any]) -> dict[str, A
         await connection.executemany(
             SQL_MONTHLY,
             [(start, name, partner if name.startswith(("partner", "offer", "outlet")) else NIL, "", outlet.int % 8, 1,
-              amount, int(first)) for name in MONTHLY_SLICES],
+              amount, int(first), card["kelurahan_code"][:5]) for name in MONTHLY_SLICES],
         )  # fmt: skip
         if card["first_redeemed_on"] is None:
             await connection.execute(SQL_FIRST_REDEEMED, today, card_id)

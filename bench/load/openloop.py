@@ -5,7 +5,10 @@ from the moment it was due (so a slow server shows up in the latency instead of 
 A request due while all connections are busy waits for one (as a till's client would), and its wait counts in its
 latency. Requests still unanswered 5 s after the last was due count as timed out (and as slower than any answer).
 
-    python bench/load/openloop.py <url> <request file> <rate per second> <seconds> [connections]
+    python bench/load/openloop.py <url> <request file> <rate per second> <seconds> [connections] [redeem offset]
+
+With a redeem offset, each request carries a fresh Idempotency-Key and the lines are sent from that offset on (run.py
+keeps where redeem runs stopped, so that each is a real redemption).
 
 The request file has one request a line, "<X-API-Key>\\t<JSON body>" (as for wrk.lua). Raw HTTP/1.1 over keep-alive
 connections on uvloop, so the client costs the shared CPU as little as possible. Prints one JSON line.
@@ -39,18 +42,25 @@ class Connection:
         return status
 
 
-async def run(url: str, lines: list[tuple[str, str]], rate: float, seconds: float, connections: int) -> dict:
+async def run(
+    url: str, lines: list[tuple[str, str]], rate: float, seconds: float, connections: int, offset: int | None = None
+) -> dict:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     idle: asyncio.Queue[Connection] = asyncio.Queue()
     for _ in range(connections):
         idle.put_nowait(Connection(*await asyncio.open_connection(host, port)))
+    nonce = f"{time.time_ns():x}"
+    total = int(rate * seconds)
+    if offset is not None:  # redeem: this run's share of the lines, each with its own Idempotency-Key
+        lines = [lines[(offset + n) % len(lines)] for n in range(total)]
     requests = [
         (
             f"POST {parts.path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-            f"X-API-Key: {key}\r\nContent-Length: {len(body.encode())}\r\n\r\n{body}"
+            + (f"Idempotency-Key: ol-{nonce}-{n}\r\n" if offset is not None else "")
+            + f"X-API-Key: {key}\r\nContent-Length: {len(body.encode())}\r\n\r\n{body}"
         ).encode()
-        for key, body in lines
+        for n, (key, body) in enumerate(lines)
     ]
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -68,7 +78,6 @@ async def run(url: str, lines: list[tuple[str, str]], rate: float, seconds: floa
         statuses[status] = statuses.get(status, 0) + 1
         idle.put_nowait(connection)
 
-    total = int(rate * seconds)
     started = time.perf_counter()
     tasks = []
     for index in range(total):
@@ -111,9 +120,10 @@ async def run(url: str, lines: list[tuple[str, str]], rate: float, seconds: floa
 def main() -> None:
     url, path, rate, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
     connections = int(sys.argv[5]) if len(sys.argv) > 5 else 64
+    offset = int(sys.argv[6]) if len(sys.argv) > 6 else None
     with open(path, encoding="utf-8") as handle:
         lines = [tuple(line.rstrip("\n").split("\t", 1)) for line in handle if line.strip()]
-    result = uvloop.run(run(url, lines, rate, seconds, connections))  # type: ignore[arg-type]
+    result = uvloop.run(run(url, lines, rate, seconds, connections, offset))  # type: ignore[arg-type]
     print(json.dumps(result))
 
 

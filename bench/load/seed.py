@@ -17,10 +17,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from admin.demo import DUKCAPIL_ACCOUNTS, SHOP_HOURS, DemoOutlet, DemoPartner, ensure_account, ensure_partner  # noqa: E402
+from admin.demo import DUKCAPIL_ACCOUNTS, EVERY_DAY, DemoOutlet, DemoPartner, ensure_account, ensure_partner  # noqa: E402
 from admin.synthetic import NikMaker  # noqa: E402
 from core.auth import CurrentUser, staff_user_row_to_current  # noqa: E402
 from core.database.engine import database_lifespan  # noqa: E402
+from core.offices import office_of  # noqa: E402
 from core.settings import get_settings  # noqa: E402
 from core.stores import Stores  # noqa: E402
 from core.tables import Region, RegionLevel, StaffUser  # noqa: E402
@@ -71,6 +72,8 @@ OFFERS: list[dict[str, Any]] = [
     },
 ]
 PURCHASE = 60_000  # every offer above gives its benefit on a Rp60.000 purchase
+# Open round the clock: the benchmark runs at any hour (real outlets' hours would refuse every scan at night).
+ALL_DAY = {day: [("00:00", "24:00")] for day in EVERY_DAY}
 
 
 async def chain(slug: str, name: str, outlet_count: int, keys_per_outlet: int, kelurahan: list[str],
@@ -85,7 +88,7 @@ async def chain(slug: str, name: str, outlet_count: int, keys_per_outlet: int, k
         joined=date(2026, 1, 5),
         outlets=[
             DemoOutlet(f"{name} {n + 1:03d}", f"Jl. Bench {n + 1} (sintetis)", kelurahan[n % len(kelurahan)],
-                       f"{slug}.kasir{n + 1:03d}", SHOP_HOURS)
+                       f"{slug}.kasir{n + 1:03d}", ALL_DAY)
             for n in range(outlet_count)
         ],
         offers=OFFERS,
@@ -120,9 +123,14 @@ async def seed(outlet_count: int, keys_per_outlet: int, card_count: int, floor_c
     started = time.perf_counter()
     dukcapil = await ensure_account(DUKCAPIL_ACCOUNTS[0])
     kid = await keys.rotate(settings, dukcapil)
+    # The outlets and cards of the office that approves the partners (the region table holds the whole country).
+    city = office_of(dukcapil) or ""
     kelurahan = [
         row["code"]
-        for row in await Region.select(Region.code).where(Region.level == RegionLevel.KELURAHAN).order_by(Region.code)
+        for row in await Region.select(Region.code)
+        .where(Region.level == RegionLevel.KELURAHAN)
+        .where(Region.code.like(f"{city}.%"))
+        .order_by(Region.code)
     ]
     # The app's chain, and a twin the floor works on, so that neither's redemptions count against the other's limits.
     app = await chain(SLUG, "Toko Bench Nusantara", outlet_count, keys_per_outlet, kelurahan, dukcapil)
