@@ -49,12 +49,11 @@ def import_command(
     from admin.service import registry
     from admin.tables import ImportKind, MissingCards
     from core.errors import Invalid
-    from core.localtime import local_date, utc_now
     from core.settings import get_settings
     from core.stores import Stores
 
     settings = get_settings()
-    day: date = as_of.date() if as_of else local_date(utc_now(), settings.timezone)  # type: ignore[attr-defined]
+    day: date = as_of.date() if as_of else settings.today()  # type: ignore[attr-defined]
     content = file.read_bytes()
     with _progress() as progress:
         task = progress.add_task(f"Mengimpor {file.name}", total=None)

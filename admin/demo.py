@@ -20,7 +20,7 @@ import msgspec
 from admin import demo_history, demo_second_city, synthetic
 from admin.service import registry
 from core.auth import CurrentUser, staff_user_row_to_current
-from core.localtime import local_date, utc_now
+from core.localtime import utc_now
 from core.offices import office_of
 from core.service.users import create_user
 from core.settings import Settings, get_settings
@@ -354,7 +354,7 @@ async def seed_registry(dukcapil: CurrentUser, settings: Settings, output_dir: P
     expired; var/demo/cards.csv and QR images of some cards for trying the till."""
     if await Card.count() > 0:
         return _cards_handed_out(output_dir)
-    today = local_date(utc_now(), settings.timezone)
+    today = settings.today()
     if await SigningKey.count().where(SigningKey.status == KeyStatus.ACTIVE) == 0:
         await keys.rotate(settings, dukcapil)
     regions = await demo_history.city_kelurahan()
@@ -400,7 +400,7 @@ def _cards_handed_out(output_dir: Path) -> set[uuid.UUID]:
 
 
 async def _enroll_expired(settings: Settings, kelurahan: list[str], stores: Stores) -> uuid.UUID:
-    today = local_date(utc_now(), settings.timezone)
+    today = settings.today()
     niks = synthetic.NikMaker()
     made = []
     for index in range(EXPIRED_CHILDREN):
@@ -434,7 +434,7 @@ async def write_demo_cards(
     expired: uuid.UUID,
 ) -> set[uuid.UUID]:
     """cards.csv (card_id, status, age_years, kelurahan_code, manual_code, qr_text) and qr/<card_id>.png."""
-    today = local_date(utc_now(), settings.timezone)
+    today = settings.today()
     keyring = KeyRing(settings)
     rows = (
         await Card.select(Card.id, Card.birth_date, Card.kelurahan_code)
@@ -477,7 +477,7 @@ async def seed_demo(output_dir: Path = Path("var/demo"), with_registry: bool = T
         demo_cards = await seed_registry(dukcapil, settings, output_dir)
         await demo_history.seed_reference_figures(dukcapil)
         # The cards handed out in cards.csv stay unused, so that every scan in the walkthrough works first time.
-        await demo_history.seed_redemptions(settings, local_date(utc_now(), settings.timezone), demo_cards)
+        await demo_history.seed_redemptions(settings, settings.today(), demo_cards)
     else:
         await demo_history.seed_reference_figures(dukcapil)
     # The second city after the first's history, so that every synthetic redemption is a Bengkulu one.

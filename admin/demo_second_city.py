@@ -13,7 +13,6 @@ import msgspec
 from admin import demo_history, synthetic
 from admin.service import population, registry
 from core.auth import CurrentUser, staff_user_row_to_current
-from core.localtime import local_date, utc_now
 from core.settings import Settings
 from core.stores import Stores
 from core.tables import StaffUser
@@ -91,7 +90,7 @@ async def seed_registry(office: CurrentUser, settings: Settings) -> None:
     """A synthetic SIAK export of Rejang Lebong, imported by its office, and a synthetic denominator."""
     if await Card.exists().where(Card.city_code == CITY):
         return
-    today = local_date(utc_now(), settings.timezone)
+    today = settings.today()
     kelurahan = [row["code"] for row in await demo_history.city_kelurahan(CITY)]
     children = synthetic.registry(
         [synthetic.Segment(date(2016, 1, 4), today, SYNTHETIC_CHILDREN)], today, kelurahan, 0.8, JOINED, seed=1702

@@ -8,16 +8,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from litestar import Request, get, post
 from litestar.enums import MediaType
 from litestar.handlers import HTTPRouteHandler
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from core.auth import AuthedRequest, CurrentUser
-from core.errors import DomainError, Invalid, NotFound
-from core.forms import problems_by_field, refusal
+from core.errors import DomainError, Invalid
+from core.forms import acted, problems_by_field, refusal
 from core.guards import Guard
 from core.i18n import Language, request_language
 from core.pages import Form, home_layout
@@ -86,14 +87,8 @@ class ConfirmedAction(Generic[S]):
         async def act(request: AuthedRequest, data: Form) -> Any:
             acting = _acting(request, data)
             subject = await action.load(acting)
-            try:
-                await action.act(acting, subject)
-            except NotFound:
-                raise
-            except DomainError as error:
-                problem, status = refusal(request, error)
-                return action.page(acting, subject, problem=problem, status=status)
-            return Redirect(action.done(subject), status_code=303)
+            again = partial(action.page, acting, subject)
+            return await acted(request, action.act(acting, subject), action.done(subject), again)
 
         confirm.__name__ = f"confirm_{action.name}"
         act.__name__ = f"act_{action.name}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import SettingsError
+from core.localtime import local_date, utc_now
 
 PREFIX = "MITRAKIA_"
 MIN_SECRET_LENGTH = 32
@@ -238,6 +240,10 @@ class Settings:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def today(self) -> date:
+        """Today's date where the programme runs (WIB for Kota Bengkulu): what "today" means on a page or a report."""
+        return local_date(utc_now(), self.timezone)
 
     def replace(self, **changes: Any) -> Settings:
         current = {f.name: getattr(self, f.name) for f in fields(self)}

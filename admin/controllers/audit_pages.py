@@ -14,11 +14,11 @@ from litestar.enums import MediaType
 from litestar.params import QueryParameter
 from litestar.response import Template
 
-from core.auth import CurrentUser
+from core.confirm import Acting
 from core.errors import FieldProblem
 from core.forms import Filters, problems_by_field
 from core.guards import requires_dukcapil_admin
-from core.i18n import Language, Text
+from core.i18n import Text
 from core.service import audit
 from core.service.audit import EventFilter
 from core.settings import Settings
@@ -94,13 +94,8 @@ class AuditPages(Controller):
     dependencies = {"audit_filter": Provide(audit_query)}
 
     @get("/", name="audit_page", media_type=MediaType.HTML)
-    async def page(
-        self,
-        settings: NamedDependency[Settings],
-        language: NamedDependency[Language],
-        audit_filter: NamedDependency[AuditQuery],
-        user: NamedDependency[CurrentUser],
-    ) -> Template:
+    async def page(self, acting: NamedDependency[Acting], audit_filter: NamedDependency[AuditQuery]) -> Template:
+        user = acting.user
         actions, object_types = await audit.event_kinds(user)
         events: list[dict[str, Any]] = []
         total = 0
@@ -112,11 +107,11 @@ class AuditPages(Controller):
             "admin/audit.html",
             context={
                 "q": audit_filter,
-                "problems": problems_by_field(audit_filter.typed.problem, language),
+                "problems": problems_by_field(audit_filter.typed.problem, acting.language),
                 "events": [{**event, "details": details(event)} for event in events],
                 "total": total,
                 "pages": pages,
-                "zone": settings.timezone,
+                "zone": acting.settings.timezone,
                 "too_many": total > EXPORT_LIMIT,
                 "export_limit": EXPORT_LIMIT,
                 "actions": actions,
@@ -126,15 +121,9 @@ class AuditPages(Controller):
         )
 
     @get("/audit.csv", name="audit_csv")
-    async def download(
-        self,
-        settings: NamedDependency[Settings],
-        audit_filter: NamedDependency[AuditQuery],
-        user: NamedDependency[CurrentUser],
-    ) -> Any:
+    async def download(self, acting: NamedDependency[Acting], audit_filter: NamedDependency[AuditQuery]) -> Any:
         if audit_filter.typed.problem is not None:
             raise audit_filter.typed.problem
-        rows, columns = audit.export_rows(
-            await audit.list_events(audit_filter.filters, user, EXPORT_LIMIT), settings.zone
-        )
+        events = await audit.list_events(audit_filter.filters, acting.user, EXPORT_LIMIT)
+        rows, columns = audit.export_rows(events, acting.settings.zone)
         return csv_response(rows, "audit.csv", columns)

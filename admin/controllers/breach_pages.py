@@ -19,10 +19,11 @@ from admin.controllers.breaches import pdf_response
 from admin.schemas import BreachIn, BreachRead
 from admin.service import breaches
 from core.auth import CurrentUser
+from core.confirm import Acting
 from core.errors import FieldProblem, Invalid
 from core.forms import checked, problems_by_field, text, to_struct
 from core.guards import requires_dukcapil_admin
-from core.i18n import Language, Text
+from core.i18n import Text
 from core.localtime import utc_now
 from core.pages import Form
 from core.settings import Settings
@@ -39,18 +40,15 @@ class BreachPages(Controller):
     include_in_schema = False
 
     @get("/", name="breach_register_page", media_type=MediaType.HTML)
-    async def register(self, user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]) -> Template:
-        return await _register_page(user, settings, {}, None, 200)
+    async def register(self, acting: NamedDependency[Acting]) -> Template:
+        return await _register_page(acting, {})
 
     @post("/", media_type=MediaType.HTML, status_code=303)
-    async def record(
-        self, data: Form, user: NamedDependency[CurrentUser], settings: NamedDependency[Settings],
-        language: NamedDependency[Language],
-    ) -> Any:  # fmt: skip
+    async def record(self, data: Form, acting: NamedDependency[Acting]) -> Any:
         try:
-            breach = await breaches.record(_breach_in(data, settings), user)
+            breach = await breaches.record(_breach_in(data, acting.settings), acting.user)
         except Invalid as problem:
-            return await _register_page(user, settings, data, problem, 422, language)
+            return await _register_page(acting, data, problem)
         return Redirect(f"{PATH}/{breach.id}?ok=dicatat", status_code=303)
 
     @get("/unduh.csv", name="breach_register_csv")
@@ -59,31 +57,21 @@ class BreachPages(Controller):
         return csv_response(rows, "insiden-data-pribadi.csv", list(breaches.CSV_COLUMNS))
 
     @get("/{breach_id:uuid}", name="breach_page", media_type=MediaType.HTML)
-    async def read(
-        self, breach_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings],
-        language: NamedDependency[Language],
-    ) -> Template:  # fmt: skip
-        breach = await breaches.read(breach_id, user)
-        return await _breach_page(breach, settings, _values(breach, settings), None, 200, language)
+    async def read(self, breach_id: FromPath[uuid.UUID], acting: NamedDependency[Acting]) -> Template:
+        breach = await breaches.read(breach_id, acting.user)
+        return await _breach_page(acting, breach, _values(breach, acting.settings))
 
     @post("/{breach_id:uuid}", media_type=MediaType.HTML, status_code=303)
-    async def update(
-        self, breach_id: FromPath[uuid.UUID], data: Form, user: NamedDependency[CurrentUser],
-        settings: NamedDependency[Settings], language: NamedDependency[Language],
-    ) -> Any:  # fmt: skip
+    async def update(self, breach_id: FromPath[uuid.UUID], data: Form, acting: NamedDependency[Acting]) -> Any:
         try:
-            await breaches.update(breach_id, _breach_in(data, settings), user)
+            await breaches.update(breach_id, _breach_in(data, acting.settings), acting.user)
         except Invalid as problem:
-            breach = await breaches.read(breach_id, user)
-            return await _breach_page(breach, settings, data, problem, 422, language)
+            return await _breach_page(acting, await breaches.read(breach_id, acting.user), data, problem)
         return Redirect(f"{PATH}/{breach_id}?ok=disimpan", status_code=303)
 
     @get("/{breach_id:uuid}/laporan.pdf", name="breach_report_pdf")
-    async def report(
-        self, breach_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings],
-        language: NamedDependency[Language],
-    ) -> Response[bytes]:  # fmt: skip
-        return await pdf_response(breach_id, user, settings, language)
+    async def report(self, breach_id: FromPath[uuid.UUID], acting: NamedDependency[Acting]) -> Response[bytes]:
+        return await pdf_response(breach_id, acting.user, acting.settings, acting.language)
 
 
 def _local(value: str, settings: Settings, name: str) -> str | None:
@@ -143,7 +131,8 @@ def _left(breach: BreachRead) -> tuple[int, int] | None:
     return seconds // 3600, seconds % 3600 // 60
 
 
-def _context(settings: Settings, values: dict[str, str], problem: Invalid | None, language: str) -> dict[str, Any]:
+def _context(acting: Acting, values: dict[str, str], problem: Invalid | None) -> dict[str, Any]:
+    language, settings = acting.language, acting.settings
     return {
         "values": values,
         "problems": problems_by_field(problem, language),
@@ -152,31 +141,27 @@ def _context(settings: Settings, values: dict[str, str], problem: Invalid | None
     }
 
 
-async def _register_page(
-    user: CurrentUser, settings: Settings, values: dict[str, str], problem: Invalid | None, status: int,
-    language: str = "id",
-) -> Template:  # fmt: skip
-    found = await breaches.register(user)
+async def _register_page(acting: Acting, values: dict[str, str], problem: Invalid | None = None) -> Template:
+    found = await breaches.register(acting.user)
     return Template(
         "admin/insiden.html",
-        context={"breaches": [(b, _left(b)) for b in found], **_context(settings, values, problem, language)},
-        status_code=status,
+        context={"breaches": [(b, _left(b)) for b in found], **_context(acting, values, problem)},
+        status_code=422 if problem else 200,
     )
 
 
 async def _breach_page(
-    breach: BreachRead, settings: Settings, values: dict[str, str], problem: Invalid | None, status: int,
-    language: str,
-) -> Template:  # fmt: skip
-    office = await breaches.office_name(breach.scope_code)
+    acting: Acting, breach: BreachRead, values: dict[str, str], problem: Invalid | None = None
+) -> Template:
+    office, zone = await breaches.office_name(breach.scope_code), acting.settings.timezone
     return Template(
         "admin/insiden_detail.html",
         context={
             "breach": breach,
             "left": _left(breach),
-            "notice": breaches.parents_notice(breach, language, office, settings.timezone),
+            "notice": breaches.parents_notice(breach, acting.language, office, zone),
             "category_names": dict(breaches.CATEGORIES),
-            **_context(settings, values, problem, language),
+            **_context(acting, values, problem),
         },
-        status_code=status,
+        status_code=422 if problem else 200,
     )

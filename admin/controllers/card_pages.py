@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from litestar import Controller, Request, Response, Router, get, post
+from litestar import Controller, Response, Router, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
@@ -24,17 +24,13 @@ from core.confirm import Acting, ConfirmedAction
 from core.errors import REQUIRED_FIELD, FieldProblem, Invalid
 from core.forms import problems_by_field, refusal, text, to_struct
 from core.guards import requires_office_admin
-from core.i18n import Language
-from core.localtime import local_date, utc_now
 from core.pages import Form
 from core.service import users
-from core.settings import Settings
 from core.tables import DUKCAPIL_ROLES
 from core.web import private_file
 from verification.errors import CardNotFound
 from verification.schemas import CardDetail
 from verification.service import cards, credentials
-from verification.service.keys import KeyRing
 from verification.tables import CardStatus, RevocationReason
 
 PATH = "/admin/kartu"
@@ -42,26 +38,22 @@ PATH = "/admin/kartu"
 
 class CardPages(Controller):
     @get("/", name="card_search_page", media_type=MediaType.HTML)
-    async def find(
-        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser], language: NamedDependency[Language]
-    ) -> Any:
-        raw = request.query_params.get("manual_code")
+    async def find(self, acting: NamedDependency[Acting]) -> Any:
+        raw = acting.request.query_params.get("manual_code")
         if raw is None:
-            return _search(language, "")
+            return _search("")
         try:
             if not raw.strip():
                 raise Invalid([FieldProblem("manual_code", "required", REQUIRED_FIELD)])
-            card_id = await cards.find_by_manual_code(raw, user)
+            card_id = await cards.find_by_manual_code(raw, acting.user)
         except (Invalid, CardNotFound) as error:
-            problem, status = refusal(request, error, "manual_code")
-            return _search(language, raw, problems_by_field(problem, language), status)
+            problem, status = refusal(acting.request, error, "manual_code")
+            return _search(raw, problems_by_field(problem, acting.language), status)
         return Redirect(f"{PATH}/{card_id}", status_code=303)
 
     @get("/{card_id:uuid}", name="card_page", media_type=MediaType.HTML)
-    async def read(
-        self, card_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]
-    ) -> Template:
-        card = await _detail(card_id, settings, user)
+    async def read(self, card_id: FromPath[uuid.UUID], acting: NamedDependency[Acting]) -> Template:
+        user, card = acting.user, await _card(acting)
         await cards.viewed(card_id, user, "page")
         tree = await reports.region_tree(card.kelurahan_code)
         kecamatan = tree.parents.get(card.kelurahan_code) or ""
@@ -78,36 +70,22 @@ class CardPages(Controller):
         )
 
     @get("/{card_id:uuid}/qr.png", name="card_qr_png", media_type="image/png")
-    async def qr_png(
-        self,
-        card_id: FromPath[uuid.UUID],
-        user: NamedDependency[CurrentUser],
-        keyring: NamedDependency[KeyRing],
-        settings: NamedDependency[Settings],
-    ) -> Response[bytes]:
-        qr, manual_code = await cards.issue_qr_text(card_id, keyring, settings, user)
-        await cards.mark_printed([card_id], user, via="qr_png")
+    async def qr_png(self, card_id: FromPath[uuid.UUID], acting: NamedDependency[Acting]) -> Response[bytes]:
+        qr, manual_code = await cards.issue_qr_text(card_id, acting.state("keyring"), acting.settings, acting.user)
+        await cards.mark_printed([card_id], acting.user, via="qr_png")
         saved_as = f"kia-{credentials.format_manual_code(manual_code)}.png"
         return private_file(credentials.qr_png(qr), "image/png", saved_as)
 
     @get("/{card_id:uuid}/stiker.pdf", name="card_sticker_pdf", media_type="application/pdf")
-    async def sticker(
-        self,
-        card_id: FromPath[uuid.UUID],
-        user: NamedDependency[CurrentUser],
-        keyring: NamedDependency[KeyRing],
-        settings: NamedDependency[Settings],
-    ) -> Response[bytes]:
-        pdf = await printing.sticker_pdf([card_id], keyring, settings, user)
+    async def sticker(self, card_id: FromPath[uuid.UUID], acting: NamedDependency[Acting]) -> Response[bytes]:
+        pdf = await printing.sticker_pdf([card_id], acting.state("keyring"), acting.settings, acting.user)
         return private_file(pdf, "application/pdf", f"stiker-{card_id}.pdf", inline=True)
 
     @get("/{card_id:uuid}/akses.pdf", name="card_access_request_pdf", media_type="application/pdf")
-    async def access_request(
-        self, card_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], settings: NamedDependency[Settings]
-    ) -> Response[bytes]:
+    async def access_request(self, card_id: FromPath[uuid.UUID], acting: NamedDependency[Acting]) -> Response[bytes]:
         """A parent's access request, printed: the same document as the API's, audited the same way."""
-        document = await parents_access.access_request(card_id, user, local_date(utc_now(), settings.timezone))
-        pdf = parents_access.as_pdf(document, settings.timezone)
+        document = await parents_access.access_request(card_id, acting.user, acting.settings.today())
+        pdf = parents_access.as_pdf(document, acting.settings.timezone)
         return private_file(pdf, "application/pdf", f"data-anak-{card_id}.pdf")
 
 
@@ -117,29 +95,19 @@ class PrintPages(Controller):
     path = "/cetak"
 
     @get("/", name="card_print_page", media_type=MediaType.HTML)
-    async def form(self, user: NamedDependency[CurrentUser], language: NamedDependency[Language]) -> Template:
-        return await _print_form(user, language, {})
+    async def form(self, acting: NamedDependency[Acting]) -> Template:
+        return await _print_form(acting, {})
 
     @post("/", media_type=MediaType.HTML, status_code=303)
-    async def start(
-        self,
-        data: Form,
-        user: NamedDependency[CurrentUser],
-        settings: NamedDependency[Settings],
-        keyring: NamedDependency[KeyRing],
-        language: NamedDependency[Language],
-    ) -> Any:
+    async def start(self, data: Form, acting: NamedDependency[Acting]) -> Any:
         values = {"kelurahan_code": text(data, "kelurahan_code"), "import_id": text(data, "import_id")}
         try:
             import_id = _uuid_or_none(values["import_id"])
-            run_id = await print_runs.start(user, values["kelurahan_code"] or None, import_id, language)
+            run_id = await print_runs.start(acting.user, values["kelurahan_code"] or None, import_id, acting.language)
         except Invalid as problem:
-            return await _print_form(user, language, values, problem)
-        return Redirect(
-            f"{PATH}/cetak/{run_id}",
-            status_code=303,
-            background=BackgroundTask(print_runs.run, run_id, user, keyring, settings),
-        )
+            return await _print_form(acting, values, problem)
+        run = BackgroundTask(print_runs.run, run_id, acting.user, acting.state("keyring"), acting.settings)
+        return Redirect(f"{PATH}/cetak/{run_id}", status_code=303, background=run)
 
     @get("/{run_id:uuid}", name="card_print_run_page", media_type=MediaType.HTML)
     async def read(self, run_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser]) -> Template:
@@ -164,27 +132,21 @@ def _uuid_or_none(value: str) -> uuid.UUID | None:
         raise Invalid([FieldProblem("import_id", "invalid_choice", CHOOSE_ONE)]) from None
 
 
-async def _print_form(
-    user: CurrentUser, language: Language, values: dict[str, str], problem: Invalid | None = None
-) -> Template:
+async def _print_form(acting: Acting, values: dict[str, str], problem: Invalid | None = None) -> Template:
     return Template(
         "admin/kartu_cetak.html",
         context={
-            **await print_runs.choices(user, language),
-            "runs": await print_runs.recent(user),
+            **await print_runs.choices(acting.user, acting.language),
+            "runs": await print_runs.recent(acting.user),
             "values": values,
-            "problems": problems_by_field(problem, language),
+            "problems": problems_by_field(problem, acting.language),
         },
         status_code=422 if problem else 200,
     )
 
 
-def _search(language: Language, value: str, problems: dict[str, str] | None = None, status: int = 200) -> Template:
+def _search(value: str, problems: dict[str, str] | None = None, status: int = 200) -> Template:
     return Template("admin/kartu_cari.html", context={"value": value, "problems": problems or {}}, status_code=status)
-
-
-async def _detail(card_id: uuid.UUID, settings: Settings, reader: CurrentUser) -> CardDetail:
-    return await cards.detail(card_id, local_date(utc_now(), settings.timezone), reader)
 
 
 async def _history(card: CardDetail, reader: CurrentUser) -> list[dict[str, Any]]:
@@ -205,7 +167,8 @@ async def _history(card: CardDetail, reader: CurrentUser) -> list[dict[str, Any]
 
 
 async def _card(acting: Acting) -> CardDetail:
-    return await _detail(acting.path("card_id"), acting.settings, acting.user)
+    """The card of the path, as the office reads it today (another office's card: 404)."""
+    return await cards.detail(acting.path("card_id"), acting.settings.today(), acting.user)
 
 
 def _revocation(acting: Acting) -> Revocation:

@@ -14,7 +14,6 @@ from admin.schemas import Reissued, Revocation
 from admin.service import access_request as parents_access
 from core.auth import AuthedRequest
 from core.guards import requires_office_admin
-from core.localtime import local_date, utc_now
 from core.openapi import raises
 from core.settings import Settings
 from core.stores import Stores
@@ -38,7 +37,7 @@ class CardController(Controller):
         self, manual_code: ManualCode, request: AuthedRequest, settings: NamedDependency[Settings]
     ) -> CardDetail:
         card_id = await cards.find_by_manual_code(manual_code, request.user)
-        found = await cards.detail(card_id, local_date(utc_now(), settings.timezone), request.user)
+        found = await cards.detail(card_id, settings.today(), request.user)
         await cards.viewed(card_id, request.user, "api_manual_code")
         return found
 
@@ -46,7 +45,7 @@ class CardController(Controller):
     async def read(
         self, card_id: FromPath[uuid.UUID], request: AuthedRequest, settings: NamedDependency[Settings]
     ) -> CardDetail:
-        found = await cards.detail(card_id, local_date(utc_now(), settings.timezone), request.user)
+        found = await cards.detail(card_id, settings.today(), request.user)
         await cards.viewed(card_id, request.user, "api")
         return found
 
@@ -65,7 +64,7 @@ class CardController(Controller):
         settings: NamedDependency[Settings],
     ) -> CardDetail:
         await cards.revoke(card_id, data.reason, request.user, stores, data.expected_cv)
-        return await cards.detail(card_id, local_date(utc_now(), settings.timezone), request.user)
+        return await cards.detail(card_id, settings.today(), request.user)
 
     @post(
         "/{card_id:uuid}/reissue",
@@ -97,7 +96,7 @@ class CardController(Controller):
         settings: NamedDependency[Settings],
     ) -> CardDetail:
         await cards.withdraw_consent(card_id, request.user, stores)
-        return await cards.detail(card_id, local_date(utc_now(), settings.timezone), request.user)
+        return await cards.detail(card_id, settings.today(), request.user)
 
     @get(
         "/{card_id:uuid}/access-request",
@@ -111,7 +110,7 @@ class CardController(Controller):
         format: Annotated[str, QueryParameter(pattern="^(json|pdf)$", description="`pdf` to print and hand over")]
         = "json",
     ) -> Any:  # fmt: skip
-        today = local_date(utc_now(), settings.timezone)
+        today = settings.today()
         document = await parents_access.access_request(card_id, request.user, today)
         if format == "pdf":
             return private_file(

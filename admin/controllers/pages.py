@@ -11,12 +11,9 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
 from admin.service import dashboard
-from core.auth import CurrentUser
+from core.confirm import Acting
 from core.errors import NotFound
 from core.guards import requires_dukcapil
-from core.i18n import Language
-from core.localtime import local_date, utc_now
-from core.settings import Settings
 from core.web import csv_response
 from verification.service.figures import small_cell_threshold
 
@@ -31,35 +28,25 @@ class DukcapilDashboard(Controller):
 
     @get("/", name="admin_dashboard")
     async def dashboard(
-        self,
-        user: NamedDependency[CurrentUser],
-        settings: NamedDependency[Settings],
-        language: NamedDependency[Language],
-        wilayah: Region = None,
-        kecamatan: Annotated[
-            str | None, QueryParameter(max_length=13, description="A region below to draw beside it")
-        ] = None,
+        self, acting: NamedDependency[Acting], wilayah: Region = None, kecamatan: Region = None
     ) -> Template:
-        today = local_date(utc_now(), settings.timezone)
+        """`wilayah`: the region shown; `kecamatan`: a region below it drawn beside it."""
+        user, settings = acting.user, acting.settings
         exact = small_cell_threshold(user, settings, exact=True)  # Dukcapil's own console: exact charts
         view = await dashboard.view_of(user, wilayah or None)
-        data = await dashboard.dashboard_data(today, view, kecamatan or None, language, exact)
+        data = await dashboard.dashboard_data(settings.today(), view, kecamatan or None, acting.language, exact)
         return Template("admin/dashboard.html", context=data)
 
     @get("/unduh/{filename:str}", name="admin_download")
-    async def download(
-        self,
-        filename: FromPath[str],
-        user: NamedDependency[CurrentUser],
-        settings: NamedDependency[Settings],
-        language: NamedDependency[Language],
-        wilayah: Region = None,
-    ) -> Any:
-        today = local_date(utc_now(), settings.timezone)
+    async def download(self, filename: FromPath[str], acting: NamedDependency[Acting], wilayah: Region = None) -> Any:
+        user, settings = acting.user, acting.settings
         threshold = small_cell_threshold(user, settings)  # a download leaves the console: suppressed
-        name = filename.removesuffix(".csv")
-        view = await dashboard.view_of(user, wilayah or None)
-        rows = await dashboard.download(name, today, view, language, threshold) if filename.endswith(".csv") else None
+        view, name = await dashboard.view_of(user, wilayah or None), filename.removesuffix(".csv")
+        rows = (
+            await dashboard.download(name, settings.today(), view, acting.language, threshold)
+            if name != filename
+            else None
+        )
         if rows is None:
             raise NotFound()
         return csv_response(rows, filename)

@@ -22,7 +22,7 @@ from core.auth import AuthedRequest
 from core.errors import Invalid
 from core.guards import requires_office, requires_office_admin
 from core.i18n import request_language
-from core.localtime import check_days, local_date, utc_now
+from core.localtime import check_days
 from core.offices import office_of
 from core.openapi import raises
 from core.settings import Settings
@@ -83,7 +83,7 @@ class RegistryController(Controller):
         check_days({"as_of": as_of})
         content = await request.body()
         await registry.check_header(content)
-        day = as_of or local_date(utc_now(), settings.timezone)
+        day = as_of or settings.today()
         batch_id = await registry.start_batch(
             filename, content, day, request.user, office_of(request.user) or "", scope_code, kind, correction_reason,
             preview=True,

@@ -24,15 +24,15 @@ from admin.schemas import ImportRead
 from admin.service import registry
 from admin.tables import ImportKind, MissingCards
 from core.auth import CurrentUser
+from core.confirm import Acting
 from core.errors import FieldProblem, Invalid
 from core.forms import problems_by_field, text
 from core.guards import requires_office, requires_office_admin
 from core.i18n import Language, Text, request_language
-from core.localtime import check_days, local_date, utc_now
+from core.localtime import check_days
 from core.offices import office_of
 from core.pages import CSRF_COOKIE, Upload
 from core.settings import Settings
-from core.stores import Stores
 from core.tables import Role
 
 PATH = "/admin/registri"
@@ -64,14 +64,8 @@ class RegistryPages(Controller):
     include_in_schema = False
 
     @get("/", name="registry_imports_page", media_type=MediaType.HTML)
-    async def list_imports(
-        self,
-        user: NamedDependency[CurrentUser],
-        settings: NamedDependency[Settings],
-        language: NamedDependency[Language],
-    ) -> Template:
-        can_upload = user.role == Role.DUKCAPIL_ADMIN
-        return await _upload_page(can_upload, {"as_of": _today(settings).isoformat()}, user, language=language)
+    async def list_imports(self, acting: NamedDependency[Acting]) -> Template:
+        return await _upload_page(acting, {"as_of": acting.settings.today().isoformat()})
 
     @post(
         "/",
@@ -82,13 +76,8 @@ class RegistryPages(Controller):
         exception_handlers={RequestEntityTooLarge: _too_big},
         guards=[requires_office_admin],
     )
-    async def upload(
-        self,
-        data: Upload,
-        user: NamedDependency[CurrentUser],
-        settings: NamedDependency[Settings],
-        language: NamedDependency[Language],
-    ) -> Any:
+    async def upload(self, data: Upload, acting: NamedDependency[Acting]) -> Any:
+        user, settings = acting.user, acting.settings
         values = {name: text(data, name) for name in ("as_of", "scope", "kind", "correction_reason")}
         file = data.get("file")
         try:
@@ -105,7 +94,7 @@ class RegistryPages(Controller):
                 values["correction_reason"], preview=True,
             )  # fmt: skip
         except Invalid as problem:
-            return await _upload_page(True, values, user, problem, language=language, status=422)
+            return await _upload_page(acting, values, problem)
         return Redirect(
             f"{PATH}/{batch_id}",
             status_code=303,
@@ -113,28 +102,17 @@ class RegistryPages(Controller):
         )
 
     @post("/{batch_id:uuid}/impor", media_type=MediaType.HTML, status_code=303, guards=[requires_office_admin])
-    async def confirm(
-        self,
-        batch_id: FromPath[uuid.UUID],
-        data: Upload,
-        user: NamedDependency[CurrentUser],
-        settings: NamedDependency[Settings],
-        stores: NamedDependency[Stores],
-        language: NamedDependency[Language],
-    ) -> Any:
+    async def confirm(self, batch_id: FromPath[uuid.UUID], data: Upload, acting: NamedDependency[Acting]) -> Any:
         """The clerk read the preview: import it, with their choice for the cards the file does not list."""
         chosen = text(data, "missing")
         missing = MissingCards(chosen) if chosen in MissingCards.__members__.values() else None
         try:
-            await registry.confirm_import(batch_id, missing, user)
+            await registry.confirm_import(batch_id, missing, acting.user)
         except Invalid as problem:
-            batch = await registry.read_import(batch_id, language, user)
-            return _import_template(batch, problem, language, 422)
-        return Redirect(
-            f"{PATH}/{batch_id}",
-            status_code=303,
-            background=BackgroundTask(registry.run_confirmed, batch_id, missing, user, settings, stores),
-        )
+            batch = await registry.read_import(batch_id, acting.language, acting.user)
+            return _import_template(batch, problem, acting.language, 422)
+        run = BackgroundTask(registry.run_confirmed, batch_id, missing, acting.user, acting.settings, acting.stores)
+        return Redirect(f"{PATH}/{batch_id}", status_code=303, background=run)
 
     @post("/{batch_id:uuid}/batal", media_type=MediaType.HTML, status_code=303, guards=[requires_office_admin])
     async def discard(self, batch_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser]) -> Redirect:
@@ -143,21 +121,16 @@ class RegistryPages(Controller):
         return Redirect(f"{PATH}/{batch_id}", status_code=303)
 
     @get("/{batch_id:uuid}", name="registry_import_page", media_type=MediaType.HTML)
-    async def read(
-        self, batch_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], language: NamedDependency[Language]
-    ) -> Template:
-        batch = await registry.read_import(batch_id, language, user)
-        return _import_template(batch, None, language, 200)
+    async def read(self, batch_id: FromPath[uuid.UUID], acting: NamedDependency[Acting]) -> Template:
+        batch = await registry.read_import(batch_id, acting.language, acting.user)
+        return _import_template(batch, None, acting.language, 200)
 
     @get("/{batch_id:uuid}/kemajuan", name="registry_import_progress", media_type=MediaType.HTML)
-    async def progress(
-        self, batch_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], language: NamedDependency[Language]
-    ) -> Template:
+    async def progress(self, batch_id: FromPath[uuid.UUID], acting: NamedDependency[Acting]) -> Template:
         """The import's status block alone: htmx swaps it in every second while the import runs."""
-        batch = await registry.read_import(batch_id, language, user)
-        return Template(
-            "admin/registri_kemajuan.html", context={"batch": batch, "report_limit": registry.REPORT_PROBLEMS}
-        )
+        batch = await registry.read_import(batch_id, acting.language, acting.user)
+        context = {"batch": batch, "report_limit": registry.REPORT_PROBLEMS}
+        return Template("admin/registri_kemajuan.html", context=context)
 
 
 def _import_template(batch: ImportRead, problem: Invalid | None, language: Language, status: int) -> Template:
@@ -180,14 +153,10 @@ def _kind(value: str) -> ImportKind:
     return ImportKind(value)
 
 
-def _today(settings: Settings) -> date:
-    return local_date(utc_now(), settings.timezone)
-
-
 def _as_of(value: str, settings: Settings) -> date:
     """The export's date as the API takes it: today (WIB) when left empty."""
     if not value:
-        return _today(settings)
+        return settings.today()
     try:
         day = date.fromisoformat(value)
     except ValueError:
@@ -196,18 +165,12 @@ def _as_of(value: str, settings: Settings) -> date:
     return day
 
 
-async def _upload_page(
-    can_upload: bool,
-    values: dict[str, str],
-    reader: CurrentUser,
-    problem: Invalid | None = None,
-    *,
-    language: Language,
-    status: int = 200,
-) -> Template:
-    imports = await registry.recent_imports(language, reader, RECENT)
-    scopes = await registry.scope_choices(office_of(reader) or "") if can_upload else []
-    return _upload_template(can_upload, values, problem, language, imports, status, scopes)
+async def _upload_page(acting: Acting, values: dict[str, str], problem: Invalid | None = None) -> Template:
+    """The list of recent imports, with the upload form for the admin (the analyst follows them)."""
+    can_upload = acting.user.role == Role.DUKCAPIL_ADMIN
+    imports = await registry.recent_imports(acting.language, acting.user, RECENT)
+    scopes = await registry.scope_choices(office_of(acting.user) or "") if can_upload else []
+    return _upload_template(can_upload, values, problem, acting.language, imports, 422 if problem else 200, scopes)
 
 
 def _upload_template(

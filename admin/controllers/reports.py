@@ -17,7 +17,7 @@ from admin.service import population, reports
 from core.auth import AuthedRequest, CurrentUser
 from core.errors import Invalid
 from core.guards import requires_dukcapil, requires_dukcapil_admin
-from core.localtime import check_days, local_date, utc_now
+from core.localtime import check_days
 from core.openapi import raises
 from core.problems import request_language
 from core.settings import Settings
@@ -61,13 +61,9 @@ Breakdown = Annotated[
 Suppress = Annotated[bool, QueryParameter(description="Show cells of fewer than the threshold of children as <n")]
 
 
-def _today(settings: Settings) -> date:
-    return local_date(utc_now(), settings.timezone)
-
-
 def _range(settings: Settings, first: date | None, last: date | None) -> tuple[date, date]:
     check_days({"from": first, "until": last})
-    last = last or _today(settings)
+    last = last or settings.today()
     return first or last.replace(year=last.year - 1), last
 
 
@@ -91,7 +87,7 @@ class ReportController(Controller):
         as_of: Day = None, breakdown: Breakdown = None, format: Format = "json",
     ) -> Any:  # fmt: skip
         check_days({"as_of": as_of})
-        result = await reports.coverage(reports.viewed_region(user, region), as_of or _today(settings), breakdown)
+        result = await reports.coverage(reports.viewed_region(user, region), as_of or settings.today(), breakdown)
         if format == "csv":
             return _answer(result.kecamatan or [result], "csv", "cakupan-kia.csv")
         return plain(result)
@@ -145,7 +141,7 @@ class ReportController(Controller):
         last: Until = None, region: Region = None, format: Format = "json",
     ) -> Any:  # fmt: skip
         first, last = _range(settings, first, last)
-        rows = await reports.activation(first, last, _today(settings), reports.viewed_region(user, region))
+        rows = await reports.activation(first, last, settings.today(), reports.viewed_region(user, region))
         return _answer(rows, format, "aktivasi.csv")
 
     @get("/channels", summary="Enrolments per channel and month", opt=raises(UnknownRegion))
@@ -186,9 +182,9 @@ class ReportController(Controller):
         language = request_language(request)
         city = reports.uplift_city(reports.viewed_region(user, region))
         if offer is not None:
-            rows = [await reports.uplift(offer, _today(settings), city, language)]
+            rows = [await reports.uplift(offer, settings.today(), city, language)]
         else:
-            rows = await reports.uplift_all(_today(settings), language, city, limit)
+            rows = await reports.uplift_all(settings.today(), language, city, limit)
         return _answer(rows, format, "dampak-peluncuran.csv")
 
     @get(
@@ -200,7 +196,7 @@ class ReportController(Controller):
         self, settings: NamedDependency[Settings], user: NamedDependency[CurrentUser], region: Region = None,
         format: Format = "json",
     ) -> Any:  # fmt: skip
-        rows = await reports.quiet_partners(_today(settings), reports.viewed_region(user, region))
+        rows = await reports.quiet_partners(settings.today(), reports.viewed_region(user, region))
         return _answer(rows, format, "mitra-tanpa-penukaran.csv")
 
 

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
-from litestar import Controller, Request, Router, get, post
+from litestar import Controller, Router, get, post
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.params import FromPath
@@ -15,8 +16,8 @@ from litestar.response import Redirect, Template
 from admin.service import staff as service
 from core.auth import CurrentUser
 from core.confirm import Acting, ConfirmedAction
-from core.errors import DomainError, Invalid
-from core.forms import new_account, problems_by_field, refusal, text, to_struct, typed_password
+from core.errors import Invalid
+from core.forms import acted, new_account, problems_by_field, text, to_struct, typed_password
 from core.guards import requires_dukcapil_admin
 from core.i18n import Language
 from core.pages import Form
@@ -37,35 +38,21 @@ class DukcapilStaffPages(Controller):
         return _account_form({"role": Role.DUKCAPIL_ANALYST.value}, language)
 
     @post("/baru", media_type=MediaType.HTML, status_code=303)
-    async def create(
-        self,
-        request: Request[Any, Any, Any],
-        data: Form,
-        user: NamedDependency[CurrentUser],
-        language: NamedDependency[Language],
-    ) -> Any:
-        try:
+    async def create(self, data: Form, acting: NamedDependency[Acting]) -> Any:
+        async def create() -> None:  # the fields' rules (422), or the username is taken (409)
             body = new_account(StaffUserCreate, data, role=text(data, "role"))
-            await service.create_staff(body.username, body.password, body.role, body.display_name, user)
-        except DomainError as error:  # the fields' rules (422), or the username is taken (409)
-            problem, status = refusal(request, error, "username")
-            return _account_form(data, language, problems_by_field(problem, language), status)
-        return Redirect(f"{PATH}?ok=dibuat", status_code=303)
+            await service.create_staff(body.username, body.password, body.role, body.display_name, acting.user)
+
+        again = partial(_account_form, data, acting.language)
+        return await acted(acting.request, create(), f"{PATH}?ok=dibuat", again, "username")
 
     @get("/{user_id:uuid}/sandi", name="dukcapil_staff_password", media_type=MediaType.HTML)
-    async def password_form(
-        self, user_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser], language: NamedDependency[Language]
-    ) -> Template:
-        return _password_form(await service.get_staff(user_id, user), language)
+    async def password_form(self, user_id: FromPath[uuid.UUID], acting: NamedDependency[Acting]) -> Template:
+        return _password_form(await service.get_staff(user_id, acting.user), acting.language)
 
     @post("/{user_id:uuid}/sandi", media_type=MediaType.HTML, status_code=303)
-    async def reset_password(
-        self,
-        user_id: FromPath[uuid.UUID],
-        data: Form,
-        user: NamedDependency[CurrentUser],
-        language: NamedDependency[Language],
-    ) -> Any:
+    async def reset_password(self, user_id: FromPath[uuid.UUID], data: Form, acting: NamedDependency[Acting]) -> Any:
+        user, language = acting.user, acting.language
         account = await service.get_staff(user_id, user)  # not a Dukcapil account of this office: 404
         password, differ = typed_password(data)
         try:
@@ -74,7 +61,7 @@ class DukcapilStaffPages(Controller):
                 raise Invalid(differ)
             await service.update_staff(user_id, None, body.password, user)
         except Invalid as problem:
-            return _password_form(account, language, problems_by_field(problem, language), 422)
+            return _password_form(account, language, problem, 422)
         if user_id == user.id:  # their own sessions ended with the reset: sign in again with the new password
             return Redirect("/masuk", status_code=303)
         return Redirect(f"{PATH}?ok=sandi", status_code=303)
@@ -86,32 +73,25 @@ class DukcapilStaffPages(Controller):
         return Redirect(f"{PATH}?ok=aktif", status_code=303)
 
 
-def _rules(language: Language) -> dict[str, str]:
-    """The username rule as the service words it, shown as the field's help."""
-    return {
-        "username_rule": users.USERNAME_RULE.render(language),
-    }
-
-
 def _account_form(
-    values: dict[str, str], language: Language, problems: dict[str, str] | None = None, status: int = 200
+    values: dict[str, str], language: Language, problem: Invalid | None = None, status: int = 200
 ) -> Template:
     return Template(
         "admin/staf_form.html",
         context={
             "values": {key: value for key, value in values.items() if not key.startswith("password")},
-            "problems": problems or {},
+            "problems": problems_by_field(problem, language),
             "roles": [Role.DUKCAPIL_ADMIN, Role.DUKCAPIL_ANALYST],
-            **_rules(language),
+            "username_rule": users.USERNAME_RULE.render(language),  # as the service words it: the field's help
         },
         status_code=status,
     )
 
 
 def _password_form(
-    account: dict[str, Any], language: Language, problems: dict[str, str] | None = None, status: int = 200
+    account: dict[str, Any], language: Language, problem: Invalid | None = None, status: int = 200
 ) -> Template:
-    context = {"account": account, "problems": problems or {}, **_rules(language)}
+    context = {"account": account, "problems": problems_by_field(problem, language)}
     return Template("admin/staf_sandi.html", context=context, status_code=status)
 
 

@@ -7,7 +7,6 @@ import uuid
 from admin.errors import RegionTooSmall
 from admin.service import reports
 from core.auth import CurrentUser
-from core.localtime import local_date, utc_now
 from core.settings import Settings
 from core.tables import Region, RegionLevel
 from partners.errors import OfferNotFound, PartnerNotFound
@@ -31,7 +30,7 @@ async def check_region_sizes(offer: OfferRead, settings: Settings, rules: OfferR
     `min_region_children` children (its population figure, else the KIA holders known there, a lower bound), so
     which offers a card passes says no more than a large area. Kelurahan are refused when the offer is written."""
     rules = rules or offer.rules
-    today = local_date(utc_now(), settings.timezone)
+    today = settings.today()
     for code in rules.regions:
         if await _level(code) != RegionLevel.KECAMATAN:
             continue

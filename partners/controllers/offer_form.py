@@ -14,7 +14,9 @@ from typing import Any
 from core.errors import FieldProblem, Invalid
 from core.forms import checked, problems_by_field, text, to_struct
 from core.i18n import Language, Text
+from core.service.regions import kelurahan_by_kecamatan, region_names
 from partners.schemas import BenefitType, LimitPeriod, OfferRules
+from partners.service import onboarding
 from partners.service import rules as offer_rules
 
 BASE = "/mitra/penawaran"
@@ -195,3 +197,24 @@ async def preview(
         return Preview(None, waiting=True)
     shown = shown_problems(Invalid(found), data, language) if found else {}
     return Preview(summary, list(shown.items()))
+
+
+async def region_choices(partner_id: uuid.UUID, values: Mapping[str, str]) -> dict[str, Any]:
+    """The regions an offer can be limited to: the partner's kabupaten/kota (those whose office it applied to),
+    kecamatan by kecamatan, each with its kelurahan and open when one of them is ticked; and the ticked codes that
+    are none of them (an offer saved before a region moved), so that they are shown and not lost."""
+    cities = await onboarding.cities_of(partner_id)
+    names = await region_names(set(cities)) if len(cities) > 1 else {}
+    kecamatan = [
+        (code, f"{name} · {names[city]}" if names else name, inside)
+        for city in cities
+        for code, name, inside in await kelurahan_by_kecamatan(city)
+    ]
+    known = {code for code, _, _ in kecamatan} | {code for _, _, inside in kecamatan for code, _ in inside}
+    return {
+        "kecamatan": [
+            (code, name, inside, any(checked(values, f"region.{k}") for k, _ in inside))
+            for code, name, inside in kecamatan
+        ],
+        "other_regions": sorted(code for code in ticked(values, "region.") if code not in known),
+    }

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date
 from functools import partial
 from typing import Any
 
@@ -19,11 +18,9 @@ from litestar.response import Redirect, Template
 from core.auth import CurrentUser
 from core.confirm import Acting, ConfirmedAction
 from core.errors import DomainError, Invalid, NotFound
-from core.forms import acted, checked, problems_by_field, refusal, text, to_struct
+from core.forms import acted, problems_by_field, refusal, text, to_struct
 from core.i18n import Language, request_language
-from core.localtime import local_date, utc_now
 from core.pages import Form
-from core.service.regions import kelurahan_by_kecamatan, region_names
 from core.settings import Settings
 from partners.controllers.deps import Manager, manager_pages
 from partners.controllers.offer_form import (
@@ -35,8 +32,8 @@ from partners.controllers.offer_form import (
     offer_form,
     offer_rules_of,
     preview,
+    region_choices,
     shown_problems,
-    ticked,
 )
 from partners.errors import InvalidTransition
 from partners.schemas import BenefitType, Decision, LimitPeriod, OfferRead
@@ -44,10 +41,6 @@ from partners.service import offers, onboarding, outlets
 from partners.service import rules as offer_rules
 from partners.service.access import Membership, own_membership
 from partners.tables import OfferStatus, PartnerStatus
-
-
-def _today(settings: Settings) -> date:
-    return local_date(utc_now(), settings.timezone)
 
 
 class OfferPages(Controller):
@@ -65,7 +58,7 @@ class OfferPages(Controller):
         settings: NamedDependency[Settings],
     ) -> Template:
         partner = await onboarding.read_partner(membership.partner_id)
-        values = new_offer_form(str(partner.category), _today(settings))
+        values = new_offer_form(str(partner.category), settings.today())
         return await _form(request, membership.partner_id, None, values, first_look=True)
 
     @post("/baru", media_type=MediaType.HTML, status_code=303)
@@ -83,7 +76,7 @@ class OfferPages(Controller):
         self, data: Form, settings: NamedDependency[Settings], manager: NamedDependency[Manager]
     ) -> Template:
         """The summary fragment htmx swaps in beside the form as the manager types."""
-        shown = await preview(data, manager.partner_id, manager.language, _today(settings))
+        shown = await preview(data, manager.partner_id, manager.language, settings.today())
         return Template("mitra/penawaran_ringkasan.html", context={"preview": shown})
 
     @get("/{offer_id:uuid}", name="partner_offer", media_type=MediaType.HTML)
@@ -169,7 +162,7 @@ async def _form(
     """The form with what was typed, the problems beside their fields, and the summary as it stands.
     `checked_now`: the no-JavaScript summary button, which shows the problems without saving."""
     language = request_language(request)
-    shown = await preview(values, partner_id, language, _today(request.app.state.settings), first_look=first_look)
+    shown = await preview(values, partner_id, language, request.app.state.settings.today(), first_look=first_look)
     status = 200
     problems: dict[str, str] = {}
     if error is not None:
@@ -177,15 +170,6 @@ async def _form(
         problems = shown_problems(problem, values, language)
     if checked_now:
         problems = {name: message for name, message in shown.problems}
-    # The regions of the partner's kabupaten/kota (those whose office it applied to), kecamatan by kecamatan.
-    cities = await onboarding.cities_of(partner_id)
-    names = await region_names(set(cities)) if len(cities) > 1 else {}
-    kecamatan = [
-        (code, f"{name} · {names[city]}" if names else name, inside)
-        for city in cities
-        for code, name, inside in await kelurahan_by_kecamatan(city)
-    ]
-    known = {code for code, _, _ in kecamatan} | {code for _, _, inside in kecamatan for code, _ in inside}
     return Template(
         "mitra/penawaran_form.html",
         context={
@@ -201,11 +185,7 @@ async def _form(
             },
             "blackout_rows": range(blackout_row_count(values)),
             "periods": [period.value for period in LimitPeriod],
-            "kecamatan": [
-                (code, name, inside, any(checked(values, f"region.{k}") for k, _ in inside))
-                for code, name, inside in kecamatan
-            ],  # each kecamatan's list starts open when one of its kelurahan is ticked
-            "other_regions": sorted(code for code in ticked(values, "region.") if code not in known),
+            **await region_choices(partner_id, values),
             "outlets": await outlets.list_outlets(partner_id),
             "action": f"{BASE}/{offer.id}" if offer else f"{BASE}/baru",
         },

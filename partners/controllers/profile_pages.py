@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from core.auth import PUBLIC, TokenIssuer, client_ip
 from core.errors import DomainError, FieldProblem, Invalid
-from core.forms import problems_by_field, refusal, text, to_struct, typed_password
+from core.forms import acted, problems_by_field, refusal, text, to_struct, typed_password
 from core.i18n import Language
 from core.pages import Form, signed_in
 from core.service.audit import record_event
@@ -124,36 +125,35 @@ class ProfilePages(Controller):
 
     @post("/", media_type=MediaType.HTML, status_code=303)
     async def update(self, request: Request[Any, Any, Any], data: Form, manager: NamedDependency[Manager]) -> Any:
-        try:
+        async def update() -> None:
             await onboarding.update_profile(
                 manager.partner_id, to_struct(PartnerProfile, profile_of(data)), manager.user
             )
-        except DomainError as error:
-            refused, status = refusal(request, error)
-            partner = await onboarding.read_partner(manager.partner_id)
-            return await _profile(partner, data, refused, manager.language, status)
-        return Redirect("/mitra/profil?ok=profil-disimpan", status_code=303)
+
+        return await acted(request, update(), "/mitra/profil?ok=profil-disimpan", _again(manager, data))
 
     @post("/ajukan-ulang", media_type=MediaType.HTML, status_code=303)
     async def resubmit(self, request: Request[Any, Any, Any], manager: NamedDependency[Manager]) -> Any:
-        try:
-            await onboarding.resubmit(manager.partner_id, manager.user)
-        except DomainError as error:
-            refused, status = refusal(request, error)
-            partner = await onboarding.read_partner(manager.partner_id)
-            return await _profile(partner, profile_form(partner), refused, manager.language, status)
-        return Redirect("/mitra?ok=diajukan-ulang", status_code=303)
+        resubmitted = onboarding.resubmit(manager.partner_id, manager.user)
+        return await acted(request, resubmitted, "/mitra?ok=diajukan-ulang", _again(manager))
 
     @post("/kabupaten-kota", media_type=MediaType.HTML, status_code=303)
     async def apply(self, request: Request[Any, Any, Any], data: Form, manager: NamedDependency[Manager]) -> Any:
         """Apply to another kabupaten/kota's Dukcapil, to open outlets there once it approves."""
-        try:
-            await onboarding.apply_to_office(manager.partner_id, text(data, "city_code"), manager.user)
-        except DomainError as error:
-            refused, status = refusal(request, error, "city_code")
-            partner = await onboarding.read_partner(manager.partner_id)
-            return await _profile(partner, profile_form(partner), refused, manager.language, status)
-        return Redirect("/mitra/profil?ok=diajukan-ke-kabupaten-kota", status_code=303)
+        applied = onboarding.apply_to_office(manager.partner_id, text(data, "city_code"), manager.user)
+        done = "/mitra/profil?ok=diajukan-ke-kabupaten-kota"
+        return await acted(request, applied, done, _again(manager), "city_code")
+
+
+def _again(manager: Manager, typed: dict[str, Any] | None = None) -> Callable[[Invalid, int], Awaitable[Template]]:
+    """The profile page again with a refusal: with what was typed, or the profile as it is saved."""
+
+    async def again(problem: Invalid, status: int) -> Template:
+        partner = await onboarding.read_partner(manager.partner_id)
+        values = typed if typed is not None else profile_form(partner)
+        return await _profile(partner, values, problem, manager.language, status)
+
+    return again
 
 
 async def _profile(

@@ -5,6 +5,7 @@ cashier to another outlet, disabling (after a confirmation) and enabling again. 
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -15,7 +16,8 @@ from litestar.response import Redirect, Template
 
 from core.confirm import Acting, ConfirmedAction
 from core.errors import DomainError, FieldProblem, Invalid
-from core.forms import new_account, optional, problems_by_field, refusal, text, to_struct, typed_password
+from core.forms import acted, new_account, optional, problems_by_field, refusal, text, to_struct, typed_password
+from core.i18n import Language
 from core.pages import Form
 from partners.controllers.deps import Manager, manager_pages
 from partners.schemas import StaffCreate, StaffRead, StaffRole, StaffUpdate
@@ -42,14 +44,13 @@ class StaffPages(Controller):
 
     @post("/baru", media_type=MediaType.HTML, status_code=303)
     async def create(self, request: Request[Any, Any, Any], data: Form, manager: NamedDependency[Manager]) -> Any:
-        try:
+        async def create() -> None:  # the fields' rules (422), or the username is taken (409)
             role = text(data, "role") or StaffRole.CASHIER.value
             body = new_account(StaffCreate, data, role=role, outlet_id=optional(data, "outlet_id"))
             await staff.create_staff(manager.partner_id, body, manager.user)
-        except DomainError as error:
-            problem, status = refusal(request, error, "username")
-            return await _new_form(manager.partner_id, data, problems_by_field(problem, manager.language), status)
-        return Redirect("/mitra/staf?ok=staf-dibuat", status_code=303)
+
+        again = partial(_new_form, manager.partner_id, data, manager.language)
+        return await acted(request, create(), "/mitra/staf?ok=staf-dibuat", again, "username")
 
     @get("/{user_id:uuid}", name="partner_staff_member", media_type=MediaType.HTML)
     async def member(self, user_id: FromPath[uuid.UUID], membership: NamedDependency[Membership]) -> Template:
@@ -105,7 +106,11 @@ class StaffPages(Controller):
 
 
 async def _new_form(
-    partner_id: uuid.UUID, values: dict[str, str], problems: dict[str, str] | None = None, status: int = 200
+    partner_id: uuid.UUID,
+    values: dict[str, str],
+    language: Language = "id",
+    problem: Invalid | None = None,
+    status: int = 200,
 ) -> Template:
     return Template(
         "mitra/staf_form.html",
@@ -113,7 +118,7 @@ async def _new_form(
             "values": {
                 key: value for key, value in values.items() if not key.startswith("password")
             },  # never typed back
-            "problems": problems or {},
+            "problems": problems_by_field(problem, language),
             "outlets": await outlets.list_outlets(partner_id, active_only=True),
             "roles": [StaffRole.CASHIER, StaffRole.PARTNER_MANAGER],
         },

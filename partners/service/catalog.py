@@ -11,7 +11,6 @@ import qrcode
 import qrcode.image.svg
 from qrcode.constants import ERROR_CORRECT_M
 
-from core.localtime import local_date, utc_now
 from core.settings import Settings
 from core.tables import Region
 from partners.errors import OfferNotFound
@@ -74,7 +73,7 @@ async def _outlets_by_offer(rows: list[dict[str, Any]]) -> dict[uuid.UUID, list[
 async def catalog_offers(
     settings: Settings, wanted: CatalogFilter, offer_id: uuid.UUID | None = None
 ) -> list[CatalogOffer]:
-    today = local_date(utc_now(), settings.timezone)
+    today = settings.today()
     rows = await _published_rows(today, offer_id)
     outlets = await _outlets_by_offer(rows)
     names = await region_names({o["kelurahan_code"] for group in outlets.values() for o in group})

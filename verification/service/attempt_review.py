@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from core.localtime import check_days, format_local, local_date, utc_now
+from core.localtime import check_days, format_local
 from core.offices import narrowed
 from core.settings import Settings
 from partners.tables import Offer, Outlet
@@ -42,7 +42,7 @@ def window(
 ) -> Window:  # fmt: skip
     """The review's days: up to today (a dispute is about today too), DEFAULT_DAYS back unless asked."""
     check_days({"from": first, "until": last})
-    last = last or local_date(utc_now(), settings.timezone)
+    last = last or settings.today()
     return Window(first or last - timedelta(days=DEFAULT_DAYS), last, partner, scope)
 
 

@@ -12,7 +12,6 @@ from typing import Any
 from piccolo.query.functions.aggregate import Sum
 
 from core.auth import CurrentUser
-from core.localtime import local_date, utc_now
 from core.offices import narrowed
 from core.settings import Settings
 from core.tables import DUKCAPIL_ROLES, Region
@@ -261,7 +260,7 @@ def _totals(days: list[dict[str, Any]], threshold: int | None) -> dict[str, Any]
 def last_closed_day(settings: Settings) -> date:
     """A partner's figures end with yesterday: a day still open would change after each redemption, and comparing
     two readings would tell what one child's redemption added."""
-    return local_date(utc_now(), settings.timezone) - timedelta(days=1)
+    return settings.today() - timedelta(days=1)
 
 
 PARTNER_DAYS = 90
