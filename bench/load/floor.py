@@ -135,9 +135,10 @@ SQL_DAILY = (
 SQL_MONTHLY = (
     'INSERT INTO "rollup_redemption_monthly" ("month", "slice", "partner", "value", "shard", "redemptions", '
     '"discount_total", "children", "city_code") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT ("city_code", '
-    '"slice", "month", "partner", "value", "shard") DO UPDATE SET "redemptions" = "rollup_redemption_monthly"."redemptions" + '
-    'excluded."redemptions", "discount_total" = "rollup_redemption_monthly"."discount_total" + '
-    'excluded."discount_total", "children" = "rollup_redemption_monthly"."children" + excluded."children"'
+    '"slice", "month", "partner", "value", "shard") DO UPDATE SET "redemptions" = '
+    '"rollup_redemption_monthly"."redemptions" + excluded."redemptions", "discount_total" = '
+    '"rollup_redemption_monthly"."discount_total" + excluded."discount_total", "children" = '
+    '"rollup_redemption_monthly"."children" + excluded."children"'
 )
 SQL_FIRST_REDEEMED = 'UPDATE "card" SET "first_redeemed_on" = $1 WHERE "card"."id" = $2'
 SQL_USAGE_ROW = (
