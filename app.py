@@ -76,6 +76,7 @@ from verification.controllers.pages import CashierPage, partner_dashboard
 from verification.controllers.reports import PartnerAttemptController, PartnerReportController
 from verification.controllers.till import TillController
 from verification.errors import CardRefused, CredentialRefused, MinimumPurchaseNotMet
+from verification.service.background import till_background
 from verification.service.keys import KeyRing
 
 SWITCH_INTERVAL_S = 0.001  # how often CPython hands the GIL between threads (see create_app)
@@ -141,7 +142,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         async with database_lifespan(settings):
             freeze_startup_heap()  # full collections skip the app itself: /health stays fast during an import
             try:
-                yield
+                async with till_background(settings):  # the attempt log's buffer and the rollup outbox
+                    yield
             finally:
                 await stores.close()
 

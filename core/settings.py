@@ -101,6 +101,13 @@ def _base_url(value: str) -> str:
 PASSWORD_HASH_PROFILES = ("rfc9106_low_memory", "owasp_minimum")
 
 
+def _seconds(value: str) -> float:
+    seconds = float(value)
+    if not 0 <= seconds <= 3600:
+        raise ValueError(f"expected seconds between 0 and 3600, got {value!r}")
+    return seconds
+
+
 def _password_hash_profile(value: str) -> str:
     if value not in PASSWORD_HASH_PROFILES:
         raise ValueError(f"expected one of {', '.join(PASSWORD_HASH_PROFILES)}, got {value!r}")
@@ -145,6 +152,8 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Any]] = {
     "TILL_REQUESTS_PER_MINUTE": (_positive_int, 120),
     "TILL_OUTLET_REQUESTS_PER_MINUTE": (_positive_int, 300),
     "TILL_ADDRESS_REQUESTS_PER_MINUTE": (_positive_int, 600),
+    # How often a worker asks whether what it keeps for the till changed (core.service.stamped); 0: every request.
+    "TILL_CACHE_CHECK_SECONDS": (_seconds, 1.0),
     "MAX_BODY_BYTES": (_positive_int, 1_048_576),
     "SMALL_CELL_THRESHOLD": (_positive_int, 5),
     # The fewest children a kecamatan an offer is limited to must hold (admin.service.review).
@@ -190,6 +199,7 @@ class Settings:
     till_requests_per_minute: int
     till_outlet_requests_per_minute: int
     till_address_requests_per_minute: int
+    till_cache_check_seconds: float
     max_body_bytes: int
     small_cell_threshold: int
     min_region_children: int

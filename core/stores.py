@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 
@@ -167,6 +167,22 @@ class Stores:
             except (RedisError, OSError) as error:
                 self.mark_redis_down(error)
         return await self.memory_counters.hit(key, window)
+
+    async def hit_many(self, keys: Sequence[tuple[str, int]]) -> list[CounterHit]:
+        """`hit` for several counters (key, window) at once: one round trip to Redis, not one each."""
+        if self.redis is not None and self.redis_usable():
+            try:
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    for key, window in keys:
+                        full_key = f"{NAMESPACE}:counter:{key}"
+                        pipe.incr(full_key)
+                        pipe.expire(full_key, window, nx=True)
+                        pipe.ttl(full_key)
+                    results = await pipe.execute()
+                return [CounterHit(int(results[3 * n]), max(1, int(results[3 * n + 2]))) for n in range(len(keys))]
+            except (RedisError, OSError) as error:
+                self.mark_redis_down(error)
+        return [await self.memory_counters.hit(key, window) for key, window in keys]
 
     async def peek(self, key: str) -> CounterHit:
         if self.redis is not None and self.redis_usable():

@@ -7,6 +7,7 @@ from enum import StrEnum
 from piccolo.columns import (
     JSONB,
     UUID,
+    BigInt,
     BigSerial,
     Boolean,
     Date,
@@ -104,3 +105,11 @@ class AuditEvent(Table, tablename="audit_event"):
     # so that changing or deleting a past event breaks the chain from there on (`mitrakia audit verify`).
     prev_hash = Varchar(length=64, null=True, default=None)
     hash = Varchar(length=64, null=True, default=None)
+
+
+class CacheStamp(Table, tablename="cache_stamp"):
+    """A version for what workers keep in memory (core.service.stamped): database triggers move it in the same
+    transaction as any change to what it covers, so every worker and node sees the change at its next check."""
+
+    name = Varchar(length=32, primary_key=True)
+    version = BigInt(default=0)

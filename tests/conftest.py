@@ -36,6 +36,10 @@ os.environ["MITRAKIA_SECRET_KEY"] = TEST_SECRET
 os.environ["MITRAKIA_LOG_LEVEL"] = "INFO"
 # OWASP's minimum Argon2id parameters: a real production profile, about 3x cheaper than the default.
 os.environ["MITRAKIA_PASSWORD_HASH_PROFILE"] = "owasp_minimum"
+# Workers check the till cache stamp before every use (production: once a second), so that a test's change is seen
+# by the very next request, and a table the stamp's triggers forget fails the test that changes it
+# (tests/verification/test_till_cache.py measures the one-second propagation itself).
+os.environ["MITRAKIA_TILL_CACHE_CHECK_SECONDS"] = "0"
 
 if TEST_DATABASE_URL:
     database_name = urlsplit(TEST_DATABASE_URL).path.lstrip("/")
@@ -99,7 +103,10 @@ _test_counter = iter(range(1_000_000))
 
 @pytest.fixture(autouse=True)
 async def clean_state(migrated_database: None) -> AsyncIterator[None]:
-    """Each test starts from the freshly migrated database and an empty store."""
+    """Each test starts from the freshly migrated database, an empty store and nothing kept in memory."""
+    from core.service import stamped
+
+    stamped.forget()
     db = engine()
     if isinstance(db, SQLiteEngine):
         copy = WORKDIR / f"test-{next(_test_counter)}.sqlite3"

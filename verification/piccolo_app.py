@@ -22,6 +22,7 @@ from verification.tables import (
     RedemptionMonthly,
     RefusalDaily,
     RefusalMonthly,
+    RollupChange,
     SigningKey,
 )
 
@@ -38,6 +39,7 @@ APP_CONFIG = AppConfig(
         OfferUsage,
         IdempotencyRecord,
         Attempt,
+        RollupChange,
         RedemptionDaily,
         RedemptionMonthly,
         RefusalDaily,

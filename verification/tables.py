@@ -352,3 +352,12 @@ class EnrolmentCityMonthly(Table, tablename="rollup_enrolment_city_monthly"):
     enrolled = Integer(default=0)
     activated_30 = Integer(default=0)
     activated_90 = Integer(default=0)
+
+
+class RollupChange(Table, tablename="rollup_change"):
+    """Moves of the redemption and activation rollups, written in the transaction of the redemption or void they
+    count and applied in batches by verification.service.rollups.drain: each row is deleted in the transaction that
+    applies it (exactly once), and no redemption waits on the rollup rows that every other one also moves."""
+
+    id = BigSerial(primary_key=True)
+    moves = Text()  # JSON: [[table, {key}, {deltas}], ...]

@@ -18,6 +18,7 @@ from admin.service.population import targets_of_year
 from admin.tables import PopulationCount, UnenrolledCityMonthly
 from core.offices import CITY_CODE_LENGTH, narrowed
 from core.tables import Region, RegionLevel
+from verification.service import rollups
 from verification.service.rollups import month_of
 from verification.tables import EnrolmentCityMonthly, PrintCityMonthly
 
@@ -69,6 +70,7 @@ async def city_days(scope: str | None, days: list[date]) -> CityDays:
     """Every city's holders and enrolments on each of `days` (ascending): one grouped read per rollup (the months
     before the first day summed into one, the birth years folded into the few years the days fall in), summed up
     month by month here."""
+    await rollups.drain_all()  # every redemption committed before this read counts in it
     result = CityDays()
     if not days:
         return result

@@ -108,6 +108,20 @@ async def increment_many(
     await connection.executemany(_upsert_sql(table, keys, counters, marks), values)
 
 
+async def fetch_postgres(sql: str, *arguments: Any) -> list[Any]:
+    """Rows of hand-written PostgreSQL (asyncpg records), in the current transaction or on a pooled connection: for
+    the one statement where a portable query would cost round trips (the scan's single read)."""
+    db = engine()
+    assert isinstance(db, PostgresEngine)
+    connection = current_connection(db)
+    if connection is not None:
+        return list(await connection.fetch(sql, *arguments))
+    if db.pool is not None:
+        async with db.pool.acquire() as pooled:
+            return list(await pooled.fetch(sql, *arguments))
+    return await run_outside_transaction(db, sql, arguments)
+
+
 class _Value(str):
     """Stands for the `position`-th value (or an element of it) while `CompiledQuery` compiles a query. A string, so
     that Piccolo passes it through untouched even where it would encode a value (a JSON column's)."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from core.auth import CurrentUser
 from core.database.statements import CompiledQuery
+from core.service.stamped import StampedCache
 from core.tables import Role
 from partners.errors import PartnerNotFound
 from partners.tables import ApiKey, PartnerMember
@@ -31,7 +32,15 @@ _STAFF_MEMBERSHIP = CompiledQuery(
 )
 
 
+_MEMBERSHIPS: StampedCache[uuid.UUID, Membership | None] = StampedCache()  # by API key or staff account
+
+
 async def membership_of(user: CurrentUser) -> Membership | None:
+    principal = user.api_key_id or user.id
+    return await _MEMBERSHIPS.get(principal, lambda: _read_membership(user))
+
+
+async def _read_membership(user: CurrentUser) -> Membership | None:
     if user.api_key_id is not None:
         row = await _KEY_MEMBERSHIP(user.api_key_id)
     else:

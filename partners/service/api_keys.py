@@ -7,6 +7,7 @@ import hmac
 import secrets
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from core.auth import CurrentUser
 from core.database.statements import CompiledQuery
@@ -15,6 +16,7 @@ from core.errors import FieldProblem, Invalid
 from core.i18n import Text
 from core.localtime import utc_now
 from core.service.audit import record_event
+from core.service.stamped import StampedCache
 from core.tables import Role
 from partners.errors import ApiKeyNotFound
 from partners.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
@@ -136,18 +138,29 @@ _LIVE_KEY = CompiledQuery(
 )
 
 
+_LIVE_KEYS: StampedCache[str, dict[str, Any]] = StampedCache()  # by prefix; a revocation moves the stamp
+
+
+async def _live_key(prefix: str) -> dict[str, Any] | None:
+    row = await _LIVE_KEYS.get(prefix, lambda: _LIVE_KEY(prefix))
+    if row is None:
+        _LIVE_KEYS.values.pop(prefix, None)  # an unknown prefix is asked again: it may be a key created since
+    return row
+
+
 async def resolve_api_key(raw: str) -> CurrentUser | None:
     """The cashier-like principal behind a presented key, or None (unknown, malformed or revoked)."""
     parts = raw.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_MARK:
         return None
     prefix = f"{parts[0]}_{parts[1]}"
-    row = await _LIVE_KEY(prefix)
+    row = await _live_key(prefix)
     if row is None or not hmac.compare_digest(row["key_hash"], _digest(raw.strip())):
         return None
     now = utc_now()
     if row["last_used_at"] is None or now - row["last_used_at"] > LAST_USED_RESOLUTION:
         await ApiKey.update({ApiKey.last_used_at: now}).where(ApiKey.id == row["id"])
+        _LIVE_KEYS.put(prefix, {**row, "last_used_at": now})
     return CurrentUser(
         id=row["id"],
         username=f"apikey:{prefix}",

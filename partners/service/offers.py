@@ -16,6 +16,7 @@ from core.database.transactions import for_update, write_transaction
 from core.errors import Invalid
 from core.localtime import utc_now
 from core.service.audit import record_event
+from core.service.stamped import StampedCache
 from partners.errors import (
     InvalidTransition,
     NoRevisionPending,
@@ -454,8 +455,18 @@ _TILL_OFFERS = CompiledQuery(_till_offers_query, json_columns=("rules",))
 _LOCKED_TILL_OFFER = CompiledQuery(lambda p, o: for_update(_till_offers_query(p, o)), json_columns=("rules",))
 
 
+_TILL_OFFER_LISTS: StampedCache[uuid.UUID, list[TillOffer]] = StampedCache()
+
+
 async def till_offers(partner_id: uuid.UUID, offer_id: uuid.UUID | None = None, lock: bool = False) -> list[TillOffer]:
-    """The partner's published and paused offers (one, locked for update inside a redemption, if asked)."""
+    """The partner's published and paused offers (one, locked for update inside a redemption, if asked). All of
+    them, as a scan reads them, are kept in memory (core.service.stamped); one locked is always read anew."""
+    if offer_id is None and not lock:
+        return await _TILL_OFFER_LISTS.get(partner_id, lambda: _read_till_offers(partner_id, None, False))
+    return await _read_till_offers(partner_id, offer_id, lock)
+
+
+async def _read_till_offers(partner_id: uuid.UUID, offer_id: uuid.UUID | None, lock: bool) -> list[TillOffer]:
     rows = await (_LOCKED_TILL_OFFER if lock else _TILL_OFFERS)(partner_id, offer_id)
     limited: dict[uuid.UUID, set[uuid.UUID]] = {}
     restricted = [row["id"] for row in rows if not row["all_outlets"]]

@@ -17,6 +17,7 @@ from core.localtime import INDONESIAN_ZONES, utc_now
 from core.offices import city_of
 from core.service.audit import record_event
 from core.service.regions import region_exists
+from core.service.stamped import StampedCache
 from core.tables import Region, RegionLevel
 from partners.errors import OutletNotFound
 from partners.schemas import Interval, OutletIn, OutletRead
@@ -243,7 +244,15 @@ _OFFICE_STANDING = CompiledQuery(
 )
 
 
+_TILL_PLACES: StampedCache[tuple[uuid.UUID, uuid.UUID], TillPlace] = StampedCache()
+
+
 async def till_place(partner_id: uuid.UUID, outlet_id: uuid.UUID) -> TillPlace:
+    """The outlet as a till sees it (kept in memory: core.service.stamped)."""
+    return await _TILL_PLACES.get((partner_id, outlet_id), lambda: _read_till_place(partner_id, outlet_id))
+
+
+async def _read_till_place(partner_id: uuid.UUID, outlet_id: uuid.UUID) -> TillPlace:
     row = await _TILL_PLACE(partner_id, outlet_id)
     if row is None:
         raise OutletNotFound()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.settings import get_settings
 from tests.helpers import outlet_body
 from tests.verification.cards_helpers import enroll_card
-from verification.service import credentials
+from verification.service import attempts, credentials
 from verification.service.abuse import MANUAL_CODES_PER_WINDOW
 from verification.tables import Attempt, Redemption
 
@@ -50,6 +50,7 @@ async def test_a_card_at_more_than_three_outlets_in_ten_minutes_is_refused_and_f
     assert statuses == [200, 200, 200, 429]
     last = await client.post("/api/v1/verification/scan", json={"qr": qr}, headers=keys[3])
     assert last.json()["code"] == "card_velocity"
+    await attempts.flush()  # the scans' attempt rows wait in the worker's buffer (verification.service.attempts)
     flags = await Attempt.select(Attempt.card).where(Attempt.reason_code == "card_velocity")
     assert flags
     assert {f["card"] for f in flags} == {card_id}
@@ -122,5 +123,6 @@ async def test_a_card_flagged_on_scan_is_refused_on_redeem_too(till, client):
     redeemed = await till.redeem(qr, offer["id"], **keys[3])
     assert (redeemed.status_code, redeemed.json()["code"]) == (429, "card_velocity")
     assert await Redemption.count() == 0
+    await attempts.flush()
     flagged = await Attempt.select(Attempt.kind).where(Attempt.reason_code == "card_velocity")
     assert {row["kind"] for row in flagged} == {"scan", "redeem"}

@@ -6,7 +6,7 @@ from core.auth import CurrentUser
 from core.stores import Stores
 from core.tables import Role
 from tests.verification.cards_helpers import enroll_card
-from verification.service import rollups, void
+from verification.service import attempts, rollups, void
 from verification.tables import (
     EnrolmentCityMonthly,
     EnrolmentMonthly,
@@ -27,7 +27,10 @@ COUNTERS = {"redemptions", "discount_total", "children", "refusals", "enrolled",
 
 
 async def snapshot() -> dict[str, list[tuple]]:
-    """Every rollup as {key: counters}, summed over shards (where a row lives is not part of what it says)."""
+    """Every rollup as {key: counters}, summed over shards (where a row lives is not part of what it says), as a
+    report reads them: after this worker's buffered refusals are written and the outbox of redemption moves applied."""
+    await attempts.flush()
+    await rollups.drain_all()
     result = {}
     for table in TABLES:
         cells: dict[tuple, list[int]] = {}
@@ -43,6 +46,7 @@ async def snapshot() -> dict[str, list[tuple]]:
 
 async def children_in(slice_name: str) -> dict[str, int]:
     totals: dict[str, int] = {}
+    await rollups.drain_all()
     for row in await RedemptionMonthly.select().where(RedemptionMonthly.slice == slice_name):
         totals[row["value"]] = totals.get(row["value"], 0) + row["children"]
     return totals

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import login
 from tests.helpers import PASSWORD, approved_partner, outlet_body, today
-from verification.service import void
+from verification.service import attempts, void
 from verification.tables import Attempt, Redemption
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -230,8 +230,9 @@ async def test_every_scan_redeem_and_void_is_in_the_attempt_log(till):
     await till.redeem(young, offer["id"])
     await till.client.post(f"/api/v1/verification/redemptions/{receipt['redemption_id']}/void",
                            headers=till.world.cashier)  # fmt: skip
+    await attempts.flush()  # the scans' rows wait in the worker's buffer (verification.service.attempts)
     rows = await Attempt.select(Attempt.kind, Attempt.outcome, Attempt.reason_code, Attempt.device_id).order_by(
-        Attempt.id
+        Attempt.occurred_at  # when each happened: a scan's row is written after the redeem that followed it
     )
     assert [(r["kind"], r["outcome"], r["reason_code"]) for r in rows] == [
         ("scan", "ineligible", "age_below_minimum"),

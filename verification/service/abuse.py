@@ -32,26 +32,30 @@ def is_typed(text: str) -> bool:
 
 async def check_rate_limits(till: Till, text: str, stores: Stores, settings: Settings) -> None:
     """Count this scan or redeem; refuse it (429) once the caller, its outlet or its address sends too many, or
-    types too many manual codes. Counted before anything is looked up, so a refused guess learns nothing."""
-    for key, limit in (
-        (f"till:caller:{till.principal}", settings.till_requests_per_minute),
-        (f"till:outlet:{till.outlet_id}", settings.till_outlet_requests_per_minute),
-        (f"till:address:{till.client_ip}", settings.till_address_requests_per_minute),
-    ):
-        hit = await stores.hit(key, 60)
-        if hit.count > limit:
-            log.warning("verification.till_throttled", limit=key.split(":")[1], partner_id=str(till.partner_id))
-            await _first_of_episode(till, hit.count, limit, ScanThrottled.code)
-            raise ScanThrottled(retry_after=hit.resets_in)
+    types too many manual codes. Counted before anything is looked up, so a refused guess learns nothing; every
+    counter in one round trip (a request refused by one limit still counts against the others)."""
+    limits: list[tuple[str, int, int, type[ScanThrottled | ManualCodeThrottled]]] = [
+        (f"till:caller:{till.principal}", 60, settings.till_requests_per_minute, ScanThrottled),
+        (f"till:outlet:{till.outlet_id}", 60, settings.till_outlet_requests_per_minute, ScanThrottled),
+        (f"till:address:{till.client_ip}", 60, settings.till_address_requests_per_minute, ScanThrottled),
+    ]
     if is_typed(text):
-        for key, limit in (
-            (f"manual:caller:{till.principal}", MANUAL_CODES_PER_WINDOW),
-            (f"manual:address:{till.client_ip}", ADDRESS_MANUAL_CODES_PER_WINDOW),
-        ):
-            manual = await stores.hit(key, MANUAL_CODE_WINDOW)
-            if manual.count > limit:
-                await _first_of_episode(till, manual.count, limit, ManualCodeThrottled.code)
-                raise ManualCodeThrottled(retry_after=manual.resets_in)
+        limits += [
+            (f"manual:caller:{till.principal}", MANUAL_CODE_WINDOW, MANUAL_CODES_PER_WINDOW, ManualCodeThrottled),
+            (
+                f"manual:address:{till.client_ip}",
+                MANUAL_CODE_WINDOW,
+                ADDRESS_MANUAL_CODES_PER_WINDOW,
+                ManualCodeThrottled,
+            ),
+        ]
+    hits = await stores.hit_many([(key, window) for key, window, _, _ in limits])
+    for (key, _, limit, refusal), hit in zip(limits, hits, strict=True):
+        if hit.count > limit:
+            if refusal is ScanThrottled:
+                log.warning("verification.till_throttled", limit=key.split(":")[1], partner_id=str(till.partner_id))
+            await _first_of_episode(till, hit.count, limit, refusal.code)
+            raise refusal(retry_after=hit.resets_in)
 
 
 async def _first_of_episode(till: Till, count: int, limit: int, code: str) -> None:

@@ -15,6 +15,7 @@ from core.localtime import check_days, format_local
 from core.offices import narrowed
 from core.settings import Settings
 from partners.tables import Offer, Outlet
+from verification.service import attempts as attempt_log
 from verification.service.history import actor_names
 from verification.tables import Attempt, Redemption
 
@@ -55,6 +56,7 @@ async def _outlets(window: Window) -> dict[uuid.UUID, dict[str, Any]]:
 
 
 async def _attempts(window: Window, outlets: list[uuid.UUID], **where: Any) -> list[dict[str, Any]]:
+    await attempt_log.flush()  # this worker's buffered attempts too (other workers' within a second)
     if not outlets:
         return []
     query = Attempt.select(
@@ -67,7 +69,7 @@ async def _attempts(window: Window, outlets: list[uuid.UUID], **where: Any) -> l
     for name, value in where.items():
         if value is not None:
             query = query.where(getattr(Attempt, name) == value)
-    return await query.order_by(Attempt.id, ascending=False)
+    return await query.order_by(Attempt.occurred_at, ascending=False)  # buffered rows are written late: by time
 
 
 def _actor(row: dict[str, Any]) -> uuid.UUID | None:

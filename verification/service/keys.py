@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from core.auth import CurrentUser, derive_key
 from core.database.transactions import write_transaction
 from core.localtime import utc_now
+from core.service import stamped
 from core.service.audit import record_event
 from core.settings import Settings
 from verification.errors import (
@@ -94,12 +95,19 @@ class KeyRing:
         self._keys: dict[str, tuple[KeyStatus, ec.EllipticCurvePublicKey]] = {}
         self._loaded_at = float("-inf")
         self._signing: tuple[str, ec.EllipticCurvePrivateKey] | None = None
+        self._stamp: int | None = None  # the till cache stamp the keys were loaded under (core.service.stamped)
 
     def invalidate(self) -> None:
         self._loaded_at = float("-inf")
         self._signing = None
 
+    async def _current(self) -> bool:
+        """Whether the keys as loaded still stand: a rotation or a revocation on any node moves the stamp."""
+        stamp = await stamped.version()
+        return stamp == self._stamp and time.monotonic() - self._loaded_at <= KEY_RING_TTL_SECONDS
+
     async def _load(self) -> None:
+        self._stamp = await stamped.version()
         rows = await SigningKey.select(SigningKey.kid, SigningKey.status, SigningKey.public_jwk).output(load_json=True)
         self._keys = {row["kid"]: (KeyStatus(row["status"]), public_key_from_jwk(row["public_jwk"])) for row in rows}
         self._loaded_at = time.monotonic()
@@ -109,7 +117,7 @@ class KeyRing:
     async def verifying_key(self, kid: str) -> ec.EllipticCurvePublicKey:
         """The public key for `kid` if it still verifies; UnknownKey or KeyRevoked otherwise."""
         age = time.monotonic() - self._loaded_at
-        if age > KEY_RING_TTL_SECONDS or (kid not in self._keys and age > UNKNOWN_KID_RELOAD_SECONDS):
+        if not await self._current() or (kid not in self._keys and age > UNKNOWN_KID_RELOAD_SECONDS):
             await self._load()
         entry = self._keys.get(kid)
         if entry is None or entry[0] is KeyStatus.PENDING:
@@ -119,6 +127,8 @@ class KeyRing:
         return entry[1]
 
     async def signing_key(self) -> tuple[str, ec.EllipticCurvePrivateKey]:
+        if not await self._current():
+            await self._load()  # drops the signing key if it is no longer the active one
         if self._signing is None:
             row = (
                 await SigningKey.select(SigningKey.kid, SigningKey.private_pem_encrypted)

@@ -200,7 +200,7 @@ async def redeem(
                 outcome: dict[str, Any] = {"receipt": msgspec.to_builtins(receipt)}
             except REFUSED as refusal:
                 outcome = {"refusal": refusal.code, "params": _jsonable(refusal.params), "language": language}
-                await record_attempts(till, "redeem", [("refused", refusal.code, offer_id)])
+                await record_attempts(till, "redeem", [("refused", refusal.code, offer_id)], at_once=True)
             await _RECORD_OUTCOME(json.dumps(outcome), scope, key)
     except (LockNotAvailableError, QueryCanceledError):
         raise IdempotencyKeyInFlight() from None
@@ -302,12 +302,13 @@ async def _redeem_locked(
     }
     # One prepared statement, not an ORM object of 27 columns: a third of the insert's CPU (bench/load).
     await bulk_insert(Redemption, tuple(row), [tuple(row.values())])
-    await rollups.redemption_cell(row, +1, firsts)
+    moves = rollups.redemption_moves(row, +1, firsts)
     if card["first_redeemed_on"] is None or card["first_redeemed_on"] > today:
         await _FIRST_REDEEMED(today, state.card_id)
-        await rollups.activation_change(
+        moves += rollups.activation_moves(
             card["enrolled_on"], state.kelurahan_code, card["channel"], card["first_redeemed_on"], today
         )
+    await rollups.redemption_changes(moves)  # applied off this transaction (rollups.drain)
     used = usage.redemptions + 1
     spent = usage.discount_total + amount
     await _USAGE_ROW(offer_id, now)
@@ -316,7 +317,7 @@ async def _redeem_locked(
     if exhausted:
         await partner_offers.pause_exhausted(offer_id, exhausted)
     await record_attempts(till, "redeem", [("redeemed", None, offer_id)], card_id=state.card_id,
-                          redemption_id=redemption_id)  # fmt: skip
+                          redemption_id=redemption_id, at_once=True)  # fmt: skip
     return RedemptionReceipt(
         redemption_id=redemption_id,
         receipt_code=receipt_code,

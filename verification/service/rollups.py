@@ -1,8 +1,15 @@
-"""The rollups every report reads, moved inside the transaction of the fact they count (a redemption, a void, a
-refusal, an enrolment), and rebuilt from the raw tables on demand (`mitrakia reports rebuild`)."""
+"""The rollups every report reads, and rebuilt from the raw tables on demand (`mitrakia reports rebuild`).
+
+Refusals and enrolments move their rollups in the transaction of the fact they count. A redemption or a void does
+not: every redemption of a month moves the same few monthly cells, so doing it in the redeem's transaction would
+make redemptions queue on those rows. It writes its moves to the outbox (`rollup_change`) instead, in its own
+transaction, and `drain()` applies them in batches: a background task every second in each worker, and every report
+before it reads, so that a figure never misses a redemption committed before it was asked. Each outbox row is
+deleted in the transaction that applies it: applied exactly once, whoever drains."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -10,8 +17,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import structlog
+
 from core.database.engine import engine, is_sqlite
-from core.database.statements import increment, increment_many
+from core.database.statements import bulk_insert, increment, increment_many
 from core.database.transactions import write_transaction
 from core.offices import city_of
 from verification.tables import (
@@ -24,7 +33,10 @@ from verification.tables import (
     RedemptionMonthly,
     RefusalDaily,
     RefusalMonthly,
+    RollupChange,
 )
+
+log = structlog.get_logger()
 
 NIL = uuid.UUID(int=0)  # "no offer" in a refusal of the card itself
 AGE_BANDS = ((0, 4, "0-4"), (5, 9, "5-9"), (10, 12, "10-12"), (13, 16, "13-16"))
@@ -126,41 +138,91 @@ def _slice_key(row: dict[str, Any], piece: Slice) -> dict[str, Any]:
     }
 
 
-async def redemption_cell(row: dict[str, Any], sign: int, firsts: dict[str, bool]) -> None:
+# --- the outbox of redemption moves ---------------------------------------------------------------------------
+
+Move = tuple[str, dict[str, Any], dict[str, int]]  # (table, key, deltas)
+OUTBOX_TABLES: dict[str, tuple[type[Any], tuple[str, ...]]] = {
+    "daily": (RedemptionDaily, ("day", "partner", "offer", "outlet")),
+    "monthly": (RedemptionMonthly, MONTHLY_KEY),
+    "enrolment": (EnrolmentMonthly, ("city_code", "month", "kelurahan", "channel")),
+    "enrolment_city": (EnrolmentCityMonthly, ("city_code", "month", "channel")),
+}
+_DATES, _UUIDS = {"day", "month"}, {"partner", "offer", "outlet"}
+DRAIN_BATCH = 5_000
+
+
+async def _defer(moves: list[Move]) -> None:
+    """Write `moves` to the outbox, in the caller's transaction."""
+    encoded = json.dumps([[table, key, deltas] for table, key, deltas in moves], default=str)
+    await bulk_insert(RollupChange, ("moves",), [(encoded,)])
+
+
+def _key(names: tuple[str, ...], key: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(
+        date.fromisoformat(key[n]) if n in _DATES else uuid.UUID(key[n]) if n in _UUIDS else key[n] for n in names
+    )
+
+
+async def drain(batch: int = DRAIN_BATCH) -> int:
+    """Apply waiting moves, oldest first, at most `batch` outbox rows: their sums cell by cell, one upsert per
+    table, and the rows deleted, all in one transaction. Concurrent drains take different rows (PostgreSQL: SKIP
+    LOCKED) and touch cells in the same order (no deadlock). Returns how many outbox rows it applied."""
+    locked = "" if is_sqlite() else " FOR UPDATE SKIP LOCKED"
+    async with write_transaction():
+        rows = await RollupChange.raw(
+            f"DELETE FROM rollup_change WHERE id IN (SELECT id FROM rollup_change ORDER BY id LIMIT {int(batch)}"
+            f"{locked}) RETURNING moves"
+        )
+        if not rows:
+            return 0
+        sums: dict[str, dict[tuple[Any, ...], Counter[str]]] = {name: {} for name in OUTBOX_TABLES}
+        for row in rows:
+            for table, key, deltas in json.loads(row["moves"]):
+                cell = sums[table].setdefault(_key(OUTBOX_TABLES[table][1], key), Counter())
+                cell.update(deltas)
+        for name, (table, names) in OUTBOX_TABLES.items():
+            cells = sorted(sums[name].items())
+            if cells:
+                counters = sorted({counter for _, deltas in cells for counter in deltas})
+                await increment_many(
+                    table, names,
+                    [(dict(zip(names, key, strict=True)), {c: deltas[c] for c in counters}) for key, deltas in cells],
+                )  # fmt: skip
+    return len(rows)
+
+
+async def drain_all() -> None:
+    """Apply every waiting move (a report about to read; `mitrakia reports rebuild`; a clean shutdown)."""
+    while await drain():
+        pass
+
+
+def redemption_moves(row: dict[str, Any], sign: int, firsts: dict[str, bool]) -> list[Move]:
     """Add (sign=+1) or take away (sign=-1) one redemption: its daily cell and its cell in every monthly slice."""
-    await increment(
-        RedemptionDaily,
-        {"day": row["local_date"], "partner": row["partner"], "offer": row["offer"], "outlet": row["outlet"]},
-        {"redemptions": sign, "discount_total": sign * row["discount_amount"]},
-    )
-    await increment_many(
-        RedemptionMonthly,
-        MONTHLY_KEY,
-        [
-            (
-                _slice_key(row, piece),
-                {
-                    "redemptions": sign,
-                    "discount_total": sign * row["discount_amount"],
-                    "children": sign * int(firsts.get(piece.mark, False)),
-                },
-            )
+    daily = {"day": row["local_date"], "partner": row["partner"], "offer": row["offer"], "outlet": row["outlet"]}
+    return [
+        ("daily", daily, {"redemptions": sign, "discount_total": sign * row["discount_amount"]}),
+        *(
+            ("monthly", _slice_key(row, piece), {"redemptions": sign, "discount_total": sign * row["discount_amount"],
+                                                 "children": sign * int(firsts.get(piece.mark, False))})
             for piece in SLICES
-        ],
-    )
+        ),
+    ]  # fmt: skip
 
 
-async def first_mark(row: dict[str, Any], mark: str) -> None:
+def first_mark_moves(row: dict[str, Any], mark: str) -> list[Move]:
     """A void handed a first-of-month mark to `row`: one more unique child in the slices that mark counts."""
-    await increment_many(
-        RedemptionMonthly,
-        MONTHLY_KEY,
-        [
-            (_slice_key(row, piece), {"redemptions": 0, "discount_total": 0, "children": 1})
-            for piece in SLICES
-            if piece.mark == mark
-        ],
-    )
+    return [
+        ("monthly", _slice_key(row, piece), {"redemptions": 0, "discount_total": 0, "children": 1})
+        for piece in SLICES
+        if piece.mark == mark
+    ]
+
+
+async def redemption_changes(moves: list[Move]) -> None:
+    """A redemption's or a void's moves, into the outbox (in its transaction)."""
+    if moves:
+        await _defer(moves)
 
 
 async def refusal(
@@ -179,18 +241,19 @@ async def refusal(
     )
 
 
-async def activation_change(
+def activation_moves(
     enrolled_on: date, kelurahan: str, channel: str, before: date | None, after: date | None
-) -> None:
+) -> list[Move]:
     """A card's first redemption moved (a redemption, or a void of the first one): move its activation marks."""
     old, new = activation(enrolled_on, before), activation(enrolled_on, after)
-    if old != new:
-        deltas = {"enrolled": 0, "activated_30": new[0] - old[0], "activated_90": new[1] - old[1]}
-        city, month = city_of(kelurahan), month_of(enrolled_on)
-        await increment(
-            EnrolmentMonthly, {"city_code": city, "month": month, "kelurahan": kelurahan, "channel": channel}, deltas
-        )
-        await increment(EnrolmentCityMonthly, {"city_code": city, "month": month, "channel": channel}, deltas)
+    if old == new:
+        return []
+    deltas = {"enrolled": 0, "activated_30": new[0] - old[0], "activated_90": new[1] - old[1]}
+    city, month = city_of(kelurahan), month_of(enrolled_on)
+    return [
+        ("enrolment", {"city_code": city, "month": month, "kelurahan": kelurahan, "channel": channel}, deltas),
+        ("enrolment_city", {"city_code": city, "month": month, "channel": channel}, deltas),
+    ]
 
 
 # --- enrolments ---------------------------------------------------------------------------------------------
@@ -277,7 +340,9 @@ _COUNTED_UNTIL = f"(CASE WHEN counted_until > {_COUNTED_FROM} THEN counted_until
 
 
 async def rebuild() -> None:
-    """Recompute every rollup from the raw tables (after a bulk load, or to repair)."""
+    """Recompute every rollup from the raw tables (after a bulk load, or to repair). The outbox is emptied in the
+    same transaction, on the same snapshot (PostgreSQL: repeatable read): a redemption either is in the raw tables
+    this reads and its moves are dropped, or is not and its moves wait for the next drain."""
     dialect = "sqlite" if is_sqlite() else "postgres"
 
     def month(col: str) -> str:
@@ -342,6 +407,9 @@ async def rebuild() -> None:
         f"SELECT {CITY.format(col='kelurahan_code')}, {week('kia_printed_on')}, kelurahan_code, COUNT(*) "
         "FROM card GROUP BY 1, 2, kelurahan_code",
     ]
+    if dialect == "postgres":  # the outbox and the raw tables read on one snapshot
+        statements.insert(0, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    statements.insert(1 if dialect == "postgres" else 0, "DELETE FROM rollup_change")
     async with write_transaction():
         for statement in statements:
             await engine().run_ddl(statement)

@@ -3,6 +3,7 @@ attempt log; it passes the same abuse limits and the same card check as a redeem
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -12,11 +13,11 @@ from core.stores import Stores
 from partners.service.offers import TillOffer, till_offers
 from verification.errors import CardRefused, CredentialRefused
 from verification.schemas import CardState
-from verification.service import cards, eligibility
+from verification.service import cards, credentials, eligibility
 from verification.service.abuse import check_rate_limits, check_velocity, is_typed
 from verification.service.attempts import record_attempts
 from verification.service.keys import KeyRing
-from verification.service.limits import card_history, usage_of
+from verification.service.limits import scan_read
 from verification.service.till import Till, holder_ref, till_for
 
 
@@ -56,13 +57,15 @@ async def scan(
     offers = await till_offers(till.partner_id)
     today = till.local_date(now)
     try:
-        state = await cards.resolve(text, keyring, stores, settings, today)
+        presented = await credentials.read(text, keyring, settings)
+        found, usage, history = await scan_read(presented.card_id, offers, today, stores)
+        state = cards.check_card(found, presented, today)
     except (CardRefused, CredentialRefused) as refusal:
         await record_attempts(till, "scan", [("refused", refusal.code, None)])
         status = CARD_STATUS_OF.get(refusal.code, "invalid")
         return ScanResult(status, refusal, None, None, [OfferVerdict(o, eligibility.Verdict(False)) for o in offers])
     await check_velocity(till, state.card_id, stores)
-    verdicts = await _verdicts(till, state, offers, now, today)
+    verdicts = _verdicts(till, state, offers, now, usage, history)
     await record_attempts(
         till,
         "scan",
@@ -80,11 +83,14 @@ async def scan(
     )
 
 
-async def _verdicts(
-    till: Till, state: CardState, offers: list[TillOffer], now: datetime, today: date
+def _verdicts(
+    till: Till,
+    state: CardState,
+    offers: list[TillOffer],
+    now: datetime,
+    usage: dict[uuid.UUID, eligibility.Usage],
+    history: dict[uuid.UUID, list[date]],
 ) -> list[OfferVerdict]:
-    usage = await usage_of([offer.id for offer in offers])
-    history = await card_history(state.card_id, offers, today)
     context = eligibility.Context(till.outlet_id, till.zone, now, till.city_code, till.opening_hours)
     assert state.birth_date is not None
     sliced = eligibility.region_sliced(offers)

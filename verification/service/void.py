@@ -103,7 +103,7 @@ async def void(
             await _unwind_rollups(redemption_id)
             await partner_offers.resume_if_auto_paused(row["offer"])
             await record_attempts(till, "void", [("voided", None, row["offer"])], card_id=row["card"],
-                                  redemption_id=redemption_id)  # fmt: skip
+                                  redemption_id=redemption_id, at_once=True)  # fmt: skip
             await record_event(
                 "redemption.voided", "redemption", redemption_id, actor=user,
                 after={"receipt_code": row["receipt_code"], "reason": (reason or "").strip()[:200] or None,
@@ -132,7 +132,7 @@ async def _unwind_rollups(redemption_id: uuid.UUID) -> None:
     card's next redemption of that month, and move the card's first redemption day if it was this one."""
     voided = await Redemption.select().where(Redemption.id == redemption_id).first()
     assert voided is not None
-    await rollups.redemption_cell(voided, -1, {mark: voided[mark] for mark in FIRST_MARKS})
+    moves = rollups.redemption_moves(voided, -1, {mark: voided[mark] for mark in FIRST_MARKS})
     start = rollups.month_of(voided["local_date"])
     same_month = await (
         Redemption.select()
@@ -148,7 +148,7 @@ async def _unwind_rollups(redemption_id: uuid.UUID) -> None:
         heir = next((r for r in same_month if scope is None or r[scope] == voided[scope]), None)
         if heir is not None and not heir[mark]:
             await Redemption.update({getattr(Redemption, mark): True}).where(Redemption.id == heir["id"])
-            await rollups.first_mark(heir, mark)
+            moves += rollups.first_mark_moves(heir, mark)
     card = (
         await Card.select(Card.first_redeemed_on, Card.enrolled_on, Card.kelurahan_code, Card.channel)
         .where(Card.id == voided["card"])
@@ -165,6 +165,7 @@ async def _unwind_rollups(redemption_id: uuid.UUID) -> None:
         after = remaining["local_date"] if remaining else None
         if after != card["first_redeemed_on"]:
             await Card.update({Card.first_redeemed_on: after}).where(Card.id == voided["card"])
-            await rollups.activation_change(
+            moves += rollups.activation_moves(
                 card["enrolled_on"], card["kelurahan_code"], card["channel"], card["first_redeemed_on"], after
             )
+    await rollups.redemption_changes(moves)  # applied off this transaction (rollups.drain)
