@@ -14,12 +14,12 @@ functions `cards.check_card` and `eligibility.evaluate`: evaluating rules is ess
 the answers comparable), the same limits, quota and budget, exact under concurrency, and idempotency. run.py checks
 that it answers as the app does on the same cards before it measures either. What it leaves out is what the app
 does beyond the essential: API keys, outlets and offers are read once at start-up (it never sees a change), no
-attempt log, no abuse limits, no reports' rollups, no per-partner pseudonym, and a refused redeem is not stored
-under its key (a retry is judged again).
+attempt log, no abuse limits, no reports' rollups, no per-partner pseudonym. Like the app, a refused redeem is an
+answer too: stored under its key (`essential_refusal`), so that a retry gets it again.
 
-Its own two tables (`essential_redemption`, `essential_usage`) sit beside the app's in the benchmark database; it
-reads the app's `card`, `partner_api_key`, `outlet`, `partner_office`, `offer` and `signing_key` tables. Served as
-a bare ASGI callable: `granian --interface asgi --factory essential:create_app` (run.py).
+Its own tables (`essential_redemption`, `essential_refusal`, `essential_usage`) sit beside the app's in the
+benchmark database; it reads the app's `card`, `partner_api_key`, `outlet`, `partner_office`, `offer` and
+`signing_key` tables. Served as a bare ASGI callable: `granian --interface asgi --factory essential:create_app`.
 """
 
 from __future__ import annotations
@@ -65,6 +65,9 @@ CREATE TABLE IF NOT EXISTS essential_redemption (
     offer uuid NOT NULL, local_date date NOT NULL, discount bigint NOT NULL, receipt text NOT NULL,
     PRIMARY KEY (partner, idempotency_key));
 CREATE INDEX IF NOT EXISTS essential_redemption_card ON essential_redemption (card, partner, local_date);
+CREATE TABLE IF NOT EXISTS essential_refusal (
+    partner uuid NOT NULL, idempotency_key text NOT NULL, request_hash text NOT NULL, status int NOT NULL,
+    code text NOT NULL, PRIMARY KEY (partner, idempotency_key));
 CREATE TABLE IF NOT EXISTS essential_usage (
     offer uuid PRIMARY KEY, redemptions bigint NOT NULL DEFAULT 0, discount_total bigint NOT NULL DEFAULT 0);
 """
@@ -87,8 +90,14 @@ HISTORY = """
 SELECT (SELECT array_agg(local_date) FROM essential_redemption
         WHERE card = $1 AND partner = $2 AND offer = $3 AND local_date >= $4) AS days,
        (SELECT receipt FROM essential_redemption WHERE partner = $2 AND idempotency_key = $5) AS receipt,
-       (SELECT request_hash FROM essential_redemption WHERE partner = $2 AND idempotency_key = $5) AS request_hash
+       (SELECT request_hash FROM essential_redemption WHERE partner = $2 AND idempotency_key = $5) AS request_hash,
+       (SELECT row(request_hash, status, code)::text FROM essential_refusal
+        WHERE partner = $2 AND idempotency_key = $5) AS refused
 """
+REFUSED = (
+    "INSERT INTO essential_refusal (partner, idempotency_key, request_hash, status, code) VALUES ($1, $2, $3, $4, $5) "
+    "ON CONFLICT DO NOTHING"
+)
 LOCK_USAGE = "SELECT redemptions, discount_total FROM essential_usage WHERE offer = $1 FOR UPDATE"
 INSERT = """
 INSERT INTO essential_redemption (partner, idempotency_key, request_hash, card, offer, local_date, discount, receipt)
@@ -117,7 +126,9 @@ class Floor:
     async def start(self) -> None:
         self.pool = await asyncpg.create_pool(DATABASE_URL, min_size=POOL_SIZE, max_size=POOL_SIZE)
         async with self.pool.acquire() as connection:
-            await connection.execute(SCHEMA)
+            async with connection.transaction():  # the workers start together: one creates the tables
+                await connection.execute("SELECT pg_advisory_xact_lock(7172)")
+                await connection.execute(SCHEMA)
             rows = await connection.fetch(
                 "SELECT kid, public_jwk FROM signing_key WHERE status IN ('active', 'retired')"
             )
@@ -265,10 +276,20 @@ async def redeem(floor: Floor, place: Place, body: bytes, key: str) -> tuple[int
             if known["request_hash"] != request_hash:
                 return _problem(422, "idempotency_key_reused")
             return 201, msgspec.json.decode(known["receipt"])
+        if known["refused"] is not None:  # "(hash,status,code)"
+            first_hash, status, code = known["refused"].strip("()").split(",")
+            if first_hash != request_hash:
+                return _problem(422, "idempotency_key_reused")
+            return _problem(int(status), code)
+
+        async def refuse(status: int, code: str) -> tuple[int, Any]:
+            await connection.execute(REFUSED, place.partner, key, request_hash, status, code)
+            return _problem(status, code)
+
         try:
             state = cards.check_card(_state(presented.card_id, card), presented, today)
         except Exception as refusal:
-            return _problem(409, getattr(refusal, "code", CardUnknown.code))
+            return await refuse(409, getattr(refusal, "code", CardUnknown.code))
         assert state.birth_date is not None
         usage = eligibility.Usage()
         if metered:
@@ -278,10 +299,11 @@ async def redeem(floor: Floor, place: Place, body: bytes, key: str) -> tuple[int
         verdict = eligibility.evaluate(offer, context, state.birth_date, state.kelurahan_code, usage,
                                        list(known["days"] or []), amount_given)  # fmt: skip
         if verdict.refusal is not None:
-            return _problem(422 if verdict.refusal.code == "minimum_purchase_not_met" else 409, verdict.refusal.code)
+            code = verdict.refusal.code
+            return await refuse(422 if code == "minimum_purchase_not_met" else 409, code)
         amount = eligibility.discount(offer.rules, amount_given)
         if offer.rules.budget is not None and usage.discount_total + amount > offer.rules.budget:
-            return _problem(409, "offer_budget_exhausted")
+            return await refuse(409, "offer_budget_exhausted")
         receipt = {"redemption_id": str(uuid.uuid4()), "offer_id": str(offer.id), "discount_amount": amount,
                    "purchase_amount": amount_given, "redeemed_at": context.now.isoformat()}  # fmt: skip
         inserted = await connection.fetchval(INSERT, place.partner, key, request_hash, presented.card_id, offer.id,

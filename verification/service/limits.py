@@ -105,3 +105,49 @@ async def scan_read(
         for offer_id, used, spent in zip(row["used_offers"] or [], row["used"] or [], row["spent"] or [], strict=True)
     }
     return state, usage, history
+
+
+# A redemption's one read on PostgreSQL, under the locks its transaction holds on the card and the offer: the
+# offer's usage, this card's earlier redemptions of it (as far back as its limits look), and whether this would be
+# the card's first redemption of the month overall, at the partner, of the offer, at the outlet.
+_REDEEM_READ = """
+SELECT (SELECT redemptions FROM offer_usage WHERE offer = $2) AS used,
+       (SELECT discount_total FROM offer_usage WHERE offer = $2) AS spent,
+       ARRAY(SELECT local_date FROM redemption
+             WHERE card = $1 AND offer = $2 AND status = $3 AND local_date >= $4) AS days,
+       ARRAY(SELECT ARRAY[partner, offer, outlet] FROM redemption
+             WHERE card = $1 AND status = $3 AND local_date >= $5 AND local_date < $6) AS this_month
+"""
+
+
+async def redeem_read(
+    card_id: uuid.UUID, offer: TillOffer, today: date, month: tuple[date, date]
+) -> tuple[eligibility.Usage, list[date], list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]]:
+    """What a redemption counts, read under its locks: the offer's usage, the card's earlier redemptions of it as
+    far back as its limits look, and the card's unvoided redemptions of `month` [start, end) as (partner, offer,
+    outlet). One statement on PostgreSQL; on SQLite the same reads one after another."""
+    if not isinstance(engine(), PostgresEngine):
+        usage = (await usage_of([offer.id])).get(offer.id, eligibility.Usage())
+        history = (await card_history(card_id, [offer], today)).get(offer.id, [])
+        rows = await _MONTH_OF_CARD(card_id, month[0], month[1])
+        return usage, history, [(row["partner"], row["offer"], row["outlet"]) for row in rows]
+    limited, since = _since([offer], today)
+    row = (
+        await fetch_postgres(
+            _REDEEM_READ, card_id, offer.id, RedemptionStatus.COMPLETED.value,
+            (since or EVER) if limited else date.max, month[0], month[1],
+        )
+    )[0]  # fmt: skip
+    usage = eligibility.Usage(row["used"] or 0, row["spent"] or 0)
+    return usage, list(row["days"]), [(p, o, t) for p, o, t in row["this_month"]]
+
+
+_MONTH_OF_CARD = CompiledQuery(
+    lambda card_id, start, end: (
+        Redemption.select(Redemption.partner, Redemption.offer, Redemption.outlet)
+        .where(Redemption.card == card_id)
+        .where(Redemption.local_date >= start)
+        .where(Redemption.local_date < end)
+        .where(Redemption.status == RedemptionStatus.COMPLETED)
+    )
+)

@@ -10,7 +10,7 @@ import json
 import secrets
 import uuid
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,7 +44,7 @@ from verification.service.abuse import check_rate_limits, check_velocity, is_typ
 from verification.service.attempts import record_attempts
 from verification.service.credentials import Presented
 from verification.service.keys import KeyRing
-from verification.service.limits import card_history, usage_of
+from verification.service.limits import redeem_read
 from verification.service.till import Till, holder_ref, till_for
 from verification.service.void import void_deadline
 from verification.tables import Card, CardStatus, IdempotencyRecord, OfferUsage, Redemption, RedemptionStatus
@@ -118,23 +118,13 @@ _RECORD_OUTCOME = CompiledQuery(
 _FIRST_REDEEMED = CompiledQuery(
     lambda day, card_id: Card.update({Card.first_redeemed_on: day}).where(Card.id == card_id)
 )
-_USAGE_ROW = CompiledQuery(
-    lambda offer_id, at: OfferUsage.insert(
-        OfferUsage(offer=offer_id, redemptions=0, discount_total=0, updated_at=at)
-    ).on_conflict(action="DO NOTHING")
-)
-_USAGE_UPDATE = CompiledQuery(
-    lambda used, spent, at, offer_id: OfferUsage.update(
-        {OfferUsage.redemptions: used, OfferUsage.discount_total: spent, OfferUsage.updated_at: at}
-    ).where(OfferUsage.offer == offer_id)
-)
-_MONTH_OF_CARD = CompiledQuery(
-    lambda card_id, start, end: (
-        Redemption.select(Redemption.id, Redemption.partner, Redemption.offer, Redemption.outlet)
-        .where(Redemption.card == card_id)
-        .where(Redemption.local_date >= start)
-        .where(Redemption.local_date < end)
-        .where(Redemption.status == RedemptionStatus.COMPLETED)
+_USAGE = CompiledQuery(  # the offer's new totals, its row made on its first redemption: one statement
+    lambda offer_id, used, spent, at: OfferUsage.insert(
+        OfferUsage(offer=offer_id, redemptions=used, discount_total=spent, updated_at=at)
+    ).on_conflict(
+        target=OfferUsage.offer,
+        action="DO UPDATE",
+        values=[OfferUsage.redemptions, OfferUsage.discount_total, OfferUsage.updated_at],
     )
 )
 
@@ -253,8 +243,9 @@ async def _redeem_locked(
         raise PurchaseAmountRequired()  # bad input: the transaction rolls back, the child's limit stays unused
     purchase_amount = given_amount or 0
     # The offer row is locked above, so reading its usage here and writing it below cannot interleave.
-    usage = (await usage_of([offer_id])).get(offer_id, eligibility.Usage())
-    history = (await card_history(state.card_id, [offer], today)).get(offer_id, [])
+    start = rollups.month_of(today)
+    month = (start, (start + timedelta(days=32)).replace(day=1))
+    usage, history, this_month = await redeem_read(state.card_id, offer, today, month)
     verdict = eligibility.evaluate(
         offer,
         eligibility.Context(till.outlet_id, till.zone, now, till.city_code, till.opening_hours),
@@ -276,7 +267,12 @@ async def _redeem_locked(
     redemption_id = uuid.uuid4()
     receipt_code = "R" + "".join(secrets.choice(credentials.CROCKFORD) for _ in range(RECEIPT_LENGTH))
     age = cards.age_on(state.birth_date, today)
-    firsts = await _firsts_of_month(state.card_id, today, till.partner_id, offer_id, till.outlet_id)
+    firsts = {
+        "first_all": not this_month,
+        "first_partner": not any(partner == till.partner_id for partner, _, _ in this_month),
+        "first_offer": not any(offered == offer_id for _, offered, _ in this_month),
+        "first_outlet": not any(outlet == till.outlet_id for _, _, outlet in this_month),
+    }
     row = {
         "id": redemption_id,
         "receipt_code": receipt_code,
@@ -311,8 +307,7 @@ async def _redeem_locked(
     await rollups.redemption_changes(moves)  # applied off this transaction (rollups.drain)
     used = usage.redemptions + 1
     spent = usage.discount_total + amount
-    await _USAGE_ROW(offer_id, now)
-    await _USAGE_UPDATE(used, spent, now, offer_id)
+    await _USAGE(offer_id, used, spent, now)
     exhausted = _exhaustion(offer, used, spent)
     if exhausted:
         await partner_offers.pause_exhausted(offer_id, exhausted)
@@ -327,22 +322,6 @@ async def _redeem_locked(
         redeemed_at=now.astimezone(ZoneInfo(till.zone)),  # the outlet's time, with its offset
         void_deadline=void_deadline(now, till.zone, till.void_window_minutes),
     )
-
-
-async def _firsts_of_month(
-    card_id: uuid.UUID, day: date, partner: uuid.UUID, offer: uuid.UUID, outlet: uuid.UUID
-) -> dict[str, bool]:
-    """Whether a redemption on `day` would be the card's first of that month overall, at the partner, of the offer,
-    at the outlet (counting only unvoided redemptions)."""
-    start = rollups.month_of(day)
-    end = (start + timedelta(days=32)).replace(day=1)
-    earlier = await _MONTH_OF_CARD(card_id, start, end)
-    return {
-        "first_all": not earlier,
-        "first_partner": not any(row["partner"] == partner for row in earlier),
-        "first_offer": not any(row["offer"] == offer for row in earlier),
-        "first_outlet": not any(row["outlet"] == outlet for row in earlier),
-    }
 
 
 def _exhaustion(offer: partner_offers.TillOffer, used: int, spent: int) -> str | None:
