@@ -470,7 +470,7 @@ async def activation(
 ) -> list[dict[str, Any]]:
     """Of the cards enrolled in each month (within the scope's kabupaten/kota), the share with a redemption within
     30 and within 90 days."""
-    await rollups.drain_all()  # every redemption committed before this read counts in it
+    await rollups.catch_up()  # every redemption committed before this read counts in it
     table = EnrolmentCityMonthly
     rows = await (
         narrowed(table.select(table.month, Sum(table.enrolled).as_alias("enrolled"),
@@ -500,7 +500,7 @@ async def activation(
 
 async def channels(first_month: date, last_month: date, scope: str | None = None) -> list[dict[str, Any]]:
     """Enrolments per month and channel within the scope's kabupaten/kota."""
-    await rollups.drain_all()  # every redemption committed before this read counts in it
+    await rollups.catch_up()  # every redemption committed before this read counts in it
     table = EnrolmentCityMonthly
     rows = await (
         narrowed(
@@ -717,7 +717,7 @@ async def quiet_partners(today: date, scope: str | None = None, days: int = 30) 
 
     A partner with a redemption this month (every day of which is within the last 30) is active: the monthly
     rollup says so in one small read. Only the others are looked up day by day, one index probe each."""
-    await rollups.drain_all()  # every redemption committed before this read counts in it
+    await rollups.catch_up()  # every redemption committed before this read counts in it
     approved = await narrowed(PartnerOffice.select(PartnerOffice.partner), PartnerOffice.city_code, scope).where(
         PartnerOffice.status == PartnerStatus.APPROVED
     )

@@ -70,7 +70,7 @@ async def city_days(scope: str | None, days: list[date]) -> CityDays:
     """Every city's holders and enrolments on each of `days` (ascending): one grouped read per rollup (the months
     before the first day summed into one, the birth years folded into the few years the days fall in), summed up
     month by month here."""
-    await rollups.drain_all()  # every redemption committed before this read counts in it
+    await rollups.catch_up()  # every redemption committed before this read counts in it
     result = CityDays()
     if not days:
         return result

@@ -56,7 +56,7 @@ async def _outlets(window: Window) -> dict[uuid.UUID, dict[str, Any]]:
 
 
 async def _attempts(window: Window, outlets: list[uuid.UUID], **where: Any) -> list[dict[str, Any]]:
-    await attempt_log.flush()  # this worker's buffered attempts too (other workers' within a second)
+    await attempt_log.catch_up()  # this worker's buffered attempts too (other workers' within a second)
     if not outlets:
         return []
     query = Attempt.select(

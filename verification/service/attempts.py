@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from core.database.engine import is_sqlite
+from core.database.outages import database_unreachable
 from core.database.statements import bulk_insert
 from core.database.transactions import write_transaction
 from core.localtime import utc_now
@@ -63,6 +64,16 @@ async def flush() -> None:
     except Exception:  # the database refused (down, read-only): keep them for the next flush, within the bound
         _BUFFER.rows[:0], _BUFFER.refusals[:0] = rows[-MAX_BUFFERED:], refusals[-MAX_BUFFERED:]
         raise
+
+
+async def catch_up() -> None:
+    """Before the attempt log is read: this worker's buffered rows written first. A database that takes no writes
+    just now is read as it is (the rows stay buffered for the next flush)."""
+    try:
+        await flush()
+    except Exception as error:
+        if not database_unreachable(error):
+            raise
 
 
 async def _flush_soon() -> None:

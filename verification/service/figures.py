@@ -62,7 +62,7 @@ async def redemptions_by(dimension: str, wanted: RedemptionFilter, threshold: in
     """Per month and `dimension`: redemptions, unique children (exact per month), discount in rupiah; net of voids.
 
     Rows for fewer than `threshold` children show `<threshold` instead of their counts (None: no suppression)."""
-    await rollups.drain_all()  # every redemption committed before this read counts in it
+    await rollups.catch_up()  # every redemption committed before this read counts in it
     slice_name = DIMENSIONS[dimension][0 if wanted.partner is None else 1]
     piece = SLICE_BY_NAME[slice_name]
     table = RedemptionMonthly
@@ -183,7 +183,7 @@ async def _labels(dimension: str, values: set[Any]) -> dict[Any, str]:
 
 async def refusals_by_reason(wanted: RedemptionFilter, by_outlet: bool = False) -> list[dict[str, Any]]:
     """Refusals per month and reason (and outlet, for one partner's view)."""
-    await attempts.flush()  # this worker's buffered refusals count in it (other workers' within a second)
+    await attempts.catch_up()  # this worker's buffered refusals count in it (other workers' within a second)
     totals: dict[tuple[str, str, str], int] = {}
     if wanted.partner is None:
         rows = await narrowed(RefusalMonthly.select(
@@ -219,7 +219,7 @@ async def refusals_by_reason(wanted: RedemptionFilter, by_outlet: bool = False) 
 
 async def _daily(wanted: RedemptionFilter) -> list[dict[str, Any]]:
     """Redemptions and discount per day, oldest first (for one partner: the daily rollup is read per partner)."""
-    await rollups.drain_all()  # every redemption committed before this read counts in it
+    await rollups.catch_up()  # every redemption committed before this read counts in it
     daily = RedemptionDaily
     condition = (daily.day >= wanted.date_from) & (daily.day <= wanted.date_until)
     if wanted.partner is not None:
