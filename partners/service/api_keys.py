@@ -138,6 +138,7 @@ _LIVE_KEY = CompiledQuery(
 )
 
 
+_KEY_USED = CompiledQuery(lambda at, key_id: ApiKey.update({ApiKey.last_used_at: at}).where(ApiKey.id == key_id))
 _LIVE_KEYS: StampedCache[str, dict[str, Any]] = StampedCache()  # by prefix; a revocation moves the stamp
 
 
@@ -159,7 +160,7 @@ async def resolve_api_key(raw: str) -> CurrentUser | None:
         return None
     now = utc_now()
     if row["last_used_at"] is None or now - row["last_used_at"] > LAST_USED_RESOLUTION:
-        await ApiKey.update({ApiKey.last_used_at: now}).where(ApiKey.id == row["id"])
+        await _KEY_USED(now, row["id"])
         _LIVE_KEYS.put(prefix, {**row, "last_used_at": now})
     return CurrentUser(
         id=row["id"],

@@ -253,6 +253,8 @@ async def test_an_api_key_works_at_the_till_within_its_scopes(till, client):
     qr = await till.card()
     scanned = await client.post("/api/v1/verification/scan", json={"qr": qr}, headers=key)
     assert scanned.status_code == 200
+    listed = (await client.get(till.world.url("/api-keys"), headers=till.world.manager)).json()
+    assert [k["last_used_at"] is not None for k in listed] == [True]  # the partner sees the key in use
     refused = await client.post(
         "/api/v1/verification/redemptions",
         json={"qr": qr, "offer_id": offer["id"], "purchase_amount": 1000},
