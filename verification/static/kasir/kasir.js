@@ -52,7 +52,7 @@
   const store = window.localStorage;
   const session = window.sessionStorage;  // the last amount per offer: for this session only
   const SCANNER_KEY_GAP_MS = 30;  // keys this close on average come from a scanner, not a hand
-  const NEW_BURST_GAP_MS = 150;  // a pause this long starts a new burst of keys
+  const NEW_BURST_GAP_MS = 300;  // a pause this long starts a new burst (a stalled phone may hold a key ~150 ms)
   const SCANNER_MIN_LENGTH = 8;  // shorter bursts are not a card's code
   const SAME_CARD_PAUSE_MS = 4000;  // after "next card", the card just read is ignored this long
   const $ = (id) => document.getElementById(id);
@@ -506,7 +506,9 @@
   const burst = { text: "", last: 0, start: 0, field: null, before: "" };
   document.addEventListener("keydown", (event) => {
     if (!$("screen-scan").hidden || !$("screen-login").hidden) return;  // the scan field and sign-in take keys as usual
-    const now = performance.now();
+    // When the key was pressed, not when this handler got to it: a busy phone (or a loaded test machine) holds
+    // keys in its queue, and handling them late must not split one scanner burst into two.
+    const now = event.timeStamp || performance.now();
     const gap = now - burst.last;
     burst.last = now;
     if (event.key === "Enter") {
