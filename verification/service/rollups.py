@@ -164,13 +164,15 @@ def _key(names: tuple[str, ...], key: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-async def drain(batch: int = DRAIN_BATCH) -> int:
+async def drain(batch: int = DRAIN_BATCH, wait: bool = True) -> int:
     """Apply waiting moves, oldest first, at most `batch` outbox rows: their sums cell by cell, one upsert per
-    table, and the rows deleted, all in one transaction. Concurrent drains take different rows (PostgreSQL: SKIP
-    LOCKED) and touch cells in the same order (no deadlock). Returns how many outbox rows it applied."""
+    table, and the rows deleted, all in one transaction; cells are touched in one order (no deadlock). Returns how
+    many outbox rows it applied. With `wait` (a report about to read, a shutdown), rows another drain is applying
+    are waited for, so that when this returns 0 every move committed before it has been applied; without (the
+    background task), they are skipped (PostgreSQL: SKIP LOCKED)."""
     if not await RollupChange.exists():  # nothing waits: no write transaction (SQLite's is the database's one lock)
         return 0
-    locked = "" if is_sqlite() else " FOR UPDATE SKIP LOCKED"
+    locked = "" if is_sqlite() else " FOR UPDATE" if wait else " FOR UPDATE SKIP LOCKED"
     async with write_transaction():
         rows = await RollupChange.raw(
             f"DELETE FROM rollup_change WHERE id IN (SELECT id FROM rollup_change ORDER BY id LIMIT {int(batch)}"
@@ -194,9 +196,9 @@ async def drain(batch: int = DRAIN_BATCH) -> int:
     return len(rows)
 
 
-async def drain_all() -> None:
-    """Apply every waiting move (a clean shutdown; the background task)."""
-    while await drain():
+async def drain_all(wait: bool = True) -> None:
+    """Apply every waiting move (`wait`: including those another drain is applying right now)."""
+    while await drain(wait=wait):
         pass
 
 
