@@ -24,7 +24,6 @@ benchmark database; it reads the app's `card`, `partner_api_key`, `outlet`, `par
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -49,15 +48,14 @@ from partners.service.offers import TillOffer
 from partners.service.outlets import _hours
 from partners.tables import OfferStatus
 from verification.errors import CardUnknown, SignatureInvalid
-from verification.schemas import CardState
 from verification.service import cards, eligibility
 from verification.service.credentials import Presented, card_id_from_sub, from_numeric
-from verification.tables import CardStatus
+from verification.service.keys import public_key_from_jwk
+from verification.service.limits import EVER, limited_since
 
 DATABASE_URL = os.environ.get("MITRAKIA_DATABASE_URL", "").replace("postgresql+asyncpg://", "postgresql://", 1)
 ISSUER = os.environ.get("MITRAKIA_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 POOL_SIZE = int(os.environ.get("MITRAKIA_DB_POOL_SIZE", "10"))
-EPOCH = date(1, 1, 1)  # "since ever": a lifetime limit looks back this far
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS essential_redemption (
@@ -132,7 +130,7 @@ class Floor:
             rows = await connection.fetch(
                 "SELECT kid, public_jwk FROM signing_key WHERE status IN ('active', 'retired')"
             )
-            self.public_keys = {row["kid"]: _public_key(json.loads(row["public_jwk"])) for row in rows}
+            self.public_keys = {row["kid"]: public_key_from_jwk(json.loads(row["public_jwk"])) for row in rows}
             self.keys = {}
             for row in await connection.fetch(
                 "SELECT k.prefix, k.key_hash, k.partner, k.outlet, o.timezone, o.kelurahan_code, o.opening_hours "
@@ -181,23 +179,8 @@ class Floor:
 FLOOR = Floor()
 
 
-def _public_key(jwk: dict[str, str]) -> ec.EllipticCurvePublicKey:
-    def number(value: str) -> int:
-        return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
-
-    return ec.EllipticCurvePublicNumbers(number(jwk["x"]), number(jwk["y"]), ec.SECP256R1()).public_key()
-
-
 def _since(offers: list[TillOffer], today: date) -> date:
-    starts = [eligibility.earliest_limited_day(today, o.rules.limits) for o in offers if o.rules.limits]
-    return EPOCH if not starts or None in starts else min(s for s in starts if s is not None)
-
-
-def _state(card_id: uuid.UUID, row: Any) -> CardState | None:
-    if row is None:
-        return None
-    return CardState(card_id=card_id, cv=row["cv"], status=CardStatus(row["status"]), birth_date=row["birth_date"],
-                     kelurahan_code=row["kelurahan_code"])  # fmt: skip
+    return limited_since(offers, today)[1] or EVER  # no limit, or a lifetime one: since ever
 
 
 class ScanIn(msgspec.Struct):
@@ -223,7 +206,7 @@ async def scan(floor: Floor, place: Place, body: bytes) -> tuple[int, Any]:
         row = await connection.fetchrow(SCAN, presented.card_id, place.partner, _since(offers, today),
                                         floor.metered.get(place.partner, []))  # fmt: skip
     try:
-        state = cards.check_card(_state(presented.card_id, row), presented, today)
+        state = cards.check_card(cards.state_of(presented.card_id, row), presented, today)
     except Exception as refusal:
         return 200, {"card": {"status": "refused", "reason_code": getattr(refusal, "code", "card_unknown")},
                      "offers": []}  # fmt: skip
@@ -287,7 +270,7 @@ async def redeem(floor: Floor, place: Place, body: bytes, key: str) -> tuple[int
             return _problem(status, code)
 
         try:
-            state = cards.check_card(_state(presented.card_id, card), presented, today)
+            state = cards.check_card(cards.state_of(presented.card_id, card), presented, today)
         except Exception as refusal:
             return await refuse(409, getattr(refusal, "code", CardUnknown.code))
         assert state.birth_date is not None

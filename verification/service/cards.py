@@ -9,7 +9,7 @@ import hmac
 import inspect
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -319,20 +319,21 @@ _CARD_STATE = CompiledQuery(
 )
 
 
+def state_of(card_id: uuid.UUID, row: Mapping[str, Any] | None) -> CardState | None:
+    """A card row (cv, status, birth_date, kelurahan_code) as the till checks it; None for no row."""
+    if row is None:
+        return None
+    return CardState(card_id=card_id, cv=row["cv"], status=CardStatus(row["status"]), birth_date=row["birth_date"],
+                     kelurahan_code=row["kelurahan_code"])  # fmt: skip
+
+
 async def card_state(card_id: uuid.UUID, stores: Stores) -> CardState | None:
     cached = await stores.cache_get(CACHE, card_id.hex)
     if cached is not None:
         return _DECODER.decode(cached)
-    row = await _CARD_STATE(card_id)
-    if row is None:
+    state = state_of(card_id, await _CARD_STATE(card_id))
+    if state is None:
         return None
-    state = CardState(
-        card_id=row["id"],
-        cv=row["cv"],
-        status=CardStatus(row["status"]),
-        birth_date=row["birth_date"],
-        kelurahan_code=row["kelurahan_code"],
-    )
     await stores.cache_set(CACHE, card_id.hex, _ENCODER.encode(state), CACHE_TTL_SECONDS)
     return state
 

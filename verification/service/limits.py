@@ -15,7 +15,7 @@ from core.stores import Stores
 from partners.service.offers import TillOffer
 from verification.schemas import CardState
 from verification.service import cards, eligibility
-from verification.tables import CardStatus, OfferUsage, Redemption, RedemptionStatus
+from verification.tables import OfferUsage, Redemption, RedemptionStatus
 
 
 def _card_history_query(card_id: Any, offer_ids: Any, since: Any) -> Any:
@@ -33,7 +33,7 @@ _CARD_HISTORY = CompiledQuery(_card_history_query)
 _USAGE = CompiledQuery(lambda offer_ids: OfferUsage.select().where(OfferUsage.offer.is_in(offer_ids)))
 
 
-def _since(offers: list[TillOffer], today: date) -> tuple[bool, date | None]:
+def limited_since(offers: list[TillOffer], today: date) -> tuple[bool, date | None]:
     """Whether any offer limits per child, and the earliest day its limits look back to (None: since ever)."""
     starts = [eligibility.earliest_limited_day(today, offer.rules.limits) for offer in offers if offer.rules.limits]
     if not starts:
@@ -43,7 +43,7 @@ def _since(offers: list[TillOffer], today: date) -> tuple[bool, date | None]:
 
 async def card_history(card_id: uuid.UUID, offers: list[TillOffer], today: date) -> dict[uuid.UUID, list[date]]:
     """Local days of this card's unvoided redemptions of these offers, as far back as their limits look."""
-    limited, since = _since(offers, today)
+    limited, since = limited_since(offers, today)
     if not limited:
         return {}
     history: dict[uuid.UUID, list[date]] = {}
@@ -86,7 +86,7 @@ async def scan_read(
         if state is None:
             return None, {}, {}
         return state, await usage_of([o.id for o in offers]), await card_history(card_id, offers, today)
-    limited, since = _since(offers, today)
+    limited, since = limited_since(offers, today)
     history_of = [o.id for o in offers] if limited else []
     metered = [o.id for o in offers if o.rules.quota is not None or o.rules.budget is not None]
     rows = await fetch_postgres(
@@ -95,8 +95,7 @@ async def scan_read(
     if not rows:
         return None, {}, {}
     row = rows[0]
-    state = CardState(card_id=card_id, cv=row["cv"], status=CardStatus(row["status"]), birth_date=row["birth_date"],
-                      kelurahan_code=row["kelurahan_code"])  # fmt: skip
+    state = cards.state_of(card_id, row)
     history: dict[uuid.UUID, list[date]] = {}
     for offer_id, day in zip(row["offers"] or [], row["days"] or [], strict=True):
         history.setdefault(offer_id, []).append(day)
@@ -131,7 +130,7 @@ async def redeem_read(
         history = (await card_history(card_id, [offer], today)).get(offer.id, [])
         rows = await _MONTH_OF_CARD(card_id, month[0], month[1])
         return usage, history, [(row["partner"], row["offer"], row["outlet"]) for row in rows]
-    limited, since = _since([offer], today)
+    limited, since = limited_since([offer], today)
     row = (
         await fetch_postgres(
             _REDEEM_READ, card_id, offer.id, RedemptionStatus.COMPLETED.value,

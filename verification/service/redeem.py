@@ -38,7 +38,7 @@ from verification.errors import (
     PurchaseAmountRequired,
     RegionNotEligible,
 )
-from verification.schemas import CardState, RedemptionReceipt
+from verification.schemas import RedemptionReceipt
 from verification.service import cards, credentials, eligibility, rollups
 from verification.service.abuse import check_rate_limits, check_velocity, is_typed
 from verification.service.attempts import record_attempts
@@ -47,7 +47,7 @@ from verification.service.keys import KeyRing
 from verification.service.limits import redeem_read
 from verification.service.till import Till, holder_ref, till_for
 from verification.service.void import void_deadline
-from verification.tables import Card, CardStatus, IdempotencyRecord, OfferUsage, Redemption, RedemptionStatus
+from verification.tables import Card, IdempotencyRecord, OfferUsage, Redemption, RedemptionStatus
 
 log = structlog.get_logger()
 
@@ -228,11 +228,7 @@ async def _redeem_locked(
     today = till.local_date(now)
     # Lock order everywhere: the card, then the offer.
     card = await _LOCKED_CARD(presented.card_id)
-    state = None
-    if card is not None:
-        state = CardState(card_id=card["id"], cv=card["cv"], status=CardStatus(card["status"]),
-                          birth_date=card["birth_date"], kelurahan_code=card["kelurahan_code"])  # fmt: skip
-    state = cards.check_card(state, presented, today)  # the scan's own check, on the locked row
+    state = cards.check_card(cards.state_of(presented.card_id, card), presented, today)  # the scan's own check
     assert card is not None
     assert state.birth_date is not None
     found = await partner_offers.till_offers(till.partner_id, offer_id, lock=True)
