@@ -10,7 +10,7 @@ ifeq ($(MITRAKIA_SECRET_KEY),)
 export MITRAKIA_SECRET_KEY_FILE ?= var/secret_key
 endif
 
-.PHONY: demo test install migrate seed serve lint format typecheck check clean screenshots
+.PHONY: demo test test-cluster install migrate seed serve lint format typecheck check clean screenshots
 
 demo: $(STAMP) var/secret_key ## Install, migrate, seed the two demo cities and serve on http://127.0.0.1:$(PORT)
 	$(BIN)/mitrakia migrate
@@ -24,6 +24,9 @@ demo: $(STAMP) var/secret_key ## Install, migrate, seed the two demo cities and 
 
 test: $(STAMP) ## The whole suite: SQLite + memory, then PostgreSQL + Redis when MITRAKIA_TEST_* URLs are set
 	$(BIN)/python tests/run_backends.py $(PYTEST_ARGS)
+
+test-cluster: $(STAMP) ## Two app nodes behind HAProxy, a PostgreSQL primary and replica, Redis (docs/deploy): the multi-node tests
+	MITRAKIA_TEST_CLUSTER=1 $(BIN)/python -m pytest -p no:logging -q tests/cluster $(PYTEST_ARGS)
 
 screenshots: $(STAMP) ## Retake the guides' pictures in docs/img (the consoles' story in headless Chromium)
 	MITRAKIA_TEST_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q -p no:logging tests/admin/test_console_story_browser.py

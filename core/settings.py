@@ -55,6 +55,14 @@ def _database_url(value: str) -> str:
     raise ValueError(f"unsupported scheme {scheme!r}: use sqlite:/// or postgresql://")
 
 
+def _replica_url(value: str) -> str | None:
+    if not value.strip():
+        return None
+    if urlsplit(value).scheme == "sqlite":
+        raise ValueError("a replica is a PostgreSQL streaming replica: postgresql://user@replica-host:5432/mitrakia")
+    return _database_url(value)
+
+
 def _redis_url(value: str) -> str | None:
     if not value.strip():
         return None
@@ -127,6 +135,8 @@ def _secret(value: str) -> str:
 _REQUIRED = object()
 _SPEC: dict[str, tuple[Callable[[str], Any], Any]] = {
     "DATABASE_URL": (_database_url, "sqlite:///var/mitrakia.sqlite3"),
+    # A streaming replica the reports read from (core.database.replica); unset: they read the primary.
+    "DATABASE_REPLICA_URL": (_replica_url, None),
     "REDIS_URL": (_redis_url, None),
     "SECRET_KEY": (_secret, _REQUIRED),
     "TIMEZONE": (_timezone, "Asia/Jakarta"),
@@ -174,6 +184,7 @@ class Settings:
     """Every setting the service reads; field names are the variable names without the prefix, lower-cased."""
 
     database_url: str
+    database_replica_url: str | None
     redis_url: str | None
     secret_key: str
     timezone: str

@@ -41,6 +41,9 @@ os.environ["MITRAKIA_PASSWORD_HASH_PROFILE"] = "owasp_minimum"
 # (tests/verification/test_till_cache.py measures the one-second propagation itself).
 os.environ["MITRAKIA_TILL_CACHE_CHECK_SECONDS"] = "0"
 
+# tests/cluster starts a whole deployment of its own (`make test-cluster`); the suite's runs leave it out.
+collect_ignore = [] if os.environ.get("MITRAKIA_TEST_CLUSTER") else ["cluster"]
+
 if TEST_DATABASE_URL:
     database_name = urlsplit(TEST_DATABASE_URL).path.lstrip("/")
     if "test" not in database_name:

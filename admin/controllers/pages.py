@@ -12,6 +12,7 @@ from litestar.response import Template
 
 from admin.service import dashboard
 from core.confirm import Acting
+from core.database.replica import ReportReads
 from core.errors import NotFound
 from core.guards import requires_dukcapil
 from core.web import csv_response
@@ -24,6 +25,7 @@ Region = Annotated[str | None, QueryParameter(max_length=13, pattern=r"^[0-9.]*$
 class DukcapilDashboard(Controller):
     path = "/admin"
     guards = [requires_dukcapil]
+    middleware = [ReportReads()]
     include_in_schema = False
 
     @get("/", name="admin_dashboard")

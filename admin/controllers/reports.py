@@ -15,6 +15,7 @@ from admin.errors import UnknownRegion
 from admin.schemas import PopulationIn, TargetIn
 from admin.service import population, reports
 from core.auth import AuthedRequest, CurrentUser
+from core.database.replica import ReportReads
 from core.errors import Invalid
 from core.guards import requires_dukcapil, requires_dukcapil_admin
 from core.localtime import check_days
@@ -76,6 +77,7 @@ class ReportController(Controller):
     path = "/api/v1/admin/reports"
     tags = ["reports"]
     guards = [requires_dukcapil]
+    middleware = [ReportReads()]
 
     @get(
         "/coverage",
@@ -253,6 +255,7 @@ class AttemptReviewController(Controller):
     path = "/api/v1/admin/attempts"
     tags = ["reports"]
     guards = [requires_dukcapil]
+    middleware = [ReportReads()]
 
     @get("/summary", summary="Per outlet and cashier within your reach; cashiers whose voids stand out are flagged")
     async def summary(

@@ -17,6 +17,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from core.database.outages import sqlite_read_only
 from core.database.piccolo_internals import ReconnectingPostgresEngine, SharedConnectionSQLiteEngine
+from core.database.replica import REPLICA
 from core.settings import Settings
 
 log = structlog.get_logger()
@@ -31,11 +32,19 @@ POOL_CLOSE_TIMEOUT_SECONDS = 5
 
 def create_engine(settings: Settings) -> Engine[Any]:
     if settings.is_postgres:
-        dsn = settings.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-        return ReconnectingPostgresEngine(config={"dsn": dsn, "timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS})
+        replica = settings.database_replica_url
+        return ReconnectingPostgresEngine(
+            config=_postgres_config(settings.database_url),
+            extra_nodes={REPLICA: ReconnectingPostgresEngine(config=_postgres_config(replica))} if replica else None,
+        )
     path = settings.sqlite_path
     path.parent.mkdir(parents=True, exist_ok=True)
     return SharedConnectionSQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+
+
+def _postgres_config(url: str) -> dict[str, Any]:
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    return {"dsn": dsn, "timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}
 
 
 _ENGINE: list[Engine[Any]] = []
@@ -119,12 +128,20 @@ async def database_lifespan(settings: Settings) -> AsyncIterator[None]:
         if db.pool is None:
             await db.start_connection_pool(min_size=1, max_size=settings.db_pool_size, reset=keep_session)
             opened_pool = True
+            replica = db.extra_nodes.get(REPLICA)
+            if replica is not None and replica.pool is None:
+                # min_size 0: a replica that is down at start delays nothing (its reports read the primary).
+                await replica.start_connection_pool(min_size=0, max_size=settings.db_pool_size, reset=keep_session)
     elif isinstance(db, SQLiteEngine):
         await prepare_sqlite(db)
     try:
         yield
     finally:
         if opened_pool and isinstance(db, PostgresEngine):
+            for node in db.extra_nodes.values():
+                if node.pool is not None:
+                    node.pool.terminate()  # reports only: nothing to finish
+                    node.pool = None
             try:
                 async with asyncio.timeout(POOL_CLOSE_TIMEOUT_SECONDS):
                     await db.close_connection_pool()

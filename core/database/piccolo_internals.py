@@ -15,6 +15,9 @@ from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.table import Table
 
+from core.database import replica
+from core.database.outages import database_unreachable
+
 log = structlog.get_logger()
 
 # A request waits this long for a free pooled connection, then answers 503 (asyncpg would wait forever).
@@ -79,17 +82,38 @@ class ReleasingPostgresTransaction(PostgresTransaction):
 
 
 class ReconnectingPostgresEngine(PostgresEngine):
-    """PostgreSQL whose transactions survive the loss of their connection: the pool opens a new one next time.
+    """PostgreSQL whose transactions survive the loss of their connection: the pool opens a new one next time; a
+    report's reads go to the replica node, if there is one (core.database.replica).
     Relies on: `_run_in_pool` being the path of every statement outside a transaction."""
 
     def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
         return ReleasingPostgresTransaction(engine=self, allow_nested=allow_nested)
 
     async def _run_in_pool(self, query: str, args: Sequence[Any] | None = None) -> Any:
+        node = self.extra_nodes.get(replica.REPLICA)
+        if isinstance(node, ReconnectingPostgresEngine) and node.pool is not None and replica.wanted(query):
+            try:
+                return await node._fetch(query, args)
+            except Exception as error:
+                if not (database_unreachable(error) or _recovery_conflict(error)):
+                    raise
+                # Down, starting, the statement writes (a standby refuses it) or replay cancelled it: the primary
+                # answers instead.
+                log.warning("database.replica_skipped", error=type(error).__name__)
+        return await self._fetch(query, args)
+
+    async def _fetch(self, query: str, args: Sequence[Any] | None) -> Any:
         if not self.pool:
             raise ValueError("A pool isn't currently running.")
         async with self.pool.acquire(timeout=POOL_ACQUIRE_TIMEOUT_SECONDS) as connection:
             return await connection.fetch(query, *(args or []))
+
+
+def _recovery_conflict(error: Exception) -> bool:
+    """A standby cancels a long read that holds back the replay of the primary's changes (40001)."""
+    from asyncpg.exceptions import SerializationError
+
+    return isinstance(error, SerializationError)
 
 
 class SharedConnectionSQLiteEngine(SQLiteEngine):

@@ -15,6 +15,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+from core.database import replica
 from core.database.engine import is_sqlite
 from core.database.outages import database_unreachable
 from core.database.statements import bulk_insert
@@ -70,7 +71,8 @@ async def catch_up() -> None:
     """Before the attempt log is read: this worker's buffered rows written first. A database that takes no writes
     just now is read as it is (the rows stay buffered for the next flush)."""
     try:
-        await flush()
+        with replica.primary():
+            await flush()
     except Exception as error:
         if not database_unreachable(error):
             raise

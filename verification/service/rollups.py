@@ -19,6 +19,7 @@ from typing import Any
 
 import structlog
 
+from core.database import replica
 from core.database.engine import engine, is_sqlite
 from core.database.outages import database_unreachable
 from core.database.statements import bulk_insert, increment, increment_many
@@ -207,7 +208,8 @@ async def catch_up() -> None:
     A database that takes no writes just now (a failover's standby) is read as it is: the report may then miss the
     last second's redemptions, and says nothing wrong about the others."""
     try:
-        await drain_all()
+        with replica.primary():  # the outbox as the primary holds it, whatever the report then reads from
+            await drain_all()
     except Exception as error:
         if not database_unreachable(error):
             raise
