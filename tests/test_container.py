@@ -36,11 +36,21 @@ def test_dockerfile_runs_as_non_root_with_a_healthcheck_and_no_secrets():
     assert "SECRET_KEY=" not in text
 
 
-def test_compose_parses_and_names_all_three_services():
+def test_compose_runs_the_tested_topology():
+    """compose.yaml is the deployment tests/cluster runs: HAProxy with docs/deploy/haproxy.cfg in front of two app
+    nodes, a PostgreSQL primary and its streaming replica (the reports' database), Redis."""
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     services = compose["services"]
-    assert {"app", "postgres", "redis"} <= set(services)
-    app_env = services["app"]["environment"]
-    assert app_env["MITRAKIA_DATABASE_URL"].startswith("postgresql://")
-    assert app_env["MITRAKIA_REDIS_URL"].startswith("redis://")
-    assert "${MITRAKIA_SECRET_KEY" in str(app_env["MITRAKIA_SECRET_KEY"])  # from the operator, not the file
+    assert {"proxy", "app-1", "app-2", "postgres", "postgres-replica", "redis"} <= set(services)
+    for node in ("app-1", "app-2"):
+        app_env = services[node]["environment"]
+        assert app_env["MITRAKIA_DATABASE_URL"].startswith("postgresql://")
+        assert "@postgres:" in app_env["MITRAKIA_DATABASE_URL"]
+        assert "@postgres-replica:" in app_env["MITRAKIA_DATABASE_REPLICA_URL"]
+        assert app_env["MITRAKIA_REDIS_URL"].startswith("redis://")
+        assert "${MITRAKIA_SECRET_KEY" in str(app_env["MITRAKIA_SECRET_KEY"])  # from the operator, not the file
+    proxy = services["proxy"]
+    assert any(volume.startswith("./docs/deploy/haproxy.cfg:") for volume in proxy["volumes"])
+    nodes = {proxy["environment"][name].split(":")[0] for name in ("MITRAKIA_NODE_1", "MITRAKIA_NODE_2")}
+    assert nodes == {"app-1", "app-2"}
+    assert "pg_basebackup" in "".join(services["postgres-replica"]["command"])
