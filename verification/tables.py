@@ -187,11 +187,15 @@ class Redemption(Table, tablename="redemption"):
 
 
 class OfferUsage(Table, tablename="offer_usage"):
-    """Running totals that carry an offer's quota and budget, net of voids; updated in the redemption's transaction."""
+    """Running totals that carry an offer's quota and budget, net of voids; updated in the redemption's transaction
+    of a metered offer only (one with a quota or a budget: an offer without them shares no row among its
+    redemptions). `revision`: the offer revision they were last counted under; a metered redemption that finds
+    another recounts them from the redemptions first (verification.service.redeem)."""
 
     offer = UUID(primary_key=True)
     redemptions = Integer(default=0)
     discount_total = Integer(default=0)
+    revision = Integer(default=0)
     updated_at = Timestamptz(default=TimestamptzNow())
 
 

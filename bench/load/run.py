@@ -36,7 +36,6 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -73,6 +72,9 @@ def parse() -> argparse.Namespace:
 
 
 ARGS = parse()
+sys.path.insert(0, str(HERE))
+import harness  # noqa: E402  (bench/load/harness.py)
+from harness import postgres_cpu_seconds  # noqa: E402
 
 
 def env() -> dict[str, str]:
@@ -96,20 +98,6 @@ def env() -> dict[str, str]:
 # --- the data -------------------------------------------------------------------------------------------------
 
 
-async def recreate_database() -> None:
-    import asyncpg
-
-    parts = urlsplit(ARGS.database_url)
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-
-
 def prepare() -> dict[str, Any]:
     data_file = WORK / "data.json"
     marker = WORK / "database.txt"
@@ -118,7 +106,7 @@ def prepare() -> dict[str, Any]:
         return json.loads(data_file.read_text())  # type: ignore[no-any-return]
     WORK.mkdir(parents=True, exist_ok=True)
     print(f"rebuilding {ARGS.database_url}")
-    asyncio.run(recreate_database())
+    asyncio.run(harness.recreate_database(ARGS.database_url))
     subprocess.run([str(VENV / "mitrakia"), "migrate"], env=env(), check=True, stdout=subprocess.DEVNULL)
     subprocess.run(
         [sys.executable, str(HERE / "seed.py"), str(data_file), str(ARGS.outlets), str(ARGS.keys_per_outlet),
@@ -284,27 +272,7 @@ def flush_redis() -> None:
 
 
 def wrk(url: str, file: Path | None, mode: str, seconds: int, offset: int = 0) -> dict[str, Any]:
-    nonce = secrets.token_hex(6)
-    command = ["wrk", "-t1", f"-c{ARGS.connections}", f"-d{seconds}s", "--timeout", "10s", "-s",
-               str(HERE / "wrk.lua"), url, "--", str(file or "-"), mode, nonce, str(offset), "1"]  # fmt: skip
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    line = next(row for row in output.splitlines() if row.startswith("WRKJSON "))
-    raw = json.loads(line.removeprefix("WRKJSON "))
-    seconds_taken = raw["duration_us"] / 1e6
-    return {
-        "rps": round(raw["requests"] / seconds_taken, 1),
-        "p50_ms": round(raw["p50_us"] / 1000, 2),
-        "p90_ms": round(raw["p90_us"] / 1000, 2),
-        "p99_ms": round(raw["p99_us"] / 1000, 2),
-        "max_ms": round(raw["max_us"] / 1000, 2),
-        "requests": raw["requests"],
-        "sent": raw["sent"],
-        "ok": raw["ok"],
-        "conflict_409": raw["conflict"],
-        "other_4xx": raw["client_error"],
-        "5xx": raw["server_error"],
-        "socket_errors": raw["connect_errors"] + raw["read_errors"] + raw["write_errors"] + raw["timeouts"],
-    }
+    return harness.wrk(url, file, mode, seconds, ARGS.connections, offset)
 
 
 class RedeemCursor:
@@ -318,22 +286,6 @@ class RedeemCursor:
     def advance(self, sent: int) -> None:
         self.value += sent + ARGS.connections  # requests in flight at the end may have been served too
         self.path.write_text(str(self.value))
-
-
-def postgres_cpu_seconds() -> float:
-    """CPU time the PostgreSQL server's processes (every backend) have used so far."""
-    ticks = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if (entry / "comm").read_text().strip() != "postgres":
-                continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def post(url: str, key: str, body: dict[str, Any], idempotency_key: str | None = None) -> tuple[int, dict[str, Any]]:

@@ -124,14 +124,7 @@ async def seed(outlet_count: int, keys_per_outlet: int, card_count: int, floor_c
     dukcapil = await ensure_account(DUKCAPIL_ACCOUNTS[0])
     kid = await keys.rotate(settings, dukcapil)
     # The outlets and cards of the office that approves the partners (the region table holds the whole country).
-    city = office_of(dukcapil) or ""
-    kelurahan = [
-        row["code"]
-        for row in await Region.select(Region.code)
-        .where(Region.level == RegionLevel.KELURAHAN)
-        .where(Region.code.like(f"{city}.%"))
-        .order_by(Region.code)
-    ]
+    kelurahan = await kelurahan_of(office_of(dukcapil) or "")
     # The app's chain, and a twin the floor works on, so that neither's redemptions count against the other's limits.
     app = await chain(SLUG, "Toko Bench Nusantara", outlet_count, keys_per_outlet, kelurahan, dukcapil)
     floor = await chain(f"{SLUG}lantai", "Toko Lantai Nusantara", outlet_count, keys_per_outlet, kelurahan, dukcapil)
@@ -139,10 +132,33 @@ async def seed(outlet_count: int, keys_per_outlet: int, card_count: int, floor_c
           f"{len(OFFERS)} offers each ({time.perf_counter() - started:.0f} s)", flush=True)  # fmt: skip
 
     started = time.perf_counter()
+    texts = await signed_cards(dukcapil, kelurahan, card_count + floor_cards, rng)
+    print(f"  {len(texts):,} cards enrolled with signed QR texts ({time.perf_counter() - started:.0f} s)", flush=True)
+    return {
+        "kid": kid,
+        "purchase_amount": PURCHASE,
+        "app": {**app, "cards": texts[:card_count]},
+        "floor": {**floor, "cards": texts[card_count:]},
+    }
+
+
+async def kelurahan_of(city: str) -> list[str]:
+    return [
+        row["code"]
+        for row in await Region.select(Region.code)
+        .where(Region.level == RegionLevel.KELURAHAN)
+        .where(Region.code.like(f"{city}.%"))
+        .order_by(Region.code)
+    ]
+
+
+async def signed_cards(office: CurrentUser, kelurahan: list[str], count: int, rng: random.Random) -> list[str]:
+    """`count` children of the office's city enrolled with consent, as QR texts signed now."""
+    settings = get_settings()
     today = datetime.now(UTC).date()
     niks = NikMaker()
     enrolments = []
-    for _ in range(card_count + floor_cards):
+    for _ in range(count):
         born = today - timedelta(days=rng.randint(3 * 366, 11 * 365))  # ages 3 to 10: every offer applies
         sex = rng.choice(["L", "P"])
         code = rng.choice(kelurahan)
@@ -161,20 +177,34 @@ async def seed(outlet_count: int, keys_per_outlet: int, card_count: int, floor_c
                 consent_at=datetime.combine(enrolled, datetime.min.time(), tzinfo=UTC),
             )
         )
-    counts = await cards.enroll(enrolments, dukcapil, Stores(None))
-    keyring = KeyRing(settings)
-    now = datetime.now(UTC)
-    texts = [
+    counts = await cards.enroll(enrolments, office, Stores(None))
+    keyring, now = KeyRing(settings), datetime.now(UTC)
+    return [
         credentials.qr_text(await credentials.sign(keyring, settings, card_id, 1, now))
         for card_id in counts.created_ids
     ]
-    print(f"  {len(texts):,} cards enrolled with signed QR texts ({time.perf_counter() - started:.0f} s)", flush=True)
-    return {
-        "kid": kid,
-        "purchase_amount": PURCHASE,
-        "app": {**app, "cards": texts[:card_count]},
-        "floor": {**floor, "cards": texts[card_count:]},
-    }
+
+
+async def seed_partners(per_city: int, outlet_count: int, keys_per_outlet: int, cards_per_city: int) -> dict[str, Any]:
+    """`per_city` partners in each of the demo's two cities (each approved by its city's office), every one with
+    OFFERS; `cards_per_city` children enrolled by each office. For bench/load/partners.py."""
+    settings = get_settings()
+    rng = random.Random(17)  # noqa: S311 - synthetic data, reproducible
+    offices = [await ensure_account(DUKCAPIL_ACCOUNTS[0]), await ensure_account(DUKCAPIL_ACCOUNTS[2])]
+    kid = await keys.rotate(settings, offices[0])
+    cities = []
+    for office in offices:
+        city = office_of(office) or ""
+        kelurahan = await kelurahan_of(city)
+        slug = f"mitra{city.replace('.', '')}x"
+        partners = [
+            await chain(f"{slug}{n}", f"Mitra {city} #{n + 1}", outlet_count, keys_per_outlet, kelurahan, office)
+            for n in range(per_city)
+        ]
+        children = await signed_cards(office, kelurahan, cards_per_city, rng)
+        cities.append({"city": city, "partners": partners, "cards": children})
+        print(f"  {city}: {per_city} partners, {cards_per_city:,} cards", flush=True)
+    return {"kid": kid, "purchase_amount": PURCHASE, "cities": cities}
 
 
 async def main(outlet_count: int, keys_per_outlet: int, card_count: int, floor_cards: int) -> dict[str, Any]:
@@ -182,6 +212,14 @@ async def main(outlet_count: int, keys_per_outlet: int, card_count: int, floor_c
         return await seed(outlet_count, keys_per_outlet, card_count, floor_cards)
 
 
+async def main_partners(*counts: int) -> dict[str, Any]:
+    async with database_lifespan(get_settings()):
+        return await seed_partners(*counts)
+
+
 if __name__ == "__main__":
-    data = asyncio.run(main(*map(int, sys.argv[2:6])))
+    if sys.argv[2] == "partners":  # seed.py FILE partners PER_CITY OUTLETS KEYS CARDS_PER_CITY
+        data = asyncio.run(main_partners(*map(int, sys.argv[3:7])))
+    else:  # seed.py FILE OUTLETS KEYS CARDS FLOOR_CARDS
+        data = asyncio.run(main(*map(int, sys.argv[2:6])))
     Path(sys.argv[1]).write_text(json.dumps(data))

@@ -28,6 +28,13 @@ def for_update(query: Any) -> Any:
     return query if is_sqlite() else query.lock_rows()
 
 
+def for_key_share(query: Any) -> Any:
+    """`SELECT … FOR KEY SHARE` on PostgreSQL: the row cannot be locked `FOR UPDATE` (nor deleted) by another
+    transaction until this one ends, while any number of transactions share it and ordinary updates go on. SQLite:
+    as `for_update`."""
+    return query if is_sqlite() else query.lock_rows("KEY SHARE")
+
+
 def is_unique_violation(error: BaseException) -> bool:
     """A unique constraint refused an insert (asyncpg's UniqueViolationError or sqlite3's IntegrityError)."""
     import sqlite3

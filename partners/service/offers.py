@@ -12,7 +12,7 @@ from piccolo.query.functions.aggregate import Max
 
 from core.auth import CurrentUser
 from core.database.statements import CompiledQuery
-from core.database.transactions import for_update, write_transaction
+from core.database.transactions import for_key_share, for_update, write_transaction
 from core.errors import Invalid
 from core.localtime import utc_now
 from core.service.audit import record_event
@@ -452,14 +452,16 @@ def _till_offers_query(partner_id: Any, offer_id: Any) -> Any:
 
 # Read on every scan and redeem: compiled once (core.database.statements.CompiledQuery).
 _TILL_OFFERS = CompiledQuery(_till_offers_query, json_columns=("rules",))
-_LOCKED_TILL_OFFER = CompiledQuery(lambda p, o: for_update(_till_offers_query(p, o)), json_columns=("rules",))
+# A redemption's hold on its offer: its rules, status and revision cannot change until it commits (every change of
+# them locks the row FOR UPDATE first: `_offer_row`), while other redemptions of the offer go on at the same time.
+_LOCKED_TILL_OFFER = CompiledQuery(lambda p, o: for_key_share(_till_offers_query(p, o)), json_columns=("rules",))
 
 
 _TILL_OFFER_LISTS: StampedCache[uuid.UUID, list[TillOffer]] = StampedCache()
 
 
 async def till_offers(partner_id: uuid.UUID, offer_id: uuid.UUID | None = None, lock: bool = False) -> list[TillOffer]:
-    """The partner's published and paused offers (one, locked for update inside a redemption, if asked). All of
+    """The partner's published and paused offers (one, held against changes inside a redemption, if asked). All of
     them, as a scan reads them, are kept in memory (core.service.stamped); one locked is always read anew."""
     if offer_id is None and not lock:
         return await _TILL_OFFER_LISTS.get(partner_id, lambda: _read_till_offers(partner_id, None, False))

@@ -122,3 +122,24 @@ async def test_on_the_pages_the_manager_sees_the_edit_waiting_and_dukcapil_appro
     assert "Diskon buku 12%" in [o["title"] for o in (await till.client.get("/api/v1/catalog/offers")).json()]
     after = await office.get(approved.headers["location"])
     assert "Perubahan disetujui" in after.text
+
+
+async def test_a_quota_added_by_an_approved_edit_counts_the_redemptions_made_before_it(till):
+    """An offer without a quota or budget keeps no running total (its redemptions share no row); when an approved
+    edit gives it a quota, the redemptions it already has count against it."""
+    offer = await till.offer(limits=[])
+    for _ in range(3):
+        assert (await till.redeem(await till.card(), offer["id"])).status_code == 201
+    edited = await till.client.put(
+        till.world.url(f"/offers/{offer['id']}"), json=offer_body(quota=4, limits=[]), headers=till.world.manager
+    )
+    assert edited.status_code == 200, edited.text
+    approved = await till.client.post(
+        f"/api/v1/admin/offers/{offer['id']}/revision/approve", headers=till.world.dukcapil
+    )
+    assert approved.status_code == 200, approved.text
+
+    assert (await till.redeem(await till.card(), offer["id"])).status_code == 201  # the fourth
+    fifth = await till.redeem(await till.card(), offer["id"])
+    assert fifth.status_code == 409
+    assert fifth.json()["code"] in {"offer_quota_exhausted", "offer_paused"}

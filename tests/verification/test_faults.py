@@ -162,7 +162,8 @@ async def cashiers_at_the_outlet(till: Any, count: int) -> list[dict[str, str]]:
 
 
 async def prepared_stream(till: Any, base: str, scan_every: int = 0) -> Stream:
-    offer = await till.offer(limits=[], benefit={"type": "fixed_amount", "amount": 5_000})
+    # A budget no stream exhausts: its running total is written with every redemption, and must be exact too.
+    offer = await till.offer(limits=[], benefit={"type": "fixed_amount", "amount": 5_000}, budget=100_000_000)
     cards = [await till.qr(await enroll_card(till.settings)) for _ in range(CARDS)]
     return Stream(base, await cashiers_at_the_outlet(till, TILLS), offer["id"], cards, scan_every)
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 import structlog
 from asyncpg.exceptions import LockNotAvailableError, QueryCanceledError
+from piccolo.query.functions.aggregate import Count, Sum
 
 from core.auth import CurrentUser
 from core.database.statements import CompiledQuery, bulk_insert
@@ -118,15 +119,46 @@ _RECORD_OUTCOME = CompiledQuery(
 _FIRST_REDEEMED = CompiledQuery(
     lambda day, card_id: Card.update({Card.first_redeemed_on: day}).where(Card.id == card_id)
 )
-_USAGE = CompiledQuery(  # the offer's new totals, its row made on its first redemption: one statement
-    lambda offer_id, used, spent, at: OfferUsage.insert(
-        OfferUsage(offer=offer_id, redemptions=used, discount_total=spent, updated_at=at)
-    ).on_conflict(
-        target=OfferUsage.offer,
-        action="DO UPDATE",
-        values=[OfferUsage.redemptions, OfferUsage.discount_total, OfferUsage.updated_at],
-    )
+_USAGE = CompiledQuery(  # a metered offer's new totals, on its row held by `_hold_usage`
+    lambda offer_id, used, spent, at: OfferUsage.update(
+        {OfferUsage.redemptions: used, OfferUsage.discount_total: spent, OfferUsage.updated_at: at}
+    ).where(OfferUsage.offer == offer_id)
 )
+_USAGE_ROW = CompiledQuery(  # made on the offer's first metered redemption, counted at once (revision -1)
+    lambda offer_id, at: OfferUsage.insert(
+        OfferUsage(offer=offer_id, redemptions=0, discount_total=0, revision=-1, updated_at=at)
+    ).on_conflict(target=OfferUsage.offer, action="DO NOTHING")
+)
+_LOCKED_USAGE = CompiledQuery(
+    lambda offer_id: for_update(OfferUsage.select(OfferUsage.revision).where(OfferUsage.offer == offer_id)).first(),
+    first=True,
+)
+
+
+def metered(rules: Any) -> bool:
+    """An offer whose redemptions share a counter: a quota or a budget across all children."""
+    return rules.quota is not None or rules.budget is not None
+
+
+async def _hold_usage(offer: partner_offers.TillOffer, now: datetime) -> None:
+    """Lock a metered offer's totals for this redemption: redemptions of one metered offer take their turns here
+    (and only here). Totals counted under another revision (the offer was not metered then, so its redemptions were
+    not counted) are recounted from the redemptions first: the change of revision waited for every redemption under
+    the old one to commit (`till_offers(lock=True)`), so the count is exact."""
+    await _USAGE_ROW(offer.id, now)
+    held = await _LOCKED_USAGE(offer.id)
+    if held is not None and held["revision"] != offer.revision:
+        totals = await (
+            Redemption.select(Count(Redemption.id).as_alias("used"), Sum(Redemption.discount_amount).as_alias("spent"))
+            .where(Redemption.offer == offer.id)
+            .where(Redemption.status == RedemptionStatus.COMPLETED)
+            .first()
+        )
+        await OfferUsage.update(
+            {OfferUsage.redemptions: totals["used"] if totals else 0,
+             OfferUsage.discount_total: (totals["spent"] if totals else 0) or 0,
+             OfferUsage.revision: offer.revision, OfferUsage.updated_at: now}
+        ).where(OfferUsage.offer == offer.id)  # fmt: skip
 
 
 async def _replay(scope: str, key: str, request_hash: str) -> RedemptionReceipt | None:
@@ -226,7 +258,7 @@ async def _redeem_locked(
 ) -> RedemptionReceipt:
     now = now or utc_now()
     today = till.local_date(now)
-    # Lock order everywhere: the card, then the offer.
+    # Lock order everywhere: the card, then the offer (shared), then a metered offer's totals.
     card = await _LOCKED_CARD(presented.card_id)
     state = cards.check_card(cards.state_of(presented.card_id, card), presented, today)  # the scan's own check
     assert card is not None
@@ -238,7 +270,8 @@ async def _redeem_locked(
     if given_amount is None and eligibility.needs_purchase_amount(offer.rules):
         raise PurchaseAmountRequired()  # bad input: the transaction rolls back, the child's limit stays unused
     purchase_amount = given_amount or 0
-    # The offer row is locked above, so reading its usage here and writing it below cannot interleave.
+    if metered(offer.rules):  # held until commit: reading the totals here and writing them below cannot interleave
+        await _hold_usage(offer, now)
     start = rollups.month_of(today)
     month = (start, (start + timedelta(days=32)).replace(day=1))
     usage, history, this_month = await redeem_read(state.card_id, offer, today, month)
@@ -301,12 +334,12 @@ async def _redeem_locked(
             card["enrolled_on"], state.kelurahan_code, card["channel"], card["first_redeemed_on"], today
         )
     await rollups.redemption_changes(moves)  # applied off this transaction (rollups.drain)
-    used = usage.redemptions + 1
-    spent = usage.discount_total + amount
-    await _USAGE(offer_id, used, spent, now)
-    exhausted = _exhaustion(offer, used, spent)
-    if exhausted:
-        await partner_offers.pause_exhausted(offer_id, exhausted)
+    if metered(offer.rules):
+        used, spent = usage.redemptions + 1, usage.discount_total + amount
+        await _USAGE(offer_id, used, spent, now)
+        exhausted = _exhaustion(offer, used, spent)
+        if exhausted:
+            await partner_offers.pause_exhausted(offer_id, exhausted)
     await record_attempts(till, "redeem", [("redeemed", None, offer_id)], card_id=state.card_id,
                           redemption_id=redemption_id, at_once=True)  # fmt: skip
     return RedemptionReceipt(

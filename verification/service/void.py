@@ -23,7 +23,6 @@ from verification.errors import RedemptionNotFound, VoidWindowClosed
 from verification.schemas import VoidResponse
 from verification.service import eligibility, rollups
 from verification.service.attempts import record_attempts
-from verification.service.limits import usage_of
 from verification.service.till import Till
 from verification.tables import Card, OfferUsage, Redemption, RedemptionStatus
 
@@ -92,7 +91,13 @@ async def void(
                     Redemption.voided_by: user.id,
                 }
             ).where(Redemption.id == redemption_id)
-            usage = (await usage_of([row["offer"]])).get(row["offer"], eligibility.Usage())
+            # A metered offer's totals, held as a redemption holds them (an unmetered offer has none to keep).
+            held = await for_update(
+                OfferUsage.select(OfferUsage.redemptions, OfferUsage.discount_total).where(
+                    OfferUsage.offer == row["offer"]
+                )
+            ).first()
+            usage = eligibility.Usage(held["redemptions"], held["discount_total"]) if held else eligibility.Usage()
             await OfferUsage.update(
                 {
                     OfferUsage.redemptions: max(0, usage.redemptions - 1),

@@ -1,0 +1,68 @@
+"""What the load benchmarks (run.py, partners.py) share: a wrk run with wrk.lua, PostgreSQL's CPU time, and a
+fresh database."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+HERE = Path(__file__).resolve().parent
+
+
+def wrk(url: str, file: Path | None, mode: str, seconds: int, connections: int, offset: int = 0) -> dict[str, Any]:
+    """One wrk run with wrk.lua: "post" (scan), "redeem" (a fresh Idempotency-Key each) or "get"."""
+    nonce = secrets.token_hex(6)
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s",
+               str(HERE / "wrk.lua"), url, "--", str(file or "-"), mode, nonce, str(offset), "1"]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(row for row in output.splitlines() if row.startswith("WRKJSON "))
+    raw = json.loads(line.removeprefix("WRKJSON "))
+    seconds_taken = raw["duration_us"] / 1e6
+    return {
+        "rps": round(raw["requests"] / seconds_taken, 1),
+        "p50_ms": round(raw["p50_us"] / 1000, 2),
+        "p90_ms": round(raw["p90_us"] / 1000, 2),
+        "p99_ms": round(raw["p99_us"] / 1000, 2),
+        "max_ms": round(raw["max_us"] / 1000, 2),
+        "requests": raw["requests"],
+        "sent": raw["sent"],
+        "ok": raw["ok"],
+        "conflict_409": raw["conflict"],
+        "other_4xx": raw["client_error"],
+        "5xx": raw["server_error"],
+        "socket_errors": raw["connect_errors"] + raw["read_errors"] + raw["write_errors"] + raw["timeouts"],
+    }
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time the PostgreSQL server's processes (every backend) have used so far."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def recreate_database(url: str) -> None:
+    import asyncpg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    connection = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
