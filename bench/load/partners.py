@@ -153,12 +153,19 @@ class App:
         raise RuntimeError("the app did not start; see var/bench-partners/app.log")
 
     def cpu_seconds(self) -> float:
-        ticks, pending = 0, [self.process.pid]
+        """CPU time (user + system) of the server and every process under it."""
+        found, pending = [], [self.process.pid]
         while pending:
             pid = pending.pop()
+            found.append(pid)
+            try:
+                pending += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+            except OSError:
+                continue
+        ticks = 0
+        for pid in found:
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                pending += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
             except OSError:
                 continue
             ticks += int(fields[11]) + int(fields[12])
@@ -237,14 +244,35 @@ def rollups_settle(seconds: float = 60) -> float:
     return round(time.monotonic() - started, 2)
 
 
-ROLLUP_CHECKSUM = """
-SELECT md5(string_agg(line, ',' ORDER BY line)) FROM (
-  SELECT concat_ws('|', day, partner, offer, outlet, redemptions, discount_total) AS line FROM rollup_redemption_daily
-  UNION ALL
-  SELECT concat_ws('|', slice, month, partner, value, city_code, redemptions, children, discount_total)
-  FROM rollup_redemption_monthly
-) AS every_cell
-"""
+ROLLUPS = ("rollup_redemption_daily", "rollup_redemption_monthly")
+
+
+def rollup_rows_changed_by_rebuild() -> dict[str, int]:
+    """Rows of each redemption rollup that `mitrakia reports rebuild` changes (added, removed or different):
+    what the outbox applied must be what a recount from the raw tables gives."""
+    for table in ROLLUPS:
+        psql(f"DROP TABLE IF EXISTS bench_{table}; CREATE TABLE bench_{table} AS TABLE {table}")
+    subprocess.run([str(VENV / "mitrakia"), "reports", "rebuild"], env=env(), check=True, capture_output=True)
+    changed = {}
+    for table in ROLLUPS:
+        # The cells summed over their shards (a busy cell is split in rows that the rebuild writes as one).
+        keys, counters = (
+            ("day, partner, offer, outlet", ("redemptions", "discount_total"))
+            if table.endswith("daily")
+            else ("city_code, month, slice, partner, value", ("redemptions", "children", "discount_total"))
+        )
+        sums = ", ".join(f"sum({counter})" for counter in counters)
+        cells = "SELECT {keys}, {sums} FROM {table} GROUP BY {keys}"
+        now, then = (
+            cells.format(keys=keys, sums=sums, table=table),
+            cells.format(keys=keys, sums=sums, table=f"bench_{table}"),
+        )
+        difference = f"({now} EXCEPT {then}) UNION ALL ({then} EXCEPT {now})"
+        changed[table] = int(psql(f"SELECT count(*) FROM ({difference}) AS d"))
+        if changed[table]:
+            print(f"  {table}: cells changed by the rebuild, e.g.\n" + psql(f"{difference} LIMIT 6"), flush=True)
+        psql(f"DROP TABLE bench_{table}")
+    return changed
 
 
 def main() -> None:
@@ -273,9 +301,7 @@ def main() -> None:
         app.stop()
     redemptions = int(psql("SELECT count(*) FROM redemption WHERE status = 'completed'"))
     counted = int(psql("SELECT coalesce(sum(redemptions), 0) FROM rollup_redemption_daily"))
-    before = psql(ROLLUP_CHECKSUM)
-    subprocess.run([str(VENV / "mitrakia"), "reports", "rebuild"], env=env(), check=True, capture_output=True)
-    rebuilt_equal = psql(ROLLUP_CHECKSUM) == before
+    changed = rollup_rows_changed_by_rebuild()
 
     def median(results: list[dict[str, Any]], key: str) -> float:
         return round(statistics.median(r[key] for r in results), 2)
@@ -297,7 +323,7 @@ def main() -> None:
         "rollup_outbox_empty_after_s": settle,
         "redemptions": redemptions,
         "rollups_count_every_redemption": counted == redemptions,
-        "rebuild_leaves_rollups_equal": rebuilt_equal,
+        "rollup_rows_changed_by_rebuild": changed,
         "date": started.date().isoformat(),
         "command": "python bench/load/partners.py " + " ".join(sys.argv[1:]),
     }
