@@ -67,19 +67,7 @@ ARGS = parse()
 
 
 def env() -> dict[str, str]:
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("MITRAKIA_")},
-        "MITRAKIA_DATABASE_URL": ARGS.database_url,
-        "MITRAKIA_REDIS_URL": ARGS.redis_url,
-        "MITRAKIA_SECRET_KEY": SECRET,
-        "MITRAKIA_HOST": "127.0.0.1",
-        "MITRAKIA_PASSWORD_HASH_PROFILE": "owasp_minimum",
-        "MITRAKIA_LOG_LEVEL": "WARNING",
-        # A few keys from one address carry the whole load: the limits count every request but refuse none.
-        "MITRAKIA_TILL_REQUESTS_PER_MINUTE": "10000000",
-        "MITRAKIA_TILL_OUTLET_REQUESTS_PER_MINUTE": "10000000",
-        "MITRAKIA_TILL_ADDRESS_REQUESTS_PER_MINUTE": "10000000",
-    }
+    return {**harness.app_env(ARGS.database_url, ARGS.redis_url, SECRET), "MITRAKIA_LOG_LEVEL": "WARNING"}
 
 
 def prepare() -> dict[str, Any]:

@@ -78,21 +78,8 @@ from harness import postgres_cpu_seconds  # noqa: E402
 
 
 def env() -> dict[str, str]:
-    """The app's production settings, on the given database and Redis. Logs as in production (JSON, INFO)."""
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("MITRAKIA_")},
-        "MITRAKIA_DATABASE_URL": ARGS.database_url,
-        "MITRAKIA_REDIS_URL": ARGS.redis_url,
-        "MITRAKIA_SECRET_KEY": SECRET,
-        "MITRAKIA_HOST": "127.0.0.1",
-        "MITRAKIA_PASSWORD_HASH_PROFILE": "owasp_minimum",  # only the seed's accounts; tills use API keys
-        # Every request comes from one address and a few outlets' keys, as no real till population would: the
-        # limits still count every request (the same work), but never refuse one, so that 200s and 201s are
-        # measured, not 429s.
-        "MITRAKIA_TILL_REQUESTS_PER_MINUTE": "10000000",
-        "MITRAKIA_TILL_OUTLET_REQUESTS_PER_MINUTE": "10000000",
-        "MITRAKIA_TILL_ADDRESS_REQUESTS_PER_MINUTE": "10000000",
-    }
+    """The app's production settings (harness.app_env); logs as in production (JSON, INFO)."""
+    return harness.app_env(ARGS.database_url, ARGS.redis_url, SECRET)
 
 
 # --- the data -------------------------------------------------------------------------------------------------

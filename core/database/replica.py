@@ -10,7 +10,7 @@ refuses as a write, or a replica that cannot be reached, runs on the primary: a 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 
 from litestar.middleware import ASGIMiddleware
@@ -22,23 +22,22 @@ _READING_REPORT: ContextVar[bool] = ContextVar("reading_report", default=False)
 
 
 @contextmanager
-def reports() -> Iterator[None]:
+def _reading_report(value: bool) -> Iterator[None]:
+    token = _READING_REPORT.set(value)
+    try:
+        yield
+    finally:
+        _READING_REPORT.reset(token)
+
+
+def reports() -> AbstractContextManager[None]:
     """A report's reads: its SELECTs outside a transaction may go to the replica."""
-    token = _READING_REPORT.set(True)
-    try:
-        yield
-    finally:
-        _READING_REPORT.reset(token)
+    return _reading_report(True)
 
 
-@contextmanager
-def primary() -> Iterator[None]:
+def primary() -> AbstractContextManager[None]:
     """Inside a report, work that must see the primary (applying the rollup outbox before the report reads)."""
-    token = _READING_REPORT.set(False)
-    try:
-        yield
-    finally:
-        _READING_REPORT.reset(token)
+    return _reading_report(False)
 
 
 def wanted(sql: str) -> bool:
