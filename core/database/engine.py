@@ -76,6 +76,21 @@ async def ping(within_seconds: float = 2.0) -> None:
         await engine().run_ddl("SELECT 1", in_pool=True)
 
 
+async def replica_answers(within_seconds: float = 2.0) -> bool | None:
+    """Whether the reports' replica answers `SELECT 1` in time; None when there is none."""
+    db = engine()
+    node = db.extra_nodes.get(REPLICA) if isinstance(db, PostgresEngine) else None
+    if node is None:
+        return None
+    try:
+        async with asyncio.timeout(within_seconds):
+            await node.run_ddl("SELECT 1", in_pool=True)
+    except Exception as error:  # any driver error means "not answering"
+        log.warning("ops.ready.replica_unavailable", error=type(error).__name__)
+        return False
+    return True
+
+
 async def accepts_writes(within_seconds: float = 2.0) -> bool:
     """Whether the database would take a write now; raises if it does not answer in time.
 

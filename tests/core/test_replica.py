@@ -69,6 +69,12 @@ async def test_a_report_reads_the_replica_while_the_till_counts_limits_on_the_pr
     assert offer_count(await till.client.get(REPORT, headers=till.world.dukcapil), offer["id"]) == 1
 
 
+async def test_ready_says_the_replica_answers(client, lagging_replica):
+    ready = await client.get("/ready")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"]["database_replica"] == "ok"
+
+
 async def test_inside_a_report_a_statement_that_writes_runs_on_the_primary(lagging_replica):
     await engine().run_ddl("INSERT INTO cache_stamp (name, version) VALUES ('replica-test', 1)")
     moved = (
@@ -89,3 +95,10 @@ async def test_a_replica_that_cannot_be_reached_leaves_reports_to_the_primary(ti
     offer = await till.offer()
     assert (await till.redeem(await till.card(), offer["id"])).status_code == 201
     assert offer_count(await till.client.get(REPORT, headers=till.world.dukcapil), offer["id"]) == 1
+    # Operators see it; the load balancer's degraded check keeps the node in.
+    ready = await till.client.get("/ready")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["database_replica"] == "unavailable"
+    degraded = await till.client.get("/ready", params={"degraded_ok": "true"})
+    assert degraded.status_code == 200
+    assert degraded.json()["status"] == "degraded"
