@@ -150,7 +150,7 @@ class Floor:
                 offer = TillOffer(row["id"], OfferStatus(row["status"]), row["status_reason"], row["revision"], rules,
                                   row["all_outlets"], frozenset())  # fmt: skip
                 self.offers.setdefault(row["partner"], []).append(offer)
-                if rules.quota is not None or rules.budget is not None:
+                if eligibility.metered(rules):
                     self.metered.setdefault(row["partner"], []).append(row["id"])
                     await connection.execute("INSERT INTO essential_usage (offer) VALUES ($1) ON CONFLICT DO NOTHING",
                                              row["id"])  # fmt: skip
@@ -250,7 +250,7 @@ async def redeem(floor: Floor, place: Place, body: bytes, key: str) -> tuple[int
         presented = floor.presented(data.qr)
     except SignatureInvalid as refusal:
         return _problem(422, refusal.code)
-    metered = offer.rules.quota is not None or offer.rules.budget is not None
+    metered = eligibility.metered(offer.rules)
     async with floor.pool.acquire() as connection, connection.transaction():
         card = await connection.fetchrow(LOCK_CARD, presented.card_id)  # the row carrying this card's limits
         known = await connection.fetchrow(HISTORY, presented.card_id, place.partner, offer.id,

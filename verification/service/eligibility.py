@@ -118,6 +118,11 @@ def next_period_start(day: date, period: LimitPeriod) -> date | None:
     return None
 
 
+def metered(rules: OfferRules) -> bool:
+    """An offer whose redemptions share a counter: a quota or a budget across all children."""
+    return rules.quota is not None or rules.budget is not None
+
+
 def earliest_limited_day(today: date, limits: list[Limit]) -> date | None:
     """The first local day whose redemptions any limit counts (None: all of them, for a lifetime limit)."""
     starts = [period_start(today, limit.period) for limit in limits]

@@ -88,7 +88,7 @@ async def scan_read(
         return state, await usage_of([o.id for o in offers]), await card_history(card_id, offers, today)
     limited, since = limited_since(offers, today)
     history_of = [o.id for o in offers] if limited else []
-    metered = [o.id for o in offers if o.rules.quota is not None or o.rules.budget is not None]
+    metered = [o.id for o in offers if eligibility.metered(o.rules)]
     rows = await fetch_postgres(
         _SCAN_READ, card_id, history_of, RedemptionStatus.COMPLETED.value, since or EVER, metered
     )

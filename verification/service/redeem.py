@@ -135,11 +135,6 @@ _LOCKED_USAGE = CompiledQuery(
 )
 
 
-def metered(rules: Any) -> bool:
-    """An offer whose redemptions share a counter: a quota or a budget across all children."""
-    return rules.quota is not None or rules.budget is not None
-
-
 async def _hold_usage(offer: partner_offers.TillOffer, now: datetime) -> None:
     """Lock a metered offer's totals for this redemption: redemptions of one metered offer take their turns here
     (and only here). Totals counted under another revision (the offer was not metered then, so its redemptions were
@@ -270,7 +265,8 @@ async def _redeem_locked(
     if given_amount is None and eligibility.needs_purchase_amount(offer.rules):
         raise PurchaseAmountRequired()  # bad input: the transaction rolls back, the child's limit stays unused
     purchase_amount = given_amount or 0
-    if metered(offer.rules):  # held until commit: reading the totals here and writing them below cannot interleave
+    metered = eligibility.metered(offer.rules)
+    if metered:  # held until commit: reading the totals here and writing them below cannot interleave
         await _hold_usage(offer, now)
     start = rollups.month_of(today)
     month = (start, (start + timedelta(days=32)).replace(day=1))
@@ -334,7 +330,7 @@ async def _redeem_locked(
             card["enrolled_on"], state.kelurahan_code, card["channel"], card["first_redeemed_on"], today
         )
     await rollups.redemption_changes(moves)  # applied off this transaction (rollups.drain)
-    if metered(offer.rules):
+    if metered:
         used, spent = usage.redemptions + 1, usage.discount_total + amount
         await _USAGE(offer_id, used, spent, now)
         exhausted = _exhaustion(offer, used, spent)
