@@ -70,10 +70,10 @@ async def prepare_sqlite(db: SQLiteEngine) -> None:
     await db.run_ddl("PRAGMA journal_mode=WAL")
 
 
-async def ping(within_seconds: float = 2.0) -> None:
-    """Raise if the database does not answer `SELECT 1` in time."""
+async def ping(within_seconds: float = 2.0, node: Engine[Any] | None = None) -> None:
+    """Raise if the database (or another `node` of it) does not answer `SELECT 1` in time."""
     async with asyncio.timeout(within_seconds):
-        await engine().run_ddl("SELECT 1", in_pool=True)
+        await (node or engine()).run_ddl("SELECT 1", in_pool=True)
 
 
 async def replica_answers(within_seconds: float = 2.0) -> bool | None:
@@ -83,8 +83,7 @@ async def replica_answers(within_seconds: float = 2.0) -> bool | None:
     if node is None:
         return None
     try:
-        async with asyncio.timeout(within_seconds):
-            await node.run_ddl("SELECT 1", in_pool=True)
+        await ping(within_seconds, node)
     except Exception as error:  # any driver error means "not answering"
         log.warning("ops.ready.replica_unavailable", error=type(error).__name__)
         return False

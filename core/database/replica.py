@@ -9,12 +9,17 @@ refuses as a write, or a replica that cannot be reached, runs on the primary: a 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 
+import structlog
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
+
+from core.database.outages import database_unreachable
+
+log = structlog.get_logger()
 
 REPLICA = "replica"  # the name of the node in the engine's extra_nodes
 
@@ -38,6 +43,20 @@ def reports() -> AbstractContextManager[None]:
 def primary() -> AbstractContextManager[None]:
     """Inside a report, work that must see the primary (applying the rollup outbox before the report reads)."""
     return _reading_report(False)
+
+
+async def before_report(write: Callable[[], Awaitable[object]], skipped_event: str | None = None) -> None:
+    """What a report waits for before it reads (rows buffered or queued, written now), on the primary whatever the
+    report then reads from. A database that takes no writes just now (a failover's standby) is read as it is: what
+    was not written waits for the next round (`skipped_event`, if given, is logged)."""
+    try:
+        with primary():
+            await write()
+    except Exception as error:
+        if not database_unreachable(error):
+            raise
+        if skipped_event:
+            log.warning(skipped_event, error=type(error).__name__)
 
 
 def wanted(sql: str) -> bool:

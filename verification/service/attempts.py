@@ -17,7 +17,6 @@ from typing import Any
 
 from core.database import replica
 from core.database.engine import is_sqlite
-from core.database.outages import database_unreachable
 from core.database.statements import bulk_insert
 from core.database.transactions import write_transaction
 from core.localtime import utc_now
@@ -70,12 +69,7 @@ async def flush() -> None:
 async def catch_up() -> None:
     """Before the attempt log is read: this worker's buffered rows written first. A database that takes no writes
     just now is read as it is (the rows stay buffered for the next flush)."""
-    try:
-        with replica.primary():
-            await flush()
-    except Exception as error:
-        if not database_unreachable(error):
-            raise
+    await replica.before_report(flush)
 
 
 async def _flush_soon() -> None:

@@ -21,7 +21,6 @@ import structlog
 
 from core.database import replica
 from core.database.engine import engine, is_sqlite
-from core.database.outages import database_unreachable
 from core.database.statements import bulk_insert, increment, increment_many
 from core.database.transactions import write_transaction
 from core.offices import city_of
@@ -207,13 +206,7 @@ async def catch_up() -> None:
     """Before a report reads: apply what waits, so that it counts every redemption committed before it was asked.
     A database that takes no writes just now (a failover's standby) is read as it is: the report may then miss the
     last second's redemptions, and says nothing wrong about the others."""
-    try:
-        with replica.primary():  # the outbox as the primary holds it, whatever the report then reads from
-            await drain_all()
-    except Exception as error:
-        if not database_unreachable(error):
-            raise
-        log.warning("reports.rollups_not_caught_up", error=type(error).__name__)
+    await replica.before_report(drain_all, "reports.rollups_not_caught_up")
 
 
 def redemption_moves(row: dict[str, Any], sign: int, firsts: dict[str, bool]) -> list[Move]:
