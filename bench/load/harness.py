@@ -56,20 +56,61 @@ def wrk(url: str, file: Path | None, mode: str, seconds: int, connections: int, 
     }
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU time the PostgreSQL server's processes (every backend) have used so far."""
-    ticks = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+def process_tree(pid: int) -> list[int]:
+    """The process and all its descendants (a server and its workers)."""
+    found, pending = [], [pid]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
         try:
-            if (entry / "comm").read_text().strip() != "postgres":
-                continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            children = []
+        pending += [int(child) for child in children]
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) these processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        ticks += int(fields[11]) + int(fields[12])
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time the PostgreSQL server's processes (every backend) have used so far."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return cpu_seconds(pids)
+
+
+class RedeemCursor:
+    """Where the next redeem run starts in its request file, kept across runs and invocations, so that no (card,
+    offer) pair is redeemed twice while the pairs last (then the limits answer 409, and the results count them)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.value = int(self.path.read_text()) if self.path.exists() else 0
+
+    def advance(self, sent: int, connections: int) -> None:
+        self.value += sent + connections  # requests in flight at the end may have been served too
+        self.path.write_text(str(self.value))
+
+
+def forget_cursors(work: Path) -> None:
+    """A database seeded anew: every redeem run starts from its request file's first line again."""
+    for cursor in work.glob("redeem-cursor-*.txt"):
+        cursor.unlink()
 
 
 async def recreate_database(url: str) -> None:

@@ -85,8 +85,7 @@ def prepare() -> dict[str, Any]:
         env=env(), check=True,
     )  # fmt: skip
     marker.write_text(ARGS.database_url)
-    for cursor in WORK.glob("cursor-*.txt"):
-        cursor.unlink()
+    harness.forget_cursors(WORK)
     return json.loads(data_file.read_text())  # type: ignore[no-any-return]
 
 
@@ -141,23 +140,7 @@ class App:
         raise RuntimeError("the app did not start; see var/bench-partners/app.log")
 
     def cpu_seconds(self) -> float:
-        """CPU time (user + system) of the server and every process under it."""
-        found, pending = [], [self.process.pid]
-        while pending:
-            pid = pending.pop()
-            found.append(pid)
-            try:
-                pending += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-            except OSError:
-                continue
-        ticks = 0
-        for pid in found:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            ticks += int(fields[11]) + int(fields[12])
-        return ticks / os.sysconf("SC_CLK_TCK")
+        return harness.cpu_seconds(harness.process_tree(self.process.pid))
 
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
@@ -194,17 +177,7 @@ class LockWaits:
         self._thread.join()
 
 
-class Cursor:
-    def __init__(self, name: str) -> None:
-        self.path = WORK / f"cursor-{name}.txt"
-        self.value = int(self.path.read_text()) if self.path.exists() else 0
-
-    def advance(self, sent: int, connections: int) -> None:
-        self.value += sent + connections
-        self.path.write_text(str(self.value))
-
-
-def run_once(app: App, file: Path, cursor: Cursor, connections: int) -> dict[str, Any]:
+def run_once(app: App, file: Path, cursor: harness.RedeemCursor, connections: int) -> dict[str, Any]:
     from redis import Redis
 
     Redis.from_url(ARGS.redis_url).flushdb()
@@ -271,7 +244,7 @@ def main() -> None:
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {"eight": {}, "one": {}}
     app = App()
     try:
-        cursors = {name: Cursor(name) for name in files}
+        cursors = {name: harness.RedeemCursor(WORK / f"redeem-cursor-{name}.txt") for name in files}
         run_once(app, files["eight"], cursors["eight"], counts[0])  # warm-up, not counted
         for number in range(ARGS.runs):
             for connections in counts:

@@ -101,7 +101,7 @@ def prepare() -> dict[str, Any]:
         env={**env(), "MITRAKIA_LOG_LEVEL": "WARNING"}, check=True,
     )  # fmt: skip
     marker.write_text(ARGS.database_url)
-    (WORK / "redeem-cursor.txt").write_text("0")
+    harness.forget_cursors(WORK)
     return json.loads(data_file.read_text())  # type: ignore[no-any-return]
 
 
@@ -183,16 +183,7 @@ class Server:
 
     def processes(self) -> list[int]:
         """The server's process and all its descendants."""
-        found, pending = [], [self.process.pid]
-        while pending:
-            pid = pending.pop()
-            found.append(pid)
-            try:
-                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-            except OSError:
-                children = []
-            pending += [int(child) for child in children]
-        return found
+        return harness.process_tree(self.process.pid)
 
     def memory(self) -> list[dict[str, Any]]:
         """Peak resident memory (VmHWM) of each process of the server; the workers are the ones serving."""
@@ -230,14 +221,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the server's processes have used so far."""
-        ticks = 0
-        for pid in self.processes():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-        return ticks / os.sysconf("SC_CLK_TCK")
+        return harness.cpu_seconds(self.processes())
 
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
@@ -260,19 +244,6 @@ def flush_redis() -> None:
 
 def wrk(url: str, file: Path | None, mode: str, seconds: int, offset: int = 0) -> dict[str, Any]:
     return harness.wrk(url, file, mode, seconds, ARGS.connections, offset)
-
-
-class RedeemCursor:
-    """Where the next redeem run starts in its request file, kept across runs and invocations, so that no (card,
-    offer) pair is redeemed twice while the pairs last (then the limits answer 409, and the results count them)."""
-
-    def __init__(self, name: str) -> None:
-        self.path = WORK / f"redeem-cursor-{name}.txt"
-        self.value = int(self.path.read_text()) if self.path.exists() else 0
-
-    def advance(self, sent: int) -> None:
-        self.value += sent + ARGS.connections  # requests in flight at the end may have been served too
-        self.path.write_text(str(self.value))
 
 
 def post(url: str, key: str, body: dict[str, Any], idempotency_key: str | None = None) -> tuple[int, dict[str, Any]]:
@@ -331,7 +302,7 @@ def compare_answers(data: dict[str, Any], cards: int = 40, redeemed: int = 3) ->
 def measure_config(server: str, workers: int, files: dict[str, Path], data: dict[str, Any]) -> dict[str, Any]:
     servers = {side: Server(server, workers, side, PORTS[side]) for side in ("app", "essential", "floor")}
     # The floors redeem the twin partner's cards; each keeps its own redemptions (essential: its own table).
-    cursors = {side: RedeemCursor(side) for side in servers}
+    cursors = {side: harness.RedeemCursor(WORK / f"redeem-cursor-{side}.txt") for side in servers}
     paths = {("app", "scan"): SCAN, ("app", "redeem"): REDEEM}
     for side in ("essential", "floor"):
         paths[(side, "scan")], paths[(side, "redeem")] = "/scan", "/redemptions"
@@ -352,7 +323,7 @@ def measure_config(server: str, workers: int, files: dict[str, Path], data: dict
             result = wrk(url(side, endpoint), requests_file(side, endpoint), "post", seconds)
         else:
             result = wrk(url(side, endpoint), requests_file(side, endpoint), "redeem", seconds, cursors[side].value)
-            cursors[side].advance(result["sent"])
+            cursors[side].advance(result["sent"], ARGS.connections)
         # The server's own CPU per request, and PostgreSQL's: steadier than req/s on a shared machine.
         done = max(1, result["requests"])
         result["cpu_ms_per_request"] = round((server.cpu_seconds() - cpu) * 1000 / done, 3)
@@ -364,7 +335,7 @@ def measure_config(server: str, workers: int, files: dict[str, Path], data: dict
         offset = cursors[side].value if endpoint == "redeem" else None
         outcome = open_loop(url(side, endpoint), requests_file(side, endpoint), rate, offset)
         if offset is not None:
-            cursors[side].advance(outcome["sent"])
+            cursors[side].advance(outcome["sent"], ARGS.connections)
         servers[side].drain()
         return outcome
 
