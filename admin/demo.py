@@ -20,7 +20,6 @@ import msgspec
 from admin import demo_history, demo_second_city, synthetic
 from admin.service import registry
 from core.auth import CurrentUser, staff_user_row_to_current
-from core.localtime import utc_now
 from core.offices import office_of
 from core.service.users import create_user
 from core.settings import Settings, get_settings
@@ -453,7 +452,7 @@ async def write_demo_cards(
         credential = await Credential.objects().get((Credential.card == card_id) & (Credential.cv == cv))
         assert card is not None
         assert credential is not None
-        text = credentials.qr_text(await credentials.sign(keyring, settings, card_id, cv, utc_now()))
+        text = await cards.print_version(card_id, cv, keyring)
         age = cards.age_on(card.birth_date, today)
         lines.append((card_id, status, age, card.kelurahan_code, credential.manual_code, text))
     (output_dir / "qr").mkdir(parents=True, exist_ok=True)

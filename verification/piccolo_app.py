@@ -24,6 +24,7 @@ from verification.tables import (
     RefusalMonthly,
     RollupChange,
     SigningKey,
+    StatusList,
 )
 
 APP_CONFIG = AppConfig(
@@ -33,6 +34,7 @@ APP_CONFIG = AppConfig(
         SigningKey,
         Card,
         Credential,
+        StatusList,
         CardEvent,
         ConsentWithdrawal,
         Redemption,

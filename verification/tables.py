@@ -13,6 +13,7 @@ from piccolo.columns import (
     Date,
     ForeignKey,
     Integer,
+    Serial,
     SmallInt,
     Text,
     Timestamptz,
@@ -64,6 +65,8 @@ class SigningKey(Table, tablename="signing_key"):
     """An ES256 key; `kid` is its RFC 7638 thumbprint. The private half is encrypted with a key from the secret."""
 
     kid = Varchar(length=64, primary_key=True)
+    # The key's number, 1, 2, 3 … in order of creation: its COSE key id (one byte) in a version 2 credential.
+    number = Integer(null=True, default=None)  # unique: signing_key_number_key (SQLite adds no UNIQUE column)
     status = Varchar(length=10, choices=KeyStatus, default=KeyStatus.PENDING, index=True)
     public_jwk = JSONB()
     private_pem_encrypted = Text(secret=True)
@@ -126,8 +129,21 @@ class Credential(Table, tablename="card_credential"):
     card = ForeignKey(references=Card, on_delete=OnDelete.cascade, null=False, index=True)
     cv = Integer()
     manual_code = Varchar(length=16, unique=True)
+    # Its entry in its office's status lists (verification.service.status_lists): list number × LIST_SIZE + index.
+    # Drawn at random when a version 2 QR is first printed for it; the QR carries it as the token id (`cti`).
+    status_slot = BigInt(null=True, default=None)  # unique: card_credential_status_slot_key
     issued_at = Timestamptz(default=TimestamptzNow())
     last_printed_at = Timestamptz(null=True, default=None)
+
+
+class StatusList(Table, tablename="status_list"):
+    """A W3C Bitstring Status List of one office's credentials: LIST_SIZE entries, each a print's state. `id` is the
+    list's number; a list takes new slots until half of it is used, then the office opens another."""
+
+    id = Serial(primary_key=True)
+    city_code = Varchar(length=5, index=True)
+    used = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
 
 
 class CardEvent(Table, tablename="card_event"):

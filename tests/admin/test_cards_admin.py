@@ -121,7 +121,9 @@ async def test_qr_image_endpoint_decodes_to_text_that_verifies(client, world, se
     assert png.status_code == 200
     assert png.headers["cache-control"] == "no-store"
     (text,) = decode_all(Image.open(io.BytesIO(png.content)))
-    assert text.startswith("kia:/")
+    assert text.startswith("JWG")  # version 2
+    assert len(text) == 125
+    assert Image.open(io.BytesIO(png.content)).size == ((45 + 8) * 6,) * 2  # QR version 7: 45 modules, quiet zone 4
     assert (await resolve(text, settings)).card_id == card_id
 
     svg = await client.get(f"/api/v1/admin/cards/{card_id}/qr.svg", headers=headers)

@@ -1,4 +1,5 @@
-"""The card credential: what the QR holds, who signed it, and every way a forged or stale one is refused."""
+"""The card credential, versions 2 (COSE, printed now) and 1 (JWS, on older stickers): what the QR holds, who
+signed it, and every way a forged or stale one is refused."""
 
 from __future__ import annotations
 
@@ -52,16 +53,22 @@ async def card(settings, keyring):
 
 
 async def qr_for(card_id, keyring, settings) -> str:
+    """What Dukcapil prints today: version 2."""
     text, _ = await cards.issue_qr_text(card_id, keyring, settings, None)
     return text
+
+
+async def v1_for(card_id, keyring, settings, cv=1) -> str:
+    """What a sticker printed before version 2 carries."""
+    return credentials.qr_text(await credentials.sign_jws(keyring, settings, card_id, cv, utc_now()))
 
 
 async def resolve(text, keyring, settings):
     return await cards.resolve(text, keyring, Stores(settings.redis_url), settings, today())
 
 
-async def test_qr_text_is_kia_numeric_of_a_minimal_es256_jws(card, keyring, settings):
-    text = await qr_for(card, keyring, settings)
+async def test_version_1_qr_text_is_kia_numeric_of_a_minimal_es256_jws(card, keyring, settings):
+    text = await v1_for(card, keyring, settings)
 
     assert text.startswith("kia:/")
     digits = text[len("kia:/") :]
@@ -71,7 +78,7 @@ async def test_qr_text_is_kia_numeric_of_a_minimal_es256_jws(card, keyring, sett
     header_b64, payload_b64, signature_b64 = jws.split(".")
     header = json.loads(unb64(header_b64))
     payload = json.loads(unb64(payload_b64))
-    kid = (await keyring.signing_key())[0]
+    kid = (await keyring.signing_key()).kid
 
     assert header == {"alg": "ES256", "kid": kid}
     assert set(payload) == {"iss", "sub", "cv", "iat"}
@@ -93,12 +100,13 @@ async def test_kid_is_derived_from_the_rfc7638_thumbprint(keyring):
     assert full.startswith(jwk["kid"])
 
 
-async def test_a_valid_credential_resolves_by_qr_bare_jws_and_manual_code(card, keyring, settings):
-    text = await qr_for(card, keyring, settings)
+async def test_a_valid_credential_resolves_by_either_qr_bare_jws_and_manual_code(card, keyring, settings):
+    text = await v1_for(card, keyring, settings)
     jws = credentials.from_numeric(text[len("kia:/") :])
     _, code = await cards.current_credential(card)
+    v2 = await qr_for(card, keyring, settings)
 
-    for presented in (text, text.upper(), jws, code, credentials.format_manual_code(code).lower()):
+    for presented in (v2, f" {v2}\n", text, text.upper(), jws, code, credentials.format_manual_code(code).lower()):
         state = await resolve(presented, keyring, settings)
         assert state.card_id == card
 
@@ -112,15 +120,16 @@ async def test_manual_code_check_character_catches_typos(card, keyring, settings
             await resolve(wrong, keyring, settings)
 
 
-async def test_a_retired_keys_credentials_still_verify_a_revoked_keys_do_not(card, keyring, settings):
-    old_text = await qr_for(card, keyring, settings)
-    old_kid = (await keyring.signing_key())[0]
+@pytest.mark.parametrize("printed", [qr_for, v1_for], ids=["version 2", "version 1"])
+async def test_a_retired_keys_credentials_still_verify_a_revoked_keys_do_not(card, keyring, settings, printed):
+    old_text = await printed(card, keyring, settings)
+    old_kid = (await keyring.signing_key()).kid
 
     await keys.rotate(settings, None)
     keyring.invalidate()
     assert (await resolve(old_text, keyring, settings)).card_id == card  # retired: still verifies
-    new_text = await qr_for(card, keyring, settings)
-    assert (await keyring.signing_key())[0] != old_kid
+    new_text = await printed(card, keyring, settings)
+    assert (await keyring.signing_key()).kid != old_kid
 
     await keys.revoke_key(old_kid, None)
     keyring.invalidate()
@@ -131,7 +140,7 @@ async def test_a_retired_keys_credentials_still_verify_a_revoked_keys_do_not(car
 
 async def test_tampered_payload_is_refused(card, keyring, settings):
     other = await enroll_card(settings)
-    jws = credentials.from_numeric((await qr_for(card, keyring, settings))[5:])
+    jws = credentials.from_numeric((await v1_for(card, keyring, settings))[5:])
     header, payload, signature = jws.split(".")
     claims = json.loads(unb64(payload))
     claims["sub"] = credentials.card_sub(other)
@@ -143,9 +152,9 @@ async def test_tampered_payload_is_refused(card, keyring, settings):
 
 
 async def test_alg_none_is_refused(card, keyring, settings):
-    jws = credentials.from_numeric((await qr_for(card, keyring, settings))[5:])
+    jws = credentials.from_numeric((await v1_for(card, keyring, settings))[5:])
     _, payload, _ = jws.split(".")
-    kid = (await keyring.signing_key())[0]
+    kid = (await keyring.signing_key()).kid
     unsigned = f"{b64(json.dumps({'alg': 'none', 'kid': kid}).encode())}.{payload}."
     with pytest.raises(SignatureInvalid):
         await resolve(unsigned, keyring, settings)
@@ -153,7 +162,8 @@ async def test_alg_none_is_refused(card, keyring, settings):
 
 async def test_hs256_signed_with_the_public_key_is_refused(card, keyring, settings):
     """Algorithm confusion: an attacker uses the published public key as an HMAC secret."""
-    kid, private = await keyring.signing_key()
+    signer = await keyring.signing_key()
+    kid, private = signer.kid, signer.private_key
     public_pem = private.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -177,7 +187,8 @@ async def test_unknown_kid_is_refused(card, keyring, settings):
 
 
 async def test_a_jku_header_is_refused_even_when_the_signature_is_ours(card, keyring, settings):
-    kid, private = await keyring.signing_key()
+    signer = await keyring.signing_key()
+    kid, private = signer.kid, signer.private_key
     claims = {"iss": settings.issuer, "sub": credentials.card_sub(card), "cv": 1, "iat": int(time.time())}
     token = jwt.encode(
         claims, private, algorithm="ES256", headers={"kid": kid, "jku": "https://evil.example/jwks.json", "typ": None}
@@ -187,7 +198,8 @@ async def test_a_jku_header_is_refused_even_when_the_signature_is_ours(card, key
 
 
 async def test_extra_claims_or_another_issuer_are_refused(card, keyring, settings):
-    kid, private = await keyring.signing_key()
+    signer = await keyring.signing_key()
+    kid, private = signer.kid, signer.private_key
     base = {"iss": settings.issuer, "sub": credentials.card_sub(card), "cv": 1, "iat": int(time.time())}
     for claims in ({**base, "name": "Budi"}, {**base, "iss": "https://elsewhere.example"}, {**base, "cv": 0}):
         token = jwt.encode(claims, private, algorithm="ES256", headers={"kid": kid, "typ": None})
@@ -201,15 +213,16 @@ async def test_garbage_is_unreadable(keyring, settings, text):
         await resolve(text, keyring, settings)
 
 
-async def test_card_states(card, keyring, settings):
+@pytest.mark.parametrize("printed", [qr_for, v1_for], ids=["version 2", "version 1"])
+async def test_card_states(card, keyring, settings, printed):
     stores = Stores(settings.redis_url)
-    old = await qr_for(card, keyring, settings)
+    old = await printed(card, keyring, settings)
     await resolve(old, keyring, settings)  # warms the status cache
 
     await cards.reissue(card, RevocationReason.LOST, _actor(), stores)
     with pytest.raises(CardSuperseded):
         await resolve(old, keyring, settings)
-    new = await qr_for(card, keyring, settings)
+    new = await printed(card, keyring, settings, **({"cv": 2} if printed is v1_for else {}))
     assert (await resolve(new, keyring, settings)).cv == 2
 
     await cards.revoke(card, RevocationReason.DECEASED, _actor(), stores)
@@ -224,13 +237,13 @@ async def test_card_states(card, keyring, settings):
     )
     assert (await resolve(await qr_for(day_before, keyring, settings), keyring, settings)).card_id == day_before
 
-    never_enrolled = await credentials.sign(keyring, settings, uuid.uuid4(), 1, utc_now())
+    never_enrolled = await credentials.sign_jws(keyring, settings, uuid.uuid4(), 1, utc_now())
     with pytest.raises(CardUnknown):
         await resolve(never_enrolled, keyring, settings)
 
 
 async def _sign_anyway(card_id, keyring, settings) -> str:
-    return credentials.qr_text(await credentials.sign(keyring, settings, card_id, 1, utc_now()))
+    return await cards.print_version(card_id, 1, keyring)
 
 
 def _actor():
@@ -246,7 +259,7 @@ async def test_jwks_alone_verifies_a_credential_with_an_independent_jose_library
     """A third-party verifier needs only /.well-known/jwks.json and any JOSE library: no Mitra KIA code."""
     from jwcrypto import jwk, jws
 
-    text = await qr_for(card, keyring, settings)
+    text = await v1_for(card, keyring, settings)
     response = await client.get("/.well-known/jwks.json")
     assert response.status_code == 200
     assert "max-age" in response.headers["cache-control"]
@@ -267,7 +280,7 @@ async def test_jwks_alone_verifies_a_credential_with_an_independent_jose_library
 
 
 async def test_jwks_lists_only_keys_that_verify(client, settings, keyring):
-    first = (await keyring.signing_key())[0]
+    first = (await keyring.signing_key()).kid
     second = await keys.rotate(settings, None)
     pending = await keys.create_key(settings, None)
     kids = {key["kid"] for key in (await client.get("/.well-known/jwks.json")).json()["keys"]}
@@ -289,3 +302,132 @@ async def test_private_keys_are_encrypted_at_rest_and_never_in_api_output(client
     assert listed.status_code == 200
     assert "PRIVATE" not in listed.text
     assert all(set(key["public_jwk"]) == {"kty", "crv", "x", "y"} for key in listed.json())
+
+
+# --- version 2 ----------------------------------------------------------------------------------------------------
+
+
+def _parts(text: str) -> list:
+    import base45
+    import cbor2
+
+    return list(cbor2.loads(base45.b45decode(text)))
+
+
+def _text(parts: list) -> str:
+    import base45
+    import cbor2
+
+    return base45.b45encode(cbor2.dumps(parts)).decode()
+
+
+async def test_version_2_is_a_cose_sign1_of_the_print_slot_alone_in_qr_version_7_at_q(card, keyring, settings):
+    import base45
+    import cbor2
+    from qrcode.constants import ERROR_CORRECT_Q
+
+    from verification.tables import Credential
+
+    text = await qr_for(card, keyring, settings)
+    message = base45.b45decode(text)
+    protected, unprotected, payload, signature = cbor2.loads(message)
+    slot = (await Credential.select(Credential.status_slot).where(Credential.card == card).first())["status_slot"]
+    number = (await keyring.signing_key()).number
+
+    assert (len(message), len(text)) == (83, 125)
+    assert set(text) <= set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")  # QR alphanumeric mode
+    assert protected == bytes.fromhex("a10126")  # {alg: ES256}
+    assert dict(unprotected) == {4: bytes([number])}  # kid
+    assert dict(cbor2.loads(payload)) == {7: slot.to_bytes(4, "big")}  # cti: the print's status slot, nothing else
+    assert len(signature) == 64
+    # Nothing a merchant could read about the child or the card: not its id, not when it was printed.
+    assert card.bytes not in message
+    assert str(int(time.time()))[:6].encode() not in message
+    # Fitted by the qrcode package itself, at error correction Q.
+    code = credentials._qr(text)
+    assert (code.version, code.error_correction) == (7, ERROR_CORRECT_Q)
+    assert credentials.qr_version(await v1_for(card, keyring, settings)) == 13  # what version 1 needed
+
+
+async def test_version_2_signatures_are_low_s_and_a_mirrored_one_is_refused(card, keyring, settings):
+    from verification.service import cwt
+
+    texts = [await qr_for(card, keyring, settings) for _ in range(16)]
+    assert len(set(texts)) == 16  # every print is freshly signed
+    slots = set()
+    for text in texts:
+        parts = _parts(text)
+        r, s = int.from_bytes(parts[3][:32], "big"), int.from_bytes(parts[3][32:], "big")
+        assert s <= cwt.HALF_ORDER
+        assert (await resolve(text, keyring, settings)).card_id == card
+        slots.add(int.from_bytes(dict(__import__("cbor2").loads(parts[2]))[7], "big"))
+        mirrored = [*parts[:3], r.to_bytes(32, "big") + (cwt.P256_ORDER - s).to_bytes(32, "big")]
+        with pytest.raises(SignatureInvalid):  # a valid ECDSA signature, but not the canonical one
+            await resolve(_text(mirrored), keyring, settings)
+    assert len(slots) == 1  # reprints of one version keep its slot
+
+
+async def test_version_2_tampering_is_refused(card, keyring, settings):
+    import cbor2
+
+    other = await enroll_card(settings)
+    mine, theirs = _parts(await qr_for(card, keyring, settings)), _parts(await qr_for(other, keyring, settings))
+    number = (await keyring.signing_key()).number
+    cases = {
+        "another print's slot under my signature": [mine[0], mine[1], theirs[2], mine[3]],
+        "another algorithm": [cbor2.dumps({1: -35}), mine[1], mine[2], mine[3]],
+        "an embedded key": [mine[0], {4: bytes([number]), -1: b"\x04" * 65}, mine[2], mine[3]],
+        "a claim added": [mine[0], mine[1], cbor2.dumps({**cbor2.loads(mine[2]), 2: "anak"}), mine[3]],
+        "a signature cut short": [mine[0], mine[1], mine[2], mine[3][:-1]],
+    }
+    refused = {}
+    for name, parts in cases.items():
+        try:
+            await resolve(_text(parts), keyring, settings)
+        except (SignatureInvalid, QrUnreadable) as error:
+            refused[name] = error.code
+    assert refused == dict.fromkeys(cases, "signature_invalid")
+    with pytest.raises(UnknownKey):
+        await resolve(_text([mine[0], {4: bytes([number + 7])}, mine[2], mine[3]]), keyring, settings)
+    tagged = _text(cbor2.CBORTag(18, mine))  # the same message, tagged: not what is printed
+    with pytest.raises(QrUnreadable):
+        await resolve(tagged, keyring, settings)
+
+
+async def test_a_reissue_prints_a_new_slot_and_the_old_one_is_superseded(card, keyring, settings):
+    first = _parts(await qr_for(card, keyring, settings))[2]
+    await cards.reissue(card, RevocationReason.DAMAGED, _actor(), Stores(settings.redis_url))
+    second = _parts(await qr_for(card, keyring, settings))[2]
+    assert first != second
+    with pytest.raises(CardSuperseded):
+        await resolve(_text([*_parts(await cards.print_version(card, 1, keyring))]), keyring, settings)
+
+
+async def test_the_published_cose_keys_alone_verify_version_2_with_an_independent_cose_library(
+    client, card, keyring, settings
+):
+    """A third-party verifier needs only /.well-known/cose-keys, base45 and any COSE library (here pycose)."""
+    import base45
+    import cbor2
+    from pycose.keys import CoseKey
+    from pycose.messages import Sign1Message
+
+    text = await qr_for(card, keyring, settings)
+    await keys.rotate(settings, None)  # two keys published: the kid picks the one that signed
+    response = await client.get("/.well-known/cose-keys")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/cose-key-set")
+    published = {bytes(key[2]): key for key in cbor2.loads(response.content)}
+    assert len(published) == 2
+
+    message = Sign1Message.decode(b"\xd2" + base45.b45decode(text))  # printed untagged: the tag is implied
+    kid = message.uhdr[next(label for label in message.uhdr if getattr(label, "identifier", label) == 4)]
+    message.key = CoseKey.from_dict(dict(published[bytes(kid)]))
+    assert message.verify_signature()
+    claims = cbor2.loads(message.payload)
+    assert set(claims) == {7}
+
+    forged = Sign1Message.decode(b"\xd2" + base45.b45decode(text))
+    forged.payload = cbor2.dumps({7: (1).to_bytes(4, "big")})
+    forged.key = message.key
+    assert not forged.verify_signature()

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import base45
 import pytest
 
 from core.auth import CurrentUser
 from core.stores import Stores
 from core.tables import Role
 from tests.helpers import outlet_body, today
-from verification.service import cards, credentials, keys
+from verification.service import cards, credentials, cwt, keys
 from verification.tables import OfferUsage, Redemption, RevocationReason
 
 DUKCAPIL = CurrentUser(
@@ -47,24 +48,26 @@ async def expired(till):
     from verification.service.cards import birthday
 
     card_id = await enroll_card(till.settings, born=birthday(today(), -17))
-    return credentials.qr_text(
-        await credentials.sign(till.keyring, till.settings, card_id, 1, datetime.now(ZoneInfo("UTC")))
-    )
+    return await cards.print_version(card_id, 1, till.keyring)
 
 
 async def unknown(till):
+    """Signed by our key, for a print this database never made."""
+    return cwt.sign(await till.keyring.signing_key(), 4_000_000_000)
+
+
+async def unknown_v1(till):
     import uuid
 
     return credentials.qr_text(
-        await credentials.sign(till.keyring, till.settings, uuid.uuid4(), 1, datetime.now(ZoneInfo("UTC")))
+        await credentials.sign_jws(till.keyring, till.settings, uuid.uuid4(), 1, datetime.now(ZoneInfo("UTC")))
     )
 
 
 async def forged(till):
-    text = await till.card()
-    jws = credentials.from_numeric(text[5:])
-    header, payload, signature = jws.split(".")
-    return f"{header}.{payload}.{'A' * len(signature)}"
+    message = bytearray(base45.b45decode(await till.card()))
+    message[-1] ^= 0x01  # the signature's last byte
+    return base45.b45encode(bytes(message)).decode()
 
 
 async def unknown_key(till):
@@ -89,6 +92,7 @@ CASES = [
     ("card_expired", 409, {}, expired, 100_000),
     ("card_superseded", 409, {}, superseded, 100_000),
     ("card_unknown", 409, {}, unknown, 100_000),
+    ("card_unknown", 409, {}, unknown_v1, 100_000),
     ("signature_invalid", 422, {}, forged, 100_000),
     ("unknown_key", 422, {}, unknown_key, 100_000),
     ("age_below_minimum", 409, {"age_min": 10}, None, 100_000),
@@ -209,7 +213,7 @@ async def test_unreadable_text(till):
 async def test_revoked_key(till, settings):
     offer = await till.offer()
     qr = await till.card()
-    old_kid = (await till.keyring.signing_key())[0]
+    old_kid = (await till.keyring.signing_key()).kid
     await keys.rotate(settings, None)
     await keys.revoke_key(old_kid, None)
     await assert_refused(till, qr, offer["id"], "key_revoked", 422, 1)

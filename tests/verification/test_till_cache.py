@@ -129,6 +129,6 @@ async def test_a_worker_keyring_follows_a_rotation_made_elsewhere(till, settings
     try:
         new_kid = await keys.rotate(settings, None)
         await asyncio.sleep(1.2)
-        assert (await ring.signing_key())[0] == new_kid
+        assert (await ring.signing_key()).kid == new_kid
     finally:
         stamped.configure(0)

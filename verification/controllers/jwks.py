@@ -1,9 +1,10 @@
-"""HTTP for the public keys that verify card credentials (a standard JWK Set)."""
+"""HTTP for the public keys that verify card credentials: a JWK Set (version 1, JWS) and a COSE_KeySet (version 2)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import cbor2
 from litestar import Controller, Response, get
 
 from core.auth import PUBLIC
@@ -22,3 +23,12 @@ class JwksController(Controller):
     @get("/jwks.json", summary="Public keys (ES256) that verify Mitra KIA card credentials", opt=raises())
     async def jwks(self) -> Response[dict[str, Any]]:
         return Response(await keys.jwks(), headers={"Cache-Control": JWKS_CACHE})
+
+    @get(
+        "/cose-keys",
+        media_type="application/cose-key-set",
+        summary="Public keys (ES256) that verify version 2 credentials, as a COSE_KeySet (RFC 9052 §7, CBOR)",
+        opt=raises(),
+    )
+    async def cose_keys(self) -> Response[bytes]:
+        return Response(cbor2.dumps(await keys.cose_key_set()), headers={"Cache-Control": JWKS_CACHE})

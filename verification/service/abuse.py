@@ -26,8 +26,7 @@ VELOCITY_OUTLETS, VELOCITY_WINDOW = 3, 600  # more than 3 outlets within 10 minu
 
 def is_typed(text: str) -> bool:
     """A manual code typed at the till (or a guess at one), as opposed to a scanned QR credential."""
-    typed = text.strip()
-    return not typed.lower().startswith(credentials.QR_PREFIX) and typed.count(".") != 2
+    return not credentials.is_signed(text)
 
 
 async def check_rate_limits(till: Till, text: str, stores: Stores, settings: Settings) -> None:

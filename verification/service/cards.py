@@ -38,7 +38,7 @@ from verification.errors import (
     ReissueReasonRefused,
 )
 from verification.schemas import CardDetail, CardState
-from verification.service import credentials, rollups
+from verification.service import credentials, cwt, rollups, status_lists
 from verification.service.credentials import Presented
 from verification.service.keys import KeyRing
 from verification.tables import (
@@ -369,7 +369,7 @@ async def check(presented: Presented, stores: Stores, today: date) -> CardState:
 async def resolve(text: str, keyring: KeyRing, stores: Stores, settings: Settings, today: date) -> CardState:
     """Scanned text -> the usable card, or QrUnreadable / SignatureInvalid / UnknownKey / KeyRevoked /
     CardUnknown / CardRevoked / CardSuperseded / CardExpired."""
-    return await check(await credentials.read(text, keyring, settings), stores, today)
+    return await check(await credentials.read(text, keyring, settings, stores), stores, today)
 
 
 # --- Dukcapil's changes -------------------------------------------------------------------------------------
@@ -586,16 +586,47 @@ async def current_credential(card_id: uuid.UUID) -> tuple[int, str]:
 async def issue_qr_text(
     card_id: uuid.UUID, keyring: KeyRing, settings: Settings, reader: CurrentUser | None
 ) -> tuple[str, str]:
-    """The QR text and manual code to print for the card's current version (each print is freshly signed), for a
-    card of the reader's office."""
-    card = await owned(Card.select(Card.status, Card.cv), Card.city_code, reader).where(Card.id == card_id).first()
+    """The version 2 QR text and the manual code to print for the card's current version, for a card of the reader's
+    office. Each print is freshly signed; the version's status slot is drawn at its first print and kept."""
+    query = owned(Card.select(Card.status, Card.cv, Card.city_code), Card.city_code, reader)
+    card = await query.where(Card.id == card_id).first()
     if card is None:
         raise CardNotFound()
     if card["status"] != CardStatus.ACTIVE:
         raise CardNotActive(status=card["status"])
-    cv, code = await current_credential(card_id)
-    jws = await credentials.sign(keyring, settings, card_id, cv, utc_now())
-    return credentials.qr_text(jws), code
+    slot, code = await _status_slot(card_id, card["city_code"])
+    return cwt.sign(await keyring.signing_key(), slot), code
+
+
+async def print_version(card_id: uuid.UUID, cv: int, keyring: KeyRing) -> str:
+    """A version 2 QR of one given version of a card, whatever the card's state now (the demo's superseded and
+    revoked stickers; Dukcapil prints through `issue_qr_text`)."""
+    card = await Card.select(Card.city_code).where(Card.id == card_id).first()
+    if card is None:
+        raise CardNotFound()
+    slot, _ = await _status_slot(card_id, card["city_code"], cv)
+    return cwt.sign(await keyring.signing_key(), slot)
+
+
+async def _status_slot(card_id: uuid.UUID, city_code: str, cv: int | None = None) -> tuple[int, str]:
+    """The status slot of a version of the card (the current one by default; drawn now if it has none yet) and its
+    manual code."""
+    query = Credential.select(Credential.id, Credential.status_slot, Credential.manual_code)
+    query = query.where(Credential.card == card_id)
+    if cv is not None:
+        query = query.where(Credential.cv == cv)
+    row = await query.order_by(Credential.cv, ascending=False).first()
+    if row is None:
+        raise CardNotFound()
+    if row["status_slot"] is not None:
+        return row["status_slot"], row["manual_code"]
+    async with write_transaction():
+        locked = await for_update(Credential.select(Credential.status_slot).where(Credential.id == row["id"])).first()
+        slot = locked["status_slot"] if locked else None
+        if slot is None:  # nobody drew it in the meantime
+            slot = await status_lists.allocate(city_code)
+            await Credential.update({Credential.status_slot: slot}).where(Credential.id == row["id"])
+    return slot, row["manual_code"]
 
 
 async def mark_printed(card_ids: list[uuid.UUID], actor: CurrentUser | None, via: str = "bulk") -> None:

@@ -1,5 +1,7 @@
-"""The card credential: a compact ES256 JWS with {iss, sub, cv, iat} only, as `kia:/` numeric QR text, and the
-manual code printed under it. Reading scanned text back into (card, version) or a typed refusal.
+"""The card credential as printed: version 2 (verification.service.cwt: COSE in base45, 125 characters) for every
+new print; version 1 (a compact ES256 JWS with {iss, sub, cv, iat}, as `kia:/` numeric text), still accepted from
+the cards printed with it; the manual code printed under either. Reading scanned text back into (card, version) or a
+typed refusal.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from jwt.exceptions import InvalidTokenError
 from qrcode.constants import ERROR_CORRECT_Q
 
 from core.settings import Settings
+from core.stores import Stores
 from verification.errors import CardUnknown, QrUnreadable, SignatureInvalid
+from verification.service import cwt
 from verification.service.keys import ALGORITHM, KeyRing
 from verification.tables import Credential
 
@@ -66,9 +70,11 @@ def qr_text(jws: str) -> str:
     return QR_PREFIX + to_numeric(jws)
 
 
-async def sign(keyring: KeyRing, settings: Settings, card_id: uuid.UUID, cv: int, issued_at: datetime) -> str:
-    """A compact JWS whose protected header is exactly {"alg": "ES256", "kid": …}."""
-    kid, private_key = await keyring.signing_key()
+async def sign_jws(keyring: KeyRing, settings: Settings, card_id: uuid.UUID, cv: int, issued_at: datetime) -> str:
+    """A version 1 credential: a compact JWS whose protected header is exactly {"alg": "ES256", "kid": …}. No longer
+    printed (`cards.issue_qr_text` prints version 2); kept to show and test what the cards printed before carry."""
+    signer = await keyring.signing_key()
+    kid, private_key = signer.kid, signer.private_key
     payload = json.dumps(
         {"iss": settings.issuer, "sub": card_sub(card_id), "cv": cv, "iat": int(issued_at.timestamp())},
         separators=(",", ":"),
@@ -78,7 +84,8 @@ async def sign(keyring: KeyRing, settings: Settings, card_id: uuid.UUID, cv: int
 
 def _qr(text: str) -> qrcode.QRCode:
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_Q, box_size=6, border=4)
-    code.add_data(text, optimize=20)  # "kia:/" in byte mode, the digits in numeric mode
+    # Version 2: base45 in alphanumeric mode. Version 1: "kia:/" in byte mode, the digits in numeric mode.
+    code.add_data(text, optimize=20)
     code.make(fit=True)
     return code
 
@@ -148,13 +155,43 @@ class Presented:
     card_id: uuid.UUID
     cv: int
     via: str  # "qr" or "manual"
+    slot: int | None = None  # a version 2 QR's status slot
 
 
-async def read(text: str, keyring: KeyRing, settings: Settings) -> Presented:
-    """The card a scanned QR text, bare JWS or typed manual code names; a typed refusal if it cannot be trusted."""
+SLOT_CACHE = "slot"
+SLOT_CACHE_TTL_SECONDS = 86_400  # a slot belongs to its print for ever: the cache only bounds the store's memory
+
+
+async def _printed_in(slot: int, stores: Stores | None) -> tuple[uuid.UUID, int]:
+    """The card and version whose print holds `slot` (cached in the store: it never changes)."""
+    cached = await stores.cache_get(SLOT_CACHE, str(slot)) if stores else None
+    if cached is not None:
+        card, cv = cached.decode().split(":")
+        return uuid.UUID(card), int(cv)
+    row = await Credential.select(Credential.card, Credential.cv).where(Credential.status_slot == slot).first()
+    if row is None:
+        raise CardUnknown()  # signed by us, but not in this database
+    if stores:
+        await stores.cache_set(SLOT_CACHE, str(slot), f"{row['card']}:{row['cv']}".encode(), SLOT_CACHE_TTL_SECONDS)
+    return row["card"], row["cv"]
+
+
+def is_signed(text: str) -> bool:
+    """Whether a scanned text is meant as a signed credential (either version, or a bare JWS), not a manual code."""
     stripped = text.strip()
-    if stripped[: len(QR_PREFIX)].lower() == QR_PREFIX:
+    return stripped[: len(QR_PREFIX)].lower() == QR_PREFIX or stripped.count(".") == 2 or cwt.looks_like(stripped)
+
+
+async def read(text: str, keyring: KeyRing, settings: Settings, stores: Stores | None = None) -> Presented:
+    """The card a scanned QR text (version 2 or 1), bare JWS or typed manual code names; a typed refusal if it cannot
+    be trusted."""
+    stripped = text.strip()
+    if stripped[: len(QR_PREFIX)].lower() == QR_PREFIX:  # first: upper-cased, it is base45 characters too
         return await _verify(from_numeric(stripped[len(QR_PREFIX) :]), keyring, settings)
+    if cwt.looks_like(stripped):
+        verified = await cwt.verify(stripped, keyring)
+        card_id, cv = await _printed_in(verified.slot, stores)
+        return Presented(card_id=card_id, cv=cv, via="qr", slot=verified.slot)
     if stripped.count(".") == 2:
         return await _verify(stripped, keyring, settings)
     code = normalize_manual_code(stripped)

@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from piccolo.query.functions.aggregate import Max
 
 from core.auth import CurrentUser, derive_key
 from core.database.transactions import write_transaction
@@ -79,6 +80,7 @@ def public_key_from_jwk(jwk: dict[str, str]) -> ec.EllipticCurvePublicKey:
 @dataclass(frozen=True, slots=True)
 class KeyInfo:
     kid: str
+    number: int
     status: KeyStatus
     public_jwk: dict[str, str]
     created_at: Any
@@ -87,14 +89,25 @@ class KeyInfo:
     revoked_at: Any
 
 
+@dataclass(frozen=True, slots=True)
+class Signer:
+    """The active key as a credential needs it: its JWS kid, its number (the COSE kid) and the private key."""
+
+    kid: str
+    number: int
+    private_key: ec.EllipticCurvePrivateKey
+
+
 class KeyRing:
-    """This worker's copy of the keys: public keys by kid with their status, and the decrypted signing key."""
+    """This worker's copy of the keys: public keys by kid (and by number) with their status, and the decrypted
+    signing key."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._keys: dict[str, tuple[KeyStatus, ec.EllipticCurvePublicKey]] = {}
+        self._numbers: dict[int, str] = {}
         self._loaded_at = float("-inf")
-        self._signing: tuple[str, ec.EllipticCurvePrivateKey] | None = None
+        self._signing: Signer | None = None
         self._stamp: int | None = None  # the till cache stamp the keys were loaded under (core.service.stamped)
 
     def invalidate(self) -> None:
@@ -108,10 +121,13 @@ class KeyRing:
 
     async def _load(self) -> None:
         self._stamp = await stamped.version()
-        rows = await SigningKey.select(SigningKey.kid, SigningKey.status, SigningKey.public_jwk).output(load_json=True)
+        rows = await SigningKey.select(
+            SigningKey.kid, SigningKey.number, SigningKey.status, SigningKey.public_jwk
+        ).output(load_json=True)
         self._keys = {row["kid"]: (KeyStatus(row["status"]), public_key_from_jwk(row["public_jwk"])) for row in rows}
+        self._numbers = {row["number"]: row["kid"] for row in rows if row["number"] is not None}
         self._loaded_at = time.monotonic()
-        if self._signing and self._keys.get(self._signing[0], (None,))[0] is not KeyStatus.ACTIVE:
+        if self._signing and self._keys.get(self._signing.kid, (None,))[0] is not KeyStatus.ACTIVE:
             self._signing = None
 
     async def verifying_key(self, kid: str) -> ec.EllipticCurvePublicKey:
@@ -126,12 +142,22 @@ class KeyRing:
             raise KeyRevoked()
         return entry[1]
 
-    async def signing_key(self) -> tuple[str, ec.EllipticCurvePrivateKey]:
+    async def verifying_key_numbered(self, number: int) -> ec.EllipticCurvePublicKey:
+        """The public key whose number is `number` (a version 2 credential's kid), as `verifying_key`."""
+        age = time.monotonic() - self._loaded_at
+        if not await self._current() or (number not in self._numbers and age > UNKNOWN_KID_RELOAD_SECONDS):
+            await self._load()
+        kid = self._numbers.get(number)
+        if kid is None:
+            raise UnknownKey()
+        return await self.verifying_key(kid)
+
+    async def signing_key(self) -> Signer:
         if not await self._current():
             await self._load()  # drops the signing key if it is no longer the active one
         if self._signing is None:
             row = (
-                await SigningKey.select(SigningKey.kid, SigningKey.private_pem_encrypted)
+                await SigningKey.select(SigningKey.kid, SigningKey.number, SigningKey.private_pem_encrypted)
                 .where(SigningKey.status == KeyStatus.ACTIVE)
                 .first()
             )
@@ -141,7 +167,7 @@ class KeyRing:
                 row["private_pem_encrypted"].encode(), password=_at_rest_password(self._settings)
             )
             assert isinstance(private, ec.EllipticCurvePrivateKey)
-            self._signing = (row["kid"], private)
+            self._signing = Signer(row["kid"], row["number"], private)
         return self._signing
 
 
@@ -156,8 +182,12 @@ async def create_key(settings: Settings, actor: CurrentUser | None) -> str:
         serialization.BestAvailableEncryption(_at_rest_password(settings)),
     ).decode()
     async with write_transaction():
+        last = await SigningKey.select(Max(SigningKey.number).as_alias("last")).first()
+        number = ((last or {}).get("last") or 0) + 1
         await SigningKey.insert(
-            SigningKey(kid=kid, status=KeyStatus.PENDING, public_jwk=jwk, private_pem_encrypted=encrypted)
+            SigningKey(
+                kid=kid, number=number, status=KeyStatus.PENDING, public_jwk=jwk, private_pem_encrypted=encrypted
+            )
         )
         await record_event("signing_key.created", "signing_key", kid, actor=actor)
     log.info("signing_key.created", kid=kid)
@@ -219,6 +249,7 @@ async def list_keys() -> list[KeyInfo]:
     rows = await (
         SigningKey.select(
             SigningKey.kid,
+            SigningKey.number,
             SigningKey.status,
             SigningKey.public_jwk,
             SigningKey.created_at,
@@ -236,3 +267,29 @@ async def jwks() -> dict[str, list[dict[str, str]]]:
     """The public keys that still verify, as a standard JWK Set."""
     keys = [key for key in await list_keys() if key.status in {KeyStatus.ACTIVE, KeyStatus.RETIRED}]
     return {"keys": [{**key.public_jwk, "kid": key.kid, "alg": ALGORITHM, "use": "sig"} for key in keys]}
+
+
+# COSE (RFC 9052 §7) labels of an EC2 key: kty, kid, alg; crv, x, y.
+COSE_KTY, COSE_KID, COSE_ALG, COSE_CRV, COSE_X, COSE_Y = 1, 2, 3, -1, -2, -3
+COSE_EC2, COSE_ES256, COSE_P256 = 2, -7, 1
+
+
+def cose_kid(number: int) -> bytes:
+    """A key's COSE key id: its number as the shortest big-endian bytes (one byte for the first 255 keys)."""
+    return number.to_bytes(max(1, (number.bit_length() + 7) // 8), "big")
+
+
+async def cose_key_set() -> list[dict[int, int | bytes]]:
+    """The keys that verify, as a COSE_KeySet: what a version 2 credential's kid names."""
+    keys = [key for key in await list_keys() if key.status in {KeyStatus.ACTIVE, KeyStatus.RETIRED}]
+    return [
+        {
+            COSE_KTY: COSE_EC2,
+            COSE_KID: cose_kid(key.number),
+            COSE_ALG: COSE_ES256,
+            COSE_CRV: COSE_P256,
+            COSE_X: base64.urlsafe_b64decode(key.public_jwk["x"] + "=="),
+            COSE_Y: base64.urlsafe_b64decode(key.public_jwk["y"] + "=="),
+        }
+        for key in keys
+    ]

@@ -196,7 +196,7 @@ async def redeem(
         return stored
     presented: Presented | CredentialRefused
     try:
-        presented = await credentials.read(text, keyring, settings)
+        presented = await credentials.read(text, keyring, settings, stores)
     except CredentialRefused as refused:
         presented = refused
     else:

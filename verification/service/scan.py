@@ -57,7 +57,7 @@ async def scan(
     offers = await till_offers(till.partner_id)
     today = till.local_date(now)
     try:
-        presented = await credentials.read(text, keyring, settings)
+        presented = await credentials.read(text, keyring, settings, stores)
         found, usage, history = await scan_read(presented.card_id, offers, today, stores)
         state = cards.check_card(found, presented, today)
     except (CardRefused, CredentialRefused) as refusal:
