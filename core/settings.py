@@ -164,6 +164,8 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Any]] = {
     "TILL_ADDRESS_REQUESTS_PER_MINUTE": (_positive_int, 600),
     # How often a worker asks whether what it keeps for the till changed (core.service.stamped); 0: every request.
     "TILL_CACHE_CHECK_SECONDS": (_seconds, 1.0),
+    # How long a signed status list may be relied on (seconds): an offline till refuses to work with an older one.
+    "STATUS_LIST_TTL": (_positive_int, 6 * 3600),
     "MAX_BODY_BYTES": (_positive_int, 1_048_576),
     "SMALL_CELL_THRESHOLD": (_positive_int, 5),
     # The fewest children a kecamatan an offer is limited to must hold (admin.service.review).
@@ -211,6 +213,7 @@ class Settings:
     till_outlet_requests_per_minute: int
     till_address_requests_per_minute: int
     till_cache_check_seconds: float
+    status_list_ttl: int
     max_body_bytes: int
     small_cell_threshold: int
     min_region_children: int

@@ -96,6 +96,11 @@ class SigningKeyNotFound(NotFound):
     title = Text("Kunci tidak ditemukan", "Key not found")
 
 
+class StatusListNotFound(NotFound):
+    code = "status_list_not_found"
+    title = Text("Daftar status tidak ditemukan", "Status list not found")
+
+
 class NoActiveSigningKey(Conflict):
     code = "no_active_signing_key"
     title = Text("Belum ada kunci aktif", "No active signing key")

@@ -146,3 +146,15 @@ class CardDetail(msgspec.Struct):
     consent_version: str | None
     consent_at: datetime | None
     history: list[dict[str, Any]]
+
+
+class StatusListRef(msgspec.Struct):
+    number: int
+    url: str  # GET it for the signed list (application/vc+jwt)
+
+
+class StatusLists(msgspec.Struct):
+    """The status lists a till needs to check cards offline, and how long each may be relied on once fetched."""
+
+    lists: list[StatusListRef]
+    ttl_seconds: int

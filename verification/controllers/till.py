@@ -34,6 +34,7 @@ from verification.errors import (
     PurchaseAmountRequired,
     RedemptionNotFound,
     ScanThrottled,
+    StatusListNotFound,
     VoidWindowClosed,
 )
 from verification.schemas import (
@@ -46,10 +47,12 @@ from verification.schemas import (
     ScanOffer,
     ScanRequest,
     ScanResponse,
+    StatusListRef,
+    StatusLists,
     VoidRequest,
     VoidResponse,
 )
-from verification.service import history, redeem, scan, void
+from verification.service import history, redeem, scan, snapshots, void
 from verification.service.keys import KeyRing
 
 IdempotencyKey = Annotated[
@@ -105,6 +108,37 @@ def _scan_response(result: scan.ScanResult, language: str) -> ScanResponse:
 class TillController(Controller):
     path = "/api/v1/verification"
     tags = ["verification"]
+
+    @get(
+        "/status-lists",
+        guards=[requires_cashier, requires_scope("scan")],
+        summary="The status lists this till needs to check cards offline",
+        opt=raises(PartnerNotFound, PartnerNotApproved, OutletInactive),
+    )
+    async def status_lists(self, request: AuthedRequest, settings: NamedDependency[Settings]) -> StatusLists:
+        numbers = await snapshots.till_lists(request.user, None, client_ip(request))
+        return StatusLists(
+            lists=[StatusListRef(n, f"/api/v1/verification/status-lists/{n}") for n in numbers],
+            ttl_seconds=settings.status_list_ttl,
+        )
+
+    @get(
+        "/status-lists/{number:int}",
+        guards=[requires_cashier, requires_scope("scan")],
+        media_type="application/vc+jwt",
+        summary="One status list: a W3C Bitstring Status List credential, signed (VC-JOSE-COSE)",
+        opt=raises(PartnerNotFound, PartnerNotApproved, OutletInactive, StatusListNotFound),
+    )
+    async def status_list(
+        self,
+        number: FromPath[int],
+        request: AuthedRequest,
+        keyring: NamedDependency[KeyRing],
+        settings: NamedDependency[Settings],
+        stores: NamedDependency[Stores],
+    ) -> Response[str]:
+        token = await snapshots.till_list(number, request.user, None, client_ip(request), keyring, settings, stores)
+        return Response(token, media_type="application/vc+jwt", headers={"Cache-Control": "private, no-cache"})
 
     @post(
         "/scan",

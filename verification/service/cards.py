@@ -168,6 +168,7 @@ async def enroll(
             await done
     for card_id in counts.updated_ids:
         await stores.cache_delete(CACHE, card_id.hex)
+        await status_lists.forget(card_id, stores)
     return counts
 
 
@@ -430,6 +431,7 @@ async def revoke(
             city=row["city_code"],
         )
     await stores.cache_delete(CACHE, card_id.hex)
+    await status_lists.forget(card_id, stores)
 
 
 async def reissue(
@@ -461,6 +463,7 @@ async def reissue(
             city=row["city_code"],
         )
     await stores.cache_delete(CACHE, card_id.hex)
+    await status_lists.forget(card_id, stores)
     return cv, code
 
 
@@ -519,6 +522,7 @@ async def withdraw_consent(
             city=row["city_code"],
         )
     await stores.cache_delete(CACHE, card_id.hex)
+    await status_lists.forget(card_id, stores)
 
 
 async def mark_moved(card_ids: list[uuid.UUID], on: date, actor: CurrentUser | None, stores: Stores) -> int:
@@ -548,6 +552,7 @@ async def mark_moved(card_ids: list[uuid.UUID], on: date, actor: CurrentUser | N
             moved += len(rows)
         for card_id in card_ids[start : start + CHUNK]:
             await stores.cache_delete(CACHE, card_id.hex)
+            await status_lists.forget(card_id, stores)
     return moved
 
 

@@ -1,11 +1,15 @@
 """Status lists: each office's prints have a slot in one of its W3C Bitstring Status Lists, drawn at random so the
-slot says nothing about the child, the card or when it was printed."""
+slot says nothing about the child, the card or when it was printed (published by verification.service.snapshots)."""
 
 from __future__ import annotations
 
 import secrets
+import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from core.database.transactions import for_update
+from core.stores import Stores
 from verification.tables import Credential, StatusList
 
 # Entries per list: the Recommendation's minimum for herd privacy (131,072), so fetching a list tells its server
@@ -13,6 +17,7 @@ from verification.tables import Credential, StatusList
 LIST_SIZE = 131_072
 # A list takes new slots until half of it is used: a random draw then finds a free slot in two tries on average.
 OPEN_UNTIL = LIST_SIZE // 2
+SNAPSHOT_CACHE = "status-list"  # where verification.service.snapshots keeps each list's signed snapshot
 
 
 def list_of(slot: int) -> tuple[int, int]:
@@ -34,3 +39,28 @@ async def allocate(city_code: str) -> int:
             break
     await StatusList.update({StatusList.used: StatusList.used + 1}).where(StatusList.id == row["id"])
     return slot
+
+
+async def lists_of(region_codes: Iterable[str]) -> list[int]:
+    """The numbers of the lists that hold the prints of the offices in these regions (a kabupaten/kota or anything
+    inside it names its office; a province code, every office in it)."""
+    cities = {code[:5] for code in region_codes if len(code) >= 5}
+    provinces = {code for code in region_codes if 0 < len(code) < 5}
+    where: Any = StatusList.city_code.is_in(sorted(cities) or [""])
+    for province in sorted(provinces):
+        where = where | StatusList.city_code.like(f"{province}.%")
+    return sorted(row["id"] for row in await StatusList.select(StatusList.id).where(where))
+
+
+async def city_of(number: int) -> str | None:
+    row = await StatusList.select(StatusList.city_code).where(StatusList.id == number).first()
+    return row["city_code"] if row else None
+
+
+async def forget(card_id: uuid.UUID, stores: Stores) -> None:
+    """Drop the cached lists that hold this card's prints: its change shows in the next fetch, not 30 s later."""
+    rows = await Credential.select(Credential.status_slot).where(
+        (Credential.card == card_id) & Credential.status_slot.is_not_null()
+    )
+    for number in {row["status_slot"] // LIST_SIZE for row in rows}:
+        await stores.cache_delete(SNAPSHOT_CACHE, str(number))
