@@ -19,6 +19,14 @@ LongText = Annotated[str, msgspec.Meta(max_length=4000)]
 # --- partners -------------------------------------------------------------------------------------------------
 
 
+class OfflineBounds(msgspec.Struct, forbid_unknown_fields=True):
+    """What each of the partner's tills may confirm without a connection: at most `max_redemptions` (0: none)
+    within `max_hours` of its last offline kit."""
+
+    max_redemptions: Annotated[int, msgspec.Meta(ge=0, le=200)]
+    max_hours: Annotated[int, msgspec.Meta(ge=1, le=72)]
+
+
 class PartnerProfile(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     category: Category
@@ -79,6 +87,8 @@ class PartnerRead(msgspec.Struct):
     void_window_minutes: int | None
     created_at: datetime
     history: list[StatusChangeRead] = []
+    offline_max_redemptions: int = 20  # what each till may confirm without a connection (OfflineBounds)
+    offline_max_hours: int = 12
     offices: list[OfficeStanding] = []
 
 

@@ -65,6 +65,10 @@ class Partner(Table, tablename="partner"):
     status_reason = Text(null=True, default=None)
     # Minutes after a redemption during which it may be voided; null means "until the end of the local day".
     void_window_minutes = Integer(null=True, default=None)
+    # What each of its tills may confirm without a connection: at most this many redemptions (0: none), for at most
+    # this many hours after it last had the offline kit (verification.service.offline).
+    offline_max_redemptions = Integer(default=20)
+    offline_max_hours = Integer(default=12)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import msgspec
 
 from core.money import Rupiah
+from partners.schemas import Benefit, Limit
 from verification.tables import CardStatus, Channel
 
 QrText = Annotated[str, msgspec.Meta(min_length=1, max_length=4096, description="Scanned QR text or typed manual code")]
@@ -61,6 +62,9 @@ class RedeemRequest(msgspec.Struct, forbid_unknown_fields=True):
     offer_id: uuid.UUID
     # Whole rupiah as a JSON integer; required when the benefit depends on it (a percentage, a minimum purchase).
     purchase_amount: Rupiah | None = None
+    # Set by a till sending a redemption it confirmed while offline: when it was confirmed (with its offset). The
+    # rules are judged as of then; one the till could not know was over a limit is kept as `offline_over_limit`.
+    offline_at: datetime | None = None
 
 
 class RedemptionReceipt(msgspec.Struct):
@@ -71,6 +75,8 @@ class RedemptionReceipt(msgspec.Struct):
     purchase_amount: int
     redeemed_at: datetime
     void_deadline: datetime  # until when the till may undo it
+    status: str = "completed"  # or, for one confirmed offline, `offline_over_limit`
+    flag: str | None = None  # for `offline_over_limit`: the rule it broke (a reason code)
 
 
 class VoidRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -108,6 +114,8 @@ class HistoryRow(msgspec.Struct):
     voided_by: str | None = None
     void_reason: str | None = None
     voided_at_local: str | None = None
+    offline: bool = False  # confirmed while the till was offline, sent later
+    flag: str | None = None  # for `offline_over_limit`: the rule it broke (a reason code)
 
 
 class HistoryPage(msgspec.Struct):
@@ -158,3 +166,54 @@ class StatusLists(msgspec.Struct):
 
     lists: list[StatusListRef]
     ttl_seconds: int
+
+
+class OfflineKey(msgspec.Struct):
+    """A key that verifies version 2 credentials: its number (the COSE kid) and its P-256 point (base64url)."""
+
+    kid: int
+    x: str
+    y: str
+
+
+class OfflineStatusList(msgspec.Struct):
+    number: int
+    city_code: str  # the office whose prints it holds
+    token: str  # the signed list (application/vc+jwt), exactly as GET /status-lists/{number} gives it
+
+
+class OfflineOffer(msgspec.Struct):
+    id: uuid.UUID
+    title: str
+    benefit_text: str
+    benefit: Benefit
+    min_purchase: int
+    needs_amount: bool
+    limits: list[Limit]
+    holders_of: list[str] | None  # only KIAs of these offices (holders "local"); None: any office's
+    offline: bool  # whether the till may confirm it offline
+    offline_reason: str | None  # why not: "paused", "age" or "region" (a card's age and area are known online only)
+    windows: list[list[datetime]]  # [start, end) moments within the kit's life when its calendar allows it
+
+
+class OfflineRedemption(msgspec.Struct):
+    """One of the partner's redemptions, for the limits a till can count offline: the print's slot, not the card."""
+
+    slot: int
+    offer_id: uuid.UUID
+    local_date: date
+
+
+class OfflineKit(msgspec.Struct):
+    """What a till keeps to check cards and confirm redemptions without a connection, fetched while online."""
+
+    generated_at: datetime
+    usable_until: datetime  # the partner's hours after which the till stops confirming offline
+    zone: str
+    max_redemptions: int  # the partner's bound on redemptions confirmed offline by one device (0: none)
+    max_hours: int
+    status_ttl_seconds: int
+    keys: list[OfflineKey]
+    status_lists: list[OfflineStatusList]
+    offers: list[OfflineOffer]
+    redemptions: list[OfflineRedemption]

@@ -162,6 +162,9 @@ class CardEvent(Table, tablename="card_event"):
 class RedemptionStatus(StrEnum):
     COMPLETED = "completed"
     VOIDED = "voided"
+    # Confirmed by a till while offline, then found on sync to break a rule or a limit already used elsewhere (or
+    # the partner's offline bounds): kept and flagged, never dropped, and counted apart from completed ones.
+    OFFLINE_OVER_LIMIT = "offline_over_limit"
 
 
 class Redemption(Table, tablename="redemption"):
@@ -196,7 +199,11 @@ class Redemption(Table, tablename="redemption"):
     cashier = UUID(null=True, default=None)
     api_key = UUID(null=True, default=None)
     device_id = Varchar(length=64, null=True, default=None)
-    status = Varchar(length=10, choices=RedemptionStatus, default=RedemptionStatus.COMPLETED, index=True)
+    status = Varchar(length=20, choices=RedemptionStatus, default=RedemptionStatus.COMPLETED, index=True)
+    # A redemption confirmed offline: when the till sent it (`redeemed_at` is when it was confirmed), and for one
+    # over the limit, the refusal the till could not know of (`holder_limit_reached`, `card_revoked`, …).
+    synced_at = Timestamptz(null=True, default=None)
+    flag = Varchar(length=40, null=True, default=None)
     voided_at = Timestamptz(null=True, default=None)
     void_reason = Varchar(length=200, null=True, default=None)
     voided_by = UUID(null=True, default=None)

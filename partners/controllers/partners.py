@@ -20,6 +20,7 @@ from partners.errors import InvalidTransition, OfficeAlreadyApplied, PartnerNotF
 from partners.schemas import (
     MeRead,
     OfficeApplication,
+    OfflineBounds,
     PartnerProfile,
     PartnerRead,
     PartnerRegistration,
@@ -83,6 +84,16 @@ class PartnerProfileController(Controller):
         self, data: JSONBody[PartnerProfile], membership: NamedDependency[Membership], request: AuthedRequest
     ) -> PartnerRead:
         return await onboarding.update_profile(membership.partner_id, data, request.user)
+
+    @put(
+        "/offline",
+        summary="How much each till may confirm without a connection (redemptions, hours)",
+        opt=raises(PartnerNotFound),
+    )
+    async def set_offline(
+        self, data: JSONBody[OfflineBounds], membership: NamedDependency[Membership], request: AuthedRequest
+    ) -> PartnerRead:
+        return await onboarding.set_offline_bounds(membership.partner_id, data, request.user)
 
     @post(
         "/resubmit",

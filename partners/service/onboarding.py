@@ -30,7 +30,14 @@ from partners.errors import (
     ReasonRequired,
     RegistrationThrottled,
 )
-from partners.schemas import ManagerAccount, OfficeStanding, PartnerProfile, PartnerRead, StatusChangeRead
+from partners.schemas import (
+    ManagerAccount,
+    OfficeStanding,
+    OfflineBounds,
+    PartnerProfile,
+    PartnerRead,
+    StatusChangeRead,
+)
 from partners.tables import Partner, PartnerMember, PartnerOffice, PartnerStatus, PartnerStatusChange
 
 log = structlog.get_logger()
@@ -198,6 +205,8 @@ async def read_partner(partner_id: uuid.UUID, reader: CurrentUser | None = None)
         status=own.status if own else row["status"],
         status_reason=own.status_reason if own else row["status_reason"],
         void_window_minutes=row["void_window_minutes"],
+        offline_max_redemptions=row["offline_max_redemptions"],
+        offline_max_hours=row["offline_max_hours"],
         created_at=row["created_at"],
         history=own.history if own else [change for standing in standings for change in standing.history],
         offices=standings,
@@ -538,6 +547,25 @@ async def partner_status(partner_id: uuid.UUID) -> PartnerStatus:
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value.value if isinstance(value, Enum) else value for key, value in values.items()}
+
+
+async def set_offline_bounds(partner_id: uuid.UUID, bounds: OfflineBounds, actor: CurrentUser) -> PartnerRead:
+    """How much each of the partner's tills may confirm offline: the partner's risk, chosen by its manager."""
+    async with write_transaction():
+        row = await (
+            Partner.select(Partner.offline_max_redemptions, Partner.offline_max_hours)
+            .where(Partner.id == partner_id)
+            .first()
+        )
+        if row is None:
+            raise PartnerNotFound()
+        values: dict[Any, Any] = {
+            "offline_max_redemptions": bounds.max_redemptions,
+            "offline_max_hours": bounds.max_hours,
+        }
+        await Partner.update({**values, "updated_at": utc_now()}).where(Partner.id == partner_id)
+        await record_event("partner.offline_bounds_set", "partner", partner_id, actor=actor, before=row, after=values)
+    return await read_partner(partner_id)
 
 
 VOID_WINDOW_RULE = Text(

@@ -212,6 +212,8 @@ class TillPlace:
     partner_status: str  # as the office of the outlet's kabupaten/kota stands with the partner
     void_window_minutes: int | None
     kelurahan_code: str = ""
+    offline_max_redemptions: int = 0  # the partner's offline bounds (verification.service.offline)
+    offline_max_hours: int = 0
     # When the outlet is open, by weekday (`mon`..`sun`: [(open, close), ...]); empty: no hours recorded, always open.
     opening_hours: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
@@ -226,6 +228,8 @@ _TILL_PLACE = CompiledQuery(
             Outlet.kelurahan_code,
             Outlet.opening_hours,
             Outlet.partner.void_window_minutes.as_alias("void_window_minutes"),
+            Outlet.partner.offline_max_redemptions.as_alias("offline_max_redemptions"),
+            Outlet.partner.offline_max_hours.as_alias("offline_max_hours"),
         )
         .where(Outlet.id == outlet_id)
         .where(Outlet.partner == partner_id)
@@ -268,6 +272,8 @@ async def _read_till_place(partner_id: uuid.UUID, outlet_id: uuid.UUID) -> TillP
         partner_status=standing["status"] if standing else PartnerStatus.PENDING.value,
         void_window_minutes=row["void_window_minutes"],
         kelurahan_code=row["kelurahan_code"],
+        offline_max_redemptions=row["offline_max_redemptions"],
+        offline_max_hours=row["offline_max_hours"],
         opening_hours=_hours(row["opening_hours"]),
     )
 

@@ -40,6 +40,7 @@ from verification.errors import (
 from verification.schemas import (
     HistoryPage,
     HistoryRow,
+    OfflineKit,
     RedeemRequest,
     RedemptionReceipt,
     ScanBenefit,
@@ -52,7 +53,7 @@ from verification.schemas import (
     VoidRequest,
     VoidResponse,
 )
-from verification.service import history, redeem, scan, snapshots, void
+from verification.service import history, offline, redeem, scan, snapshots, void
 from verification.service.keys import KeyRing
 
 IdempotencyKey = Annotated[
@@ -108,6 +109,22 @@ def _scan_response(result: scan.ScanResult, language: str) -> ScanResponse:
 class TillController(Controller):
     path = "/api/v1/verification"
     tags = ["verification"]
+
+    @get(
+        "/offline-kit",
+        guards=[requires_cashier, requires_scope("redeem")],
+        summary="What the till keeps to check cards and confirm redemptions offline (keys, status lists, offers)",
+        opt=raises(PartnerNotFound, PartnerNotApproved, OutletInactive),
+    )
+    async def offline_kit(
+        self,
+        request: AuthedRequest,
+        keyring: NamedDependency[KeyRing],
+        settings: NamedDependency[Settings],
+        stores: NamedDependency[Stores],
+    ) -> Response[OfflineKit]:
+        found = await offline.kit(request.user, None, client_ip(request), keyring, settings, stores, utc_now())
+        return Response(found, headers={"Cache-Control": "private, no-store"})
 
     @get(
         "/status-lists",
@@ -201,6 +218,7 @@ class TillController(Controller):
             data.qr, data.offer_id, None if data.purchase_amount is None else int(data.purchase_amount),
             idempotency_key.strip(), request.user, device_id,
             client_ip(request), keyring, stores, settings, language=request_language(request),
+            offline_at=data.offline_at,
         )  # fmt: skip
 
     @post(

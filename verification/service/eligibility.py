@@ -232,28 +232,10 @@ def _calendar(rules: OfferRules, context: Context, refusal: type[Ineligible], **
     return Verdict(False, refusal(**params), next_eligible_at=next_at)
 
 
-def evaluate(
-    offer: TillOffer,
-    context: Context,
-    birth_date: date,
-    kelurahan_code: str,
-    usage: Usage,
-    history: list[date],
-    purchase_amount: int | None = None,
-) -> Verdict:
-    """The verdict for one offer. `history` lists the local days of this card's (unvoided) redemptions of it."""
-    rules = offer.rules
+def _calendar_verdict(rules: OfferRules, context: Context) -> Verdict | None:
+    """The refusal of the calendar (the outlet closed, outside the dates, a blackout day, another weekday, outside
+    the hours), or None when the offer's calendar allows this moment."""
     today, local = context.today, context.local
-    if offer.status is OfferStatus.PAUSED:
-        if offer.status_reason == "quota_exhausted":
-            return Verdict(False, OfferQuotaExhausted())
-        if offer.status_reason == "budget_exhausted":
-            return Verdict(False, OfferBudgetExhausted())
-        return Verdict(False, OfferPaused())
-    if not offer.all_outlets and context.outlet_id not in offer.outlet_ids:
-        return Verdict(False, OutletNotEligible())
-    if rules.cities and context.city_code not in rules.cities:
-        return Verdict(False, OutletNotEligible())
     if context.closed is not None:
         closed, reopens = context.closed
         return Verdict(False, closed, next_eligible_at=reopens)
@@ -274,6 +256,39 @@ def evaluate(
             opens, closes = rules.hours.start, rules.hours.end
             return _calendar(rules, context, OutsideHours, start=opens.replace(":", "."), end=closes.replace(":", "."),
                              start_en=opens, end_en=closes)  # fmt: skip
+    return None
+
+
+def open_at(rules: OfferRules, context: Context) -> bool:
+    """Whether the offer's calendar and the outlet's hours allow this moment (the offline kit's windows)."""
+    return _calendar_verdict(rules, context) is None
+
+
+def evaluate(
+    offer: TillOffer,
+    context: Context,
+    birth_date: date,
+    kelurahan_code: str,
+    usage: Usage,
+    history: list[date],
+    purchase_amount: int | None = None,
+) -> Verdict:
+    """The verdict for one offer. `history` lists the local days of this card's (unvoided) redemptions of it."""
+    rules = offer.rules
+    today = context.today
+    if offer.status is OfferStatus.PAUSED:
+        if offer.status_reason == "quota_exhausted":
+            return Verdict(False, OfferQuotaExhausted())
+        if offer.status_reason == "budget_exhausted":
+            return Verdict(False, OfferBudgetExhausted())
+        return Verdict(False, OfferPaused())
+    if not offer.all_outlets and context.outlet_id not in offer.outlet_ids:
+        return Verdict(False, OutletNotEligible())
+    if rules.cities and context.city_code not in rules.cities:
+        return Verdict(False, OutletNotEligible())
+    calendar = _calendar_verdict(rules, context)
+    if calendar is not None:
+        return calendar
     age = age_on(birth_date, today)
     ages = {"age_min": rules.age_min, "age_max": rules.age_max}
     if age < rules.age_min:

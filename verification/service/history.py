@@ -53,7 +53,7 @@ async def history(
         Redemption.id, Redemption.receipt_code, Redemption.redeemed_at, Redemption.local_date, Redemption.outlet,
         Redemption.offer, Redemption.offer_revision, Redemption.purchase_amount, Redemption.discount_amount,
         Redemption.status, Redemption.voided_at, Redemption.void_reason, Redemption.holder_ref, Redemption.cashier,
-        Redemption.api_key, Redemption.device_id, Redemption.voided_by,
+        Redemption.api_key, Redemption.device_id, Redemption.voided_by, Redemption.flag, Redemption.synced_at,
     ).where(Redemption.partner == membership.partner_id)  # fmt: skip
     count = Redemption.count().where(Redemption.partner == membership.partner_id)
     conditions = []
@@ -118,6 +118,8 @@ async def history_rows(user: CurrentUser, rows: list[dict[str, Any]]) -> list[Hi
                 voided_by=people.get(row["voided_by"]) if row["voided_by"] else None,
                 void_reason=row["void_reason"],
                 voided_at_local=format_local(row["voided_at"], zone) if row["voided_at"] else None,
+                offline=row["synced_at"] is not None,
+                flag=row["flag"],
             )
         )
     return items

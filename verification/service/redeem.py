@@ -35,6 +35,7 @@ from verification.errors import (
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
     Ineligible,
+    MinimumPurchaseNotMet,
     OfferBudgetExhausted,
     PurchaseAmountRequired,
     RegionNotEligible,
@@ -46,6 +47,7 @@ from verification.service.attempts import record_attempts
 from verification.service.credentials import Presented
 from verification.service.keys import KeyRing
 from verification.service.limits import redeem_read
+from verification.service.offline import OfflineSync, offline_sync
 from verification.service.till import Till, holder_ref, till_for
 from verification.service.void import void_deadline
 from verification.tables import Card, IdempotencyRecord, OfferUsage, Redemption, RedemptionStatus
@@ -184,6 +186,7 @@ async def redeem(
     settings: Settings,
     now: datetime | None = None,
     language: str | None = None,
+    offline_at: datetime | None = None,
 ) -> RedemptionReceipt:
     """Give the benefit once. Refusals are answers too: the same key gets the same refusal again, in the language
     it was first given in."""
@@ -213,7 +216,8 @@ async def redeem(
             try:
                 if isinstance(presented, CredentialRefused):
                     raise presented
-                receipt = await _redeem_locked(till, presented, offer_id, purchase_amount, settings, now)
+                offline = await offline_sync(till, offline_at, now or utc_now()) if offline_at else None
+                receipt = await _redeem_locked(till, presented, offer_id, purchase_amount, settings, now, offline)
                 outcome: dict[str, Any] = {"receipt": msgspec.to_builtins(receipt)}
             except REFUSED as refusal:
                 outcome = {"refusal": refusal.code, "params": _jsonable(refusal.params), "language": language}
@@ -250,12 +254,23 @@ async def _redeem_locked(
     given_amount: int | None,
     settings: Settings,
     now: datetime | None,
+    offline: OfflineSync | None = None,
 ) -> RedemptionReceipt:
-    now = now or utc_now()
+    """Redeem, or for a redemption confirmed offline (`offline`), record it as of when it happened: one that breaks
+    a rule the till could not know of is kept as `offline_over_limit`, flagged with the refusal's code."""
+    synced_at = utc_now() if offline else None
+    now = offline.at if offline else now or utc_now()
     today = till.local_date(now)
+    flag = offline.bound_broken if offline else None
     # Lock order everywhere: the card, then the offer (shared), then a metered offer's totals.
     card = await _LOCKED_CARD(presented.card_id)
-    state = cards.check_card(cards.state_of(presented.card_id, card), presented, today)  # the scan's own check
+    try:
+        state = cards.check_card(cards.state_of(presented.card_id, card), presented, today)  # the scan's own check
+    except CardRefused as refused:
+        known = cards.state_of(presented.card_id, card)
+        if offline is None or known is None or known.birth_date is None:
+            raise  # online; or a card that no longer exists, or whose data consent withdrawal erased
+        state, flag = known, refused.code
     assert card is not None
     assert state.birth_date is not None
     found = await partner_offers.till_offers(till.partner_id, offer_id, lock=True)
@@ -284,11 +299,15 @@ async def _redeem_locked(
         sliced = eligibility.region_sliced(await partner_offers.till_offers(till.partner_id))
         verdict = eligibility.plain_region_refusal(verdict, sliced)
     if verdict.refusal is not None:
-        raise verdict.refusal
+        if offline is None or isinstance(verdict.refusal, MinimumPurchaseNotMet):
+            raise verdict.refusal  # a purchase below the minimum the till itself could see: not a benefit given
+        flag = flag or verdict.refusal.code
     amount = eligibility.discount(offer.rules, purchase_amount)
     budget = offer.rules.budget
     if budget is not None and usage.discount_total + amount > budget:
-        raise OfferBudgetExhausted()
+        if offline is None:
+            raise OfferBudgetExhausted()
+        flag = flag or OfferBudgetExhausted.code
     redemption_id = uuid.uuid4()
     receipt_code = "R" + "".join(secrets.choice(credentials.CROCKFORD) for _ in range(RECEIPT_LENGTH))
     age = cards.age_on(state.birth_date, today)
@@ -318,11 +337,16 @@ async def _redeem_locked(
         "cashier": till.staff_user_id,
         "api_key": till.api_key_id,
         "device_id": till.device_id,
-        "status": RedemptionStatus.COMPLETED.value,
+        "status": (RedemptionStatus.OFFLINE_OVER_LIMIT if flag else RedemptionStatus.COMPLETED).value,
+        "synced_at": synced_at,
+        "flag": flag,
         **firsts,
     }
     # One prepared statement, not an ORM object of 27 columns: a third of the insert's CPU (bench/load).
     await bulk_insert(Redemption, tuple(row), [tuple(row.values())])
+    if flag:  # kept and shown, but outside the limits, the totals and the reports' completed redemptions
+        log.warning("verification.offline_over_limit", partner_id=str(till.partner_id), flag=flag)
+        return _receipt(till, redemption_id, receipt_code, offer_id, amount, purchase_amount, now, flag)
     moves = rollups.redemption_moves(row, +1, firsts)
     if card["first_redeemed_on"] is None or card["first_redeemed_on"] > today:
         await _FIRST_REDEEMED(today, state.card_id)
@@ -338,6 +362,13 @@ async def _redeem_locked(
             await partner_offers.pause_exhausted(offer_id, exhausted)
     await record_attempts(till, "redeem", [("redeemed", None, offer_id)], card_id=state.card_id,
                           redemption_id=redemption_id, at_once=True)  # fmt: skip
+    return _receipt(till, redemption_id, receipt_code, offer_id, amount, purchase_amount, now, None)
+
+
+def _receipt(
+    till: Till, redemption_id: uuid.UUID, receipt_code: str, offer_id: uuid.UUID, amount: int, purchase_amount: int,
+    now: datetime, flag: str | None,
+) -> RedemptionReceipt:  # fmt: skip
     return RedemptionReceipt(
         redemption_id=redemption_id,
         receipt_code=receipt_code,
@@ -346,6 +377,8 @@ async def _redeem_locked(
         purchase_amount=purchase_amount,
         redeemed_at=now.astimezone(ZoneInfo(till.zone)),  # the outlet's time, with its offset
         void_deadline=void_deadline(now, till.zone, till.void_window_minutes),
+        status=(RedemptionStatus.OFFLINE_OVER_LIMIT if flag else RedemptionStatus.COMPLETED).value,
+        flag=flag,
     )
 
 

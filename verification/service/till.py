@@ -35,6 +35,8 @@ class Till:
     city_code: str = ""  # the outlet's kabupaten/kota
     manual_code: bool | None = None  # this scan or redeem was a typed manual code (None: not a scan or redeem)
     opening_hours: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()  # the outlet's (TillPlace)
+    offline_max_redemptions: int = 0  # the partner's offline bounds (TillPlace)
+    offline_max_hours: int = 0
 
     def local_date(self, moment: datetime) -> date:
         return eligibility.Context(self.outlet_id, self.zone, moment).today
@@ -66,6 +68,8 @@ async def till_for(user: CurrentUser, device_id: str | None, client_ip: str = "u
         client_ip=client_ip,
         city_code=city_of(place.kelurahan_code),
         opening_hours=place.opening_hours,
+        offline_max_redemptions=place.offline_max_redemptions,
+        offline_max_hours=place.offline_max_hours,
     )
 
 
