@@ -172,6 +172,7 @@ class OfflineKey(msgspec.Struct):
     """A key that verifies version 2 credentials: its number (the COSE kid) and its P-256 point (base64url)."""
 
     kid: int
+    jws_kid: str  # the same key's kid in the JWK Set: the one a signed status list names
     x: str
     y: str
 

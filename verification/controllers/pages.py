@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
@@ -32,6 +33,24 @@ class CashierPage(Controller):
     @get("/", name="cashier_app")
     async def app(self) -> Template:
         return Template("kasir/index.html")
+
+
+SERVICE_WORKER = Path(__file__).parent.parent / "static" / "kasir" / "sw.js"
+
+
+class CashierServiceWorker(Controller):
+    """The cashier app's service worker, served from the site's root so that it may control /kasir (a worker
+    controls only paths under its own folder)."""
+
+    path = "/kasir-sw.js"
+    opt = {PUBLIC: True}
+    include_in_schema = False
+
+    @get("/", name="cashier_service_worker", media_type="text/javascript")
+    async def worker(self) -> Response[bytes]:
+        return Response(
+            SERVICE_WORKER.read_bytes(), media_type="text/javascript", headers={"Cache-Control": "no-cache"}
+        )
 
 
 DOWNLOADS = {"per-hari": "per_day", "per-bulan": "per_month", "per-outlet": "per_outlet",

@@ -4,7 +4,6 @@ confirmed offline is held to when it reaches the server."""
 
 from __future__ import annotations
 
-import base64
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,9 +19,9 @@ from partners.service.rules import benefit_text
 from partners.tables import OfferStatus
 from verification.schemas import OfflineKey, OfflineKit, OfflineOffer, OfflineRedemption, OfflineStatusList
 from verification.service import eligibility, snapshots, status_lists
-from verification.service.keys import COSE_KID, COSE_X, COSE_Y, KeyRing, cose_key_set
+from verification.service.keys import KeyRing, list_keys
 from verification.service.till import Till, till_for
-from verification.tables import Credential, Redemption, RedemptionStatus
+from verification.tables import Credential, KeyStatus, Redemption, RedemptionStatus
 
 # A till's clock may run a little ahead of the server's: a confirmation up to this far "in the future" is taken as now.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -67,10 +66,6 @@ async def offline_sync(till: Till, offline_at: datetime, now: datetime) -> Offli
 
 HISTORY_DAYS = 400  # the partner's redemptions a kit carries for counting limits offline (a year's limit and more)
 HISTORY_ROWS = 20_000
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def windows(rules: OfferRules, till: Till, start: datetime, end: datetime) -> list[list[datetime]]:
@@ -161,8 +156,9 @@ async def kit(
         for number in numbers
     ]  # fmt: skip
     keys = [
-        OfflineKey(int.from_bytes(bytes(key[COSE_KID]), "big"), _b64(bytes(key[COSE_X])), _b64(bytes(key[COSE_Y])))
-        for key in await cose_key_set()
+        OfflineKey(key.number, key.kid, key.public_jwk["x"], key.public_jwk["y"])
+        for key in await list_keys()
+        if key.status in {KeyStatus.ACTIVE, KeyStatus.RETIRED}
     ]
     return OfflineKit(
         generated_at=now,

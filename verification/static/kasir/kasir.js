@@ -23,6 +23,23 @@
         unknown: "Kartu tidak terdaftar", invalid: "Kode tidak sah" },
       stillPending: "Transaksi sebelumnya belum pasti — mencoba lagi…",
       left: "sisa {n}x",
+      offlineChecked: "Diperiksa tanpa koneksi (tanda tangan dan daftar status)",
+      offlineSaved: "Tersimpan di perangkat", offlineSavedNote: "Dikirim otomatis begitu koneksi kembali.",
+      pendingTitle: "Menunggu dikirim ({n})", sentTitle: "Sudah dikirim",
+      offlineBounds: "Tanpa koneksi: maks. {n} transaksi, sampai {until}",
+      sentOk: "diterima", sentOver: "melebihi batas ({flag})", sentRefused: "ditolak ({flag})",
+      offlineReasons: {
+        offline_needs_connection: "Perlu koneksi untuk memeriksa syarat ini", outside_hours: "Di luar jam berlaku",
+        holder_limit_reached: "Sudah dipakai — batas kartu ini", card_region_not_eligible: "Hanya untuk KIA daerah ini",
+      },
+      offlineRefusals: {
+        offline_no_kit: "Tidak ada koneksi, dan perangkat ini belum menyimpan data untuk bekerja tanpa koneksi.",
+        offline_kit_expired: "Tidak ada koneksi, dan izin bekerja tanpa koneksi sudah habis ({at}). Sambungkan internet.",
+        offline_status_expired: "Tidak ada koneksi, dan daftar status kartu sudah kedaluwarsa ({at}). Sambungkan internet untuk memeriksa kartu.",
+        offline_other_office: "Tidak ada koneksi. Kartu dari daerah lain hanya bisa diperiksa online.",
+        offline_limit_exceeded: "Batas {n} transaksi tanpa koneksi tercapai. Tunggu koneksi kembali.",
+        signature_invalid: "Kode tidak sah.", unknown_key: "Kode tidak sah (kunci tidak dikenal).", qr_unreadable: "Kode tidak terbaca.",
+      },
     },
     en: {
       cashier: "Cashier", logout: "Sign out", loginTitle: "Sign in as cashier", username: "Username",
@@ -44,6 +61,23 @@
         unknown: "Card not enrolled", invalid: "Invalid code" },
       stillPending: "The previous transaction is not settled — retrying…",
       left: "{n}x left",
+      offlineChecked: "Checked without a connection (signature and status list)",
+      offlineSaved: "Saved on this device", offlineSavedNote: "Sent automatically as soon as the connection returns.",
+      pendingTitle: "Waiting to be sent ({n})", sentTitle: "Sent",
+      offlineBounds: "Offline: at most {n} transactions, until {until}",
+      sentOk: "accepted", sentOver: "over the limit ({flag})", sentRefused: "refused ({flag})",
+      offlineReasons: {
+        offline_needs_connection: "Needs a connection to check this rule", outside_hours: "Outside its hours",
+        holder_limit_reached: "Already used — this card's limit", card_region_not_eligible: "Only for this area's KIAs",
+      },
+      offlineRefusals: {
+        offline_no_kit: "No connection, and this device has not saved what it needs to work offline.",
+        offline_kit_expired: "No connection, and the time allowed offline has passed ({at}). Connect to the internet.",
+        offline_status_expired: "No connection, and the card status list is out of date ({at}). Connect to check cards.",
+        offline_other_office: "No connection. A card from another area can only be checked online.",
+        offline_limit_exceeded: "The limit of {n} offline transactions is reached. Wait for the connection.",
+        signature_invalid: "Invalid code.", unknown_key: "Invalid code (unknown key).", qr_unreadable: "Unreadable code.",
+      },
     },
   };
   const ZONES = { "Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT" };
@@ -128,7 +162,7 @@
   function show(name, keep) {
     document.querySelectorAll(".screen").forEach((el) => { el.hidden = el.id !== "screen-" + name; });
     $("logout").hidden = name === "login";
-    if (name === "scan") { $("scan-input").value = keep || ""; focusScan(); camera.start(); refreshToday(); } else { camera.pause(); }
+    if (name === "scan") { $("scan-input").value = keep || ""; focusScan(); camera.start(); refreshToday(); renderOffline(); } else { camera.pause(); }
     if (name === "login") $("username").focus();
   }
   function focusScan() { setTimeout(() => { if (!$("screen-scan").hidden) $("scan-input").focus(); }, 50); }
@@ -168,15 +202,31 @@
   });
 
   async function start() {
-    const me = await api("/api/v1/partners/me");
-    if (!me.ok) { if (me.status !== 401) setError("login-error", t("notCashier")); tokens.clear(); show("login"); return; }
-    const body = await me.json();
-    if (!body.outlet) { setError("login-error", t("notCashier")); tokens.clear(); show("login"); return; }
+    let me = null;
+    try { me = await api("/api/v1/partners/me"); } catch (e) { me = null; }
+    let body;
+    if (me === null) {  // no connection: the till opens as it was last signed in
+      body = JSON.parse(store.getItem("kasir.me") || "null");
+      if (!body || !(tokens.access || csrfToken)) { show("login"); return; }
+    } else {
+      if (!me.ok) { if (me.status !== 401) setError("login-error", t("notCashier")); tokens.clear(); show("login"); return; }
+      body = await me.json();
+      if (!body.outlet) { setError("login-error", t("notCashier")); tokens.clear(); show("login"); return; }
+      store.setItem("kasir.me", JSON.stringify(body));
+    }
     state.zone = body.outlet.timezone;
     $("outlet-name").textContent = `${body.partner.name} · ${body.outlet.name}`;
     show("scan");
-    resumePending();
+    if (me !== null) { resumePending(); online(); }
   }
+  // Online again (or at start): send what was confirmed offline, then fetch a fresh kit for the next outage.
+  async function online() {
+    try { await KasirOffline.sync(api); await KasirOffline.refreshKit(api); } catch (e) { /* still offline */ }
+    renderOffline();
+    if (!$("screen-scan").hidden) refreshToday();
+  }
+  window.addEventListener("online", online);
+  setInterval(() => { if (navigator.onLine && (tokens.access || csrfToken)) online(); }, 5 * 60 * 1000);
 
   // --- scan -----------------------------------------------------------------------------------------------------
   $("scan-form").addEventListener("submit", (event) => {
@@ -202,23 +252,37 @@
       renderResult();
       show("result");
     } catch (error) {
-      // Offline: the code stays in the field and is checked again as soon as the connection returns.
-      state.waitingFor = text;
-      setError("scan-error", t("offlineKept"));
-      show("scan", text);
+      // Offline: a version 2 QR is checked from the offline kit; anything else stays in the field and is checked
+      // again as soon as the connection returns.
+      try {
+        state.scan = await KasirOffline.scan(text, new Date());
+        renderResult();
+        show("result");
+      } catch (refusal) {
+        const code = refusal.code || "offline_unsupported";
+        const keepIt = ["offline_unsupported", "offline_other_office", "offline_no_kit"].includes(code);
+        if (keepIt) state.waitingFor = text;
+        show("scan", keepIt ? text : "");
+        setError("scan-error", offlineRefusal(code, refusal.params || {}));
+      }
     } finally {
       state.busy = false;
       $("checking").hidden = true;
     }
   }
   window.addEventListener("online", () => { if (state.waitingFor && !state.busy) check(state.waitingFor); });
+  function offlineRefusal(code, params) {
+    const words = t("offlineRefusals")[code] || t("offlineKept");
+    return words.replace("{at}", params.at ? localTime(params.at) : "").replace("{n}", params.n || "");
+  }
 
   function renderResult() {
     const card = state.scan.card;
     const box = $("card-status-box");
     box.classList.toggle("refused", card.status !== "active");
     $("card-status").textContent = card.status === "active" ? t("active") : t("statusTitles")[card.status] || card.status;
-    $("card-detail").textContent = card.status === "active" ? t("age", { age: card.age_years }) : (card.message || "");
+    $("card-detail").textContent = state.scan.offline ? t("offlineChecked")
+      : card.status === "active" ? t("age", { age: card.age_years }) : (card.message || "");
     const list = $("offers");
     list.replaceChildren();
     if (card.status !== "active") return;  // the card's own refusal, said once above: no offer can apply
@@ -264,7 +328,7 @@
         if (offer.remaining !== null && offer.remaining !== undefined) button.append(span("offer-note", t("left", { n: offer.remaining })));
         button.addEventListener("click", () => choose(offer));
       } else {
-        button.append(span("offer-reason", offer.message || offer.reason_code));
+        button.append(span("offer-reason", offer.message || t("offlineReasons")[offer.reason_code] || offer.reason_code));
       }
       li.append(button);
       list.append(li);
@@ -339,6 +403,7 @@
   });
 
   async function submit(pending) {
+    if (state.scan && state.scan.offline && pending.qr === state.lastQr) { keepOffline(pending); return; }
     state.busy = true;
     $("confirm-button").disabled = true;
     setError("confirm-error", "");
@@ -375,6 +440,53 @@
       $("confirm-button").disabled = false;
       $("retrying").hidden = true;
     }
+  }
+
+  // Confirmed without a connection: kept on this device (within the partner's bounds) and sent later.
+  function keepOffline(pending) {
+    const offer = state.scan.offers.find((o) => o.offer_id === pending.offer_id) || { benefit: {} };
+    const discount = offer.benefit.type ? discountFor(offer.benefit, pending.purchase_amount || 0) : 0;
+    store.removeItem("kasir.pending");
+    try {
+      KasirOffline.keep(Object.assign({}, pending, { slot: state.scan.slot, discount }), new Date());
+    } catch (refusal) {
+      setError("confirm-error", offlineRefusal(refusal.code, refusal.params || {}));
+      return;
+    }
+    state.receipt = null;
+    $("receipt-title").textContent = t("offlineSaved");
+    $("receipt-offer").textContent = pending.title;
+    $("receipt-code").textContent = t("offlineSavedNote");
+    $("receipt-discount").textContent = rupiah(discount);
+    $("receipt-time").textContent = localTime(new Date().toISOString());
+    $("receipt-voided").hidden = true;
+    $("void-button").hidden = true;
+    setError("void-error", "");
+    renderOffline();
+    show("receipt");
+  }
+  // What is waiting on this device, what the server said of what was sent, and the partner's offline bounds.
+  function renderOffline() {
+    const kit = KasirOffline.kit();
+    const waiting = KasirOffline.queue();
+    const sent = KasirOffline.sent().slice(-5).reverse();
+    $("offline-box").hidden = !kit && !waiting.length && !sent.length;
+    $("offline-bounds").textContent = kit ? t("offlineBounds", { n: kit.max_redemptions, until: localTime(kit.usable_until) }) : "";
+    $("pending-title").textContent = t("pendingTitle", { n: waiting.length });
+    $("pending-list").replaceChildren(...waiting.map((item) => {
+      const li = document.createElement("li");
+      li.textContent = `${localTime(item.offline_at).split(" ").slice(3).join(" ")} · ${item.title} · ${rupiah(item.discount || 0)}`;
+      return li;
+    }));
+    $("sent-title").hidden = !sent.length;
+    $("sent-list").replaceChildren(...sent.map((item) => {
+      const li = document.createElement("li");
+      const said = item.status === "completed" ? t("sentOk") : item.status === "offline_over_limit"
+        ? t("sentOver", { flag: item.flag }) : t("sentRefused", { flag: item.flag });
+      li.textContent = `${localTime(item.offline_at).split(" ").slice(3).join(" ")} · ${item.title} · ${said}`;
+      li.className = item.status === "completed" ? "" : "item-flagged";
+      return li;
+    }));
   }
 
   function resumePending() {
@@ -539,6 +651,8 @@
   window.addEventListener("online", () => { $("connection").hidden = true; });
   window.addEventListener("offline", () => { $("connection").textContent = t("offline"); $("connection").hidden = false; });
   applyLanguage();
+  // The app shell is kept by a service worker (/kasir-sw.js), so the till opens with no connection at all.
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/kasir-sw.js", { scope: "/kasir" }).catch(() => {});
   // A device's own tokens, or the session of a cashier who signed in at /masuk: start() finds out (401: sign in).
   start();
 })();
