@@ -19,7 +19,7 @@ from core.service.audit import record_event
 from core.settings import Settings
 from core.stores import Stores
 from partners.controllers.deps import Manager, manager_pages
-from partners.schemas import ManagerAccount, PartnerProfile, PartnerRead
+from partners.schemas import ManagerAccount, OfflineBounds, PartnerProfile, PartnerRead
 from partners.service import onboarding
 from partners.service.access import Membership
 
@@ -36,7 +36,11 @@ def profile_of(data: dict[str, str], prefix: str = "") -> dict[str, str | None]:
 
 
 def profile_form(partner: PartnerRead) -> dict[str, str]:
-    return {name: str(getattr(partner, name) or "") for name in PROFILE_FIELDS}
+    return {
+        **{name: str(getattr(partner, name) or "") for name in PROFILE_FIELDS},
+        "max_redemptions": str(partner.offline_max_redemptions),
+        "max_hours": str(partner.offline_max_hours),
+    }
 
 
 class RegistrationPages(Controller):
@@ -136,6 +140,16 @@ class ProfilePages(Controller):
     async def resubmit(self, request: Request[Any, Any, Any], manager: NamedDependency[Manager]) -> Any:
         resubmitted = onboarding.resubmit(manager.partner_id, manager.user)
         return await acted(request, resubmitted, "/mitra?ok=diajukan-ulang", _again(manager))
+
+    @post("/tanpa-koneksi", media_type=MediaType.HTML, status_code=303)
+    async def offline(self, request: Request[Any, Any, Any], data: Form, manager: NamedDependency[Manager]) -> Any:
+        """How much each till may confirm without a connection."""
+
+        async def save() -> None:
+            bounds = to_struct(OfflineBounds, {key: data.get(key) for key in ("max_redemptions", "max_hours")})
+            await onboarding.set_offline_bounds(manager.partner_id, bounds, manager.user)
+
+        return await acted(request, save(), "/mitra/profil?ok=tanpa-koneksi-disimpan#tanpa-koneksi", _again(manager))
 
     @post("/kabupaten-kota", media_type=MediaType.HTML, status_code=303)
     async def apply(self, request: Request[Any, Any, Any], data: Form, manager: NamedDependency[Manager]) -> Any:

@@ -82,6 +82,11 @@ async def test_a_redemption_over_a_limit_used_elsewhere_is_kept_and_flagged_not_
 
     statuses = sorted(row["status"] for row in await Redemption.select(Redemption.status))
     assert statuses == ["completed", "offline_over_limit"]
+    # Dukcapil sees it too, apart from the outlet's redemptions.
+    summary = await till.client.get("/api/v1/admin/attempts/summary", headers=till.world.dukcapil)
+    assert summary.status_code == 200
+    ((row,),) = [[r for r in summary.json()["rows"] if r["offline_over_limit"]]]
+    assert (row["redemptions"], row["offline_over_limit"]) == (1, 1)
     history = await till.client.get("/api/v1/verification/redemptions", headers=till.world.manager)
     assert history.status_code == 200
     flagged = [item for item in history.json()["items"] if item["status"] == "offline_over_limit"]
@@ -121,3 +126,27 @@ async def test_the_partners_bounds_hold_on_the_server_too(till):
         till.world.url("/offline"), json={"max_redemptions": 0, "max_hours": 1}, headers=till.world.manager
     )
     assert (await _offline(till, await till.card(), offer["id"], 5)).json()["flag"] == "offline_not_allowed"
+
+
+async def test_the_manager_sets_the_bounds_on_the_profile_page(till, make_client):
+    from tests.admin.test_review_pages import form_token
+    from tests.core.test_pages import page_client, sign_in
+
+    manager = await page_client(make_client)
+    await sign_in(manager, "pelangi.manajer")
+    page = await manager.get("/mitra/profil/")
+    assert "Transaksi tanpa koneksi" in page.text
+    token = await form_token(manager, "/mitra/profil/")
+    saved = await manager.post(
+        "/mitra/profil/tanpa-koneksi", data={"_csrf_token": token, "max_redemptions": "5", "max_hours": "8"}
+    )
+    assert saved.status_code == 303
+    kit = (await till.client.get("/api/v1/verification/offline-kit", headers=till.world.cashier)).json()
+    assert (kit["max_redemptions"], kit["max_hours"]) == (5, 8)
+    wrong = await manager.post(
+        "/mitra/profil/tanpa-koneksi", data={"_csrf_token": token, "max_redemptions": "500", "max_hours": "8"}
+    )
+    assert wrong.status_code == 422
+    assert "max_redemptions" in wrong.text
+    kit = (await till.client.get("/api/v1/verification/offline-kit", headers=till.world.cashier)).json()
+    assert kit["max_redemptions"] == 5  # a refused form changes nothing

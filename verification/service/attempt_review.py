@@ -79,7 +79,8 @@ def _actor(row: dict[str, Any]) -> uuid.UUID | None:
 
 async def summary(window: Window) -> dict[str, Any]:
     """Per outlet and cashier: scans, redemptions, refusals by reason, voids (and refused voids), manual-code share,
-    velocity flags and throttles; cashiers whose voids stand out are flagged `outlier`."""
+    velocity flags and throttles, redemptions confirmed offline over a limit; cashiers whose voids stand out are
+    flagged `outlier`."""
     outlets = await _outlets(window)
     rows = await _attempts(window, list(outlets))
     cells: dict[tuple[uuid.UUID, uuid.UUID | None], dict[str, Any]] = {}
@@ -87,7 +88,7 @@ async def summary(window: Window) -> dict[str, Any]:
         cell = cells.setdefault(
             (row["outlet"], _actor(row)),
             {"scans": 0, "redemptions": 0, "voids": 0, "refused_voids": 0, "velocity_flags": 0, "throttles": 0,
-             "typed": 0, "presented": 0, "refusals": Counter(), "seen": set()},
+             "offline_over_limit": 0, "typed": 0, "presented": 0, "refusals": Counter(), "seen": set()},
         )  # fmt: skip
         kind, outcome = row["kind"], row["outcome"]
         # One scan writes a row per offer, at one moment: a scan (or redeem) is counted once, by that moment.
@@ -108,6 +109,8 @@ async def summary(window: Window) -> dict[str, Any]:
             cell["velocity_flags"] += 1
         elif outcome == "throttled":
             cell["throttles"] += 1
+        elif outcome == "over_limit":
+            cell["offline_over_limit"] += 1
         elif outcome == "refused" and row["reason_code"]:
             cell["refusals"][row["reason_code"]] += 1
     names = await actor_names({actor for _, actor in cells if actor})
@@ -136,6 +139,7 @@ async def summary(window: Window) -> dict[str, Any]:
                 "refused_voids": cell["refused_voids"],
                 "velocity_flags": cell["velocity_flags"],
                 "throttles": cell["throttles"],
+                "offline_over_limit": cell["offline_over_limit"],
                 "manual_code_share_percent": round(100 * cell["typed"] / cell["presented"])
                 if cell["presented"]
                 else None,

@@ -346,6 +346,8 @@ async def _redeem_locked(
     await bulk_insert(Redemption, tuple(row), [tuple(row.values())])
     if flag:  # kept and shown, but outside the limits, the totals and the reports' completed redemptions
         log.warning("verification.offline_over_limit", partner_id=str(till.partner_id), flag=flag)
+        await record_attempts(till, "redeem", [("over_limit", flag, offer_id)], card_id=state.card_id,
+                              redemption_id=redemption_id, at_once=True)  # fmt: skip
         return _receipt(till, redemption_id, receipt_code, offer_id, amount, purchase_amount, now, flag)
     moves = rollups.redemption_moves(row, +1, firsts)
     if card["first_redeemed_on"] is None or card["first_redeemed_on"] > today:
