@@ -72,7 +72,8 @@ from partners.controllers.staff_pages import staff_pages
 from partners.service.api_keys import resolve_api_key
 from verification.controllers.history_pages import history_pages
 from verification.controllers.jwks import JwksController
-from verification.controllers.pages import CashierPage, CashierServiceWorker, partner_dashboard
+from verification.controllers.pages import CashierPage, CashierServiceWorker, ParentCardPage, partner_dashboard
+from verification.controllers.presentations import PresentationController
 from verification.controllers.reports import PartnerAttemptController, PartnerReportController
 from verification.controllers.till import TillController
 from verification.errors import CardRefused, CredentialRefused, MinimumPurchaseNotMet
@@ -172,6 +173,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TillController,
             CashierPage,
             CashierServiceWorker,
+            PresentationController,
+            ParentCardPage,
             SignInPages,
             DukcapilDashboard,
             PopulationPages,

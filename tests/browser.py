@@ -121,6 +121,15 @@ async def screenshot(page: Any, name: str, full_page: bool = False) -> Path:
     return path
 
 
+def fake_camera(video: Path) -> tuple[str, ...]:
+    """Chromium's flags for a camera that shows `video` (a Y4M file), with no permission prompt."""
+    return (
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    )
+
+
 def fake_camera_file(qr_png: bytes, folder: Path) -> Path:
     """A Y4M video (640 x 480, ten frames) showing the QR, for Chromium's fake camera."""
     import io

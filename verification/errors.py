@@ -19,6 +19,15 @@ class QrUnreadable(CredentialRefused):
     )
 
 
+class PresentationExpired(CredentialRefused):
+    code = "presentation_expired"
+    title = Text("Kode di layar sudah kedaluwarsa", "The code on the screen has expired")
+    detail = Text(
+        "Kode dari halaman kartu di HP orang tua hanya berlaku beberapa menit. Minta orang tua membukanya lagi.",
+        "A code from the card page on a parent's phone is valid for a few minutes. Ask the parent to open it again.",
+    )
+
+
 class SignatureInvalid(CredentialRefused):
     code = "signature_invalid"
     title = Text("Tanda tangan kode tidak sah", "Invalid signature")
@@ -342,6 +351,13 @@ class ScanThrottled(RateLimited):
     title = Text("Terlalu banyak pemindaian", "Too many scans")
     detail = Text("Terlalu banyak pemindaian. Coba lagi dalam {retry_after} detik.",
                   "Too many scans. Try again in {retry_after} seconds.")  # fmt: skip
+
+
+class PresentationThrottled(RateLimited):
+    code = "presentation_rate_limited"
+    title = Text("Terlalu banyak permintaan kode", "Too many code requests")
+    detail = Text("Terlalu banyak permintaan kode kartu. Coba lagi dalam {retry_after} detik.",
+                  "Too many card code requests. Try again in {retry_after} seconds.")  # fmt: skip
 
 
 class ManualCodeThrottled(RateLimited):

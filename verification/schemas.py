@@ -218,3 +218,13 @@ class OfflineKit(msgspec.Struct):
     status_lists: list[OfflineStatusList]
     offers: list[OfflineOffer]
     redemptions: list[OfflineRedemption]
+
+
+class PresentationRequest(msgspec.Struct, forbid_unknown_fields=True):
+    qr: QrText  # the printed sticker's QR text, as the parent's phone read it
+
+
+class PresentationResponse(msgspec.Struct):
+    qr: str  # the code to show at the till
+    expires_at: datetime
+    svg: str  # the same code as a QR image (SVG), ready to show

@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from tests.browser import chromium, fake_camera_file, live_server, needs_chromium, screenshot
+from tests.browser import chromium, fake_camera, fake_camera_file, live_server, needs_chromium, screenshot
 from tests.helpers import PASSWORD
 from tests.verification.cards_helpers import enroll_card
 from verification.service import cards, credentials
@@ -45,11 +45,7 @@ async def test_camera_scan_redeem_and_receipt(till, tmp_path):
 
     async with (
         live_server() as base,
-        chromium(
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ) as page,
+        chromium(*fake_camera(video)) as page,
     ):
         await page.goto(f"{base}/kasir")
         await page.get_by_role("heading", name="Masuk sebagai kasir").wait_for()

@@ -406,28 +406,80 @@ async def test_a_reissue_prints_a_new_slot_and_the_old_one_is_superseded(card, k
 async def test_the_published_cose_keys_alone_verify_version_2_with_an_independent_cose_library(
     client, card, keyring, settings
 ):
-    """A third-party verifier needs only /.well-known/cose-keys, base45 and any COSE library (here pycose)."""
+    """A third-party verifier needs only /.well-known/cose-keys, base45 and any COSE library (here python-cwt)."""
     import base45
     import cbor2
-    from pycose.keys import CoseKey
-    from pycose.messages import Sign1Message
+    from cwt import COSE, COSEKey
 
     text = await qr_for(card, keyring, settings)
     await keys.rotate(settings, None)  # two keys published: the kid picks the one that signed
     response = await client.get("/.well-known/cose-keys")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/cose-key-set")
-    published = {bytes(key[2]): key for key in cbor2.loads(response.content)}
+    published = {bytes(key[2]): dict(key) for key in cbor2.loads(response.content)}
     assert len(published) == 2
 
-    message = Sign1Message.decode(b"\xd2" + base45.b45decode(text))  # printed untagged: the tag is implied
-    kid = message.uhdr[next(label for label in message.uhdr if getattr(label, "identifier", label) == 4)]
-    message.key = CoseKey.from_dict(dict(published[bytes(kid)]))
-    assert message.verify_signature()
-    claims = cbor2.loads(message.payload)
-    assert set(claims) == {7}
+    message = b"\xd2" + base45.b45decode(text)  # printed untagged: the tag (18, COSE_Sign1) is implied
+    kid = bytes(dict(cbor2.loads(message).value[1])[4])
+    verifier = COSE.new()
+    payload = verifier.decode(message, COSEKey.new(published[kid]))
+    assert set(cbor2.loads(payload)) == {7}
 
-    forged = Sign1Message.decode(b"\xd2" + base45.b45decode(text))
-    forged.payload = cbor2.dumps({7: (1).to_bytes(4, "big")})
-    forged.key = message.key
-    assert not forged.verify_signature()
+    other = next(key for k, key in published.items() if k != kid)
+    with pytest.raises(Exception, match=r"(?i)verif|signature"):
+        verifier.decode(message, COSEKey.new({**other, 2: kid}))  # the other key, under this kid: refused
+    tampered = bytearray(message)
+    tampered[16] ^= 0x01  # a bit of the slot
+    with pytest.raises(Exception, match=r"(?i)verif|signature"):
+        verifier.decode(bytes(tampered), COSEKey.new(published[kid]))
+
+
+# --- a rotating code on a parent's phone -----------------------------------------------------------------------------
+
+
+async def test_a_parent_s_rotating_code_is_redeemable_new_each_time_and_short_lived(till):
+    import base45
+    import cbor2
+
+    from verification.service import cwt
+
+    client, keyring, settings = till.client, till.keyring, till.settings
+    offer = await till.offer()
+    card = await enroll_card(settings, age_years=8)
+    printed = await qr_for(card, keyring, settings)
+    shown = []
+    for _ in range(3):
+        answer = await client.post("/api/v1/cards/presentations", json={"qr": printed})
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["cache-control"] == "no-store"
+        assert answer.json()["svg"].startswith("<")
+        shown.append(answer.json()["qr"])
+    assert len(set(shown)) == 3
+    # Nothing in common between two codes but the header and the expiry, which is on a whole minute (the same for
+    # every code made in that minute): not the slot, not the handle.
+    first, second = (dict(cbor2.loads(cbor2.loads(base45.b45decode(text))[2])) for text in shown[:2])
+    assert first[7] != second[7]
+    assert first[4] % 60 == 0
+    slot_bytes = dict(cbor2.loads(_parts(printed)[2]))[7]
+    assert all(slot_bytes not in base45.b45decode(text) for text in shown)
+    for text in shown:  # the till reads each as the card
+        scanned = (await till.scan(text)).json()
+        assert (scanned["card"]["status"], scanned["card"]["age_years"]) == ("active", 8)
+    assert (await till.redeem(shown[2], offer["id"])).status_code == 201
+
+    # A code past its minutes is refused, and neither a code nor a manual code makes another code.
+    stale = cwt.sign_presentation(await keyring.signing_key(), b"\x01" * 8, int(time.time()) - 1)
+    assert (await till.scan(stale)).json()["card"]["reason_code"] == "presentation_expired"
+    _, code = await cards.current_credential(card)
+    for not_a_sticker in (shown[0], code):
+        refused = await client.post("/api/v1/cards/presentations", json={"qr": not_a_sticker})
+        assert refused.status_code == 422
+        assert refused.json()["code"] == "qr_unreadable"
+
+
+async def test_a_revoked_card_gets_no_rotating_code(client, card, keyring, settings):
+    printed = await qr_for(card, keyring, settings)
+    await cards.revoke(card, RevocationReason.LOST, _actor(), Stores(settings.redis_url))
+    refused = await client.post("/api/v1/cards/presentations", json={"qr": printed})
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "card_revoked"

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from core.localtime import utc_now
-from tests.browser import chromium, live_server, needs_chromium
+from tests.browser import chromium, fake_camera, live_server, needs_chromium
 from tests.verification.cards_helpers import enroll_card
 from tests.verification.test_cashier_browser import sign_in
 from verification.service import cards, credentials
@@ -61,11 +61,7 @@ async def _read_seconds(video: Path) -> list[float | None]:
     seconds: list[float | None] = []
     async with (
         live_server() as base,
-        chromium(
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ) as page,
+        chromium(*fake_camera(video)) as page,
     ):
         await sign_in(page, base)
         cdp = await page.context.new_cdp_session(page)

@@ -53,6 +53,18 @@ class CashierServiceWorker(Controller):
         )
 
 
+class ParentCardPage(Controller):
+    """Public: a parent turns the child's printed sticker into a rotating code on their phone."""
+
+    path = "/kartu-anak"
+    opt = {PUBLIC: True}
+    include_in_schema = False
+
+    @get("/", name="parent_card_code")
+    async def page(self) -> Template:
+        return Template("kartu/index.html")
+
+
 DOWNLOADS = {"per-hari": "per_day", "per-bulan": "per_month", "per-outlet": "per_outlet",
              "per-penawaran": "per_offer", "per-usia": "per_age_band", "penolakan": "refusals"}  # fmt: skip
 

@@ -11,6 +11,7 @@ import io
 import json
 import re
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,7 @@ from qrcode.constants import ERROR_CORRECT_Q
 
 from core.settings import Settings
 from core.stores import Stores
-from verification.errors import CardUnknown, QrUnreadable, SignatureInvalid
+from verification.errors import CardUnknown, PresentationExpired, QrUnreadable, SignatureInvalid
 from verification.service import cwt
 from verification.service.keys import ALGORITHM, KeyRing
 from verification.tables import Credential
@@ -158,6 +159,7 @@ class Presented:
     slot: int | None = None  # a version 2 QR's status slot
 
 
+PRESENTATION_CACHE = "presentation"  # a presentation's handle (hex) -> "card:cv", for its few minutes
 SLOT_CACHE = "slot"
 SLOT_CACHE_TTL_SECONDS = 86_400  # a slot belongs to its print for ever: the cache only bounds the store's memory
 
@@ -176,6 +178,17 @@ async def _printed_in(slot: int, stores: Stores | None) -> tuple[uuid.UUID, int]
     return row["card"], row["cv"]
 
 
+async def _presented_by_phone(verified: cwt.Verified, stores: Stores | None) -> Presented:
+    """The card behind a presentation from a parent's phone, while it lasts."""
+    if verified.handle is None or verified.expires is None or verified.expires <= int(time.time()):
+        raise PresentationExpired()
+    found = await stores.cache_get(PRESENTATION_CACHE, verified.handle.hex()) if stores else None
+    if found is None:
+        raise PresentationExpired()  # signed by us, but no longer (or never) known here
+    card, cv = found.decode().split(":")
+    return Presented(card_id=uuid.UUID(card), cv=int(cv), via="presentation")
+
+
 def is_signed(text: str) -> bool:
     """Whether a scanned text is meant as a signed credential (either version, or a bare JWS), not a manual code."""
     stripped = text.strip()
@@ -190,6 +203,8 @@ async def read(text: str, keyring: KeyRing, settings: Settings, stores: Stores |
         return await _verify(from_numeric(stripped[len(QR_PREFIX) :]), keyring, settings)
     if cwt.looks_like(stripped):
         verified = await cwt.verify(stripped, keyring)
+        if verified.slot is None:
+            return await _presented_by_phone(verified, stores)
         card_id, cv = await _printed_in(verified.slot, stores)
         return Presented(card_id=card_id, cv=cv, via="qr", slot=verified.slot)
     if stripped.count(".") == 2:

@@ -20,10 +20,11 @@ from verification.service.keys import COSE_ES256, KeyRing, Signer, cose_kid
 
 # COSE header labels (RFC 9052 §3.1) and the CWT claim (RFC 8392 §4) a version 2 credential uses.
 HEADER_ALG, HEADER_KID = 1, 4
-CLAIM_CTI = 7
+CLAIM_EXP, CLAIM_CTI = 4, 7
 # The protected header is always exactly {alg: ES256}, so it is one constant: a1 01 26.
 PROTECTED = cbor2.dumps({HEADER_ALG: COSE_ES256})
 SLOT_BYTES = 4  # the status slot as the token id: 2^32 slots, 32,768 lists of 131,072 entries
+HANDLE_BYTES = 8  # a presentation's token id: random, known to the service for a few minutes
 SIGNATURE_BYTES = 64  # r || s, 32 bytes each (RFC 9053 §2.1)
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 HALF_ORDER = P256_ORDER // 2
@@ -35,10 +36,13 @@ MIN_LENGTH = 100
 
 @dataclass(frozen=True, slots=True)
 class Verified:
-    """What a verified version 2 credential says: which key signed it and its print's status slot."""
+    """What a verified version 2 credential says: which key signed it and its print's status slot; or, for a
+    presentation shown on a parent's phone, its one-time handle and when it expires (seconds since 1970)."""
 
     key_number: int
-    slot: int
+    slot: int | None
+    handle: bytes | None = None
+    expires: int | None = None
 
 
 def looks_like(text: str) -> bool:
@@ -57,7 +61,16 @@ def _claims(slot: int) -> bytes:
 
 def sign(signer: Signer, slot: int) -> str:
     """The QR text of one print: its slot signed by the active key, s made low (the one canonical signature)."""
-    payload = _claims(slot)
+    return _signed(signer, _claims(slot))
+
+
+def sign_presentation(signer: Signer, handle: bytes, expires: int) -> str:
+    """A presentation for a parent's phone: a random handle instead of the slot, and an expiry. Two presentations of
+    one card share nothing but the fixed header bytes, so merchants cannot link them."""
+    return _signed(signer, cbor2.dumps({CLAIM_EXP: expires, CLAIM_CTI: handle}))
+
+
+def _signed(signer: Signer, payload: bytes) -> str:
     der = signer.private_key.sign(_to_be_signed(payload), ec.ECDSA(hashes.SHA256()))
     r, s = decode_dss_signature(der)
     if s > HALF_ORDER:
@@ -89,17 +102,27 @@ def _parse(text: str) -> tuple[int, bytes, bytes]:
     return int.from_bytes(kid, "big"), payload, signature
 
 
-def _slot(payload: bytes) -> int:
+def _claims_of(number: int, payload: bytes) -> Verified:
+    """A print's {cti: slot} or a presentation's {exp, cti: handle}, exactly; anything else is refused."""
     try:
         claims = cbor2.loads(payload)
     except cbor2.CBORDecodeError:
         raise SignatureInvalid() from None
-    if not isinstance(claims, Mapping) or set(claims) != {CLAIM_CTI} or cbor2.dumps(claims) != payload:
+    if not isinstance(claims, Mapping) or cbor2.dumps(claims) != payload:
         raise SignatureInvalid()
-    cti = claims[CLAIM_CTI]
-    if not isinstance(cti, bytes) or len(cti) != SLOT_BYTES:
-        raise SignatureInvalid()
-    return int.from_bytes(cti, "big")
+    cti = claims.get(CLAIM_CTI)
+    if set(claims) == {CLAIM_CTI} and isinstance(cti, bytes) and len(cti) == SLOT_BYTES:
+        return Verified(key_number=number, slot=int.from_bytes(cti, "big"))
+    expires = claims.get(CLAIM_EXP)
+    if (
+        set(claims) == {CLAIM_EXP, CLAIM_CTI}
+        and isinstance(cti, bytes)
+        and len(cti) == HANDLE_BYTES
+        and isinstance(expires, int)
+        and not isinstance(expires, bool)
+    ):
+        return Verified(key_number=number, slot=None, handle=cti, expires=expires)
+    raise SignatureInvalid()
 
 
 async def verify(text: str, keyring: KeyRing) -> Verified:
@@ -113,4 +136,4 @@ async def verify(text: str, keyring: KeyRing) -> Verified:
         public_key.verify(encode_dss_signature(r, s), _to_be_signed(payload), ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
         raise SignatureInvalid() from None
-    return Verified(key_number=number, slot=_slot(payload))
+    return _claims_of(number, payload)

@@ -263,9 +263,14 @@ async def list_keys() -> list[KeyInfo]:
     return [KeyInfo(**{**row, "status": KeyStatus(row["status"])}) for row in rows]
 
 
+async def verifying_keys() -> list[KeyInfo]:
+    """The keys whose signatures still verify: the active one and the retired ones (what every key set publishes)."""
+    return [key for key in await list_keys() if key.status in {KeyStatus.ACTIVE, KeyStatus.RETIRED}]
+
+
 async def jwks() -> dict[str, list[dict[str, str]]]:
     """The public keys that still verify, as a standard JWK Set."""
-    keys = [key for key in await list_keys() if key.status in {KeyStatus.ACTIVE, KeyStatus.RETIRED}]
+    keys = await verifying_keys()
     return {"keys": [{**key.public_jwk, "kid": key.kid, "alg": ALGORITHM, "use": "sig"} for key in keys]}
 
 
@@ -281,7 +286,7 @@ def cose_kid(number: int) -> bytes:
 
 async def cose_key_set() -> list[dict[int, int | bytes]]:
     """The keys that verify, as a COSE_KeySet: what a version 2 credential's kid names."""
-    keys = [key for key in await list_keys() if key.status in {KeyStatus.ACTIVE, KeyStatus.RETIRED}]
+    keys = await verifying_keys()
     return [
         {
             COSE_KTY: COSE_EC2,

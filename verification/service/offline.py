@@ -19,9 +19,9 @@ from partners.service.rules import benefit_text
 from partners.tables import OfferStatus
 from verification.schemas import OfflineKey, OfflineKit, OfflineOffer, OfflineRedemption, OfflineStatusList
 from verification.service import eligibility, snapshots, status_lists
-from verification.service.keys import KeyRing, list_keys
+from verification.service.keys import KeyRing, verifying_keys
 from verification.service.till import Till, till_for
-from verification.tables import Credential, KeyStatus, Redemption, RedemptionStatus
+from verification.tables import Credential, Redemption, RedemptionStatus
 
 # A till's clock may run a little ahead of the server's: a confirmation up to this far "in the future" is taken as now.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -155,11 +155,7 @@ async def kit(
                           await snapshots.signed_list(number, keyring, settings, stores))
         for number in numbers
     ]  # fmt: skip
-    keys = [
-        OfflineKey(key.number, key.kid, key.public_jwk["x"], key.public_jwk["y"])
-        for key in await list_keys()
-        if key.status in {KeyStatus.ACTIVE, KeyStatus.RETIRED}
-    ]
+    keys = [OfflineKey(key.number, key.kid, key.public_jwk["x"], key.public_jwk["y"]) for key in await verifying_keys()]
     return OfflineKit(
         generated_at=now,
         usable_until=end,
