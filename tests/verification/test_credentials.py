@@ -483,3 +483,17 @@ async def test_a_revoked_card_gets_no_rotating_code(client, card, keyring, setti
     refused = await client.post("/api/v1/cards/presentations", json={"qr": printed})
     assert refused.status_code == 409
     assert refused.json()["code"] == "card_revoked"
+
+
+async def test_a_version_1_sticker_still_scans_and_redeems(till):
+    offer = await till.offer()
+    card = await enroll_card(till.settings, age_years=9)
+    sticker = await v1_for(card, till.keyring, till.settings)
+    assert sticker.startswith("kia:/")
+    scanned = (await till.scan(sticker)).json()
+    assert (scanned["card"]["status"], scanned["card"]["age_years"]) == ("active", 9)
+    redeemed = await till.redeem(sticker, offer["id"])
+    assert redeemed.status_code == 201
+    # The same child's new version 2 print counts against the same limits: it is the same card.
+    again = await till.redeem(await qr_for(card, till.keyring, till.settings), offer["id"])
+    assert again.json()["code"] == "holder_limit_reached"
