@@ -24,6 +24,7 @@
       stillPending: "Transaksi sebelumnya belum pasti — mencoba lagi…",
       left: "sisa {n}x",
       offlineChecked: "Diperiksa tanpa koneksi (tanda tangan dan daftar status)",
+      minPurchase: "Belanja minimal {amount} untuk penawaran ini.",
       offlineSaved: "Tersimpan di perangkat", offlineSavedNote: "Dikirim otomatis begitu koneksi kembali.",
       pendingTitle: "Menunggu dikirim ({n})", sentTitle: "Sudah dikirim",
       offlineBounds: "Tanpa koneksi: maks. {n} transaksi, sampai {until}",
@@ -62,6 +63,7 @@
       stillPending: "The previous transaction is not settled — retrying…",
       left: "{n}x left",
       offlineChecked: "Checked without a connection (signature and status list)",
+      minPurchase: "This offer needs a purchase of at least {amount}.",
       offlineSaved: "Saved on this device", offlineSavedNote: "Sent automatically as soon as the connection returns.",
       pendingTitle: "Waiting to be sent ({n})", sentTitle: "Sent",
       offlineBounds: "Offline: at most {n} transactions, until {until}",
@@ -447,6 +449,10 @@
     const offer = state.scan.offers.find((o) => o.offer_id === pending.offer_id) || { benefit: {} };
     const discount = offer.benefit.type ? discountFor(offer.benefit, pending.purchase_amount || 0) : 0;
     store.removeItem("kasir.pending");
+    if (offer.min_purchase && (pending.purchase_amount || 0) < offer.min_purchase) {  // as the server would say
+      setError("confirm-error", t("minPurchase", { amount: rupiah(offer.min_purchase) }));
+      return;
+    }
     try {
       KasirOffline.keep(Object.assign({}, pending, { slot: state.scan.slot, discount }), new Date());
     } catch (refusal) {
