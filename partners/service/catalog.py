@@ -160,7 +160,7 @@ async def kecamatan_choices() -> list[dict[str, Any]]:
     return await Region.select(Region.code, Region.name).where(Region.code.is_in(codes)).order_by(Region.name)
 
 
-def _qr(url: str) -> qrcode.QRCode:
+def page_qr(url: str) -> qrcode.QRCode:
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=12, border=4)
     code.add_data(url)
     code.make(fit=True)
@@ -171,11 +171,11 @@ async def poster_png(settings: Settings, offer_id: uuid.UUID) -> bytes:
     """A QR code that opens the offer's public page, for the till and for school WhatsApp groups."""
     await catalog_offer(settings, offer_id)
     buffer = io.BytesIO()
-    _qr(offer_page_url(settings, offer_id)).make_image().save(buffer, format="PNG")
+    page_qr(offer_page_url(settings, offer_id)).make_image().save(buffer, format="PNG")
     return buffer.getvalue()
 
 
 async def poster_svg(settings: Settings, offer_id: uuid.UUID) -> bytes:
     await catalog_offer(settings, offer_id)
-    image = _qr(offer_page_url(settings, offer_id)).make_image(image_factory=qrcode.image.svg.SvgPathImage)
+    image = page_qr(offer_page_url(settings, offer_id)).make_image(image_factory=qrcode.image.svg.SvgPathImage)
     return image.to_string(encoding="unicode").encode()
