@@ -130,19 +130,26 @@ class SharedConnectionSQLiteEngine(SQLiteEngine):
         self._shared: dict[str, tuple[Any, asyncio.Lock]] = {}
         self._opening = asyncio.Lock()
 
+    async def get_connection(self) -> Any:
+        """A transaction's own connection, as Piccolo opens it, on a daemon thread: a transaction whose task is
+        cancelled while its connection opens (a background drain stopped at shutdown) leaves a connection no one
+        closes, and a non-daemon thread would keep the process from ever exiting."""
+        import aiosqlite
+        from piccolo.engine.sqlite import dict_factory
+
+        pending = aiosqlite.connect(**self.connection_kwargs)
+        pending._thread.daemon = True
+        connection = await pending
+        connection.row_factory = dict_factory  # type: ignore[assignment]
+        await connection.execute("PRAGMA foreign_keys = 1")
+        return connection
+
     async def _shared_connection(self) -> tuple[Any, asyncio.Lock]:
         path = self.path
         if path not in self._shared:
             async with self._opening:
                 if path not in self._shared:
-                    import aiosqlite
-                    from piccolo.engine.sqlite import dict_factory
-
-                    pending = aiosqlite.connect(**self.connection_kwargs)
-                    pending._thread.daemon = True  # an unclosed connection must not keep the process alive
-                    connection = await pending
-                    connection.row_factory = dict_factory  # type: ignore[assignment]
-                    await connection.execute("PRAGMA foreign_keys = 1")
+                    connection = await self.get_connection()  # on a daemon thread, like every connection here
                     self._shared[path] = (connection, asyncio.Lock())
         return self._shared[path]
 
