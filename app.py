@@ -26,6 +26,7 @@ from admin.controllers.card_pages import card_pages
 from admin.controllers.cards import CardController
 from admin.controllers.key_pages import signing_key_pages
 from admin.controllers.keys import KeyController
+from admin.controllers.kia_guide_pages import KiaGuideEditPage, KiaGuidePages
 from admin.controllers.pages import DukcapilDashboard
 from admin.controllers.population_pages import PopulationPages
 from admin.controllers.registry import RegistryController
@@ -178,6 +179,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SignInPages,
             DukcapilDashboard,
             PopulationPages,
+            KiaGuidePages,
+            KiaGuideEditPage,
             RegistryPages,
             card_pages,
             signing_key_pages,

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from admin import demo_history, demo_second_city, synthetic
-from admin.service import registry
+from admin.schemas import KiaGuideForm
+from admin.service import kia_guide, registry
 from core.auth import CurrentUser, staff_user_row_to_current
 from core.offices import office_of
 from core.service.users import create_user
@@ -466,6 +467,24 @@ async def write_demo_cards(
     return {line[0] for line in lines}
 
 
+# Each office's "how to get a KIA" page (admin.service.kia_guide): illustrative counters and hours, and said so.
+DEMO_GUIDES = [
+    KiaGuideForm(
+        office_name="Dinas Kependudukan dan Pencatatan Sipil Kota Bengkulu",
+        address="Kantor Dukcapil Kota Bengkulu (contoh untuk demo)",
+        hours="Senin–Kamis 08.00–15.00 WIB\nJumat 08.00–11.30 WIB",
+        channels="Loket KIA keliling ke sekolah: tanyakan ke sekolah anak",
+        notes="Contoh untuk demo: alamat, jam dan layanan di halaman ini ilustratif, bukan data resmi.",
+    ),
+    KiaGuideForm(
+        office_name="Dinas Kependudukan dan Pencatatan Sipil Kabupaten Rejang Lebong",
+        address="Kantor Dukcapil Rejang Lebong, Curup (contoh untuk demo)",
+        hours="Senin–Jumat 08.00–14.00 WIB",
+        notes="Contoh untuk demo: alamat dan jam di halaman ini ilustratif, bukan data resmi.",
+    ),
+]
+
+
 async def seed_demo(output_dir: Path = Path("var/demo"), with_registry: bool = True) -> list[DemoAccount]:
     """Seed everything the demo shows; returns the demo accounts (all with password `demo`)."""
     accounts = [await ensure_account(account) for account in DUKCAPIL_ACCOUNTS]
@@ -483,6 +502,8 @@ async def seed_demo(output_dir: Path = Path("var/demo"), with_registry: bool = T
     await demo_second_city.seed_branch(partner_ids[0], f"{PARTNERS[0].slug}.manajer", second_office, DEMO_PASSWORD)
     if with_registry:
         await demo_second_city.seed_registry(second_office, get_settings())
+    for office, guide in ((dukcapil, DEMO_GUIDES[0]), (second_office, DEMO_GUIDES[1])):
+        await kia_guide.save(office, guide)
     partner_accounts = [
         DemoAccount(f"{p.slug}.manajer", Role.PARTNER_MANAGER, f"Manajer {p.name}") for p in PARTNERS
     ] + [DemoAccount(o.cashier, Role.CASHIER, f"Kasir {o.name}") for p in PARTNERS for o in p.outlets]

@@ -185,3 +185,16 @@ class BreachRead(msgspec.Struct):
     updated_at: datetime
     # Not everyone required has been told, and the deadline has passed.
     overdue: bool
+
+
+Line = Annotated[str, msgspec.Meta(max_length=600)]
+
+
+class KiaGuideForm(msgspec.Struct, forbid_unknown_fields=True):
+    """An office's own part of its "how to get a KIA" page."""
+
+    office_name: Annotated[str, msgspec.Meta(min_length=2, max_length=120)]
+    address: Annotated[str, msgspec.Meta(min_length=5, max_length=300)]
+    hours: Annotated[str, msgspec.Meta(min_length=3, max_length=600)]
+    channels: Line = ""
+    notes: Annotated[str, msgspec.Meta(max_length=1200)] = ""

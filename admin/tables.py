@@ -212,3 +212,17 @@ class BreachIncident(Table, tablename="breach_incident"):
     recorded_by = UUID(null=True, default=None)
     recorded_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class KiaGuide(Table, tablename="kia_guide"):
+    """What one kabupaten/kota's Dukcapil tells parents about getting a KIA there: its office, hours and channels,
+    written by that office (the documents needed are Permendagri 2/2016's, the same everywhere: admin.service)."""
+
+    city_code = Varchar(length=5, primary_key=True)
+    office_name = Varchar(length=120)
+    address = Text()
+    hours = Text()  # plain lines, e.g. "Senin–Kamis 08.00–15.00"
+    channels = Text(default="")  # plain lines: a website, a WhatsApp number, an app
+    notes = Text(default="")
+    updated_at = Timestamptz(default=TimestamptzNow())
+    updated_by = UUID(null=True, default=None)

@@ -120,6 +120,7 @@ PATH_VALUES: dict[str, Fill | dict[str, Fill]] = {
     "batch_id": lambda s: str(s.batch_id),
     "run_id": lambda s: str(s.run_id),
     "breach_id": lambda s: str(s.breach_id),
+    "city_code": lambda s: "17.71",  # the demo's Kota Bengkulu, whose office wrote its KIA guide
     "/admin/staf/{user_id:uuid}/nonaktifkan": {"user_id": lambda s: str(s.staff_user_id)},
     "/admin/staf/{user_id:uuid}/sandi": {"user_id": lambda s: str(s.staff_user_id)},
     "/mitra/staf/{user_id:uuid}": {"user_id": lambda s: str(s.cashier_id)},
