@@ -133,7 +133,7 @@ class TillController(Controller):
         opt=raises(PartnerNotFound, PartnerNotApproved, OutletInactive),
     )
     async def status_lists(self, request: AuthedRequest, settings: NamedDependency[Settings]) -> StatusLists:
-        numbers = await snapshots.till_lists(request.user, None, client_ip(request))
+        numbers = list(await snapshots.till_lists(request.user, None, client_ip(request)))
         return StatusLists(
             lists=[StatusListRef(n, f"/api/v1/verification/status-lists/{n}") for n in numbers],
             ttl_seconds=settings.status_list_ttl,

@@ -166,9 +166,7 @@ async def enroll(
             await _enroll_chunk(chunk, actor, batch_id, counts)
         if progress and inspect.isawaitable(done := progress(len(chunk))):
             await done
-    for card_id in counts.updated_ids:
-        await stores.cache_delete(CACHE, card_id.hex)
-        await status_lists.forget(card_id, stores)
+    await _changed(counts.updated_ids, stores)
     return counts
 
 
@@ -362,6 +360,14 @@ def check_card(state: CardState | None, presented: Presented, today: date) -> Ca
     return state
 
 
+async def _changed(card_ids: list[uuid.UUID], stores: Stores) -> None:
+    """After a change of these cards: drop their cached state and the cached status lists that hold their prints,
+    so the till and the next list fetch see it at once."""
+    for card_id in card_ids:
+        await stores.cache_delete(CACHE, card_id.hex)
+    await status_lists.forget(card_ids, stores)
+
+
 async def check(presented: Presented, stores: Stores, today: date) -> CardState:
     """The card behind a verified credential (its status cached in the store), if it may be used today."""
     return check_card(await card_state(presented.card_id, stores), presented, today)
@@ -430,8 +436,7 @@ async def revoke(
             after={"reason": reason.value},
             city=row["city_code"],
         )
-    await stores.cache_delete(CACHE, card_id.hex)
-    await status_lists.forget(card_id, stores)
+    await _changed([card_id], stores)
 
 
 async def reissue(
@@ -462,8 +467,7 @@ async def reissue(
             after={"cv": cv, "reason": reason.value},
             city=row["city_code"],
         )
-    await stores.cache_delete(CACHE, card_id.hex)
-    await status_lists.forget(card_id, stores)
+    await _changed([card_id], stores)
     return cv, code
 
 
@@ -521,8 +525,7 @@ async def withdraw_consent(
             before={"status": row["status"]},
             city=row["city_code"],
         )
-    await stores.cache_delete(CACHE, card_id.hex)
-    await status_lists.forget(card_id, stores)
+    await _changed([card_id], stores)
 
 
 async def mark_moved(card_ids: list[uuid.UUID], on: date, actor: CurrentUser | None, stores: Stores) -> int:
@@ -550,9 +553,7 @@ async def mark_moved(card_ids: list[uuid.UUID], on: date, actor: CurrentUser | N
             )  # fmt: skip
             await rollups.holders_left(rows, on)
             moved += len(rows)
-        for card_id in card_ids[start : start + CHUNK]:
-            await stores.cache_delete(CACHE, card_id.hex)
-            await status_lists.forget(card_id, stores)
+        await _changed(card_ids[start : start + CHUNK], stores)
     return moved
 
 

@@ -164,17 +164,26 @@ SLOT_CACHE = "slot"
 SLOT_CACHE_TTL_SECONDS = 86_400  # a slot belongs to its print for ever: the cache only bounds the store's memory
 
 
+def card_version(card_id: uuid.UUID, cv: int) -> bytes:
+    """A card and version as the store keeps them behind a slot or a presentation's handle."""
+    return f"{card_id}:{cv}".encode()
+
+
+def _card_version_of(value: bytes) -> tuple[uuid.UUID, int]:
+    card, cv = value.decode().split(":")
+    return uuid.UUID(card), int(cv)
+
+
 async def _printed_in(slot: int, stores: Stores | None) -> tuple[uuid.UUID, int]:
     """The card and version whose print holds `slot` (cached in the store: it never changes)."""
     cached = await stores.cache_get(SLOT_CACHE, str(slot)) if stores else None
     if cached is not None:
-        card, cv = cached.decode().split(":")
-        return uuid.UUID(card), int(cv)
+        return _card_version_of(cached)
     row = await Credential.select(Credential.card, Credential.cv).where(Credential.status_slot == slot).first()
     if row is None:
         raise CardUnknown()  # signed by us, but not in this database
     if stores:
-        await stores.cache_set(SLOT_CACHE, str(slot), f"{row['card']}:{row['cv']}".encode(), SLOT_CACHE_TTL_SECONDS)
+        await stores.cache_set(SLOT_CACHE, str(slot), card_version(row["card"], row["cv"]), SLOT_CACHE_TTL_SECONDS)
     return row["card"], row["cv"]
 
 
@@ -185,8 +194,8 @@ async def _presented_by_phone(verified: cwt.Verified, stores: Stores | None) -> 
     found = await stores.cache_get(PRESENTATION_CACHE, verified.handle.hex()) if stores else None
     if found is None:
         raise PresentationExpired()  # signed by us, but no longer (or never) known here
-    card, cv = found.decode().split(":")
-    return Presented(card_id=uuid.UUID(card), cv=int(cv), via="presentation")
+    card_id, cv = _card_version_of(found)
+    return Presented(card_id=card_id, cv=cv, via="presentation")
 
 
 def is_signed(text: str) -> bool:

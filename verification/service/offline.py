@@ -143,18 +143,17 @@ async def kit(
     """Everything the till needs to work for the partner's `offline_max_hours` without a connection."""
     till = await till_for(user, device_id, client_ip)
     end = now + timedelta(hours=till.offline_max_hours)
+    partner_offers = await till_offers(till.partner_id)
     offers = [
         offer
-        for offer in await till_offers(till.partner_id)
+        for offer in partner_offers
         if (offer.all_outlets or till.outlet_id in offer.outlet_ids)
         and (not offer.rules.cities or till.city_code in offer.rules.cities)
     ]
-    numbers = await snapshots.till_lists(user, device_id, client_ip)
     lists = [
-        OfflineStatusList(number, await status_lists.city_of(number) or "",
-                          await snapshots.signed_list(number, keyring, settings, stores))
-        for number in numbers
-    ]  # fmt: skip
+        OfflineStatusList(number, city_code, await snapshots.signed_list(number, keyring, settings, stores))
+        for number, city_code in (await status_lists.lists_of(snapshots.regions_of(till, partner_offers))).items()
+    ]
     keys = [OfflineKey(key.number, key.kid, key.public_jwk["x"], key.public_jwk["y"]) for key in await verifying_keys()]
     return OfflineKit(
         generated_at=now,

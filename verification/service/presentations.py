@@ -40,6 +40,6 @@ async def present(
     handle = secrets.token_bytes(cwt.HANDLE_BYTES)
     # On a whole minute: every code made in the same minute carries the same expiry, so it tells nothing apart.
     expires = (int(time.time()) + PRESENTATION_SECONDS) // 60 * 60 + 60
-    value = f"{presented.card_id}:{presented.cv}".encode()
+    value = credentials.card_version(presented.card_id, presented.cv)
     await stores.cache_set(credentials.PRESENTATION_CACHE, handle.hex(), value, PRESENTATION_SECONDS + 60)
     return Presentation(cwt.sign_presentation(await keyring.signing_key(), handle, expires), expires)

@@ -264,10 +264,10 @@ async def _redeem_locked(
     flag = offline.bound_broken if offline else None
     # Lock order everywhere: the card, then the offer (shared), then a metered offer's totals.
     card = await _LOCKED_CARD(presented.card_id)
+    known = cards.state_of(presented.card_id, card)
     try:
-        state = cards.check_card(cards.state_of(presented.card_id, card), presented, today)  # the scan's own check
+        state = cards.check_card(known, presented, today)  # the scan's own check
     except CardRefused as refused:
-        known = cards.state_of(presented.card_id, card)
         if offline is None or known is None or known.birth_date is None:
             raise  # online; or a card that no longer exists, or whose data consent withdrawal erased
         state, flag = known, refused.code

@@ -13,12 +13,12 @@ from core.auth import CurrentUser
 from core.localtime import utc_now
 from core.settings import Settings
 from core.stores import Stores
-from partners.service.offers import till_offers
+from partners.service.offers import TillOffer, till_offers
 from verification.errors import StatusListNotFound
 from verification.service import cards, status_lists
 from verification.service.keys import ALGORITHM, KeyRing
 from verification.service.status_lists import LIST_SIZE, SNAPSHOT_CACHE
-from verification.service.till import till_for
+from verification.service.till import Till, till_for
 from verification.tables import CardStatus, Credential, StatusList
 
 STATUS_SIZE = 2  # bits per entry: the Recommendation's "message" purpose, four states
@@ -87,11 +87,15 @@ async def signed_list(number: int, keyring: KeyRing, settings: Settings, stores:
     return token
 
 
-async def till_lists(user: CurrentUser, device_id: str | None, client_ip: str) -> list[int]:
-    """The lists a till needs offline: those of its outlet's office and of every region its partner's offers name."""
+def regions_of(till: Till, offers: list[TillOffer]) -> set[str]:
+    """Whose prints a till may meet: its outlet's office, and every region its partner's offers name."""
+    return {till.city_code} | {code for offer in offers for code in offer.rules.regions}
+
+
+async def till_lists(user: CurrentUser, device_id: str | None, client_ip: str) -> dict[int, str]:
+    """{number: office} of the lists a till needs offline (`regions_of`)."""
     till = await till_for(user, device_id, client_ip)
-    regions = {till.city_code} | {code for offer in await till_offers(till.partner_id) for code in offer.rules.regions}
-    return await status_lists.lists_of(regions)
+    return await status_lists.lists_of(regions_of(till, await till_offers(till.partner_id)))
 
 
 async def till_list(

@@ -212,5 +212,5 @@ window.KasirOffline = (function () {
     return changed;
   }
 
-  return { Refusal, kit, refreshKit, scan, keep, queue, sent, sync, unusable };
+  return { kit, refreshKit, scan, keep, queue, sent, sync };
 })();
