@@ -74,6 +74,7 @@ from partners.service.api_keys import resolve_api_key
 from verification.controllers.history_pages import history_pages
 from verification.controllers.jwks import JwksController
 from verification.controllers.pages import CashierPage, CashierServiceWorker, ParentCardPage, partner_dashboard
+from verification.controllers.parent_check import CardCheckController, CardCheckPage
 from verification.controllers.presentations import PresentationController
 from verification.controllers.reports import PartnerAttemptController, PartnerReportController
 from verification.controllers.till import TillController
@@ -176,6 +177,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CashierServiceWorker,
             PresentationController,
             ParentCardPage,
+            CardCheckController,
+            CardCheckPage,
             SignInPages,
             DukcapilDashboard,
             PopulationPages,

@@ -85,6 +85,7 @@ class DemoPartner:
     joined: date
     outlets: list[DemoOutlet]
     offers: list[dict[str, Any]] = field(default_factory=list)
+    launch_drive: bool = True  # the synthetic uptake story moves near its outlets when it joins
 
 
 DUKCAPIL_ACCOUNTS = (
@@ -258,6 +259,36 @@ PARTNERS = (
             },
         ],
     ),
+    # Not in the founding article: an invented third pool (name and address illustrative), so that a pool's
+    # dashboard can compare itself with the median of its category (shown from three partners up).
+    DemoPartner(
+        slug="tirta",
+        name="Kolam Renang Tirta (ilustratif)",
+        category=Category.SWIMMING_POOL,
+        contact_name="Pengelola Kolam Renang Tirta",
+        agreement_number="PKS/DEMO/005/2025",
+        joined=date(2025, 7, 7),
+        outlets=[
+            DemoOutlet(
+                "Kolam Renang Tirta",
+                "Jl. Padang Harapan (alamat ilustratif)",
+                "17.71.02.1001",
+                "tirta.kasir",
+                POOL_HOURS,
+            ),
+        ],
+        offers=[
+            {
+                "title": "Diskon 15% tiket kolam",
+                "title_en": "15% off pool tickets",
+                "description": "Tiket kolam anak pemegang KIA lebih murah 15%, maksimal Rp7.500.",
+                "category": "swimming_pool",
+                "benefit": {"type": "percent", "percent": 15, "max_discount": 7_500},
+                "limits": [{"period": "day", "count": 1}],
+            },
+        ],
+        launch_drive=False,
+    ),
 )
 
 
@@ -384,7 +415,7 @@ def launch_drives(regions: list[dict[str, Any]]) -> list[synthetic.Drive]:
     get their children's KIA printed more often, so the uplift table has an effect to show."""
     parent = {r["code"]: r["parent_code"] for r in regions}
     drives = []
-    for partner in PARTNERS:
+    for partner in (partner for partner in PARTNERS if partner.launch_drive):
         kecamatan = {parent[o.kelurahan_code] for o in partner.outlets}
         area = frozenset(code for code, up in parent.items() if up in kecamatan)
         drives.append(synthetic.Drive(partner.joined, partner.joined + timedelta(weeks=8), area, LAUNCH_DRIVE))

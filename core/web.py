@@ -61,6 +61,15 @@ def tanggal(value: date | datetime | str | None, language: str = "id") -> str:
     return f"{value.day} {month_name(value.month, language)} {value.year}"
 
 
+def bulan(value: date | str | None, language: str = "id") -> str:
+    """A calendar month: `November 2026`."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:7] + "-01")
+    return f"{month_name(value.month, language)} {value.year}"
+
+
 def hari(value: int, language: str = "id") -> str:
     """ISO weekday (1 = Monday) -> `Senin` (`Monday` in English)."""
     return weekday_name(value, language)
@@ -164,6 +173,7 @@ def template_config(*directories: Path) -> TemplateConfig[JinjaTemplateEngine]:
             {
                 "rupiah": format_rupiah,
                 "tanggal": localised(tanggal),
+                "bulan": localised(bulan),
                 "hari": localised(hari),
                 "waktu": waktu,
                 "persen": localised(persen),

@@ -17,7 +17,7 @@ from tests.page_routes import ACCOUNTS, ANONYMOUS, ROLES, page_routes, page_urls
 # The pages anyone may open: the parents' catalog and card code page, signing in and out, a merchant's application,
 # the cashier app's shell (it signs in itself). Any other page carrying a public marker fails here.
 PUBLIC_PAGES = {
-    "/penawaran", "/penawaran/{offer_id:uuid}", "/masuk", "/mitra/daftar", "/kasir", "/kartu-anak",
+    "/penawaran", "/penawaran/{offer_id:uuid}", "/masuk", "/mitra/daftar", "/kasir", "/kartu-anak", "/cek-kartu",
     "/cara-mendapat-kia", "/cara-mendapat-kia/{city_code:str}",
 }  # fmt: skip
 

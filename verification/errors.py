@@ -360,6 +360,13 @@ class PresentationThrottled(RateLimited):
                   "Too many card code requests. Try again in {retry_after} seconds.")  # fmt: skip
 
 
+class CardCheckThrottled(RateLimited):
+    code = "card_check_rate_limited"
+    title = Text("Terlalu banyak pengecekan kartu", "Too many card checks")
+    detail = Text("Terlalu banyak pengecekan kartu dari jaringan ini. Coba lagi dalam {retry_after} detik.",
+                  "Too many card checks from this network. Try again in {retry_after} seconds.")  # fmt: skip
+
+
 class ManualCodeThrottled(RateLimited):
     code = "manual_code_rate_limited"
     title = Text("Terlalu banyak kode manual", "Too many manual codes")

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from core.money import Rupiah
-from partners.schemas import Benefit, Limit
+from partners.schemas import Benefit, CatalogOutlet, Limit
 from verification.tables import CardStatus, Channel
 
 QrText = Annotated[str, msgspec.Meta(min_length=1, max_length=4096, description="Scanned QR text or typed manual code")]
@@ -222,6 +222,34 @@ class OfflineKit(msgspec.Struct):
 
 class PresentationRequest(msgspec.Struct, forbid_unknown_fields=True):
     qr: QrText  # the printed sticker's QR text, as the parent's phone read it
+
+
+class CardCheckRequest(msgspec.Struct, forbid_unknown_fields=True):
+    code: QrText  # the sticker's QR text, or the manual code printed under it
+
+
+class CardCheckOffer(msgspec.Struct):
+    offer_id: uuid.UUID
+    title: str
+    partner_name: str
+    benefit_text: str
+    summary: str  # the offer's rules in one line: days, hours, limits per child, ages
+    page_url: str
+    today: bool  # its calendar allows it today (the outlet's hours still apply)
+    next_day: date  # today, or the first day it applies
+    next_day_text: str  # the same, in words: "3 Des 2026"
+    regions: list[str]  # only for children living here (not checked against the card: the page never learns it)
+    outlets: list[CatalogOutlet]
+
+
+class CardCheckResponse(msgspec.Struct):
+    """What a parent sees of their child's card: never a name, a NIK, a birth date, an address or a visit."""
+
+    status: Literal["active", "revoked", "expired", "superseded", "unknown"]
+    title: str
+    what_to_do: str
+    guide_url: str | None  # the card's office's "how to get a KIA" page, when the card has an office
+    offers: list[CardCheckOffer]
 
 
 class PresentationResponse(msgspec.Struct):

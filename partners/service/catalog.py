@@ -14,7 +14,7 @@ from qrcode.constants import ERROR_CORRECT_M
 from core.settings import Settings
 from core.tables import Region
 from partners.errors import OfferNotFound
-from partners.schemas import CatalogFilter, CatalogOffer, CatalogOutlet
+from partners.schemas import CatalogFilter, CatalogOffer, CatalogOutlet, OfferRules
 from partners.service import rules as offer_rules
 from partners.service.outlets import region_names
 from partners.tables import Offer, OfferOutlet, OfferStatus, Outlet, PartnerStatus
@@ -73,12 +73,19 @@ async def _outlets_by_offer(rows: list[dict[str, Any]]) -> dict[uuid.UUID, list[
 async def catalog_offers(
     settings: Settings, wanted: CatalogFilter, offer_id: uuid.UUID | None = None
 ) -> list[CatalogOffer]:
+    return [offer for offer, _ in await catalog_entries(settings, wanted, offer_id)]
+
+
+async def catalog_entries(
+    settings: Settings, wanted: CatalogFilter, offer_id: uuid.UUID | None = None
+) -> list[tuple[CatalogOffer, OfferRules]]:
+    """The catalog's offers with their full rules (who may use them, how often), for a check against one card."""
     today = settings.today()
     rows = await _published_rows(today, offer_id)
     outlets = await _outlets_by_offer(rows)
     names = await region_names({o["kelurahan_code"] for group in outlets.values() for o in group})
     text = (wanted.q or "").strip().lower()
-    result = []
+    result: list[tuple[CatalogOffer, OfferRules]] = []
     for row in rows:
         rules = offer_rules.from_json(row["rules"])
         places = [_place(outlet, names) for outlet in outlets.get(row["id"], [])]
@@ -96,7 +103,7 @@ async def catalog_offers(
         if text and text not in haystack:
             continue
         url = offer_page_url(settings, row["id"])
-        result.append(
+        result.append((
             CatalogOffer(
                 id=row["id"],
                 partner_name=row["partner_name"],
@@ -119,8 +126,9 @@ async def catalog_offers(
                 public_url=url,
                 poster_png_url=f"/api/v1/catalog/offers/{row['id']}/poster.png",
                 poster_svg_url=f"/api/v1/catalog/offers/{row['id']}/poster.svg",
-            )
-        )
+            ),
+            rules,
+        ))  # fmt: skip
     return result
 
 

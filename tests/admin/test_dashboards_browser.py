@@ -58,8 +58,8 @@ async def test_dukcapil_and_partner_dashboards_on_the_demo(tmp_path):
         assert len(shares) == 9  # every kecamatan of Kota Bengkulu, the furthest from the (common) target first
         numbers = [float(share.rstrip("%").replace(",", ".")) for share in shares]
         assert numbers == sorted(numbers)
-        assert await page.locator("#uplift-table tbody tr").count() == 4  # one launch per demo partner
-        assert await page.locator("#partner-table tbody tr").count() == 4
+        assert await page.locator("#uplift-table tbody tr").count() == 5  # one launch per demo partner
+        assert await page.locator("#partner-table tbody tr").count() == 5
 
         async with page.expect_download() as download_info:
             await page.locator('a[href="/admin/unduh/cakupan-kecamatan.csv"]').click()

@@ -22,13 +22,14 @@ async def test_the_four_article_partners_are_approved_with_outlets_in_real_kelur
         "Queen Aviari",
         "Kolam Renang Ham Tian",
         "Wahana Panda",
+        "Kolam Renang Tirta (ilustratif)",  # invented, and named so: a third pool for the category median
     }
     assert all(p["status"] == "approved" for p in partners)
     standings = await PartnerOffice.select(
         PartnerOffice.city_code, PartnerOffice.status, PartnerOffice.agreement_number
     )
     # Each approved by Kota Bengkulu's office; Gramedia by Rejang Lebong's as well (the demo's second city).
-    assert sorted(s["city_code"] for s in standings) == ["17.02", "17.71", "17.71", "17.71", "17.71"]
+    assert sorted(s["city_code"] for s in standings) == ["17.02", "17.71", "17.71", "17.71", "17.71", "17.71"]
     assert all(s["status"] == "approved" and s["agreement_number"] for s in standings)
     for partner in partners:
         outlets = await Outlet.select(Outlet.kelurahan_code).where(Outlet.partner == partner["id"])
@@ -49,7 +50,7 @@ async def test_offers_are_published_illustrative_and_include_the_two_the_issue_n
         by_partner[offer["partner.name"]] = by_partner.get(offer["partner.name"], 0) + 1
         assert offer["status"] == "published"
         assert "ilustratif" in offer["rules"]["terms"]
-    assert all(2 <= count <= 3 for count in by_partner.values())
+    assert all(1 <= count <= 3 for count in by_partner.values())
 
     books = next(o["rules"] for o in offers if o["title"] == "Diskon buku 10%")
     assert books["benefit"] == {"type": "percent", "percent": 10, "max_discount": 50000}
@@ -82,7 +83,7 @@ async def test_demo_logins_work_with_password_demo(client, seeded):
     assert me["partner"]["name"] == "Gramedia Bengkulu"
     assert me["outlet"]["name"] == "Gramedia Suprapto"
     catalog = (await client.get("/api/v1/catalog/offers")).json()
-    assert len(catalog) == 9  # eight in Kota Bengkulu, one at Gramedia Curup for Rejang Lebong's children
+    assert len(catalog) == 10  # nine in Kota Bengkulu, one at Gramedia Curup for Rejang Lebong's children
 
 
 async def test_the_registry_reproduces_the_published_coverage_and_cards_csv_is_usable(tmp_path, settings):

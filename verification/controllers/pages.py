@@ -16,10 +16,11 @@ from core.auth import PUBLIC
 from core.errors import NotFound
 from core.settings import Settings
 from core.web import csv_response
+from partners.controllers.catalog import CATEGORY_LABELS
 from partners.controllers.deps import Manager, manager_pages
 from partners.service.onboarding import read_partner
 from verification.errors import refusal_titles
-from verification.service import attempt_review, figures
+from verification.service import attempt_review, figures, returns
 from verification.service.rollups import month_of
 
 
@@ -110,6 +111,8 @@ class PartnerDashboard(Controller):
                 "refusals_by_outlet": data["refusals"],
                 "reasons": refusal_titles(manager.language),
                 "threshold": figures.small_cell_threshold(manager.user, settings),
+                "returns": await returns.partner_returns(manager.partner_id, settings),
+                "category_labels": CATEGORY_LABELS,
             },
         )
 

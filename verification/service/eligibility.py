@@ -214,13 +214,35 @@ def next_valid_moment(rules: OfferRules, context: Context) -> datetime | None:
     for _ in range(LOOKAHEAD_DAYS):
         if rules.valid_until is not None and day > rules.valid_until:
             return None
-        blocked = any(b.from_date <= day <= b.until for b in rules.blackout_dates)
-        if not blocked and day.isoweekday() in rules.weekdays:
+        if day_allowed(rules, day):
             opens = datetime.combine(day, time.fromisoformat(rules.hours.start) if rules.hours else time(0), zone)
             if day != context.today or local < opens:
                 return opens
             if rules.hours is None or local.strftime("%H:%M") < rules.hours.end:
                 return local  # open now
+        day += timedelta(days=1)
+    return None
+
+
+def day_allowed(rules: OfferRules, day: date) -> bool:
+    """Whether the offer's calendar allows some time on this local day: within its dates, not a blackout day, one
+    of its weekdays (its hours are the same every such day)."""
+    if day < rules.valid_from or (rules.valid_until is not None and day > rules.valid_until):
+        return False
+    if any(b.from_date <= day <= b.until for b in rules.blackout_dates):
+        return False
+    return day.isoweekday() in rules.weekdays
+
+
+def next_valid_day(rules: OfferRules, today: date) -> date | None:
+    """The first local day from today on which the offer's calendar allows it; None when never (within
+    LOOKAHEAD_DAYS)."""
+    day = max(today, rules.valid_from)
+    for _ in range(LOOKAHEAD_DAYS):
+        if rules.valid_until is not None and day > rules.valid_until:
+            return None
+        if day_allowed(rules, day):
+            return day
         day += timedelta(days=1)
     return None
 
