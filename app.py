@@ -22,6 +22,8 @@ from admin.controllers.audit import AuditController
 from admin.controllers.audit_pages import AuditPages
 from admin.controllers.breach_pages import BreachPages
 from admin.controllers.breaches import BreachController
+from admin.controllers.campaign_pages import CampaignPages
+from admin.controllers.campaigns import CampaignController, CampaignLink, CampaignReportController
 from admin.controllers.card_pages import card_pages
 from admin.controllers.cards import CardController
 from admin.controllers.key_pages import signing_key_pages
@@ -184,6 +186,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PopulationPages,
             KiaGuidePages,
             KiaGuideEditPage,
+            CampaignController,
+            CampaignReportController,
+            CampaignPages,
+            CampaignLink,
             RegistryPages,
             card_pages,
             signing_key_pages,

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from admin import demo_history, demo_second_city, synthetic
+from admin import demo_campaign, demo_history, demo_second_city, synthetic
 from admin.schemas import KiaGuideForm
 from admin.service import kia_guide, registry
 from core.auth import CurrentUser, staff_user_row_to_current
@@ -535,6 +535,8 @@ async def seed_demo(output_dir: Path = Path("var/demo"), with_registry: bool = T
         await demo_second_city.seed_registry(second_office, get_settings())
     for office, guide in ((dukcapil, DEMO_GUIDES[0]), (second_office, DEMO_GUIDES[1])):
         await kia_guide.save(office, guide)
+    if with_registry:
+        await demo_campaign.seed_campaign(dukcapil, get_settings())
     partner_accounts = [
         DemoAccount(f"{p.slug}.manajer", Role.PARTNER_MANAGER, f"Manajer {p.name}") for p in PARTNERS
     ] + [DemoAccount(o.cashier, Role.CASHIER, f"Kasir {o.name}") for p in PARTNERS for o in p.outlets]

@@ -109,6 +109,20 @@ class ImportNotReady(Conflict):
         return self.detail.render(language, status=label) if self.detail else label
 
 
+class CampaignNotFound(NotFound):
+    code = "campaign_not_found"
+    title = Text("Kampanye tidak ditemukan", "Campaign not found")
+
+
+class CampaignAlreadyAttributed(Conflict):
+    code = "campaign_already_attributed"
+    title = Text("Kartu sudah tercatat untuk kampanye", "Card already attributed to a campaign")
+    detail = Text(
+        "Kartu ini sudah tercatat sebagai hasil kampanye lain; catatan itu tidak diubah.",
+        "This card is already attributed to a campaign; that record is not changed.",
+    )
+
+
 class BreachNotFound(NotFound):
     code = "breach_not_found"
     title = Text("Catatan insiden tidak ditemukan", "Incident record not found")

@@ -6,6 +6,9 @@ from piccolo.conf.apps import AppConfig
 
 from admin.tables import (
     BreachIncident,
+    Campaign,
+    CampaignEnrolment,
+    CampaignVisit,
     CoverageCorrection,
     CoverageTarget,
     ImportBatch,
@@ -33,6 +36,9 @@ APP_CONFIG = AppConfig(
         CoverageCorrection,
         BreachIncident,
         KiaGuide,
+        Campaign,
+        CampaignVisit,
+        CampaignEnrolment,
     ],
     migration_dependencies=["core.piccolo_app", "partners.piccolo_app", "verification.piccolo_app"],
     commands=[],

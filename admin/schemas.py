@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from admin.tables import CampaignKind
 from partners.tables import Category, PartnerStatus
 from verification.tables import KeyStatus, RevocationReason
 
@@ -198,3 +199,70 @@ class KiaGuideForm(msgspec.Struct, forbid_unknown_fields=True):
     hours: Annotated[str, msgspec.Meta(min_length=3, max_length=600)]
     channels: Line = ""
     notes: Annotated[str, msgspec.Meta(max_length=1200)] = ""
+
+
+class CampaignCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """An outreach campaign of the signed-in office: a school or class, a parents' WhatsApp group, a poster run or
+    an event, with where it happens and when."""
+
+    name: Annotated[str, msgspec.Meta(min_length=3, max_length=120)]
+    kind: CampaignKind
+    starts_on: date
+    school_name: Annotated[str, msgspec.Meta(max_length=120)] = ""
+    kecamatan_code: Annotated[str, msgspec.Meta(max_length=13)] = ""
+    landing: Literal["guide", "catalog"] = "guide"
+    ends_on: date | None = None
+
+
+class CampaignRead(msgspec.Struct):
+    id: uuid.UUID
+    code: str  # printed on the poster, said at the counter, written in the registry export's campaign_code
+    name: str
+    kind: CampaignKind
+    school_name: str
+    kecamatan_code: str
+    kecamatan_name: str
+    landing: str
+    starts_on: date
+    ends_on: date | None
+    short_url: str  # counts an open, then goes on to the landing page
+    poster_url: str
+
+
+class CampaignMonth(msgspec.Struct):
+    month: date
+    visits: int
+    enrolments: int | str  # "<5" below the small-cell threshold
+
+
+class CampaignRow(msgspec.Struct):
+    """Visits and attributed enrolments of one group (a campaign, a school, a kecamatan or a channel), by month."""
+
+    key: str
+    label: str
+    visits: int
+    enrolments: int | str
+    months: list[CampaignMonth]
+
+
+class ChannelLeader(msgspec.Struct):
+    month: date
+    channel: str  # the enrolment channel with the most new KIAs that month
+    enrolments: int | str
+    share: float | None  # of the month's new KIAs with consent (None: hidden with its count)
+
+
+class CampaignReport(msgspec.Struct):
+    first_month: date
+    last_month: date
+    threshold: int
+    campaigns: list[CampaignRow]
+    schools: list[CampaignRow]
+    kecamatan: list[CampaignRow]
+    channel_leaders: list[ChannelLeader]
+
+
+class CampaignCode(msgspec.Struct, forbid_unknown_fields=True):
+    """The campaign a parent names at the counter for their child's card."""
+
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=16)]

@@ -1,4 +1,5 @@
-"""Dukcapil's tables: registry import batches with their row problems, and printed KIAs without consent (counts)."""
+"""Dukcapil's tables: registry import batches with their row problems, printed KIAs without consent (counts), and
+outreach campaigns with their visit counts and attributed enrolments."""
 
 from __future__ import annotations
 
@@ -226,3 +227,50 @@ class KiaGuide(Table, tablename="kia_guide"):
     notes = Text(default="")
     updated_at = Timestamptz(default=TimestamptzNow())
     updated_by = UUID(null=True, default=None)
+
+
+class CampaignKind(StrEnum):
+    SCHOOL = "school"  # a school or one class: letters home, a talk at a parents' meeting
+    WHATSAPP_GROUP = "whatsapp_group"  # a school's parents' WhatsApp group
+    POSTER_RUN = "poster_run"  # posters on notice boards, in shop windows
+    EVENT = "event"  # a stand at an event, a mobile counter (jemput bola)
+    OTHER = "other"
+
+
+class Campaign(Table, tablename="campaign"):
+    """One outreach action of a Dukcapil office, with the short code that its link, poster and enrolments carry.
+    Unique code, by an index made in a migration (SQLite cannot add a unique column to a table)."""
+
+    id = UUID(primary_key=True)
+    city_code = Varchar(length=5, index=True)  # the office that runs it
+    code = Varchar(length=8)  # Crockford base 32, no I, L, O or U: read aloud at a counter, typed in an import
+    name = Varchar(length=120)
+    kind = Varchar(length=20, choices=CampaignKind)
+    school_name = Varchar(length=120, default="")  # where the campaign is a school's: reports group by it
+    kecamatan_code = Varchar(length=13, default="")  # where it happens: reports group by it
+    landing = Varchar(length=20, default="guide")  # "guide" (how to get a KIA here) or "catalog" (the offers)
+    starts_on = Date()
+    ends_on = Date(null=True, default=None)
+    created_by = UUID(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class CampaignVisit(Table, tablename="campaign_visit"):
+    """Opens of a campaign's short link per local day: a count and nothing else (no address, no cookie, no device).
+    Unique (campaign, day), by an index made in a migration."""
+
+    id = BigSerial(primary_key=True)
+    campaign = ForeignKey(references=Campaign, on_delete=OnDelete.cascade, null=False, index=True)
+    day = Date()
+    visits = Integer(default=0)
+
+
+class CampaignEnrolment(Table, tablename="campaign_enrolment"):
+    """A card enrolled through a campaign (its code on the registry row): attributed once, when the card is first
+    enrolled; a later import never moves it."""
+
+    id = BigSerial(primary_key=True)
+    card = UUID()  # unique, by an index made in a migration
+    campaign = ForeignKey(references=Campaign, on_delete=OnDelete.cascade, null=False, index=True)
+    enrolled_on = Date(index=True)
+    channel = Varchar(length=30)  # the card's enrolment channel, copied: what the per-channel report groups by

@@ -23,11 +23,12 @@ from litestar import Litestar
 from litestar.response import Template
 from litestar.routes import HTTPRoute
 
-from admin import demo_history, synthetic
+from admin import demo_campaign, demo_history, synthetic
 from admin.demo import DEMO_PASSWORD, DUKCAPIL_ACCOUNTS, ENROLMENT_START, seed_demo
 from admin.demo_history import city_kelurahan, seed_redemptions
 from admin.schemas import BreachIn
 from admin.service import breaches, print_runs, registry
+from admin.tables import Campaign
 from core.auth import ANYONE, PUBLIC, staff_user_row_to_current
 from core.localtime import local_date, utc_now
 from core.offices import Reach
@@ -103,6 +104,7 @@ class Seeded:
     batch_id: uuid.UUID  # a finished SIAK import with refused rows
     run_id: uuid.UUID  # a finished bulk print of the import's cards
     breach_id: uuid.UUID  # an incident in the office's breach register
+    campaign_id: uuid.UUID  # the office's outreach campaign for a school
 
 
 Values = str | Sequence[str]  # one value, or several: a page to visit for each
@@ -120,6 +122,7 @@ PATH_VALUES: dict[str, Fill | dict[str, Fill]] = {
     "batch_id": lambda s: str(s.batch_id),
     "run_id": lambda s: str(s.run_id),
     "breach_id": lambda s: str(s.breach_id),
+    "campaign_id": lambda s: str(s.campaign_id),
     "city_code": lambda s: "17.71",  # the demo's Kota Bengkulu, whose office wrote its KIA guide
     "/admin/staf/{user_id:uuid}/nonaktifkan": {"user_id": lambda s: str(s.staff_user_id)},
     "/admin/staf/{user_id:uuid}/sandi": {"user_id": lambda s: str(s.staff_user_id)},
@@ -290,6 +293,9 @@ async def seed_pages(output_dir: Path) -> Seeded:
     await seed_redemptions(settings, today, {card["id"]})
     run = await print_runs.start(dukcapil, None, batch.id, "id")
     await print_runs.run(run, dukcapil, KeyRing(settings), settings)
+    await demo_campaign.seed_campaign(dukcapil, settings)
+    campaign = await Campaign.select(Campaign.id).first()
+    assert campaign is not None
 
     partner = await Partner.select(Partner.id).where(Partner.name == "Gramedia Bengkulu").first()
     assert partner is not None
@@ -329,6 +335,7 @@ async def seed_pages(output_dir: Path) -> Seeded:
         batch_id=batch.id,
         run_id=run,
         breach_id=breach.id,
+        campaign_id=campaign["id"],
     )
 
 

@@ -40,7 +40,8 @@ from verification.tables import Card, CardStatus
 BODIES = {"revoke": {"reason": "lost"}, "reissue": {"reason": "lost"}, "agreement": {"agreement_number": "PKS/X/9"},
           "terms": {"void_window_minutes": 60}, "reject": {"reason": "Tidak lengkap."},
           "suspend": {"reason": "Tidak lengkap."}, "reinstate": {"reason": "Dipulihkan."},
-          "approve": {}, "publish": {}, "confirm": {"missing": "keep"}, "discard": {}}  # fmt: skip
+          "approve": {}, "publish": {}, "confirm": {"missing": "keep"}, "discard": {},
+          "campaign": {"code": "ZZZZZZ"}}  # fmt: skip
 NEW_PASSWORD = "kata sandi baru yang panjang"
 PAGE_FIELDS = {"cabut": {"reason": "lost"}, "terbitkan-ulang": {"reason": "lost"}, "tolak": {"reason": "Tidak."},
                "tangguhkan": {"reason": "Tidak."}, "pulihkan": {"reason": "Ya."},

@@ -15,10 +15,10 @@ from litestar.enums import MediaType
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from admin.errors import CHOOSE_ONE
+from admin.errors import CHOOSE_ONE, CampaignAlreadyAttributed
 from admin.schemas import Revocation
 from admin.service import access_request as parents_access
-from admin.service import print_runs, printing, reports
+from admin.service import campaigns, print_runs, printing, reports
 from core.auth import CurrentUser
 from core.confirm import Acting, ConfirmedAction
 from core.errors import REQUIRED_FIELD, FieldProblem, Invalid
@@ -53,21 +53,19 @@ class CardPages(Controller):
 
     @get("/{card_id:uuid}", name="card_page", media_type=MediaType.HTML)
     async def read(self, card_id: FromPath[uuid.UUID], acting: NamedDependency[Acting]) -> Template:
-        user, card = acting.user, await _card(acting)
-        await cards.viewed(card_id, user, "page")
-        tree = await reports.region_tree(card.kelurahan_code)
-        kecamatan = tree.parents.get(card.kelurahan_code) or ""
-        return Template(
-            "admin/kartu.html",
-            context={
-                "card": card,
-                "kelurahan": (card.kelurahan_code, tree.names.get(card.kelurahan_code, "")),
-                "kecamatan": (kecamatan, tree.names.get(kecamatan, "")),
-                "history": await _history(card, user),
-                "active": card.status is CardStatus.ACTIVE,
-                "erased": card.status_reason == RevocationReason.CONSENT_WITHDRAWN,
-            },
-        )
+        return await _card_page(card_id, acting)
+
+    @post("/{card_id:uuid}/kampanye", media_type=MediaType.HTML, status_code=303)
+    async def attribute_campaign(
+        self, card_id: FromPath[uuid.UUID], data: Form, acting: NamedDependency[Acting]
+    ) -> Any:
+        """The campaign a parent names at the counter, when the registry row carried none."""
+        try:
+            await campaigns.attribute_card(card_id, text(data, "campaign_code"), acting.user)
+        except (Invalid, CampaignAlreadyAttributed) as error:
+            problem, status = refusal(acting.request, error, "campaign_code")
+            return await _card_page(card_id, acting, problems_by_field(problem, acting.language), status)
+        return Redirect(f"{PATH}/{card_id}?ok=kampanye-dicatat#kampanye", status_code=303)
 
     @get("/{card_id:uuid}/qr.png", name="card_qr_png", media_type="image/png")
     async def qr_png(self, card_id: FromPath[uuid.UUID], acting: NamedDependency[Acting]) -> Response[bytes]:
@@ -121,6 +119,29 @@ class PrintPages(Controller):
     @get("/{run_id:uuid}/stiker.pdf", name="card_print_run_pdf", media_type="application/pdf")
     async def pdf(self, run_id: FromPath[uuid.UUID], user: NamedDependency[CurrentUser]) -> Response[bytes]:
         return private_file(await print_runs.pdf_of(run_id, user), "application/pdf", f"stiker-kia-{run_id}.pdf")
+
+
+async def _card_page(
+    card_id: uuid.UUID, acting: Acting, problems: dict[str, Any] | None = None, status: int = 200
+) -> Template:  # fmt: skip
+    user, card = acting.user, await _card(acting)
+    await cards.viewed(card_id, user, "page")
+    tree = await reports.region_tree(card.kelurahan_code)
+    kecamatan = tree.parents.get(card.kelurahan_code) or ""
+    return Template(
+        "admin/kartu.html",
+        context={
+            "card": card,
+            "kelurahan": (card.kelurahan_code, tree.names.get(card.kelurahan_code, "")),
+            "kecamatan": (kecamatan, tree.names.get(kecamatan, "")),
+            "history": await _history(card, user),
+            "active": card.status is CardStatus.ACTIVE,
+            "erased": card.status_reason == RevocationReason.CONSENT_WITHDRAWN,
+            "campaign": await campaigns.campaign_of_card(card_id),
+            "problems": problems or {},
+        },
+        status_code=status,
+    )
 
 
 def _uuid_or_none(value: str) -> uuid.UUID | None:

@@ -10,9 +10,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
-from admin.schemas import Reissued, Revocation
+from admin.errors import CampaignAlreadyAttributed
+from admin.schemas import CampaignCode, Reissued, Revocation
 from admin.service import access_request as parents_access
+from admin.service import campaigns
 from core.auth import AuthedRequest
+from core.errors import Invalid
 from core.guards import requires_office_admin
 from core.openapi import raises
 from core.settings import Settings
@@ -81,6 +84,17 @@ class CardController(Controller):
     ) -> Reissued:
         cv, code = await cards.reissue(card_id, data.reason, request.user, stores, data.expected_cv)
         return Reissued(cv=cv, manual_code=credentials.format_manual_code(code))
+
+    @post(
+        "/{card_id:uuid}/campaign",
+        status_code=HTTP_200_OK,
+        summary="Record the outreach campaign a parent names for the card (once: an attributed card keeps its own)",
+        opt=raises(CardNotFound, Invalid, CampaignAlreadyAttributed),
+    )
+    async def attribute_campaign(
+        self, card_id: FromPath[uuid.UUID], data: JSONBody[CampaignCode], request: AuthedRequest
+    ) -> CampaignCode:
+        return CampaignCode(code=await campaigns.attribute_card(card_id, data.code, request.user))
 
     @post(
         "/{card_id:uuid}/consent-withdrawal",

@@ -3,16 +3,16 @@ form at /admin/panduan-kia (only a kabupaten/kota's Dukcapil admin writes, and o
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from admin.schemas import KiaGuideForm
-from admin.service import kia_guide
+from admin.service import campaigns, kia_guide
 from core.auth import PUBLIC, CurrentUser
 from core.errors import Invalid
 from core.forms import problems_by_field, to_struct
@@ -29,7 +29,8 @@ class KiaGuidePages(Controller):
     """Public: what a parent reads, on a phone, before going to the counter."""
 
     path = "/cara-mendapat-kia"
-    opt = {PUBLIC: True}
+    # No cookie at all: the pages have no form, and a campaign's visitors arrive here (admin.service.campaigns).
+    opt = {PUBLIC: True, "exclude_from_csrf": True}
     include_in_schema = False
 
     @get("/", name="kia_guides", media_type=MediaType.HTML)
@@ -41,11 +42,17 @@ class KiaGuidePages(Controller):
         )  # fmt: skip
 
     @get("/{city_code:str}", name="kia_guide", media_type=MediaType.HTML)
-    async def city(self, city_code: FromPath[str], settings: NamedDependency[Settings]) -> Template:
+    async def city(
+        self,
+        city_code: FromPath[str],
+        settings: NamedDependency[Settings],
+        src: Annotated[str | None, QueryParameter(max_length=16, description="A campaign's code")] = None,
+    ) -> Template:
         guide = await kia_guide.guide(city_code)
         return Template(
             "panduan/kota.html",
             context={"guide": guide, "requirements": kia_guide.REQUIREMENTS,
+                     "campaign": await campaigns.campaign_from_source(src, city_code),
                      "share": _share(settings, f"/{city_code}", f"Cara mendapatkan KIA di {guide.city_name}")},
         )  # fmt: skip
 

@@ -32,7 +32,7 @@ from piccolo.query.functions.aggregate import Sum
 
 from admin.errors import ImportNotFound, ImportNotReady
 from admin.schemas import ImportPreview, ImportRead, ProblemRead
-from admin.service import reports
+from admin.service import campaigns, reports
 from admin.service.wide_coverage import UNDER_17, as_date
 from admin.tables import (
     CoverageCorrection,
@@ -128,6 +128,10 @@ ROW_PROBLEMS: dict[str, Text] = {
         "counted. Record a new consent if the parent agrees again.",
     ),
     "invalid_channel": Text("Saluran pendaftaran tidak dikenal.", "Unknown enrolment channel."),
+    "unknown_campaign": Text(
+        "Kode kampanye tidak dikenal di kantor ini (lihat /admin/kampanye).",
+        "Unknown campaign code for this office (see /admin/kampanye).",
+    ),
 }
 
 MISSING_COLUMNS = Text(
@@ -162,6 +166,8 @@ class Parsed:
     unconsented: dict[str, tuple[str, int, date]] = field(default_factory=dict)
     problems: list[tuple[int, str, str]] = field(default_factory=list)
     row_of: dict[str, int] = field(default_factory=dict)  # an enrolment's row in the file, by its keyed NIK hash
+    # The optional campaign_code column: the campaign that brought an enrolment, by its keyed NIK hash.
+    campaign_of: dict[str, str] = field(default_factory=dict)
     total: int = 0
 
     @property
@@ -252,8 +258,12 @@ async def scope_choices(city: str) -> list[tuple[str, str]]:
     return choices
 
 
-def parse(lines: Iterator[str], as_of: date, scope: Scope, settings: Settings, zone: ZoneInfo) -> Parsed:
-    """Validate every row of one office's export for `scope`; nothing is written here."""
+def parse(
+    lines: Iterator[str], as_of: date, scope: Scope, settings: Settings, zone: ZoneInfo,
+    campaign_codes: frozenset[str] = frozenset(),
+) -> Parsed:  # fmt: skip
+    """Validate every row of one office's export for `scope`; nothing is written here. An optional campaign_code
+    column names the office's campaign (one of `campaign_codes`) that brought the child."""
     reader = csv.DictReader(lines)
     header = [name.strip().lower() for name in reader.fieldnames or []]
     missing = [column for column in COLUMNS if column not in header]
@@ -304,6 +314,9 @@ def parse(lines: Iterator[str], as_of: date, scope: Scope, settings: Settings, z
                 problems.append(("channel", "channel_required"))
             elif row["channel"] not in Channel.__members__.values():
                 problems.append(("channel", "invalid_channel"))
+        campaign = campaigns.normalize_code(row.get("campaign_code", "")) if row.get("campaign_code") else None
+        if row.get("campaign_code") and campaign not in campaign_codes:
+            problems.append(("campaign_code", "unknown_campaign"))
         if problems:
             parsed.problems += [(number, column, code) for column, code in problems]
             continue
@@ -319,6 +332,8 @@ def parse(lines: Iterator[str], as_of: date, scope: Scope, settings: Settings, z
             )
             continue
         parsed.row_of[cards.nik_hash(settings, nik)] = number
+        if campaign is not None:
+            parsed.campaign_of[cards.nik_hash(settings, nik)] = campaign
         parsed.enrolments.append(
             cards.Enrolment(
                 nik_hash=cards.nik_hash(settings, nik),
@@ -350,12 +365,14 @@ def _sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def _decode_and_parse(content: bytes, as_of: date, scope: Scope, settings: Settings) -> Parsed:
+def _decode_and_parse(
+    content: bytes, as_of: date, scope: Scope, settings: Settings, campaign_codes: frozenset[str]
+) -> Parsed:  # fmt: skip
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid([FieldProblem("file", "not_csv", NOT_CSV)]) from None
-    return parse(iter(io.StringIO(text, newline="")), as_of, scope, settings, settings.zone)
+    return parse(iter(io.StringIO(text, newline="")), as_of, scope, settings, settings.zone, campaign_codes)
 
 
 async def start_batch(
@@ -454,7 +471,8 @@ class Plan:
 async def plan_import(batch: dict[str, Any], content: bytes, settings: Settings) -> Plan:
     scope = await scope_of(batch["city_code"], batch["scope_code"])
     as_of: date = batch["as_of"]
-    parsed = await to_thread.run_sync(_decode_and_parse, content, as_of, scope, settings)
+    codes = frozenset(await campaigns.codes_of(scope.city))
+    parsed = await to_thread.run_sync(_decode_and_parse, content, as_of, scope, settings, codes)
     kind = ImportKind(batch["kind"])
     correction = bool(batch["correction_reason"])
     backfilled = set(scope.kelurahan) if correction else scope.kelurahan - await _spoken_for(scope, batch["id"])
@@ -711,6 +729,7 @@ async def _run_batch(
                 await ImportBatch.update({ImportBatch.processed_rows: done}).where(ImportBatch.id == batch_id)
 
         counts = await cards.enroll(parsed.enrolments, actor, stores, batch_id, progress=advance)
+        await _attribute_campaigns(batch["city_code"], parsed, counts.created_ids)
         await _write_counts(plan, batch_id)
         moved = 0
         if plan.missing and missing is MissingCards.MOVED:
@@ -753,6 +772,20 @@ async def _run_batch(
         await _fail(batch_id, type(error).__name__)
         raise
     return await ImportBatch.objects().get(ImportBatch.id == batch_id)  # type: ignore[return-value]
+
+
+async def _attribute_campaigns(city: str, parsed: Parsed, created: list[uuid.UUID]) -> None:
+    """The campaign each new card's row named: a card enrolled before keeps whatever it had (or nothing)."""
+    if not parsed.campaign_of or not created:
+        return
+    found = []
+    for start in range(0, len(created), 1000):
+        rows = await Card.select(Card.id, Card.nik_hash, Card.enrolled_on, Card.channel).where(
+            Card.id.is_in(created[start : start + 1000])
+        )  # fmt: skip
+        found += [(row["id"], parsed.campaign_of[row["nik_hash"]], row["enrolled_on"], row["channel"])
+                  for row in rows if row["nik_hash"] in parsed.campaign_of]  # fmt: skip
+    await campaigns.attribute(city, found)
 
 
 async def _record_problems(batch_id: uuid.UUID, parsed: Parsed) -> None:
