@@ -198,23 +198,39 @@ async def target_history(reader: CurrentUser | None) -> list[dict[str, Any]]:
     return await query.order_by(CoverageTarget.year).order_by(CoverageTarget.recorded_at)
 
 
-async def targets_of_year(year: int) -> list[dict[str, Any]]:
-    return await CoverageTarget.select().where(CoverageTarget.year == year).order_by(CoverageTarget.recorded_at)
+async def targets_until(year: int) -> list[dict[str, Any]]:
+    """Every target set for `year` or a year before it, by year, then oldest recorded first."""
+    return await (
+        CoverageTarget.select()
+        .where(CoverageTarget.year <= year)
+        .order_by(CoverageTarget.year)
+        .order_by(CoverageTarget.recorded_at)
+    )
 
 
-def pick_target(rows: list[dict[str, Any]], region_chain: list[str]) -> Decimal | None:
-    """The region's own target (the nearest region up its chain), else the national one; the latest recorded
-    figure wins. `rows`: one year's targets, oldest recorded first."""
-    for code in region_chain:
-        own = [r for r in rows if r["region_code"] == code]
-        if own:
-            return Decimal(own[-1]["target_percent"])
-    national = [r for r in rows if r["region_code"] is None]
-    return Decimal(national[-1]["target_percent"]) if national else None
+@dataclass(frozen=True)
+class Target:
+    """A coverage target and the year it was set for: an earlier year's when `year`'s own is not set yet (carried,
+    and shown as such: a line that stops, or a gap that cannot be read, says less than last year's 60%)."""
+
+    percent: Decimal
+    year: int
 
 
-async def target_for(year: int, region_chain: list[str]) -> Decimal | None:
-    return pick_target(await targets_of_year(year), region_chain)
+def pick_target(rows: list[dict[str, Any]], region_chain: list[str], year: int) -> Target | None:
+    """The target for `year`: the region's own (the nearest region up its chain), else the national one, the latest
+    recorded figure winning; with none set for `year`, the latest earlier year's. `rows`: targets_until(year) or
+    more, oldest first."""
+    for set_for in sorted({int(r["year"]) for r in rows if int(r["year"]) <= year}, reverse=True):
+        that_year = [r for r in rows if int(r["year"]) == set_for]
+        for code in region_chain:
+            own = [r for r in that_year if r["region_code"] == code]
+            if own:
+                return Target(Decimal(own[-1]["target_percent"]), set_for)
+        national = [r for r in that_year if r["region_code"] is None]
+        if national:
+            return Target(Decimal(national[-1]["target_percent"]), set_for)
+    return None
 
 
 async def denominator_rows(region_codes: list[str], until: date) -> list[dict[str, Any]]:

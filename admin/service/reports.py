@@ -15,8 +15,8 @@ from piccolo.query.functions.aggregate import Sum
 
 from admin.errors import UnknownBreakdown, UnknownRegion, UpliftNeedsACity
 from admin.service import wide_coverage as wide
-from admin.service.population import denominator_rows, pick_denominator, pick_target, targets_of_year
-from admin.service.wide_coverage import UNDER_17, as_date, month_end, month_ends, targets_by_year
+from admin.service.population import Target, denominator_rows, pick_denominator, pick_target, targets_until
+from admin.service.wide_coverage import UNDER_17, as_date, month_end, month_ends
 from admin.tables import CoverageCorrection, UnenrolledKia
 from core.auth import CurrentUser
 from core.errors import FieldProblem, Invalid
@@ -40,7 +40,7 @@ from verification.tables import (
 HUNDRED = Decimal(100)
 SMALL = "<{threshold}"
 UPLIFT_WEEKS = 8
-# A coverage series reads the targets of each of its years: twenty years of month ends at most.
+# A coverage series: twenty years of month ends at most.
 LONGEST_SERIES_MONTHS = 240
 SERIES_TOO_LONG = Text(
     "Deret cakupan paling panjang {months} bulan: pilih tanggal awal yang lebih baru atau tanggal akhir yang lebih "
@@ -162,6 +162,12 @@ class Coverage:
     counted_holders: int | None = None
     # An explicit correction (a registry import with a reason, audited) changed this figure after it was first shown.
     corrected: bool = False
+    # The year `target_percent` was set for: an earlier one than `as_of`'s when this year's is not set (carried).
+    target_year: int | None = None
+
+    @property
+    def target_carried(self) -> bool:
+        return self.target_year is not None and self.target_year != self.as_of.year
 
     @property
     def numerator(self) -> int:
@@ -225,7 +231,7 @@ def _coverage_row(
     enrolled, unenrolled, enrolments = totals
     holders = enrolled + unenrolled
     denominator = pick_denominator(denominators, region, day)
-    target = pick_target(targets, tree.chain(region))
+    target = pick_target(targets, tree.chain(region), day.year)
     value = percent(holders, denominator[0]) if denominator else None
     return Coverage(
         region=region,
@@ -238,9 +244,17 @@ def _coverage_row(
         eligible_children=denominator[0] if denominator else None,
         denominator_as_of=denominator[1] if denominator else None,
         coverage_percent=value,
-        target_percent=target,
-        gap_percent=(target - value) if (target is not None and value is not None) else None,
+        **_against(target, value),
     )
+
+
+def _against(target: Target | None, value: Decimal | None) -> dict[str, Any]:
+    """A coverage's target fields: the target, the year it was set for, and the gap to it."""
+    return {
+        "target_percent": target.percent if target else None,
+        "target_year": target.year if target else None,
+        "gap_percent": (target.percent - value) if (target is not None and value is not None) else None,
+    }
 
 
 async def corrections_within(region: str | None) -> list[tuple[str, date]]:
@@ -300,7 +314,7 @@ async def coverage(
     kelurahan = tree.kelurahan_under(region)
     counts = await _counts_on(kelurahan, day)
     denominators = await denominator_rows([region, *below], day)
-    targets = await targets_of_year(day.year)
+    targets = await targets_until(day.year)
     result = _coverage_row(tree, region, day, counts.total(kelurahan), denominators, targets)
     rows = [
         _coverage_row(tree, code, day, counts.total(tree.kelurahan_under(code)), denominators, targets)
@@ -320,13 +334,13 @@ async def wide_series(region: str | None, days: list[date], breakdown: str | Non
     if region is not None and region not in cities.province_names:
         raise UnknownRegion()
     cells = await wide.city_days(region, days)
-    targets = await targets_by_year(days)
+    targets = await targets_until(max(day.year for day in days)) if days else []
     name = cities.province_names[region] if region else wide.NATIONAL_NAME
 
     def row(code: str | None, label: str, members: list[str], day: date, chain: list[str]) -> Coverage:
         total = wide.tally(cells, members, day)
         value = percent(total.holders_with_figure, total.children)
-        target = pick_target(targets[day.year], chain)
+        target = pick_target(targets, chain, day.year)
         return Coverage(
             region=code or "",
             region_name=label,
@@ -338,8 +352,7 @@ async def wide_series(region: str | None, days: list[date], breakdown: str | Non
             eligible_children=total.children or None,
             denominator_as_of=total.oldest_figure,
             coverage_percent=value,
-            target_percent=target,
-            gap_percent=(target - value) if (target is not None and value is not None) else None,
+            **_against(target, value),
             cities=total.cities,
             cities_with_population=total.cities_with_figure,
             counted_holders=total.holders_with_figure,
@@ -407,7 +420,7 @@ async def coverage_series(region: str | None, first_month: date, last_day: date)
         .group_by(EnrolmentMonthly.month)
     )
     denominators = await denominator_rows([region], last_day)
-    targets = await targets_by_year(days)
+    targets = await targets_until(max(day.year for day in days)) if days else []
     printed_on = _running_totals(printed, "print_month", days)
     counted_on = _running_totals(counted, "counted_from", days)
     enrolled_on = _running_totals(enrolled, "month", days)
@@ -418,7 +431,7 @@ async def coverage_series(region: str | None, first_month: date, last_day: date)
             day,
             (printed_on(day, day.year - UNDER_17), counted_on(day, day.year - UNDER_17), enrolled_on(day, None)),
             denominators,
-            targets[day.year],
+            targets,
         )
         for day in days
     ]

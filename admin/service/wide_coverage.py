@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from admin.service.population import targets_of_year
 from admin.tables import PopulationCount, UnenrolledCityMonthly
 from core.offices import CITY_CODE_LENGTH, narrowed
 from core.tables import Region, RegionLevel
@@ -178,10 +177,6 @@ def tally(cells: CityDays, cities: Iterable[str], day: date) -> Tally:
     for city in cities:
         total.add(cells, city, day)
     return total
-
-
-async def targets_by_year(days: list[date]) -> dict[int, list[dict[str, Any]]]:
-    return {year: await targets_of_year(year) for year in sorted({day.year for day in days})}
 
 
 def month_end(month: date) -> date:

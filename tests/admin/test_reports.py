@@ -125,6 +125,25 @@ async def test_a_region_target_overrides_the_national_one(settings):
     assert (await reports.coverage("17", date(2025, 6, 30))).target_percent == Decimal("60")
 
 
+async def test_a_year_without_its_own_target_carries_the_last_one_and_says_so(settings):
+    """2026's target is not set yet: last year's 60% still draws the line and the gap, marked as carried; once the
+    year's own is set it takes over, even a national one over a city's older one."""
+    await population.set_target(2024, 55, None, "nasional", None)
+    await population.set_target(2025, 65, "17.71", "RPJMD Kota Bengkulu", None)
+    carried = await reports.coverage(TELUK_SEGARA, date(2026, 3, 31), "kelurahan")
+    assert (carried.target_percent, carried.target_year, carried.target_carried) == (Decimal("65"), 2025, True)
+    assert all(row.target_year == 2025 for row in carried.kecamatan)  # its kelurahan too: no "below target" gaps
+    series = await reports.coverage_series("17.71", date(2025, 11, 1), date(2026, 1, 31))
+    assert [(p.target_percent, p.target_carried) for p in series] == [
+        (Decimal("65"), False), (Decimal("65"), False), (Decimal("65"), True)
+    ]  # fmt: skip
+    assert (await reports.coverage("17", date(2026, 3, 31))).target_year == 2024  # the province: the national 55%
+
+    await population.set_target(2026, 70, None, "nasional", None)
+    own = await reports.coverage(TELUK_SEGARA, date(2026, 3, 31))
+    assert (own.target_percent, own.target_year, own.target_carried) == (Decimal("70"), 2026, False)
+
+
 async def test_province_and_national_coverage_add_up_their_cities(settings):
     """A province or the country sums its kabupaten/kota; coverage counts only the cities with a population figure."""
     day = date(2025, 6, 30)
