@@ -33,6 +33,7 @@ from admin.controllers.pages import DukcapilDashboard
 from admin.controllers.population_pages import PopulationPages
 from admin.controllers.registry import RegistryController
 from admin.controllers.registry_pages import RegistryPages
+from admin.controllers.report_event_pages import ReportEventPages
 from admin.controllers.reports import AttemptReviewController, PopulationController, ReportController
 from admin.controllers.review import OfferReviewController, PartnerReviewController
 from admin.controllers.review_pages import offer_review_pages, partner_review_pages
@@ -189,6 +190,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CampaignController,
             CampaignReportController,
             CampaignPages,
+            ReportEventPages,
             CampaignLink,
             RegistryPages,
             card_pages,

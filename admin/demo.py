@@ -537,6 +537,7 @@ async def seed_demo(output_dir: Path = Path("var/demo"), with_registry: bool = T
         await kia_guide.save(office, guide)
     if with_registry:
         await demo_campaign.seed_campaign(dukcapil, get_settings())
+    await demo_campaign.seed_report_events(dukcapil)
     partner_accounts = [
         DemoAccount(f"{p.slug}.manajer", Role.PARTNER_MANAGER, f"Manajer {p.name}") for p in PARTNERS
     ] + [DemoAccount(o.cashier, Role.CASHIER, f"Kasir {o.name}") for p in PARTNERS for o in p.outlets]

@@ -1,14 +1,15 @@
 """The demo's outreach campaign (synthetic): a named school's parents' WhatsApp group in Kota Bengkulu, with daily
-visits through its short link and the demo children enrolled through that channel near the school since it began."""
+visits through its short link and the demo children enrolled through that channel near the school since it began;
+and two events written beside the effect estimate (illustrative: the synthetic registry does not move with them)."""
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
-from admin.schemas import CampaignCreate
-from admin.service import campaigns
-from admin.tables import Campaign, CampaignKind, CampaignVisit
+from admin.schemas import CampaignCreate, ReportEventCreate
+from admin.service import campaigns, report_events
+from admin.tables import Campaign, CampaignKind, CampaignVisit, ReportEvent, ReportEventKind
 from core.auth import CurrentUser
 from core.offices import covers
 from core.settings import Settings
@@ -17,6 +18,20 @@ from verification.tables import Card, CardStatus, Channel
 SCHOOL = "SD Negeri 1 Kota Bengkulu (ilustratif)"
 KECAMATAN = "17.71.03"  # Teluk Segara: the demo registry has children enrolled there every month
 DAYS = 75
+EVENTS = (
+    ReportEventCreate(kind=ReportEventKind.SUPPLY_LIMIT, title="Blangko KIA terbatas di Dukcapil (ilustratif)",
+                      starts_on=date(2025, 2, 3), ends_on=date(2025, 3, 14)),
+    ReportEventCreate(kind=ReportEventKind.OTHER_PROGRAMME,
+                      title="Pendaftaran sekolah (SPMB) meminta KIA (ilustratif)",
+                      starts_on=date(2025, 6, 2), ends_on=date(2025, 7, 11)),
+)  # fmt: skip
+
+
+async def seed_report_events(dukcapil: CurrentUser) -> None:
+    """The office's two events, once."""
+    if not await ReportEvent.exists().where(ReportEvent.region_code == dukcapil.region):
+        for event in EVENTS:
+            await report_events.add_event(event, dukcapil)
 
 
 async def seed_campaign(dukcapil: CurrentUser, settings: Settings) -> str | None:

@@ -114,6 +114,11 @@ class CampaignNotFound(NotFound):
     title = Text("Kampanye tidak ditemukan", "Campaign not found")
 
 
+class ReportEventNotFound(NotFound):
+    code = "report_event_not_found"
+    title = Text("Peristiwa tidak ditemukan", "Event not found")
+
+
 class CampaignAlreadyAttributed(Conflict):
     code = "campaign_already_attributed"
     title = Text("Kartu sudah tercatat untuk kampanye", "Card already attributed to a campaign")

@@ -17,6 +17,7 @@ from admin.tables import (
     KiaGuide,
     PopulationCount,
     PrintRun,
+    ReportEvent,
     UnenrolledCityMonthly,
     UnenrolledKia,
 )
@@ -39,6 +40,7 @@ APP_CONFIG = AppConfig(
         Campaign,
         CampaignVisit,
         CampaignEnrolment,
+        ReportEvent,
     ],
     migration_dependencies=["core.piccolo_app", "partners.piccolo_app", "verification.piccolo_app"],
     commands=[],

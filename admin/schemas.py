@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from admin.tables import CampaignKind
+from admin.tables import CampaignKind, ReportEventKind
 from partners.tables import Category, PartnerStatus
 from verification.tables import KeyStatus, RevocationReason
 
@@ -266,3 +266,22 @@ class CampaignCode(msgspec.Struct, forbid_unknown_fields=True):
     """The campaign a parent names at the counter for their child's card."""
 
     code: Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+
+
+class ReportEventCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """Something besides the offers that moved issuance in the signed-in account's area: a supply limit (blank cards
+    ran out) or another programme (a school-enrolment requirement). Shown beside the effect estimate."""
+
+    kind: ReportEventKind
+    title: Annotated[str, msgspec.Meta(min_length=3, max_length=120)]
+    starts_on: date
+    ends_on: date | None = None
+
+
+class ReportEventRead(msgspec.Struct):
+    id: uuid.UUID
+    region_code: str | None  # the area it concerns; null: the whole country
+    kind: ReportEventKind
+    title: str
+    starts_on: date
+    ends_on: date | None

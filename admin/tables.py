@@ -274,3 +274,24 @@ class CampaignEnrolment(Table, tablename="campaign_enrolment"):
     campaign = ForeignKey(references=Campaign, on_delete=OnDelete.cascade, null=False, index=True)
     enrolled_on = Date(index=True)
     channel = Varchar(length=30)  # the card's enrolment channel, copied: what the per-channel report groups by
+
+
+class ReportEventKind(StrEnum):
+    SUPPLY_LIMIT = "supply_limit"  # blank cards or printer ink ran short: issuance fell for want of supply
+    OTHER_PROGRAMME = "other_programme"  # e.g. a school-enrolment requirement, a mobile-counter drive
+    OTHER = "other"
+
+
+class ReportEvent(Table, tablename="report_event"):
+    """Something besides the partners' offers that moves KIA issuance, written on the effect report and its charts so
+    that nobody credits (or blames) the offers for it: a supply limit, another programme. Of an office's area (a
+    kabupaten/kota or province code) or of the whole country (None)."""
+
+    id = UUID(primary_key=True)
+    region_code = Varchar(length=13, null=True, default=None, index=True)
+    kind = Varchar(length=20, choices=ReportEventKind)
+    title = Varchar(length=120)
+    starts_on = Date()
+    ends_on = Date(null=True, default=None)
+    created_by = UUID(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())

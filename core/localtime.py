@@ -36,6 +36,18 @@ def local_date(moment: datetime, zone: str) -> date:
     return moment.astimezone(ZoneInfo(zone)).date()
 
 
+def short_date(day: date, language: str = "id") -> str:
+    """`3 Des 2026` (`3 Dec 2026` in English): a chart's axis, where a full month name does not fit."""
+    months = _MONTHS_EN if language == "en" else _MONTHS_ID
+    return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+def short_month(day: date, language: str = "id") -> str:
+    """`Des 2026` (`Dec 2026`): a month on a chart's axis."""
+    months = _MONTHS_EN if language == "en" else _MONTHS_ID
+    return f"{months[day.month - 1]} {day.year}"
+
+
 def format_local(moment: datetime, zone: str, language: str = "id") -> str:
     """`27 Nov 2026 17.30 WIB` (Indonesian writes a period between hours and minutes); English uses a colon."""
     local = moment.astimezone(ZoneInfo(zone))

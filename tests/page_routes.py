@@ -84,6 +84,7 @@ NOT_PAGES = {
 FRAGMENTS = {
     "/admin/registri/{batch_id:uuid}/kemajuan": "/admin/registri/{batch_id:uuid}",
     "/admin/kartu/cetak/{run_id:uuid}/kemajuan": "/admin/kartu/cetak/{run_id:uuid}",
+    "/admin/dampak": "/admin",
 }
 
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, JSONBody, QueryParameter
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from admin.errors import UnknownRegion
-from admin.schemas import PopulationIn, TargetIn
-from admin.service import population, reports
+from admin.errors import ReportEventNotFound, UnknownRegion
+from admin.schemas import PopulationIn, ReportEventCreate, ReportEventRead, TargetIn
+from admin.service import effect, population, report_events, reports
 from core.auth import AuthedRequest, CurrentUser
 from core.database.replica import ReportReads
 from core.errors import Invalid
@@ -22,6 +24,7 @@ from core.localtime import check_days
 from core.openapi import raises
 from core.problems import request_language
 from core.settings import Settings
+from core.stores import Stores
 from core.web import csv_response, plain
 from partners.errors import OfferNotFound
 from verification.service import attempt_review
@@ -190,6 +193,43 @@ class ReportController(Controller):
         return _answer(rows, format, "dampak-peluncuran.csv")
 
     @get(
+        "/effect",
+        summary="Do the incentives raise uptake? A staggered difference-in-differences of new KIAs per 1,000 "
+        "children without one (Callaway & Sant'Anna 2021)",
+        description="Units: the kecamatan of a kabupaten/kota (`region`, default your office's), or the "
+        "kabupaten/kota of a province or the country; each treated from the month its first partner outlet's first "
+        "offer was published; not-yet-treated units as controls. `status` is `ok` (with `estimate`, `ci_low`, "
+        "`ci_high`, `event_study`, `pretrend_p_value`, `sensitivity`, `treated_units`, `control_units`), "
+        "`not_enough_units`, or `computing` (202: estimated in a worker; ask again after `Retry-After`). `summary`: "
+        "the answer in sentences (Indonesian, or English on request); `events`: the supply limits and other "
+        "programmes written for the region (see /api/v1/admin/report-events). Cached until the data it reads "
+        "changes. docs/reports.md explains it.",
+        opt=raises(UnknownRegion),
+        responses={HTTP_202_ACCEPTED: ResponseSpec(
+            data_container=dict[str, str], generate_examples=False,
+            description='Being estimated in a worker: `{"status": "computing"}`; ask again after `Retry-After` seconds',
+        )},
+    )  # fmt: skip
+    async def effect_estimate(
+        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings], user: NamedDependency[CurrentUser],
+        stores: NamedDependency[Stores], region: Region = None,
+        age_group: Annotated[Literal["5_17", "under_5"], QueryParameter(
+            description="5_17 (default): the ages discounts may move; under_5: issued with the birth certificate, "
+            "a check that should show no effect")] = "5_17",
+    ) -> Response[Any]:  # fmt: skip
+        scope = reports.viewed_region(user, region)
+        today = settings.today()
+        key, found = await effect.cached(scope, today, age_group, stores)
+        if found is None:
+            return Response(
+                {"status": "computing"}, status_code=HTTP_202_ACCEPTED, headers={"Retry-After": "2"},
+                background=BackgroundTask(effect.compute, scope, today, age_group, key, stores),
+            )  # fmt: skip
+        found["summary"] = effect.describe(found, request_language(request))  # in the asker's language
+        found["events"] = plain(await report_events.events_for(scope))
+        return Response(found, headers={"Cache-Control": "private, no-store"})
+
+    @get(
         "/quiet-partners",
         summary="Partners approved in the region with no redemption in 30 days",
         opt=raises(UnknownRegion),
@@ -246,6 +286,25 @@ class PopulationController(Controller):
     async def add_target(self, data: JSONBody[TargetIn], request: AuthedRequest) -> dict[str, str]:
         await population.set_target(data.year, data.target_percent, data.region_code, data.source, request.user)
         return {"status": "recorded"}
+
+    @get("/report-events", summary="Supply limits and other programmes that moved issuance, in your reach")
+    async def list_report_events(self, user: NamedDependency[CurrentUser]) -> list[ReportEventRead]:
+        return await report_events.events_for(user.region)
+
+    @post(
+        "/report-events", guards=[requires_dukcapil_admin], status_code=HTTP_201_CREATED, opt=raises(Invalid),
+        summary="Write an event of your area beside the effect estimate: a supply limit (blank cards ran out) or "
+        "another programme (a school-enrolment requirement)",
+    )  # fmt: skip
+    async def add_report_event(self, data: JSONBody[ReportEventCreate], request: AuthedRequest) -> ReportEventRead:
+        return await report_events.add_event(data, request.user)
+
+    @delete(
+        "/report-events/{event_id:uuid}", guards=[requires_dukcapil_admin], opt=raises(ReportEventNotFound),
+        summary="Remove an event of your area",
+    )  # fmt: skip
+    async def remove_report_event(self, event_id: FromPath[uuid.UUID], request: AuthedRequest) -> None:
+        await report_events.remove_event(event_id, request.user)
 
 
 class AttemptReviewController(Controller):

@@ -9,12 +9,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from admin.errors import UnknownRegion
-from admin.service import reports
+from admin.service import effect, report_events, reports
 from admin.service.wide_coverage import month_ends
 from core.auth import CurrentUser
-from core.i18n import Language
+from core.i18n import Language, Text
+from core.localtime import short_date, short_month
 from core.offices import CITY_CODE_LENGTH
 from core.service.regions import region_names
+from core.stores import Stores
 from verification.errors import refusal_titles
 from verification.service.rollups import AGE_BANDS, month_of, week_of
 
@@ -22,6 +24,8 @@ NATIONAL = "Indonesia"
 SERIES_MONTHS = 36  # the coverage chart: up to three years, from the first month with a population figure
 ISSUANCE_WEEKS = 104
 LAUNCHES_SHOWN = 12
+EVENT_AXIS = Text("Bulan sejak peluncuran (0 = bulan peluncuran)", "Months since launch (0 = the launch month)")
+EVENT_VALUE = Text("KIA baru per 1.000 anak", "New KIAs per 1,000 children")
 
 
 def chart(labels: list[Any], datasets: list[dict[str, Any]], kind: str = "bar", **extra: Any) -> dict[str, Any]:
@@ -86,9 +90,8 @@ async def dashboard_data(
     chosen = compare if compare in dict(choices) else None
     coverage_sets: list[dict[str, Any]] = [
         {"label": view.name, "data": [p.coverage_percent for p in series]},
-        {"label": "target", "data": [p.target_percent for p in series],
-         "dashed": True, "color": "#c8553d"},
-    ]  # fmt: skip
+        *_target_sets(series),
+    ]
     if chosen:
         local = await reports.coverage_series(chosen, start, today)
         coverage_sets.insert(1, {"label": dict(choices)[chosen], "data": [p.coverage_percent for p in local]})
@@ -100,16 +103,15 @@ async def dashboard_data(
         for day in await reports.denominator_dates(region, today)
     ]
 
-    launches, weeks, markers, uplift = [], [], [], []
+    launches, weeks, uplift = [], [], []
+    markers: list[dict[str, Any]] = []
+    tags: list[dict[str, Any]] = []
+    events = await report_events.events_for(region)
     if not view.wide:
         launches = await reports.launches(region)
         first_week = await issuance_start(today, launches)
         weeks = await reports.weekly_prints(region, first_week, today)
-        markers = [
-            {"x": week_of(date.fromisoformat(launch["launched_on"])).isoformat(), "text": launch["partner"]}
-            for launch in launches
-            if launch["launched_on"] >= first_week.isoformat()
-        ]
+        markers, tags = _markers(weeks, launches, events)
         if region is not None and len(region) == CITY_CODE_LENGTH:
             uplift = await reports.uplift_all(today, language, region, LAUNCHES_SHOWN)
 
@@ -144,15 +146,20 @@ async def dashboard_data(
         "breakdown": breakdown,
         "kecamatan_choices": choices,
         "chosen": chosen,
-        "coverage_chart": chart([p.as_of.isoformat()[:7] for p in series], coverage_sets, "line", percent=True),
+        "coverage_chart": chart([short_month(p.as_of, language) for p in series], coverage_sets, "line", percent=True),
+        "carried_target": next((p for p in reversed(series) if p.target_carried), None),
+        "target_bars": _target_bars(breakdown),
         "issuance_chart": chart(
-            [w["week_start"] for w in weeks],
+            [short_date(date.fromisoformat(w["week_start"]), language) for w in weeks],
             [{"label": "prints", "data": [w["prints"] for w in weeks]}],
             markers=markers,
         ),
+        "tags": tags,
         "partner_age_chart": chart(partner_names, age_sets, stacked=True),
         "by_partner": [(name, by_partner[name]) for name in partner_names],
-        "channel_chart": chart([m[:7] for m in months], channel_sets, stacked=True),
+        "channel_chart": chart(
+            [short_month(date.fromisoformat(m[:10]), language) for m in months], channel_sets, stacked=True
+        ),
         "uplift": uplift,
         "activation": await reports.activation(month_of(today - timedelta(days=334)), today, today, region),
         "quiet": await reports.quiet_partners(today, region),
@@ -160,6 +167,66 @@ async def dashboard_data(
         "reasons": refusal_titles(language),
         "age_bands": AGE_BANDS,
     }
+
+
+def _target_sets(series: list[reports.Coverage]) -> list[dict[str, Any]]:
+    """The target line of the coverage chart: solid where the year's own target is set, and, from the last month
+    with one, dotted where an earlier year's is carried (this year's not set yet), so the line never stops."""
+    own = [p.target_percent if not p.target_carried else None for p in series]
+    carried = [p.target_percent if p.target_carried else None for p in series]
+    for n in range(1, len(series)):  # join the two where one takes over from the other
+        if carried[n] is not None and carried[n - 1] is None and own[n - 1] is not None:
+            carried[n - 1] = own[n - 1]
+    sets: list[dict[str, Any]] = [{"label": "target", "data": own, "dashed": True, "color": "#c8553d", "flat": True}]
+    if any(value is not None for value in carried):
+        sets.append({"label": "target_carried", "data": carried, "dashed": True, "color": "#8a4b00", "flat": True})
+    return sets
+
+
+BAR_ROW = 30  # pixels per kecamatan in the bars against the target
+
+
+def _target_bars(breakdown: reports.Coverage) -> dict[str, Any]:
+    """Coverage of each region below as a bar against the target line: below the target red, at or above it green;
+    the lowest first, as a mayor reads it."""
+    rows = sorted((r for r in breakdown.kecamatan if r.coverage_percent is not None),
+                  key=lambda r: (r.coverage_percent or 0, r.region_name))  # fmt: skip
+    target = breakdown.target_percent
+    colors = ["#c8553d" if target is not None and r.coverage_percent is not None and r.coverage_percent < target
+              else "#2a9d8f" for r in rows]  # fmt: skip
+    top = max([float(r.coverage_percent or 0) for r in rows] + [float(target or 0)], default=0)
+    return chart(
+        [r.region_name for r in rows],
+        [{"label": "coverage", "data": [r.coverage_percent for r in rows], "colors": colors}],
+        horizontal=True, percent=True, legend=False, height=BAR_ROW * len(rows) + 70,
+        valueMax=min(100, (int(top) // 10 + 1) * 10),
+        target={"value": target, "carried": breakdown.target_carried},
+    )  # fmt: skip
+
+
+def _markers(
+    weeks: list[dict[str, Any]], launches: list[dict[str, Any]], events: list[Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Tags on the weekly issuance chart (1, 2… for launches, A, B… for other events) at the index of their week,
+    and the list that says what each is: names never drawn on the chart, where they would overlap."""
+    index = {w["week_start"]: n for n, w in enumerate(weeks)}
+    markers: list[dict[str, Any]] = []
+    tags: list[dict[str, Any]] = []
+    for launch in launches:
+        at = index.get(week_of(date.fromisoformat(launch["launched_on"])).isoformat())
+        if at is not None:
+            tag = str(len([t for t in tags if t["kind"] == "launch"]) + 1)
+            markers.append({"x": at, "text": tag})
+            tags.append({"kind": "launch", "tag": tag, "text": launch["partner"],
+                         "on": date.fromisoformat(launch["launched_on"]), "until": None})  # fmt: skip
+    for event in events:
+        at = index.get(week_of(event.starts_on).isoformat())
+        if at is not None:
+            tag = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[len([t for t in tags if t["kind"] == "event"]) % 26]
+            markers.append({"x": at, "text": tag, "color": "#4d5660"})
+            tags.append({"kind": "event", "tag": tag, "text": event.title, "on": event.starts_on,
+                         "until": event.ends_on, "event_kind": event.kind})  # fmt: skip
+    return markers, tags
 
 
 def _breakdown_of(view: View) -> str:
@@ -237,3 +304,43 @@ async def download(name: str, today: date, view: View, language: Language, thres
         "mitra-sepi": lambda: reports.quiet_partners(today, region),
     }
     return await makers[name]() if name in makers else None
+
+
+async def effect_view(
+    view: View, today: date, stores: Stores, language: Language
+) -> tuple[dict[str, Any] | None, list[tuple[Any, ...]]]:  # fmt: skip
+    """The effect estimate as the dashboard shows it (5–17 years, with under-5s as the check), or None while it is
+    being computed; and the computations still to start (the page runs them after answering)."""
+    answers: dict[str, dict[str, Any] | None] = {}
+    missing = []
+    for group in effect.AGE_GROUPS:
+        key, answers[group] = await effect.cached(view.region, today, group, stores)
+        if answers[group] is None:
+            missing.append((view.region, today, group, key, stores))
+    main, young = answers["5_17"], answers["under_5"]
+    if main is None or young is None:
+        return None, missing
+    return {
+        "main": main,
+        "young": young,
+        "summary": effect.describe(main, language),
+        "chart": _event_chart(main, language) if main["status"] == "ok" else None,
+        "events": await report_events.events_for(view.region),
+    }, []
+
+
+def _event_chart(answer: dict[str, Any], language: Language) -> dict[str, Any]:
+    """The event study: the estimate by month since launch with its 95% band, against no effect."""
+    points = answer["event_study"]
+    return chart(
+        [("+" if p["months_since_launch"] > 0 else "") + str(p["months_since_launch"]).replace("-", "−")
+         for p in points],
+        [
+            {"label": "low", "data": [p["ci_low"] for p in points], "band": "lower", "hideLegend": True},
+            {"label": "band", "data": [p["ci_high"] for p in points], "band": "upper"},
+            {"label": "estimate", "data": [p["estimate"] for p in points], "color": "#0b5d8c"},
+            {"label": "zero", "data": [0 for _ in points], "dashed": True, "color": "#4d5660", "flat": True},
+        ],
+        "line",
+        categoryTitle=EVENT_AXIS.render(language), valueTitle=EVENT_VALUE.render(language),
+    )  # fmt: skip
