@@ -52,9 +52,8 @@ def format_local(moment: datetime, zone: str, language: str = "id") -> str:
     """`27 Nov 2026 17.30 WIB` (Indonesian writes a period between hours and minutes); English uses a colon."""
     local = moment.astimezone(ZoneInfo(zone))
     abbreviation = ZONE_ABBREVIATIONS.get(zone, local.tzname() or zone)
-    if language == "en":
-        return f"{local.day} {_MONTHS_EN[local.month - 1]} {local.year} {local:%H:%M} {abbreviation}"
-    return f"{local.day} {_MONTHS_ID[local.month - 1]} {local.year} {local:%H.%M} {abbreviation}"
+    clock = f"{local:%H:%M}" if language == "en" else f"{local:%H.%M}"
+    return f"{short_date(local.date(), language)} {clock} {abbreviation}"
 
 
 def day_problem(name: str, day: date | None) -> FieldProblem | None:

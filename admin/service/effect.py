@@ -19,11 +19,11 @@ from anyio import to_thread
 from piccolo.query.functions.aggregate import Count, Max, Sum
 
 from admin.service.population import denominator_rows, pick_denominator
-from admin.service.reports import _published_offers, region_tree
-from admin.service.wide_coverage import as_date, month_end
+from admin.service.reports import _published_offers, is_wide, region_tree
+from admin.service.wide_coverage import as_date, month_end, month_ends
 from admin.tables import PopulationCount, UnenrolledCityMonthly, UnenrolledKia
 from core.i18n import Text
-from core.offices import CITY_CODE_LENGTH, city_of, covers
+from core.offices import city_of, covers
 from core.stores import Stores
 from core.tables import Region, RegionLevel
 from partners.tables import OfferOutlet, Outlet
@@ -113,8 +113,7 @@ def estimate(panel: Panel, alpha: float = 0.05) -> dict[str, Any]:
 
     treated, controls = units_of(panel)
     if len(treated) < MIN_TREATED or len(controls) < MIN_CONTROL:
-        return {"status": "not_enough_units", "treated_units": len(treated), "control_units": len(controls),
-                "minimum_units": {"treated": MIN_TREATED, "control": MIN_CONTROL}}  # fmt: skip
+        return _not_enough(len(treated), len(controls))
     index = {month: n + 1 for n, month in enumerate(panel.months)}
     rows = []
     for unit in panel.units:
@@ -174,6 +173,11 @@ def estimate(panel: Panel, alpha: float = 0.05) -> dict[str, Any]:
         "treated_units": len(treated),
         "control_units": len(controls),
     }
+
+
+def _not_enough(treated: int, controls: int) -> dict[str, Any]:
+    return {"status": "not_enough_units", "treated_units": treated, "control_units": controls,
+            "minimum_units": {"treated": MIN_TREATED, "control": MIN_CONTROL}}  # fmt: skip
 
 
 def _point(months: int, effect: dict[str, Any]) -> dict[str, Any]:
@@ -268,17 +272,13 @@ async def build_panel(region: str | None, today: date, age_group: str) -> Panel:
     """Units of the region (its kecamatan; a province's or the country's kabupaten/kota), months from MONTHS_BEFORE
     before the first launch to the last complete month, and each unit-month's new KIAs of the age group per 1,000
     children without a KIA at the month's start (the latest population figure of the unit)."""
-    wide = region is None or len(region) != CITY_CODE_LENGTH
+    wide = is_wide(region)
     launches = await launch_months(region, wide)
     last = month_of(month_of(today) - timedelta(days=1))
     start = month_of(min(launches.values(), default=last))
     for _ in range(MONTHS_BEFORE):
         start = month_of(start - timedelta(days=1))
-    months = []
-    month = start
-    while month <= last:
-        months.append(month)
-        month = month_of(month_end(month) + timedelta(days=1))
+    months = [month_of(day) for day in month_ends(start, month_end(last))]
     low, high = AGE_GROUPS[age_group]
     if wide:
         places = await PrintCityMonthly.select(PrintCityMonthly.city_code).distinct()
@@ -374,12 +374,11 @@ async def compute(region: str | None, today: date, age_group: str, key: str, sto
 async def _compute(region: str | None, today: date, age_group: str, key: str, stores: Stores) -> None:
     panel = await build_panel(region, today, age_group)
     if not panel.units or not panel.months:
-        answer: dict[str, Any] = {"status": "not_enough_units", "treated_units": 0, "control_units": 0,
-                                  "minimum_units": {"treated": MIN_TREATED, "control": MIN_CONTROL}}  # fmt: skip
+        answer = _not_enough(0, 0)
     else:
         answer = await to_thread.run_sync(estimate, panel)
     answer.update({
-        "wide": region is None or len(region) != CITY_CODE_LENGTH, "region": region, "age_group": age_group,
+        "wide": is_wide(region), "region": region, "age_group": age_group,
         "units": len(panel.units), "first_month": panel.months[0].isoformat() if panel.months else None,
         "last_month": panel.months[-1].isoformat() if panel.months else None,
     })  # fmt: skip

@@ -107,6 +107,14 @@
     return boxes;
   }
 
+  // After every drawing (the first, and each after a resize): the boxes of what was drawn, for the overlap check.
+  const labelRecorder = {
+    id: "labelRecorder",
+    afterRender(chart) {
+      chart.canvas.dataset.labelBoxes = JSON.stringify(labelBoxes(chart));
+    },
+  };
+
   function render(canvas) {
     if (canvas.dataset.rendered !== undefined) return;
     const source = document.getElementById(canvas.dataset.chart);
@@ -164,11 +172,9 @@
           targetLine: spec.target || {},
         },
       },
-      plugins: [markers, targetLine],
+      plugins: [markers, targetLine, labelRecorder],
     });
     canvas.dataset.rendered = String(chart.data.datasets.reduce((n, d) => n + d.data.filter((v) => v !== null).length, 0));
-    canvas.dataset.labelBoxes = JSON.stringify(labelBoxes(chart));
-    chart.options.onResize = () => requestAnimationFrame(() => { canvas.dataset.labelBoxes = JSON.stringify(labelBoxes(chart)); });
   }
 
   function renderAll(root) {
