@@ -93,7 +93,8 @@ class ReconnectingPostgresEngine(PostgresEngine):
         node = self.extra_nodes.get(replica.REPLICA)
         if isinstance(node, ReconnectingPostgresEngine) and node.pool is not None and replica.wanted(query):
             try:
-                return await node._fetch(query, args)
+                if await self._replica_current(node):
+                    return await node._fetch(query, args)
             except Exception as error:
                 if not (database_unreachable(error) or _recovery_conflict(error)):
                     raise
@@ -101,6 +102,35 @@ class ReconnectingPostgresEngine(PostgresEngine):
                 # answers instead.
                 log.warning("database.replica_skipped", error=type(error).__name__)
         return await self._fetch(query, args)
+
+    async def _replica_current(self, node: ReconnectingPostgresEngine) -> bool:
+        """Whether the replica has replayed the primary as of the report's last write (core.database.replica),
+        waiting up to REPLICA_WAIT_SECONDS; asked once per write, remembered for the report's other reads."""
+        report = replica.current_report()
+        if report is None:
+            return True
+        if report.replica_current is not None:
+            return report.replica_current
+        report.replica_current = False  # until shown otherwise: the report reads the primary
+        try:
+            [row] = await self._fetch("SELECT pg_current_wal_lsn() AS lsn", None)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + replica.REPLICA_WAIT_SECONDS
+            while True:
+                # NULL: the node replays nothing (not a standby), so it is as current as it gets.
+                [replayed] = await node._fetch(
+                    "SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, true) AS current", [row["lsn"]]
+                )
+                if replayed["current"] or loop.time() >= deadline:
+                    break
+                await asyncio.sleep(0.02)
+        except Exception as error:  # a primary in recovery (a failover), a replica down: the primary answers
+            log.warning("database.replica_unchecked", error=type(error).__name__)
+            return False
+        report.replica_current = bool(replayed["current"])
+        if not report.replica_current:
+            log.warning("database.replica_behind", waited_seconds=replica.REPLICA_WAIT_SECONDS)
+        return report.replica_current
 
     async def _fetch(self, query: str, args: Sequence[Any] | None) -> Any:
         if not self.pool:

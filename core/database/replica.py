@@ -5,6 +5,11 @@ each of its dozens of queries (many are helpers the till shares); it runs inside
 SELECT it makes outside a transaction goes to the replica. Everything else reads the primary: a limit, a budget, a
 key or a card's status is never read from a copy that may be behind (docs/scaling.md). A statement the replica
 refuses as a write, or a replica that cannot be reached, runs on the primary: a report may be slower, never wrong.
+
+A report first writes what waits (`before_report`: the rollup outbox, buffered refusals) on the primary; its reads
+then go to the replica only once the replica has replayed those writes (`ReconnectingPostgresEngine` compares the
+primary's WAL position with the replica's, waiting up to REPLICA_WAIT_SECONDS): otherwise it would miss a
+redemption committed before it was asked. A replica further behind than that: the report reads the primary.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 import structlog
 from litestar.middleware import ASGIMiddleware
@@ -23,11 +29,23 @@ log = structlog.get_logger()
 
 REPLICA = "replica"  # the name of the node in the engine's extra_nodes
 
-_READING_REPORT: ContextVar[bool] = ContextVar("reading_report", default=False)
+# How long a report waits for the replica to replay what the report itself just wrote, before reading the primary.
+REPLICA_WAIT_SECONDS = 1.0
+
+
+@dataclass
+class OneReport:
+    """One report's reads: whether the replica has replayed the primary as of the report's last write (None: not
+    asked since; the next replica read asks first)."""
+
+    replica_current: bool | None = None
+
+
+_READING_REPORT: ContextVar[OneReport | None] = ContextVar("reading_report", default=None)
 
 
 @contextmanager
-def _reading_report(value: bool) -> Iterator[None]:
+def _reading_report(value: OneReport | None) -> Iterator[None]:
     token = _READING_REPORT.set(value)
     try:
         yield
@@ -37,18 +55,27 @@ def _reading_report(value: bool) -> Iterator[None]:
 
 def reports() -> AbstractContextManager[None]:
     """A report's reads: its SELECTs outside a transaction may go to the replica."""
-    return _reading_report(True)
+    return _reading_report(OneReport())
 
 
 def primary() -> AbstractContextManager[None]:
     """Inside a report, work that must see the primary (applying the rollup outbox before the report reads)."""
-    return _reading_report(False)
+    return _reading_report(None)
+
+
+def current_report() -> OneReport | None:
+    """The report being read now, if any."""
+    return _READING_REPORT.get()
 
 
 async def before_report(write: Callable[[], Awaitable[object]], skipped_event: str | None = None) -> None:
     """What a report waits for before it reads (rows buffered or queued, written now), on the primary whatever the
     report then reads from. A database that takes no writes just now (a failover's standby) is read as it is: what
-    was not written waits for the next round (`skipped_event`, if given, is logged)."""
+    was not written waits for the next round (`skipped_event`, if given, is logged). The report's next read from
+    the replica first checks that the replica has replayed these writes."""
+    report = _READING_REPORT.get()
+    if report is not None:
+        report.replica_current = None
     try:
         with primary():
             await write()
@@ -62,7 +89,7 @@ async def before_report(write: Callable[[], Awaitable[object]], skipped_event: s
 def wanted(sql: str) -> bool:
     """Whether this statement, run outside a transaction now, may read the replica (a `WITH` that writes is
     refused there, and then runs on the primary)."""
-    return _READING_REPORT.get() and sql.lstrip()[:6].upper().startswith(("SELECT", "WITH"))
+    return _READING_REPORT.get() is not None and sql.lstrip()[:6].upper().startswith(("SELECT", "WITH"))
 
 
 class ReportReads(ASGIMiddleware):
