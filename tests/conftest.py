@@ -40,6 +40,11 @@ os.environ["MITRAKIA_PASSWORD_HASH_PROFILE"] = "owasp_minimum"
 # by the very next request, and a table the stamp's triggers forget fails the test that changes it
 # (tests/verification/test_till_cache.py measures the one-second propagation itself).
 os.environ["MITRAKIA_TILL_CACHE_CHECK_SECONDS"] = "0"
+# Webhooks go to receivers the tests start on 127.0.0.1. The in-process app's sender waits an hour between rounds:
+# a test sends what is due itself (partners.service.webhook_sending.send_due), at the time it says; a test that
+# wants the background sender starts a server of its own (tests.browser.live_server).
+os.environ["MITRAKIA_WEBHOOK_ALLOW_LOCAL"] = "true"
+os.environ["MITRAKIA_WEBHOOK_SEND_INTERVAL_SECONDS"] = "3600"
 
 # tests/cluster starts a whole deployment of its own (`make test-cluster`); the suite's runs leave it out.
 collect_ignore = [] if os.environ.get("MITRAKIA_TEST_CLUSTER") else ["cluster"]
@@ -250,6 +255,95 @@ def create_staff() -> Callable[..., Awaitable[Any]]:
         )
 
     return factory
+
+
+class _DemoSnapshot:
+    """The whole demo (`seed_demo` with its registry), seeded once per session by the first test that asks for it
+    (25 s on either backend), kept as data, and put back for every other test in a fraction of a second: the
+    tests that read the demo test what it shows, not how it is seeded (tests/admin/test_demo.py does that)."""
+
+    def __init__(self) -> None:
+        self.accounts: list[Any] = []
+        self.files = WORKDIR / "demo-files"  # what the seed writes beside the database (cards.csv, the SIAK file)
+        self.sqlite = WORKDIR / "demo.sqlite3"
+        self.tables: list[str] = []
+        self.sequences: list[tuple[str, int, bool]] = []
+
+    async def put_back(self, output_dir: Path) -> list[Any]:
+        if not self.accounts:
+            await self._take()
+        else:
+            await self._restore()
+        shutil.copytree(self.files, output_dir, dirs_exist_ok=True)
+        from core.service import stamped
+
+        stamped.forget()
+        return self.accounts
+
+    async def _take(self) -> None:
+        from admin.demo import seed_demo
+
+        self.accounts = await seed_demo(self.files)
+        db = engine()
+        if isinstance(db, SQLiteEngine):
+            import sqlite3
+
+            with (
+                contextlib.closing(sqlite3.connect(db.path)) as live,
+                contextlib.closing(sqlite3.connect(self.sqlite)) as kept,
+            ):
+                live.backup(kept)
+            return
+        rows = await db.run_ddl(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition",
+            in_pool=True,
+        )
+        self.tables = [row["relname"] for row in rows if row["relname"] not in KEPT_TABLES]
+        await db.run_ddl("DROP SCHEMA IF EXISTS test_demo CASCADE; CREATE SCHEMA test_demo", in_pool=True)
+        await db.run_ddl(
+            "; ".join(f'CREATE TABLE test_demo."{table}" AS TABLE public."{table}"' for table in self.tables),
+            in_pool=True,
+        )
+        rows = await db.run_ddl(
+            "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'", in_pool=True
+        )
+        self.sequences = [(row["sequencename"], row["last_value"] or 1, row["last_value"] is not None) for row in rows]
+
+    async def _restore(self) -> None:
+        db = engine()
+        if isinstance(db, SQLiteEngine):
+            import sqlite3
+
+            # SQLite's backup API writes the pages into the live file, under its locks: connections the test's app
+            # already holds see the demo on their next statement.
+            with (
+                contextlib.closing(sqlite3.connect(self.sqlite)) as kept,
+                contextlib.closing(sqlite3.connect(db.path)) as live,
+            ):
+                kept.backup(live)
+            return
+        tables = ", ".join(f'public."{table}"' for table in self.tables)
+        copies = "; ".join(f'INSERT INTO public."{t}" SELECT * FROM test_demo."{t}"' for t in self.tables)
+        sequences = "; ".join(
+            f"SELECT setval('public.\"{name}\"', {value}, {str(called).lower()})"
+            for name, value, called in self.sequences
+        )
+        # One connection: foreign keys and triggers wait (replica role) while the rows go back in any order.
+        await db.run_ddl(
+            f"BEGIN; SET LOCAL session_replication_role = replica; TRUNCATE {tables} RESTART IDENTITY CASCADE; "
+            f"{copies}; {sequences + ';' if sequences else ''} COMMIT",
+            in_pool=True,
+        )
+
+
+_DEMO = _DemoSnapshot()
+
+
+@pytest.fixture
+async def demo(tmp_path: Path) -> list[Any]:
+    """The demo's two cities, as `make demo` seeds them (its files in tmp_path); returns the demo accounts."""
+    return await _DEMO.put_back(tmp_path)
 
 
 from tests.till import till  # noqa: E402, F401 - a fixture shared by verification, report and page tests

@@ -139,11 +139,10 @@ async def test_an_office_makes_a_campaign_in_the_console_and_prints_its_poster(m
     assert bad.status_code == 422
 
 
-async def test_the_demo_has_a_schools_campaign_with_visits_and_enrolments(client, tmp_path):
-    from admin.demo import DEMO_PASSWORD, seed_demo
+async def test_the_demo_has_a_schools_campaign_with_visits_and_enrolments(demo, client):
+    from admin.demo import DEMO_PASSWORD
     from admin.demo_campaign import SCHOOL
 
-    await seed_demo(tmp_path)
     dukcapil = await login(client, "dukcapil", DEMO_PASSWORD)
     report = (await client.get("/api/v1/admin/reports/campaigns", headers=dukcapil)).json()
     (line,) = report["campaigns"]

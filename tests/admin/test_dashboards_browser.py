@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
-from admin.demo import DEMO_PASSWORD, seed_demo
+from admin.demo import DEMO_PASSWORD
 from tests.browser import chromium, live_server, needs_chromium, screenshot
 
 pytestmark = needs_chromium
@@ -33,8 +33,7 @@ async def fits_width(page) -> bool:
     return await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-async def test_dukcapil_and_partner_dashboards_on_the_demo(tmp_path):
-    await seed_demo(tmp_path)
+async def test_dukcapil_and_partner_dashboards_on_the_demo(demo):
     async with live_server() as base, chromium(**LAPTOP) as page:
         await sign_in(page, base, "/admin", "dukcapil")
         await page.get_by_role("heading", name="Cakupan KIA Kota Bengkulu").wait_for()

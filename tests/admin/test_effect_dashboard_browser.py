@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 
-from admin.demo import seed_demo
 from tests.admin.test_dashboards_browser import sign_in
 from tests.browser import chromium, live_server, needs_chromium, screenshot
 
@@ -42,8 +41,7 @@ def test_the_overlap_check_sees_an_overlap():
     assert not overlapping([[0, 0, 10, 10], [10, 0, 20, 10], [0, 10, 10, 20]])
 
 
-async def test_the_dashboard_tells_the_story_without_overlapping_labels(tmp_path):
-    await seed_demo(tmp_path)
+async def test_the_dashboard_tells_the_story_without_overlapping_labels(demo):
     async with live_server() as base:
         for size in SIZES:
             await _story(base, size)

@@ -3,7 +3,7 @@ viewer's office, the under-5 check beside it, and a plain `not_enough_units` whe
 
 from __future__ import annotations
 
-from admin.demo import DEMO_PASSWORD, seed_demo
+from admin.demo import DEMO_PASSWORD
 from tests.conftest import login
 
 EFFECT = "/api/v1/admin/reports/effect"
@@ -19,8 +19,7 @@ async def _answer(client, headers, **params) -> dict:
     return first.json()
 
 
-async def test_the_demo_city_has_an_effect_estimate_with_its_event_study(client, tmp_path):
-    await seed_demo(tmp_path)
+async def test_the_demo_city_has_an_effect_estimate_with_its_event_study(demo, client):
     dukcapil = await login(client, "dukcapil", DEMO_PASSWORD)
     found = await _answer(client, dukcapil)
     assert found["status"] == "ok", found

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 from datetime import date
 
-from admin.demo import seed_demo
 from core.web import tanggal
 from partners.tables import Offer, OfferStatus
 from tests.browser import chromium, fake_camera, fake_camera_file, live_server, needs_chromium, screenshot
@@ -16,8 +15,7 @@ from verification.tables import Card
 pytestmark = needs_chromium
 
 
-async def test_a_parent_scans_a_demo_card_with_the_phone_camera(tmp_path):
-    await seed_demo(tmp_path)
+async def test_a_parent_scans_a_demo_card_with_the_phone_camera(demo, tmp_path):
     with (tmp_path / "cards.csv").open(encoding="utf-8") as handle:
         handed_out = list(csv.DictReader(handle))
     child = next(row for row in handed_out if row["status"] == "active" and 6 <= int(row["age_years"]) <= 12)

@@ -8,7 +8,7 @@ import re
 import statistics
 import uuid
 
-from admin.demo import DEMO_PASSWORD, seed_demo
+from admin.demo import DEMO_PASSWORD
 from core.web import bulan
 from partners.tables import Partner
 from tests.core.test_pages import page_client, sign_in
@@ -42,8 +42,7 @@ async def _served(partner_id: uuid.UUID, since, until, city: str | None = None) 
     return holders, first
 
 
-async def test_a_pool_on_the_demo_sees_new_and_returning_families_and_its_categorys_median(make_client, tmp_path):
-    await seed_demo(tmp_path)
+async def test_a_pool_on_the_demo_sees_new_and_returning_families_and_its_categorys_median(demo, make_client):
     client = await page_client(make_client)
     assert (await sign_in(client, "hamtian.manajer", DEMO_PASSWORD)).status_code == 303
     page = (await client.get("/mitra")).text

@@ -1,10 +1,15 @@
 """How long a cheap phone takes to read a card: the cashier app in Chromium with the CPU slowed 4x, its fake camera
-showing a realistic frame of a printed sticker (small in the frame, tilted, blurred, noisy), for a version 1 and a
-version 2 QR of the same size on paper. The times are printed, not asserted (docs/performance.md quotes them)."""
+showing a realistic frame of a printed sticker (small in the frame, tilted, blurred, noisy).
+
+The suite checks what a cashier notices: today's (version 2) sticker is read, held flat or tilted. The comparison
+with version 1, three loads each, is a measurement (docs/performance.md quotes it) and runs only when asked:
+`MITRAKIA_TEST_QR_TIMES=1 pytest -s tests/verification/test_qr_read_time_browser.py` (a version 1 sticker held
+tilted is never read, so it alone waits 3 x 20 s). The times are printed, never asserted."""
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -19,7 +24,8 @@ pytestmark = needs_chromium
 
 CPU_SLOWDOWN = 4
 STICKER_PIXELS = 320  # a 30 mm QR held about 12 cm from a 640 x 480 camera
-RELOADS = 3
+MEASURING = bool(os.environ.get("MITRAKIA_TEST_QR_TIMES"))
+RELOADS = 3 if MEASURING else 1
 GIVE_UP_MS = 20_000
 # Two ways a cashier holds the card: flat to the camera, and tilted (one edge 8 px nearer, as a phone held by hand).
 HOLDS = {"flat": 0, "tilted": 8}
@@ -83,16 +89,17 @@ def _median(values: list[float | None]) -> float | None:
     return round(statistics.median(read), 2) if len(read) == len(values) else None
 
 
-async def test_a_version_2_sticker_reads_on_a_slow_phone_where_version_1_is_slow_or_unread(till, tmp_path):
+async def test_todays_sticker_reads_on_a_slow_phone_held_flat_or_tilted(till, tmp_path):
     card_id = await enroll_card(till.settings)
     v2, _ = await cards.issue_qr_text(card_id, till.keyring, till.settings, None)
     v1 = credentials.qr_text(await credentials.sign_jws(till.keyring, till.settings, card_id, 1, utc_now()))
     assert (credentials.qr_version(v1), credentials.qr_version(v2)) == (13, 7)
 
+    versions = ((1, v1), (2, v2)) if MEASURING else ((2, v2),)
     times = {
         f"version_{version}_{hold}": await _read_seconds(realistic_frames(text, tmp_path, tilt))
         for hold, tilt in HOLDS.items()
-        for version, text in ((1, v1), (2, v2))
+        for version, text in versions
     }
     print(json.dumps({
         "cpu_slowdown": CPU_SLOWDOWN, "sticker_pixels": STICKER_PIXELS, "give_up_s": GIVE_UP_MS / 1000,
