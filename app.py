@@ -73,7 +73,10 @@ from partners.controllers.partners import PartnerProfileController, Registration
 from partners.controllers.profile_pages import RegistrationPages, profile_pages
 from partners.controllers.staff import StaffController
 from partners.controllers.staff_pages import staff_pages
+from partners.controllers.webhook_pages import webhook_pages
+from partners.controllers.webhooks import WebhookController
 from partners.service.api_keys import resolve_api_key
+from partners.service.webhook_sending import webhook_sender
 from verification.controllers.history_pages import history_pages
 from verification.controllers.jwks import JwksController
 from verification.controllers.pages import CashierPage, CashierServiceWorker, ParentCardPage, partner_dashboard
@@ -148,7 +151,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         async with database_lifespan(settings):
             freeze_startup_heap()  # full collections skip the app itself: /health stays fast during an import
             try:
-                async with till_background(settings):  # the attempt log's buffer and the rollup outbox
+                async with (
+                    till_background(settings),  # the attempt log's buffer and the rollup outbox
+                    webhook_sender(settings),  # the webhook outbox
+                ):
                     yield
             finally:
                 await stores.close()
@@ -169,6 +175,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StaffController,
             OfferController,
             ApiKeyController,
+            WebhookController,
             CatalogController,
             CatalogPages,
             StaffAccountController,
@@ -208,6 +215,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             offer_pages,
             staff_pages,
             api_key_pages,
+            webhook_pages,
             history_pages,
             RegistrationPages,
             profile_pages,

@@ -174,6 +174,11 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Any]] = {
     "RETAIN_ATTEMPTS_DAYS": (_positive_int, 400),
     "RETAIN_IDEMPOTENCY_DAYS": (_positive_int, 7),
     "RETAIN_ENDED_SESSIONS_DAYS": (_positive_int, 30),
+    # Webhooks (docs/integrations.md): true lets an endpoint be http:// on this machine or on a private network
+    # (the demo and the tests); production leaves it false: HTTPS to public addresses only.
+    "WEBHOOK_ALLOW_LOCAL": (_bool, False),
+    # How often each worker sends the webhook deliveries that are due.
+    "WEBHOOK_SEND_INTERVAL_SECONDS": (_seconds, 1.0),
     "PASSWORD_HASH_PROFILE": (_password_hash_profile, "rfc9106_low_memory"),
     "LOG_LEVEL": (_log_level, "INFO"),
     "LOG_FORMAT": (_log_format, "json"),
@@ -220,6 +225,8 @@ class Settings:
     retain_attempts_days: int
     retain_idempotency_days: int
     retain_ended_sessions_days: int
+    webhook_allow_local: bool
+    webhook_send_interval_seconds: float
     password_hash_profile: str
     log_level: str
     log_format: str

@@ -33,6 +33,16 @@ class ApiKeyNotFound(NotFound):
     title = Text("Kunci API tidak ditemukan", "API key not found")
 
 
+class WebhookNotFound(NotFound):
+    code = "webhook_not_found"
+    title = Text("Webhook tidak ditemukan", "Webhook not found")
+
+
+class WebhookDeliveryNotFound(NotFound):
+    code = "webhook_delivery_not_found"
+    title = Text("Pengiriman webhook tidak ditemukan", "Webhook delivery not found")
+
+
 class AlreadyMember(Conflict):
     code = "already_partner_member"
     title = Text("Akun ini sudah terdaftar pada mitra", "This account already belongs to a partner")

@@ -15,6 +15,9 @@ from partners.tables import (
     PartnerMember,
     PartnerOffice,
     PartnerStatusChange,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 
 APP_CONFIG = AppConfig(
@@ -31,6 +34,9 @@ APP_CONFIG = AppConfig(
         OfferRevision,
         OfferStatusChange,
         ApiKey,
+        WebhookEndpoint,
+        WebhookDelivery,
+        WebhookAttempt,
     ],
     migration_dependencies=["core.piccolo_app"],
     commands=[],

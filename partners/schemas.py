@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from partners.tables import Category, OfferStatus, PartnerStatus
+from partners.tables import Category, DeliveryStatus, OfferStatus, PartnerStatus, WebhookEvent
 
 Name = Annotated[str, msgspec.Meta(max_length=120)]
 ShortText = Annotated[str, msgspec.Meta(max_length=255)]
@@ -301,6 +301,66 @@ class ApiKeyCreated(msgspec.Struct):
     scopes: list[ApiScope]
     key: str
     created_at: datetime
+
+
+# --- webhooks -------------------------------------------------------------------------------------------------
+
+
+class WebhookCreate(msgspec.Struct, forbid_unknown_fields=True):
+    url: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    events: list[WebhookEvent]
+    description: Annotated[str, msgspec.Meta(max_length=120)] = ""
+
+
+class WebhookUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """What a manager may change; a field left out stays as it is."""
+
+    url: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
+    events: list[WebhookEvent] | None = None
+    description: Annotated[str, msgspec.Meta(max_length=120)] | None = None
+    enabled: bool | None = None
+
+
+class WebhookRead(msgspec.Struct):
+    id: uuid.UUID
+    url: str
+    description: str
+    events: list[WebhookEvent]
+    enabled: bool
+    disabled_reason: Literal["failing", "manager"] | None
+    disabled_at: datetime | None
+    created_at: datetime
+    secret_rotated_at: datetime | None
+    # Until then the previous secret also signs each delivery (a second signature in `webhook-signature`).
+    previous_secret_until: datetime | None
+
+
+class WebhookSecret(msgspec.Struct):
+    """The only response that ever contains the signing secret: on creation and on rotation."""
+
+    endpoint: WebhookRead
+    secret: str
+
+
+class WebhookAttemptRead(msgspec.Struct):
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class WebhookDeliveryRead(msgspec.Struct):
+    id: uuid.UUID  # the webhook-id header
+    event_type: str
+    status: DeliveryStatus
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+    attempt_log: list[WebhookAttemptRead]
 
 
 # --- public catalog -------------------------------------------------------------------------------------------

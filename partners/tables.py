@@ -1,4 +1,5 @@
-"""Partners, their outlets and staff membership, offers with revisions and status history, outlet API keys."""
+"""Partners, their outlets and staff membership, offers with revisions and status history, outlet API keys, webhook
+endpoints and their deliveries."""
 
 from __future__ import annotations
 
@@ -201,3 +202,75 @@ class ApiKey(Table, tablename="partner_api_key"):
     created_at = Timestamptz(default=TimestamptzNow())
     last_used_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+
+
+class WebhookEvent(StrEnum):
+    """What a partner's endpoint can subscribe to (docs/integrations.md)."""
+
+    REDEMPTION_CREATED = "redemption.created"
+    REDEMPTION_VOIDED = "redemption.voided"
+    REDEMPTION_OFFLINE_OVER_LIMIT = "redemption.offline_over_limit"
+    OFFER_STATUS_CHANGED = "offer.status_changed"
+    PARTNER_STATUS_CHANGED = "partner.status_changed"
+
+
+TEST_EVENT = "webhook.test"  # sent on request to one endpoint, whatever it subscribes to
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # waiting for its first or next attempt
+    DELIVERED = "delivered"  # the endpoint answered 2xx
+    FAILED = "failed"  # retried for a day without a 2xx; "send again" queues it once more
+
+
+class WebhookEndpoint(Table, tablename="webhook_endpoint"):
+    """A partner's URL that receives signed events. The signing secret is stored encrypted (it must be used, not
+    only checked); after a rotation the previous one also signs until `previous_secret_until`."""
+
+    id = UUID(primary_key=True)
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, null=False, index=True)
+    url = Varchar(length=500)
+    description = Varchar(length=120, default="")
+    events = JSONB(default=[])
+    secret_encrypted = Text(secret=True)
+    previous_secret_encrypted = Text(null=True, default=None, secret=True)
+    previous_secret_until = Timestamptz(null=True, default=None)
+    enabled = Boolean(default=True)
+    # "failing": switched off after a delivery failed for a day (the console says so); "manager": by hand.
+    disabled_reason = Varchar(length=10, null=True, default=None)
+    disabled_at = Timestamptz(null=True, default=None)
+    created_by = UUID(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    secret_rotated_at = Timestamptz(null=True, default=None)
+
+
+class WebhookDelivery(Table, tablename="webhook_delivery"):
+    """One event for one endpoint: the outbox row, written in the transaction of the event, and its delivery log.
+    Its id is the `webhook-id` header, the same on every attempt, so that a receiver can ignore a repeat."""
+
+    id = UUID(primary_key=True)
+    endpoint = ForeignKey(references=WebhookEndpoint, on_delete=OnDelete.cascade, null=False, index=True)
+    partner = UUID(index=True)
+    event_type = Varchar(length=40)
+    payload = Text()  # the body exactly as signed and sent
+    status = Varchar(length=10, choices=DeliveryStatus, default=DeliveryStatus.PENDING)
+    attempts = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    next_attempt_at = Timestamptz(null=True, default=None, index=True)
+    retry_until = Timestamptz()  # a day after it was queued (or sent again)
+    leased_until = Timestamptz(null=True, default=None)  # a sender is on it (it died if this has passed)
+    last_attempt_at = Timestamptz(null=True, default=None)
+    last_status_code = Integer(null=True, default=None)
+    last_error = Varchar(length=40, null=True, default=None)
+    delivered_at = Timestamptz(null=True, default=None)
+
+
+class WebhookAttempt(Table, tablename="webhook_attempt"):
+    """One try at a delivery: what the endpoint answered (or why it could not), and how long it took."""
+
+    id = BigSerial(primary_key=True)
+    delivery = ForeignKey(references=WebhookDelivery, on_delete=OnDelete.cascade, null=False, index=True)
+    attempted_at = Timestamptz(default=TimestamptzNow())
+    status_code = Integer(null=True, default=None)
+    error = Varchar(length=40, null=True, default=None)
+    duration_ms = Integer(default=0)

@@ -35,9 +35,9 @@ from core.offices import Reach
 from core.settings import get_settings
 from core.stores import Stores
 from core.tables import Role, StaffUser
-from partners.schemas import ApiKeyCreate, ManagerAccount, PartnerProfile
-from partners.service import api_keys, offers, onboarding
-from partners.tables import Category, Offer, OfferStatus, Outlet, Partner
+from partners.schemas import ApiKeyCreate, ManagerAccount, PartnerProfile, WebhookCreate
+from partners.service import api_keys, offers, onboarding, webhooks
+from partners.tables import Category, Offer, OfferStatus, Outlet, Partner, WebhookEvent
 from tests.core.test_pages import sign_in
 from verification.service import cards, credentials, keys
 from verification.service.keys import KeyRing
@@ -106,6 +106,8 @@ class Seeded:
     run_id: uuid.UUID  # a finished bulk print of the import's cards
     breach_id: uuid.UUID  # an incident in the office's breach register
     campaign_id: uuid.UUID  # the office's outreach campaign for a school
+    webhook_id: uuid.UUID  # the partner's webhook endpoint
+    delivery_id: uuid.UUID  # a test event queued for it
 
 
 Values = str | Sequence[str]  # one value, or several: a page to visit for each
@@ -124,6 +126,8 @@ PATH_VALUES: dict[str, Fill | dict[str, Fill]] = {
     "run_id": lambda s: str(s.run_id),
     "breach_id": lambda s: str(s.breach_id),
     "campaign_id": lambda s: str(s.campaign_id),
+    "webhook_id": lambda s: str(s.webhook_id),
+    "delivery_id": lambda s: str(s.delivery_id),
     "city_code": lambda s: "17.71",  # the demo's Kota Bengkulu, whose office wrote its KIA guide
     "/admin/staf/{user_id:uuid}/nonaktifkan": {"user_id": lambda s: str(s.staff_user_id)},
     "/admin/staf/{user_id:uuid}/sandi": {"user_id": lambda s: str(s.staff_user_id)},
@@ -305,6 +309,10 @@ async def seed_pages(output_dir: Path) -> Seeded:
     assert outlet is not None
     manager = staff_user_row_to_current(await _account(ACCOUNTS[Role.PARTNER_MANAGER.value]))
     key = await api_keys.create_api_key(partner_id, ApiKeyCreate(name="Mesin kasir 1", outlet_id=outlet["id"]), manager)
+    hook = await webhooks.create_webhook(
+        partner_id, WebhookCreate(url="http://127.0.0.1:9/kasir", events=list(WebhookEvent)), manager, settings
+    )
+    delivery = await webhooks.send_test(partner_id, hook.endpoint.id, manager)
     published = await Offer.select(Offer.id).where(
         (Offer.partner == partner_id) & (Offer.status == OfferStatus.PUBLISHED)
     ).order_by(Offer.title).first()  # fmt: skip
@@ -337,6 +345,8 @@ async def seed_pages(output_dir: Path) -> Seeded:
         run_id=run,
         breach_id=breach.id,
         campaign_id=campaign["id"],
+        webhook_id=hook.endpoint.id,
+        delivery_id=delivery.id,
     )
 
 

@@ -27,6 +27,7 @@ from partners.errors import (
 )
 from partners.schemas import OfferRead, OfferRules, StatusChangeRead
 from partners.service import rules as offer_rules
+from partners.service import webhooks
 from partners.service.onboarding import partner_status
 from partners.tables import (
     Offer,
@@ -35,6 +36,7 @@ from partners.tables import (
     OfferStatus,
     OfferStatusChange,
     PartnerStatus,
+    WebhookEvent,
 )
 
 log = structlog.get_logger()
@@ -287,10 +289,15 @@ async def _set_status(
     changes: dict[Any, Any] = {Offer.status: target, Offer.status_reason: reason, Offer.updated_at: utc_now()}
     if target is OfferStatus.PUBLISHED and first_publication:
         changes[Offer.first_published_at] = utc_now()
-    await Offer.update(changes).where(Offer.id == offer_id)
+    [changed] = await Offer.update(changes).where(Offer.id == offer_id).returning(Offer.partner, Offer.title)
     await OfferStatusChange.insert(
         OfferStatusChange(offer=offer_id, from_status=current, to_status=target, reason=reason, actor_id=actor_id)
     )
+    await webhooks.emit(
+        changed["partner"], WebhookEvent.OFFER_STATUS_CHANGED,
+        {"offer_id": offer_id, "title": changed["title"], "from_status": current.value, "to_status": target.value,
+         "reason": reason},
+    )  # fmt: skip
 
 
 async def pause_exhausted(offer_id: uuid.UUID, reason: str) -> None:

@@ -38,7 +38,15 @@ from partners.schemas import (
     PartnerRead,
     StatusChangeRead,
 )
-from partners.tables import Partner, PartnerMember, PartnerOffice, PartnerStatus, PartnerStatusChange
+from partners.service import webhooks
+from partners.tables import (
+    Partner,
+    PartnerMember,
+    PartnerOffice,
+    PartnerStatus,
+    PartnerStatusChange,
+    WebhookEvent,
+)
 
 log = structlog.get_logger()
 
@@ -463,6 +471,11 @@ async def _change_status(
                 actor_id=actor.id,
             )
         )
+        await webhooks.emit(
+            partner_id, WebhookEvent.PARTNER_STATUS_CHANGED,
+            {"partner_id": partner_id, "city_code": city_code, "from_status": current.value,
+             "to_status": target.value, "reason": reason},
+        )  # fmt: skip
         await record_event(
             f"partner.{target.value}",
             "partner",

@@ -17,8 +17,10 @@ from core.service.audit import record_event
 from core.stores import Stores
 from core.tables import Role
 from partners.service import offers as partner_offers
+from partners.service import webhooks
 from partners.service.access import own_membership
 from partners.service.outlets import till_place
+from partners.tables import WebhookEvent
 from verification.errors import RedemptionNotFound, VoidWindowClosed
 from verification.schemas import VoidResponse
 from verification.service import eligibility, rollups
@@ -109,6 +111,13 @@ async def void(
             await partner_offers.resume_if_auto_paused(row["offer"])
             await record_attempts(till, "void", [("voided", None, row["offer"])], card_id=row["card"],
                                   redemption_id=redemption_id, at_once=True)  # fmt: skip
+            await webhooks.emit(
+                membership.partner_id, WebhookEvent.REDEMPTION_VOIDED,
+                {"redemption_id": redemption_id, "receipt_code": row["receipt_code"], "offer_id": row["offer"],
+                 "outlet_id": row["outlet"], "discount_amount": row["discount_amount"], "voided_at": now,
+                 "reason": (reason or "").strip()[:200] or None},
+                now,
+            )  # fmt: skip
             await record_event(
                 "redemption.voided", "redemption", redemption_id, actor=user,
                 after={"receipt_code": row["receipt_code"], "reason": (reason or "").strip()[:200] or None,

@@ -1,0 +1,415 @@
+"""A partner's webhook endpoints: registering one (its URL checked, its signing secret shown once and kept
+encrypted), rotating the secret with a grace period, and the outbox: `emit` writes one delivery per subscribed
+endpoint in the transaction of the event itself, so an event is never lost and never sent for a rolled-back one.
+Sending is partners.service.webhook_sending's."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import secrets
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from core.auth import CurrentUser, derive_key
+from core.database.statements import bulk_insert
+from core.database.transactions import write_transaction
+from core.errors import FieldProblem, Invalid
+from core.i18n import Text
+from core.localtime import utc_now
+from core.service.audit import record_event
+from core.service.stamped import StampedCache
+from core.settings import Settings
+from partners.errors import WebhookDeliveryNotFound, WebhookNotFound
+from partners.schemas import (
+    WebhookAttemptRead,
+    WebhookCreate,
+    WebhookDeliveryRead,
+    WebhookRead,
+    WebhookSecret,
+    WebhookUpdate,
+)
+from partners.tables import (
+    TEST_EVENT,
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 - not a secret: Standard Webhooks' form: the prefix, then the key's bytes in base64
+SECRET_BYTES = 32
+ROTATION_GRACE = timedelta(hours=24)  # the previous secret also signs for this long after a rotation
+RETRY_FOR = timedelta(days=1)
+MAX_ENDPOINTS = 10  # per partner
+LOG_LIMIT = 50  # deliveries per page of the log
+
+URL_INVALID = Text("Alamat URL tidak valid.", "Not a valid URL.")
+URL_HTTPS = Text(
+    "Alamat harus memakai HTTPS.",
+    "The address must use HTTPS.",
+)
+URL_PRIVATE = Text(
+    "Alamat ini menuju jaringan pribadi atau mesin ini; webhook hanya dikirim ke alamat publik.",
+    "This address points to a private network or to this machine; webhooks are only sent to public addresses.",
+)
+URL_CREDENTIALS = Text(
+    "Jangan taruh nama pengguna atau kata sandi di URL; periksa tanda tangan webhook sebagai gantinya.",
+    "Do not put a user name or password in the URL; check the webhook signature instead.",
+)
+NO_EVENTS = Text("Pilih minimal satu peristiwa.", "Choose at least one event.")
+TOO_MANY = Text(
+    "Sudah ada 10 webhook; hapus satu sebelum menambah yang baru.",
+    "There are already 10 webhooks; delete one before adding another.",
+)
+
+# --- the URL ---------------------------------------------------------------------------------------------------
+
+
+def is_local_address(host: str) -> bool:
+    """This machine, a private network, link-local (cloud metadata), or any other address that is not public."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host.lower() == "localhost" or host.lower().endswith(".localhost")
+    return not address.is_global
+
+
+def url_problems(url: str, settings: Settings, field: str = "url") -> list[FieldProblem]:
+    """Why this URL may not receive webhooks (an empty list: it may). Production: HTTPS to a public name or
+    address. With MITRAKIA_WEBHOOK_ALLOW_LOCAL (the demo, the tests): also http:// and this machine or a private
+    network. A public name is resolved again before every attempt (webhook_sending), since it may change."""
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname or "", parts.port
+    except ValueError:
+        return [FieldProblem(field, "invalid_url", URL_INVALID)]
+    if parts.scheme not in ("http", "https") or not host:
+        return [FieldProblem(field, "invalid_url", URL_INVALID)]
+    if parts.username or parts.password:
+        return [FieldProblem(field, "url_has_credentials", URL_CREDENTIALS)]
+    if settings.webhook_allow_local:
+        return []
+    if parts.scheme != "https":
+        return [FieldProblem(field, "https_required", URL_HTTPS)]
+    if is_local_address(host):
+        return [FieldProblem(field, "private_address", URL_PRIVATE)]
+    return []
+
+
+# --- the secret ------------------------------------------------------------------------------------------------
+
+
+def _cipher(settings: Settings) -> AESGCM:
+    return AESGCM(derive_key(settings.secret_key, "webhook-secret-at-rest"))
+
+
+def seal(secret: str, settings: Settings) -> str:
+    nonce = secrets.token_bytes(12)
+    return base64.b64encode(nonce + _cipher(settings).encrypt(nonce, secret.encode(), b"webhook")).decode()
+
+
+def unseal(sealed: str, settings: Settings) -> str:
+    raw = base64.b64decode(sealed)
+    return _cipher(settings).decrypt(raw[:12], raw[12:], b"webhook").decode()
+
+
+def _new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+# --- endpoints -------------------------------------------------------------------------------------------------
+
+_FIELDS = (
+    WebhookEndpoint.id,
+    WebhookEndpoint.url,
+    WebhookEndpoint.description,
+    WebhookEndpoint.events,
+    WebhookEndpoint.enabled,
+    WebhookEndpoint.disabled_reason,
+    WebhookEndpoint.disabled_at,
+    WebhookEndpoint.created_at,
+    WebhookEndpoint.secret_rotated_at,
+    WebhookEndpoint.previous_secret_until,
+)
+
+
+def _read(row: dict[str, Any]) -> WebhookRead:
+    events = row["events"]
+    return msgspec.convert(
+        {**row, "events": json.loads(events) if isinstance(events, str) else events}, WebhookRead, strict=False
+    )
+
+
+async def list_webhooks(partner_id: uuid.UUID) -> list[WebhookRead]:
+    rows = (
+        await WebhookEndpoint.select(*_FIELDS)
+        .where(WebhookEndpoint.partner == partner_id)
+        .order_by(WebhookEndpoint.created_at)
+    )
+    return [_read(row) for row in rows]
+
+
+async def get_webhook(partner_id: uuid.UUID, endpoint_id: uuid.UUID) -> WebhookRead:
+    """Another partner's endpoint: not found, as if it did not exist."""
+    row = (
+        await WebhookEndpoint.select(*_FIELDS)
+        .where(WebhookEndpoint.partner == partner_id, WebhookEndpoint.id == endpoint_id)
+        .first()
+    )
+    if row is None:
+        raise WebhookNotFound()
+    return _read(row)
+
+
+def _checked(url: str, events: list[WebhookEvent], settings: Settings) -> list[FieldProblem]:
+    problems = url_problems(url.strip(), settings)
+    if not events:
+        problems.append(FieldProblem("events", "no_events", NO_EVENTS))
+    return problems
+
+
+async def create_webhook(
+    partner_id: uuid.UUID, data: WebhookCreate, actor: CurrentUser, settings: Settings
+) -> WebhookSecret:
+    problems = _checked(data.url, data.events, settings)
+    if await WebhookEndpoint.count().where(WebhookEndpoint.partner == partner_id) >= MAX_ENDPOINTS:
+        problems.append(FieldProblem("url", "too_many_webhooks", TOO_MANY))
+    if problems:
+        raise Invalid(problems)
+    endpoint_id, secret = uuid.uuid4(), _new_secret()
+    events = sorted({event.value for event in data.events})
+    async with write_transaction():
+        await WebhookEndpoint.insert(
+            WebhookEndpoint(
+                id=endpoint_id,
+                partner=partner_id,
+                url=data.url.strip(),
+                description=data.description.strip(),
+                events=events,
+                secret_encrypted=seal(secret, settings),
+                created_by=actor.id,
+                created_at=utc_now(),
+            )
+        )
+        await record_event(
+            "webhook.created", "webhook", endpoint_id, actor=actor, after={"url": data.url.strip(), "events": events}
+        )
+    return WebhookSecret(endpoint=await get_webhook(partner_id, endpoint_id), secret=secret)
+
+
+async def update_webhook(
+    partner_id: uuid.UUID, endpoint_id: uuid.UUID, data: WebhookUpdate, actor: CurrentUser, settings: Settings
+) -> WebhookRead:
+    before = await get_webhook(partner_id, endpoint_id)
+    url = before.url if data.url is None else data.url.strip()
+    events = before.events if data.events is None else data.events
+    problems = _checked(url, events, settings)
+    if problems:
+        raise Invalid(problems)
+    changes: dict[Any, Any] = {
+        WebhookEndpoint.url: url,
+        WebhookEndpoint.events: sorted({event.value for event in events}),
+    }
+    if data.description is not None:
+        changes[WebhookEndpoint.description] = data.description.strip()
+    now = utc_now()
+    if data.enabled is True and not before.enabled:
+        changes |= {WebhookEndpoint.enabled: True, WebhookEndpoint.disabled_reason: None,
+                    WebhookEndpoint.disabled_at: None}  # fmt: skip
+    elif data.enabled is False and before.enabled:
+        changes |= {WebhookEndpoint.enabled: False, WebhookEndpoint.disabled_reason: "manager",
+                    WebhookEndpoint.disabled_at: now}  # fmt: skip
+    async with write_transaction():
+        await WebhookEndpoint.update(changes).where(WebhookEndpoint.id == endpoint_id)
+        if data.enabled is True and not before.enabled:
+            # What waited while it was off gets a day again from now.
+            await WebhookDelivery.update({WebhookDelivery.retry_until: now + RETRY_FOR}).where(
+                WebhookDelivery.endpoint == endpoint_id, WebhookDelivery.status == DeliveryStatus.PENDING
+            )
+        await record_event(
+            "webhook.updated", "webhook", endpoint_id, actor=actor,
+            before={"url": before.url, "events": [e.value for e in before.events], "enabled": before.enabled},
+            after={"url": url, "events": [e.value for e in events],
+                   "enabled": before.enabled if data.enabled is None else data.enabled},
+        )  # fmt: skip
+    return await get_webhook(partner_id, endpoint_id)
+
+
+async def delete_webhook(partner_id: uuid.UUID, endpoint_id: uuid.UUID, actor: CurrentUser) -> None:
+    endpoint = await get_webhook(partner_id, endpoint_id)
+    async with write_transaction():
+        await WebhookEndpoint.delete().where(WebhookEndpoint.id == endpoint_id)  # its deliveries go with it
+        await record_event("webhook.deleted", "webhook", endpoint_id, actor=actor, before={"url": endpoint.url})
+
+
+async def rotate_secret(
+    partner_id: uuid.UUID, endpoint_id: uuid.UUID, actor: CurrentUser, settings: Settings
+) -> WebhookSecret:
+    """A new secret, shown once; the one it replaces also signs for ROTATION_GRACE, so that the receiver can be
+    switched over without losing a delivery."""
+    await get_webhook(partner_id, endpoint_id)
+    secret, now = _new_secret(), utc_now()
+    async with write_transaction():
+        row = (
+            await WebhookEndpoint.select(WebhookEndpoint.secret_encrypted)
+            .where(WebhookEndpoint.id == endpoint_id)
+            .first()
+        )
+        assert row is not None
+        await WebhookEndpoint.update(
+            {
+                WebhookEndpoint.secret_encrypted: seal(secret, settings),
+                WebhookEndpoint.previous_secret_encrypted: row["secret_encrypted"],
+                WebhookEndpoint.previous_secret_until: now + ROTATION_GRACE,
+                WebhookEndpoint.secret_rotated_at: now,
+            }
+        ).where(WebhookEndpoint.id == endpoint_id)
+        await record_event("webhook.secret_rotated", "webhook", endpoint_id, actor=actor)
+    return WebhookSecret(endpoint=await get_webhook(partner_id, endpoint_id), secret=secret)
+
+
+# --- the outbox ------------------------------------------------------------------------------------------------
+
+# Each partner's enabled endpoints and what they subscribe to, in each worker's memory: a redemption must not pay a
+# query for webhooks the partner does not have. The till's cache stamp moves with webhook_endpoint (verification
+# migration 2026-12-07T15:40), so a change reaches every worker within a second.
+_SUBSCRIBED: StampedCache[uuid.UUID, list[tuple[uuid.UUID, frozenset[str]]]] = StampedCache()
+
+
+async def _load_subscribed(partner_id: uuid.UUID) -> list[tuple[uuid.UUID, frozenset[str]]]:
+    rows = await WebhookEndpoint.select(WebhookEndpoint.id, WebhookEndpoint.events).where(
+        WebhookEndpoint.partner == partner_id, WebhookEndpoint.enabled.eq(True)
+    )
+    return [
+        (row["id"], frozenset(json.loads(row["events"]) if isinstance(row["events"], str) else row["events"]))
+        for row in rows
+    ]
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date | uuid.UUID):
+        return str(value)
+    raise TypeError(f"not in a webhook body: {type(value).__name__}")
+
+
+def _body(event_type: str, data: dict[str, Any], at: datetime) -> str:
+    """The body every receiver gets, in Standard Webhooks' shape: type, timestamp (UTC), data."""
+    return json.dumps(
+        {"type": event_type, "timestamp": at, "data": data},
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=_json_value,
+    )
+
+
+async def _queue(partner_id: uuid.UUID, endpoints: list[uuid.UUID], event_type: str, body: str) -> list[uuid.UUID]:
+    now = utc_now()
+    ids = [uuid.uuid4() for _ in endpoints]
+    await bulk_insert(
+        WebhookDelivery,
+        ("id", "endpoint", "partner", "event_type", "payload", "status", "attempts", "created_at",
+         "next_attempt_at", "retry_until"),
+        [(delivery, endpoint, partner_id, event_type, body, DeliveryStatus.PENDING.value, 0, now, now,
+          now + RETRY_FOR) for delivery, endpoint in zip(ids, endpoints, strict=True)],
+    )  # fmt: skip
+    return ids
+
+
+async def emit(partner_id: uuid.UUID, event: WebhookEvent, data: dict[str, Any], at: datetime | None = None) -> None:
+    """Queue `event` for each of the partner's endpoints that subscribes to it, in the caller's transaction. The
+    data never names a child: a redemption carries the per-partner pseudonym (`holder_ref`) only."""
+    subscribed = await _SUBSCRIBED.get(partner_id, lambda: _load_subscribed(partner_id))
+    endpoints = [endpoint for endpoint, events in subscribed if event.value in events]
+    if endpoints:
+        await _queue(partner_id, endpoints, event.value, _body(event.value, data, at or utc_now()))
+
+
+# --- the log ---------------------------------------------------------------------------------------------------
+
+
+async def list_deliveries(
+    partner_id: uuid.UUID, endpoint_id: uuid.UUID, limit: int = LOG_LIMIT
+) -> list[WebhookDeliveryRead]:
+    """The endpoint's latest deliveries, newest first, each with its attempts."""
+    await get_webhook(partner_id, endpoint_id)
+    return await _read_deliveries(endpoint_id, limit)
+
+
+async def _read_deliveries(
+    endpoint_id: uuid.UUID, limit: int, delivery_id: uuid.UUID | None = None
+) -> list[WebhookDeliveryRead]:
+    query = WebhookDelivery.select(
+        WebhookDelivery.id, WebhookDelivery.event_type, WebhookDelivery.status, WebhookDelivery.attempts,
+        WebhookDelivery.created_at, WebhookDelivery.next_attempt_at, WebhookDelivery.last_attempt_at,
+        WebhookDelivery.last_status_code, WebhookDelivery.last_error, WebhookDelivery.delivered_at,
+    ).where(WebhookDelivery.endpoint == endpoint_id)  # fmt: skip
+    if delivery_id is not None:
+        query = query.where(WebhookDelivery.id == delivery_id)
+    rows = await query.order_by(WebhookDelivery.created_at, ascending=False).limit(limit)
+    attempts: dict[uuid.UUID, list[WebhookAttemptRead]] = {row["id"]: [] for row in rows}
+    if attempts:
+        for attempt in await WebhookAttempt.select(
+            WebhookAttempt.delivery, WebhookAttempt.attempted_at, WebhookAttempt.status_code,
+            WebhookAttempt.error, WebhookAttempt.duration_ms,
+        ).where(WebhookAttempt.delivery.is_in(list(attempts))).order_by(WebhookAttempt.id):  # fmt: skip
+            attempts[attempt.pop("delivery")].append(msgspec.convert(attempt, WebhookAttemptRead, strict=False))
+    return [
+        msgspec.convert({**row, "attempt_log": attempts[row["id"]]}, WebhookDeliveryRead, strict=False) for row in rows
+    ]
+
+
+async def get_delivery(partner_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> WebhookDeliveryRead:
+    await get_webhook(partner_id, endpoint_id)
+    found = await _read_deliveries(endpoint_id, 1, delivery_id)
+    if not found:
+        raise WebhookDeliveryNotFound()
+    return found[0]
+
+
+async def send_again(
+    partner_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID, actor: CurrentUser
+) -> WebhookDeliveryRead:
+    """Queue a delivery once more, at once, with a day of retries: the same id (a receiver that has it already can
+    tell) and the same body, signed anew when sent."""
+    await get_webhook(partner_id, endpoint_id)
+    now = utc_now()
+    async with write_transaction():
+        found = await WebhookDelivery.exists().where(
+            WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint == endpoint_id
+        )
+        if not found:
+            raise WebhookDeliveryNotFound()
+        await WebhookDelivery.update(
+            {WebhookDelivery.status: DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at: now,
+             WebhookDelivery.retry_until: now + RETRY_FOR, WebhookDelivery.leased_until: None}
+        ).where(WebhookDelivery.id == delivery_id)  # fmt: skip
+        await record_event("webhook.delivery_resent", "webhook", endpoint_id, actor=actor,
+                           after={"delivery": str(delivery_id)})  # fmt: skip
+    return await get_delivery(partner_id, endpoint_id, delivery_id)
+
+
+async def send_test(partner_id: uuid.UUID, endpoint_id: uuid.UUID, actor: CurrentUser) -> WebhookDeliveryRead:
+    """A `webhook.test` event for this endpoint alone, whatever it subscribes to, sent within a second."""
+    await get_webhook(partner_id, endpoint_id)
+    async with write_transaction():
+        [delivery] = await _queue(
+            partner_id, [endpoint_id], TEST_EVENT,
+            _body(TEST_EVENT, {"endpoint_id": str(endpoint_id), "partner_id": str(partner_id)}, utc_now()),
+        )  # fmt: skip
+        await record_event("webhook.test_sent", "webhook", endpoint_id, actor=actor)
+    return await get_delivery(partner_id, endpoint_id, delivery)
+
+
+async def failing_endpoints(partner_id: uuid.UUID) -> list[WebhookRead]:
+    """Endpoints switched off because deliveries kept failing: the console's notice to the manager."""
+    return [endpoint for endpoint in await list_webhooks(partner_id) if endpoint.disabled_reason == "failing"]
