@@ -49,6 +49,13 @@ async def live_server(**overrides: str) -> AsyncIterator[str]:
     """uvicorn on a free port, on the same database as this test (its SQLite file, or the PostgreSQL database).
 
     `overrides` replace settings in the server's environment (MITRAKIA_REDIS_URL=... for a Redis of its own)."""
+    async with server_process(**overrides) as (base, _):
+        yield base
+
+
+@asynccontextmanager
+async def server_process(**overrides: str) -> AsyncIterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`live_server`, with its process: a test may kill it (SIGKILL, as a crash or an OOM kill would)."""
     port = free_port()
     database_url = TEST_DATABASE_URL or f"sqlite:///{engine().path}"  # type: ignore[attr-defined]
     env = {k: v for k, v in os.environ.items() if not k.startswith("MITRAKIA_")}
@@ -83,15 +90,20 @@ async def live_server(**overrides: str) -> AsyncIterator[str]:
                 if process.poll() is not None:
                     raise RuntimeError(process.stderr.read().decode() if process.stderr else "server exited")
                 time.sleep(0.05)  # noqa: ASYNC251 - waiting for another process to bind its port
-        yield base
+        yield base, process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()  # never leave a server behind; but a server that cannot stop is a bug: say so
-            process.wait(timeout=10)
-            raise RuntimeError("the server did not stop within 10 s of SIGTERM") from None
+        if process.poll() is None:  # not killed by the test already
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()  # never leave a server behind; but a server that cannot stop is a bug: say so
+        process.wait(timeout=10)
+        raise RuntimeError("the server did not stop within 10 s of SIGTERM") from None
 
 
 @asynccontextmanager

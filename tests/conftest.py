@@ -300,10 +300,10 @@ class _DemoSnapshot:
             in_pool=True,
         )
         self.tables = [row["relname"] for row in rows if row["relname"] not in KEPT_TABLES]
-        await db.run_ddl("DROP SCHEMA IF EXISTS test_demo CASCADE; CREATE SCHEMA test_demo", in_pool=True)
-        await db.run_ddl(
-            "; ".join(f'CREATE TABLE test_demo."{table}" AS TABLE public."{table}"' for table in self.tables),
-            in_pool=True,
+        await _script(
+            db,
+            "DROP SCHEMA IF EXISTS test_demo CASCADE; CREATE SCHEMA test_demo; "
+            + "; ".join(f'CREATE TABLE test_demo."{table}" AS TABLE public."{table}"' for table in self.tables),
         )
         rows = await db.run_ddl(
             "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'", in_pool=True
@@ -330,11 +330,17 @@ class _DemoSnapshot:
             for name, value, called in self.sequences
         )
         # One connection: foreign keys and triggers wait (replica role) while the rows go back in any order.
-        await db.run_ddl(
+        await _script(
+            db,
             f"BEGIN; SET LOCAL session_replication_role = replica; TRUNCATE {tables} RESTART IDENTITY CASCADE; "
             f"{copies}; {sequences + ';' if sequences else ''} COMMIT",
-            in_pool=True,
         )
+
+
+async def _script(db: Any, sql: str) -> None:
+    """Several statements in one round trip, on one connection (asyncpg's simple query protocol)."""
+    async with db.pool.acquire() as connection:
+        await connection.execute(sql)
 
 
 _DEMO = _DemoSnapshot()
