@@ -20,7 +20,7 @@ demo: $(STAMP) var/secret_key ## Install, migrate, seed the two demo cities and 
 	@echo "  Logins (password 'demo'): dukcapil, dukcapil.rejanglebong, ditjen, analis, gramedia.manajer, gramedia.kasir (more: see README)"
 	@echo "  Parents' catalog: http://127.0.0.1:$(PORT)/penawaran   Cashier app: http://127.0.0.1:$(PORT)/kasir"
 	@echo ""
-	$(BIN)/mitrakia serve --port $(PORT)
+	MITRAKIA_WEBHOOK_ALLOW_LOCAL=$${MITRAKIA_WEBHOOK_ALLOW_LOCAL:-true} $(BIN)/mitrakia serve --port $(PORT)
 
 test: $(STAMP) ## The whole suite: SQLite + memory, then PostgreSQL + Redis when MITRAKIA_TEST_* URLs are set
 	$(BIN)/python tests/run_backends.py $(PYTEST_ARGS)
