@@ -174,6 +174,7 @@ _SPEC: dict[str, tuple[Callable[[str], Any], Any]] = {
     "RETAIN_ATTEMPTS_DAYS": (_positive_int, 400),
     "RETAIN_IDEMPOTENCY_DAYS": (_positive_int, 7),
     "RETAIN_ENDED_SESSIONS_DAYS": (_positive_int, 30),
+    "RETAIN_WEBHOOK_DELIVERIES_DAYS": (_positive_int, 30),
     # Webhooks (docs/integrations.md): true lets an endpoint be http:// on this machine or on a private network
     # (the demo and the tests); production leaves it false: HTTPS to public addresses only.
     "WEBHOOK_ALLOW_LOCAL": (_bool, False),
@@ -225,6 +226,7 @@ class Settings:
     retain_attempts_days: int
     retain_idempotency_days: int
     retain_ended_sessions_days: int
+    retain_webhook_deliveries_days: int
     webhook_allow_local: bool
     webhook_send_interval_seconds: float
     password_hash_profile: str

@@ -10,11 +10,12 @@ from admin.service import retention
 from admin.tables import ImportBatch, ImportFile, PrintRun
 from core.localtime import utc_now
 from core.tables import AuditEvent, StaffSession
+from partners.tables import WebhookDelivery, WebhookEndpoint
 from verification.service import rollups
 from verification.tables import Attempt, IdempotencyRecord, RefusalDaily
 
 
-async def test_a_run_deletes_only_what_is_past_its_period(create_staff, settings):
+async def test_a_run_deletes_only_what_is_past_its_period(create_staff, settings, till):
     now = utc_now()
     old, recent = now - timedelta(days=settings.retain_attempts_days + 5), now - timedelta(days=3)
     partner, outlet = uuid.uuid4(), uuid.uuid4()
@@ -31,7 +32,7 @@ async def test_a_run_deletes_only_what_is_past_its_period(create_staff, settings
         await IdempotencyRecord.insert(
             IdempotencyRecord(scope="p", key=str(created), request_hash="h", outcome={}, created_at=created)
         )
-    user = await create_staff("dukcapil", "dukcapil_admin")
+    user = await create_staff("dukcapil.retensi", "dukcapil_admin")
     long_ended = now - timedelta(days=settings.retain_ended_sessions_days + 1)
     await StaffSession.insert(
         StaffSession(id=uuid.uuid4(), user=user.id, expires_at=long_ended, refresh_expires_at=long_ended),
@@ -54,15 +55,35 @@ async def test_a_run_deletes_only_what_is_past_its_period(create_staff, settings
         await ImportFile.insert(ImportFile(batch=batch, content=b"nik,birth_date\n"))
         previews.append(batch)
 
-    expected = {"import_previews": 1, "attempts": 1, "idempotency_records": 1, "ended_sessions": 1, "print_pdfs": 1}
+    # Webhook deliveries: a month-old delivered one goes; a month-old one still being retried, and today's, stay.
+    month_old = now - timedelta(days=settings.retain_webhook_deliveries_days + 1)
+    endpoint = uuid.uuid4()
+    await WebhookEndpoint.insert(
+        WebhookEndpoint(id=endpoint, partner=uuid.UUID(till.world.partner_id), url="http://127.0.0.1:9/", events=[],
+                        secret_encrypted="-")
+    )  # fmt: skip
+    for created, status in ((month_old, "delivered"), (month_old, "pending"), (now, "failed")):
+        await WebhookDelivery.insert(
+            WebhookDelivery(id=uuid.uuid4(), endpoint=endpoint, partner=uuid.uuid4(), event_type="webhook.test",
+                            payload="{}", status=status, created_at=created, retry_until=created)
+        )  # fmt: skip
+
+    expected = {"import_previews": 1, "attempts": 1, "idempotency_records": 1, "ended_sessions": 1,
+                "webhook_deliveries": 1, "print_pdfs": 1}  # fmt: skip
     assert await retention.run(settings, dry_run=True) == expected
-    assert (await Attempt.count(), await IdempotencyRecord.count(), await StaffSession.count()) == (2, 2, 3)
+    sessions = StaffSession.count().where(StaffSession.user == user.id)
+    assert (await Attempt.count(), await IdempotencyRecord.count(), await sessions) == (2, 2, 3)
     assert await PrintRun.count().where(PrintRun.pdf.is_not_null()) == 2
 
     assert await retention.run(settings) == expected
     assert [row["local_date"] for row in await Attempt.select(Attempt.local_date)] == [recent.date()]
-    assert (await IdempotencyRecord.count(), await StaffSession.count()) == (1, 2)
+    sessions = StaffSession.count().where(StaffSession.user == user.id)
+    assert (await IdempotencyRecord.count(), await sessions) == (1, 2)
     assert await PrintRun.count().where(PrintRun.pdf.is_not_null()) == 1
+    assert sorted(row["status"] for row in await WebhookDelivery.select(WebhookDelivery.status)) == [
+        "failed",
+        "pending",
+    ]
     assert await PrintRun.count() == 2  # the run's record stays; its credentials go
     assert [row["batch"] for row in await ImportFile.select(ImportFile.batch)] == [previews[1]]
     left = await ImportBatch.select(ImportBatch.status).where(ImportBatch.id == previews[0]).first()
