@@ -29,7 +29,8 @@ test-cluster: $(STAMP) ## Two app nodes behind HAProxy, a PostgreSQL primary and
 	MITRAKIA_TEST_CLUSTER=1 $(BIN)/python -m pytest -p no:logging -q tests/cluster $(PYTEST_ARGS)
 
 screenshots: $(STAMP) ## Retake the guides' pictures in docs/img (the consoles' story in headless Chromium)
-	MITRAKIA_TEST_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q -p no:logging tests/admin/test_console_story_browser.py
+	MITRAKIA_TEST_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q -p no:logging tests/admin/test_console_story_browser.py \
+		tests/partners/test_webhook_pages_browser.py
 
 install: $(STAMP)
 
