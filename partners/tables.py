@@ -242,6 +242,10 @@ class WebhookEndpoint(Table, tablename="webhook_endpoint"):
     created_by = UUID(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     secret_rotated_at = Timestamptz(null=True, default=None)
+    # Deleted by its manager: gone from every list and answer at once, and no longer sent to; the row (and its
+    # deliveries) stays until the retention run, so that a redemption queuing an event for it in the second before
+    # every worker knows never fails on its foreign key, nor waits on the delete's locks.
+    deleted_at = Timestamptz(null=True, default=None)
 
 
 class WebhookDelivery(Table, tablename="webhook_delivery"):

@@ -5,8 +5,9 @@ docs/data-protection.md. A dry run counts what would go and changes nothing.
   live on in the refusal rollups, which `mitrakia reports rebuild` leaves as they are for the days deleted here;
 - idempotency records (a redemption's replayable answer): `MITRAKIA_RETAIN_IDEMPOTENCY_DAYS` (7);
 - staff sessions that ended (expired, refresh expired, or revoked): `MITRAKIA_RETAIN_ENDED_SESSIONS_DAYS` (30);
-- webhook deliveries delivered or failed (their bodies carry a child's pseudonym for the partner), with their
-  attempts: `MITRAKIA_RETAIN_WEBHOOK_DELIVERIES_DAYS` (30) after they were queued; one still pending is kept;
+- webhook deliveries (their bodies carry a child's pseudonym for the partner), with their attempts:
+  `MITRAKIA_RETAIN_WEBHOOK_DELIVERIES_DAYS` (30) after their day of retries ended; an endpoint its manager deleted,
+  with its deliveries, a day after;
 - bulk-print PDFs (live credentials): a day after their run ended (admin.service.print_runs.KEPT_FOR);
 - uploaded registry files (NIKs and birth dates) are kept only between the preview and the import, and deleted when
   it ends or is discarded; a preview left undecided for a day (admin.service.registry.PREVIEW_KEPT_FOR) is
@@ -29,7 +30,7 @@ from core.localtime import utc_now
 from core.service.audit import record_event
 from core.settings import Settings
 from core.tables import StaffSession
-from partners.tables import DeliveryStatus, WebhookDelivery
+from partners.tables import WebhookDelivery, WebhookEndpoint
 from verification.tables import Attempt, IdempotencyRecord
 
 
@@ -62,9 +63,12 @@ def purges(settings: Settings, now: datetime) -> list[Purge]:
               (session.expires_at < ended)
               & ((session.refresh_expires_at.is_null()) | (session.refresh_expires_at < ended))
               | (session.revoked_at < ended)),
+        # A delivery's retries end at `retry_until` (a day after it was queued or sent again): from then on it is
+        # only the log, delivered, failed or waiting for an endpoint switched off.
         Purge("webhook_deliveries", WebhookDelivery,
-              (WebhookDelivery.created_at < before(settings.retain_webhook_deliveries_days))
-              & (WebhookDelivery.status != DeliveryStatus.PENDING)),
+              WebhookDelivery.retry_until < before(settings.retain_webhook_deliveries_days)),
+        # An endpoint its manager deleted (gone from every page at once), with the rest of its log.
+        Purge("deleted_webhooks", WebhookEndpoint, WebhookEndpoint.deleted_at < before(1)),
         Purge("print_pdfs", PrintRun, kept_too_long(now), erase={PrintRun.pdf: None}),
     ]  # fmt: skip
 

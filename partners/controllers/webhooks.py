@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, delete, get, patch, post
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
@@ -19,6 +20,9 @@ from partners.errors import PartnerNotFound, WebhookDeliveryNotFound, WebhookNot
 from partners.schemas import WebhookCreate, WebhookDeliveryRead, WebhookRead, WebhookSecret, WebhookUpdate
 from partners.service import webhooks
 from partners.service.access import Membership
+
+# The answers that hold a secret must not stay in a browser's or a proxy's cache.
+NO_STORE = [ResponseHeader(name="Cache-Control", value="no-store")]
 
 
 class WebhookController(Controller):
@@ -35,6 +39,7 @@ class WebhookController(Controller):
         "/",
         summary="Register an endpoint; the response is the only time its signing secret is shown",
         opt=raises(PartnerNotFound, Invalid),
+        response_headers=NO_STORE,
     )
     async def create(
         self,
@@ -79,6 +84,7 @@ class WebhookController(Controller):
         status_code=HTTP_200_OK,
         summary="A new signing secret, shown once; the previous one also signs for 24 hours",
         opt=raises(PartnerNotFound, WebhookNotFound),
+        response_headers=NO_STORE,
     )
     async def rotate(
         self,

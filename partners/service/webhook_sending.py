@@ -17,14 +17,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import structlog
 from standardwebhooks import Webhook
 
 from core.database.engine import is_sqlite
-from core.database.transactions import write_transaction
+from core.database.transactions import for_update, write_transaction
 from core.localtime import utc_now
 from core.service.audit import record_event
 from core.settings import Settings
@@ -36,6 +35,7 @@ log = structlog.get_logger()
 SEND_BATCH = 20
 LEASE = timedelta(seconds=60)  # far longer than one attempt can take (TIMEOUT)
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)  # an endpoint that accepts and never answers costs a sender 10 s
+ATTEMPT_SECONDS = 20  # one attempt whole: the name's lookup, up to three addresses, the answer; well under LEASE
 FIRST_RETRY_SECONDS = 10
 RETRY_FACTOR = 3  # 10 s, 30 s, 1.5 min, 4.5 min, 13.5 min, 40 min, 2 h, then every 3 h until a day has passed
 MAX_RETRY_SECONDS = 3 * 3600
@@ -55,9 +55,8 @@ class _Due:
     endpoint: uuid.UUID
     url: str
     payload: str
-    attempts: int
-    retry_until: datetime
-    secrets: tuple[str, ...]  # the current secret, then the previous one during its grace period
+    lease: datetime  # this sender's lease: its result is recorded only while it still holds it
+    secrets: tuple[str, ...]  # the current secret, then the previous one during its grace period; () unreadable
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,19 +70,24 @@ class _Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+def _claimable(now: datetime) -> Any:
+    return (
+        (WebhookDelivery.status == DeliveryStatus.PENDING)
+        & (WebhookDelivery.next_attempt_at <= now)
+        & (WebhookDelivery.leased_until.is_null() | (WebhookDelivery.leased_until < now))
+        & WebhookDelivery.endpoint._.enabled.eq(True)
+    )
+
+
 async def _claim(now: datetime, settings: Settings) -> list[_Due]:
     """Lease the deliveries due now, oldest first, of endpoints that are switched on."""
-    due = (WebhookDelivery.status == DeliveryStatus.PENDING) & (WebhookDelivery.next_attempt_at <= now)
-    if not await WebhookDelivery.exists().where(due):  # nothing waits: no write transaction (SQLite's one lock)
+    if not await WebhookDelivery.exists().where(_claimable(now)):  # no write transaction (SQLite's one lock)
         return []
+    lease = now + LEASE
     async with write_transaction():
         query = (
             WebhookDelivery.select(WebhookDelivery.id)
-            .where(
-                due,
-                WebhookDelivery.leased_until.is_null() | (WebhookDelivery.leased_until < now),
-                WebhookDelivery.endpoint._.enabled.eq(True),
-            )
+            .where(_claimable(now))
             .order_by(WebhookDelivery.next_attempt_at)
             .limit(SEND_BATCH)
         )
@@ -92,24 +96,30 @@ async def _claim(now: datetime, settings: Settings) -> list[_Due]:
         ids = [row["id"] for row in await query]
         if not ids:
             return []
-        await WebhookDelivery.update({WebhookDelivery.leased_until: now + LEASE}).where(WebhookDelivery.id.is_in(ids))
+        await WebhookDelivery.update({WebhookDelivery.leased_until: lease}).where(WebhookDelivery.id.is_in(ids))
         rows = await WebhookDelivery.select(
-            WebhookDelivery.id, WebhookDelivery.endpoint, WebhookDelivery.payload, WebhookDelivery.attempts,
-            WebhookDelivery.retry_until, WebhookDelivery.endpoint._.url.as_alias("url"),
+            WebhookDelivery.id, WebhookDelivery.endpoint, WebhookDelivery.payload,
+            WebhookDelivery.endpoint._.url.as_alias("url"),
             WebhookDelivery.endpoint._.secret_encrypted.as_alias("secret"),
             WebhookDelivery.endpoint._.previous_secret_encrypted.as_alias("previous"),
             WebhookDelivery.endpoint._.previous_secret_until.as_alias("previous_until"),
         ).where(WebhookDelivery.id.is_in(ids))  # fmt: skip
-    real_now = utc_now()
     return [
-        _Due(
-            row["id"], row["endpoint"], row["url"], row["payload"], row["attempts"], row["retry_until"],
-            (unseal(row["secret"], settings),)
-            + ((unseal(row["previous"], settings),)
-               if row["previous"] and row["previous_until"] and row["previous_until"] > real_now else ()),
-        )
+        _Due(row["id"], row["endpoint"], row["url"], row["payload"], lease, _secrets(row, settings))
         for row in sorted(rows, key=lambda row: ids.index(row["id"]))
-    ]  # fmt: skip
+    ]
+
+
+def _secrets(row: dict[str, Any], settings: Settings) -> tuple[str, ...]:
+    """The secrets that sign: the current one, and the previous one during its grace period. None readable (the
+    service's secret key changed since they were sealed): the attempt fails and says why."""
+    sealed = [row["secret"]]
+    if row["previous"] and row["previous_until"] and row["previous_until"] > utc_now():
+        sealed.append(row["previous"])
+    try:
+        return tuple(unseal(secret, settings) for secret in sealed)
+    except Exception:  # cryptography's InvalidTag, or a damaged value
+        return ()
 
 
 def signed_headers(delivery_id: uuid.UUID, payload: str, secrets: tuple[str, ...], at: datetime) -> dict[str, str]:
@@ -122,30 +132,30 @@ def signed_headers(delivery_id: uuid.UUID, payload: str, secrets: tuple[str, ...
     }
 
 
-async def _pinned(url: str, settings: Settings) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """The URL to connect to, with the Host header and TLS name to send. In production the name is resolved here
-    and every address it has must be public; the connection then goes to that address, so that a name that
-    changes its answer between this check and the connection (DNS rebinding) cannot reach a private one."""
-    if settings.webhook_allow_local:
-        return url, {}, {}
-    parts = urlsplit(url)
-    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-    found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    addresses = [str(info[4][0]) for info in found]
-    if not addresses or any(is_local_address(address) for address in addresses):
-        raise _NotAllowed()
-    address = addresses[0]
-    netloc = f"[{address}]" if ":" in address else address
-    pinned = parts._replace(netloc=f"{netloc}:{port}").geturl()
-    host_header = host if parts.port is None else f"{host}:{parts.port}"
-    return pinned, {"Host": host_header}, {"sni_hostname": host}
-
-
 class _NotAllowed(Exception):
     pass
 
 
+async def _targets(url: str, settings: Settings) -> list[tuple[str, dict[str, str], dict[str, Any]]]:
+    """Where to connect, in order, each with the Host header and TLS name to send. In production the name is
+    resolved here and every address it has must be public; the connection then goes to a checked address, so that
+    a name that changes its answer between this check and the connection (DNS rebinding) cannot reach a private
+    one. The first three addresses are tried (an IPv6 answer for a server reachable over IPv4 only)."""
+    if settings.webhook_allow_local:
+        return [(url, {}, {})]
+    parsed = httpx.URL(url)
+    host, port = parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)
+    found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
+    if not addresses or any(is_local_address(address) for address in addresses):
+        raise _NotAllowed()
+    host_header = {"Host": parsed.netloc.decode("ascii")}
+    return [(str(parsed.copy_with(host=address, port=port)), host_header, {"sni_hostname": host})
+            for address in addresses[:3]]  # fmt: skip
+
+
 async def _attempt(delivery: _Due, settings: Settings, client: httpx.AsyncClient) -> _Outcome:
+    """One try. Never raises: whatever goes wrong is the attempt's outcome, so the rest of the batch is recorded."""
     started = time.monotonic()
 
     def took() -> int:
@@ -153,53 +163,70 @@ async def _attempt(delivery: _Due, settings: Settings, client: httpx.AsyncClient
 
     if url_problems(delivery.url, settings):
         return _Outcome(None, "address_not_allowed", 0)
+    if not delivery.secrets:
+        return _Outcome(None, "secret_unreadable", 0)
     try:
-        url, extra, extensions = await _pinned(delivery.url, settings)
-        headers = {
-            "content-type": "application/json",
-            "user-agent": USER_AGENT,
-            **signed_headers(delivery.id, delivery.payload, delivery.secrets, utc_now()),
-            **extra,
-        }
-        request = client.build_request(
-            "POST", url, content=delivery.payload.encode(), headers=headers, extensions=extensions
-        )
-        async with asyncio.timeout(TIMEOUT.read + TIMEOUT.connect):  # type: ignore[operator]
-            response = await client.send(request, stream=True, follow_redirects=False)
-            await response.aclose()  # nothing is read back: a hostile endpoint cannot send us a gigabyte
+        async with asyncio.timeout(ATTEMPT_SECONDS):  # the name's lookup included
+            response = None
+            for url, extra, extensions in await _targets(delivery.url, settings):
+                headers = {
+                    "content-type": "application/json",
+                    "user-agent": USER_AGENT,
+                    **signed_headers(delivery.id, delivery.payload, delivery.secrets, utc_now()),
+                    **extra,
+                }
+                request = client.build_request(
+                    "POST", url, content=delivery.payload.encode(), headers=headers, extensions=extensions
+                )
+                try:
+                    response = await client.send(request, stream=True, follow_redirects=False)
+                except httpx.ConnectError:
+                    continue  # the next address, if any
+                await response.aclose()  # nothing is read back: a hostile endpoint cannot send us a gigabyte
+                break
+            if response is None:
+                return _Outcome(None, "connection_failed", took())
     except _NotAllowed:
         return _Outcome(None, "address_not_allowed", took())
-    except socket.gaierror:
+    except (socket.gaierror, UnicodeError):
         return _Outcome(None, "name_not_resolved", took())
     except (httpx.TimeoutException, TimeoutError):
         return _Outcome(None, "timeout", took())
-    except httpx.ConnectError:
-        return _Outcome(None, "connection_failed", took())
-    except httpx.HTTPError:
+    except Exception as failure:  # an endpoint's fault, whatever it is, is recorded, not raised
+        log.warning("webhooks.attempt_failed", delivery_id=str(delivery.id), error=type(failure).__name__)
         return _Outcome(None, "request_failed", took())
-    error = "redirect_not_followed" if 300 <= response.status_code < 400 else None
-    return _Outcome(response.status_code, error, took())
+    redirected = "redirect_not_followed" if 300 <= response.status_code < 400 else None
+    return _Outcome(response.status_code, redirected, took())
 
 
 async def _record(delivery: _Due, outcome: _Outcome, now: datetime) -> None:
-    attempts = delivery.attempts + 1
-    changes: dict[Any, Any] = {
-        WebhookDelivery.attempts: attempts,
-        WebhookDelivery.leased_until: None,
-        WebhookDelivery.last_attempt_at: utc_now(),
-        WebhookDelivery.last_status_code: outcome.status_code,
-        WebhookDelivery.last_error: outcome.error,
-    }
+    """The attempt, and what follows from it, if this sender still holds the lease (a manager's "send again", or
+    an endpoint deleted meanwhile, took the delivery out of its hands: then nothing is written)."""
     gave_up = False
-    if outcome.delivered:
-        changes |= {WebhookDelivery.status: DeliveryStatus.DELIVERED, WebhookDelivery.delivered_at: utc_now(),
-                    WebhookDelivery.next_attempt_at: None}  # fmt: skip
-    elif now >= delivery.retry_until:
-        gave_up = True
-        changes |= {WebhookDelivery.status: DeliveryStatus.FAILED, WebhookDelivery.next_attempt_at: None}
-    else:
-        changes[WebhookDelivery.next_attempt_at] = now + retry_delay(attempts)
     async with write_transaction():
+        row = await for_update(
+            WebhookDelivery.select(WebhookDelivery.attempts, WebhookDelivery.retry_until).where(
+                WebhookDelivery.id == delivery.id, WebhookDelivery.leased_until == delivery.lease
+            )
+        ).first()
+        if row is None:
+            return
+        attempts = row["attempts"] + 1
+        changes: dict[Any, Any] = {
+            WebhookDelivery.attempts: attempts,
+            WebhookDelivery.leased_until: None,
+            WebhookDelivery.last_attempt_at: utc_now(),
+            WebhookDelivery.last_status_code: outcome.status_code,
+            WebhookDelivery.last_error: outcome.error,
+        }
+        if outcome.delivered:
+            changes |= {WebhookDelivery.status: DeliveryStatus.DELIVERED, WebhookDelivery.delivered_at: utc_now(),
+                        WebhookDelivery.next_attempt_at: None}  # fmt: skip
+        elif now >= row["retry_until"]:
+            gave_up = True
+            changes |= {WebhookDelivery.status: DeliveryStatus.FAILED, WebhookDelivery.next_attempt_at: None}
+        else:
+            changes[WebhookDelivery.next_attempt_at] = now + retry_delay(attempts)
         await WebhookAttempt.insert(
             WebhookAttempt(delivery=delivery.id, status_code=outcome.status_code, error=outcome.error,
                            duration_ms=outcome.duration_ms, attempted_at=utc_now())
@@ -230,7 +257,11 @@ async def send_due(settings: Settings, client: httpx.AsyncClient | None = None, 
             client = await stack.enter_async_context(_client())
         outcomes = await asyncio.gather(*(_attempt(delivery, settings, client) for delivery in claimed))
     for delivery, outcome in zip(claimed, outcomes, strict=True):
-        await _record(delivery, outcome, now)
+        try:
+            await _record(delivery, outcome, now)
+        except Exception:  # one row's trouble must not leave the others' leases to run out and be sent again
+            log.exception("webhooks.record_failed", delivery_id=str(delivery.id))
+            continue
         log.info("webhooks.attempted", delivery_id=str(delivery.id), status_code=outcome.status_code,
                  error=outcome.error, duration_ms=outcome.duration_ms)  # fmt: skip
     return len(claimed)

@@ -73,13 +73,26 @@ TOO_MANY = Text(
 # --- the URL ---------------------------------------------------------------------------------------------------
 
 
+# IPv6 prefixes that carry an IPv4 address a gateway may translate to (NAT64, local NAT64, 6to4): the IPv4 inside
+# must be public too, or `64:ff9b::a00:1` would reach 10.0.0.1 through the gateway.
+_CARRIES_IPV4 = tuple(ipaddress.ip_network(net) for net in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16"))
+
+
 def is_local_address(host: str) -> bool:
     """This machine, a private network, link-local (cloud metadata), or any other address that is not public."""
+    name = host.strip("[]").rstrip(".").lower()
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
+        address = ipaddress.ip_address(name)
     except ValueError:
-        return host.lower() == "localhost" or host.lower().endswith(".localhost")
-    return not address.is_global
+        return name == "localhost" or name.endswith(".localhost")
+    if not address.is_global:
+        return True
+    if isinstance(address, ipaddress.IPv6Address):
+        inside = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
+        if inside is None and any(address in network for network in _CARRIES_IPV4):
+            inside = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        return inside is not None and not inside.is_global
+    return False
 
 
 def url_problems(url: str, settings: Settings, field: str = "url") -> list[FieldProblem]:
@@ -88,10 +101,11 @@ def url_problems(url: str, settings: Settings, field: str = "url") -> list[Field
     network. A public name is resolved again before every attempt (webhook_sending), since it may change."""
     try:
         parts = urlsplit(url)
-        host, _ = parts.hostname or "", parts.port
-    except ValueError:
+        host, port = parts.hostname or "", parts.port
+        host.encode("idna")  # a name DNS can carry (labels of at most 63 characters; an international name)
+    except (ValueError, UnicodeError):
         return [FieldProblem(field, "invalid_url", URL_INVALID)]
-    if parts.scheme not in ("http", "https") or not host:
+    if parts.scheme not in ("http", "https") or not host or port == 0:
         return [FieldProblem(field, "invalid_url", URL_INVALID)]
     if parts.username or parts.password:
         return [FieldProblem(field, "url_has_credentials", URL_CREDENTIALS)]
@@ -102,6 +116,12 @@ def url_problems(url: str, settings: Settings, field: str = "url") -> list[Field
     if is_local_address(host):
         return [FieldProblem(field, "private_address", URL_PRIVATE)]
     return []
+
+
+def shown_url(url: str) -> str:
+    """The URL as the audit log keeps it: without its query, where a receiver may keep a token of its own."""
+    parts = urlsplit(url)
+    return parts._replace(query="", fragment="").geturl()
 
 
 # --- the secret ------------------------------------------------------------------------------------------------
@@ -151,7 +171,7 @@ def _read(row: dict[str, Any]) -> WebhookRead:
 async def list_webhooks(partner_id: uuid.UUID) -> list[WebhookRead]:
     rows = (
         await WebhookEndpoint.select(*_FIELDS)
-        .where(WebhookEndpoint.partner == partner_id)
+        .where(WebhookEndpoint.partner == partner_id, WebhookEndpoint.deleted_at.is_null())
         .order_by(WebhookEndpoint.created_at)
     )
     return [_read(row) for row in rows]
@@ -161,7 +181,11 @@ async def get_webhook(partner_id: uuid.UUID, endpoint_id: uuid.UUID) -> WebhookR
     """Another partner's endpoint: not found, as if it did not exist."""
     row = (
         await WebhookEndpoint.select(*_FIELDS)
-        .where(WebhookEndpoint.partner == partner_id, WebhookEndpoint.id == endpoint_id)
+        .where(
+            WebhookEndpoint.partner == partner_id,
+            WebhookEndpoint.id == endpoint_id,
+            WebhookEndpoint.deleted_at.is_null(),
+        )
         .first()
     )
     if row is None:
@@ -180,7 +204,7 @@ async def create_webhook(
     partner_id: uuid.UUID, data: WebhookCreate, actor: CurrentUser, settings: Settings
 ) -> WebhookSecret:
     problems = _checked(data.url, data.events, settings)
-    if await WebhookEndpoint.count().where(WebhookEndpoint.partner == partner_id) >= MAX_ENDPOINTS:
+    if len(await list_webhooks(partner_id)) >= MAX_ENDPOINTS:
         problems.append(FieldProblem("url", "too_many_webhooks", TOO_MANY))
     if problems:
         raise Invalid(problems)
@@ -200,7 +224,11 @@ async def create_webhook(
             )
         )
         await record_event(
-            "webhook.created", "webhook", endpoint_id, actor=actor, after={"url": data.url.strip(), "events": events}
+            "webhook.created",
+            "webhook",
+            endpoint_id,
+            actor=actor,
+            after={"url": shown_url(data.url.strip()), "events": events},
         )
     return WebhookSecret(endpoint=await get_webhook(partner_id, endpoint_id), secret=secret)
 
@@ -236,8 +264,9 @@ async def update_webhook(
             )
         await record_event(
             "webhook.updated", "webhook", endpoint_id, actor=actor,
-            before={"url": before.url, "events": [e.value for e in before.events], "enabled": before.enabled},
-            after={"url": url, "events": [e.value for e in events],
+            before={"url": shown_url(before.url), "events": [e.value for e in before.events],
+                    "enabled": before.enabled},
+            after={"url": shown_url(url), "events": [e.value for e in events],
                    "enabled": before.enabled if data.enabled is None else data.enabled},
         )  # fmt: skip
     return await get_webhook(partner_id, endpoint_id)
@@ -246,8 +275,12 @@ async def update_webhook(
 async def delete_webhook(partner_id: uuid.UUID, endpoint_id: uuid.UUID, actor: CurrentUser) -> None:
     endpoint = await get_webhook(partner_id, endpoint_id)
     async with write_transaction():
-        await WebhookEndpoint.delete().where(WebhookEndpoint.id == endpoint_id)  # its deliveries go with it
-        await record_event("webhook.deleted", "webhook", endpoint_id, actor=actor, before={"url": endpoint.url})
+        # Marked, not deleted (see WebhookEndpoint.deleted_at); the retention run removes it and its deliveries.
+        await WebhookEndpoint.update({WebhookEndpoint.deleted_at: utc_now(), WebhookEndpoint.enabled: False}).where(
+            WebhookEndpoint.id == endpoint_id
+        )
+        await record_event("webhook.deleted", "webhook", endpoint_id, actor=actor,
+                           before={"url": shown_url(endpoint.url)})  # fmt: skip
 
 
 async def rotate_secret(

@@ -55,21 +55,32 @@ async def test_a_run_deletes_only_what_is_past_its_period(create_staff, settings
         await ImportFile.insert(ImportFile(batch=batch, content=b"nik,birth_date\n"))
         previews.append(batch)
 
-    # Webhook deliveries: a month-old delivered one goes; a month-old one still being retried, and today's, stay.
+    # Webhook deliveries: a month-old delivered one goes; a month-old one sent again today, and today's, stay.
     month_old = now - timedelta(days=settings.retain_webhook_deliveries_days + 1)
     endpoint = uuid.uuid4()
     await WebhookEndpoint.insert(
         WebhookEndpoint(id=endpoint, partner=uuid.UUID(till.world.partner_id), url="http://127.0.0.1:9/", events=[],
                         secret_encrypted="-")
     )  # fmt: skip
-    for created, status in ((month_old, "delivered"), (month_old, "pending"), (now, "failed")):
+    for created, status, retry_until in ((month_old, "delivered", month_old), (month_old, "pending", now),
+                                         (now, "failed", now)):  # fmt: skip
         await WebhookDelivery.insert(
             WebhookDelivery(id=uuid.uuid4(), endpoint=endpoint, partner=uuid.uuid4(), event_type="webhook.test",
-                            payload="{}", status=status, created_at=created, retry_until=created)
+                            payload="{}", status=status, created_at=created, retry_until=retry_until)
         )  # fmt: skip
+    # An endpoint its manager deleted two days ago goes, with its log.
+    deleted = uuid.uuid4()
+    await WebhookEndpoint.insert(
+        WebhookEndpoint(id=deleted, partner=uuid.UUID(till.world.partner_id), url="http://127.0.0.1:9/", events=[],
+                        secret_encrypted="-", enabled=False, deleted_at=now - timedelta(days=2))
+    )  # fmt: skip
+    await WebhookDelivery.insert(
+        WebhookDelivery(id=uuid.uuid4(), endpoint=deleted, partner=uuid.uuid4(), event_type="webhook.test",
+                        payload="{}", status="delivered", created_at=now, retry_until=now)
+    )  # fmt: skip
 
     expected = {"import_previews": 1, "attempts": 1, "idempotency_records": 1, "ended_sessions": 1,
-                "webhook_deliveries": 1, "print_pdfs": 1}  # fmt: skip
+                "webhook_deliveries": 1, "deleted_webhooks": 1, "print_pdfs": 1}  # fmt: skip
     assert await retention.run(settings, dry_run=True) == expected
     sessions = StaffSession.count().where(StaffSession.user == user.id)
     assert (await Attempt.count(), await IdempotencyRecord.count(), await sessions) == (2, 2, 3)

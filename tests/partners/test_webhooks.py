@@ -25,6 +25,7 @@ async def _webhook(till, url: str, events=EVENTS) -> dict:
     created = await till.client.post(till.world.url("/webhooks"), json={"url": url, "events": events},
                                      headers=till.world.manager)  # fmt: skip
     assert created.status_code == 201, created.text
+    assert created.headers["cache-control"] == "no-store"  # it holds the secret
     return created.json()
 
 
@@ -188,6 +189,9 @@ async def test_production_sends_only_to_public_https_addresses_and_never_follows
         "https://10.1.2.3/hook": "private_address",
         "https://169.254.169.254/latest/meta-data": "private_address",  # a cloud's metadata service
         "https://[::1]/hook": "private_address",
+        "https://[64:ff9b::a00:1]/hook": "private_address",  # NAT64 to 10.0.0.1
+        "https://[::ffff:192.168.1.1]/hook": "private_address",
+        f"https://{'a' * 64}.example.co.id/hook": "invalid_url",  # not a name DNS can carry
         "https://localhost/hook": "private_address",
         "https://kasir:rahasia@pos.example.co.id/hook": "url_has_credentials",
         "ftp://pos.example.co.id/hook": "invalid_url",
@@ -232,3 +236,42 @@ async def test_another_partners_webhooks_are_not_there(till, client, create_staf
         answer = await client.request(method, other.url(f"/webhooks/{hook}{tail}"), headers=other.manager)
         assert answer.status_code == 404, (method, tail)
     assert json.loads((await client.get(other.url("/webhooks"), headers=other.manager)).text) == []
+
+
+async def test_one_endpoint_that_cannot_be_sent_to_holds_up_no_other(till):
+    """An endpoint whose secret cannot be read (the service's secret key changed since) fails its own attempt and
+    says why; the other endpoint's delivery in the same round goes out, once."""
+    from partners.tables import WebhookEndpoint
+
+    offer = await till.offer()
+    with receiver() as pos:
+        broken = await _webhook(till, pos.url)
+        working = await _webhook(till, pos.url)
+        await WebhookEndpoint.update({WebhookEndpoint.secret_encrypted: "c2VhbGVkIHdpdGggYW5vdGhlciBrZXk="}).where(
+            WebhookEndpoint.id == uuid.UUID(broken["endpoint"]["id"])
+        )
+        assert (await till.redeem(await till.card(), offer["id"])).status_code == 201
+        assert await send_due(till.settings) == 2
+        assert len(pos.received) == 1
+        Webhook(working["secret"]).verify(pos.received[0].body, pos.received[0].headers)
+    [failed] = await _log(till, broken["endpoint"]["id"])
+    assert (failed["status"], failed["last_error"]) == ("pending", "secret_unreadable")
+    [delivered] = await _log(till, working["endpoint"]["id"])
+    assert delivered["status"] == "delivered"
+    assert await send_due(till.settings) == 0  # nothing left leased to go out again
+
+
+async def test_a_deleted_webhook_is_gone_at_once_and_redemptions_go_on(till):
+    with receiver() as pos:
+        made = await _webhook(till, pos.url)
+        hook = made["endpoint"]["id"]
+        gone = await till.client.delete(till.world.url(f"/webhooks/{hook}"), headers=till.world.manager)
+        assert gone.status_code == 204
+        assert (
+            await till.client.get(till.world.url(f"/webhooks/{hook}"), headers=till.world.manager)
+        ).status_code == 404
+        assert (await till.client.get(till.world.url("/webhooks"), headers=till.world.manager)).json() == []
+        offer = await till.offer()
+        assert (await till.redeem(await till.card(), offer["id"])).status_code == 201
+        assert await send_due(till.settings) == 0
+        assert pos.received == []
