@@ -36,7 +36,7 @@ from core.settings import get_settings
 from core.stores import Stores
 from core.tables import Role, StaffUser
 from partners.schemas import ApiKeyCreate, ManagerAccount, PartnerProfile, WebhookCreate
-from partners.service import api_keys, offers, onboarding, webhooks
+from partners.service import api_keys, offers, onboarding, webhook_endpoints, webhooks
 from partners.tables import Category, Offer, OfferStatus, Outlet, Partner, WebhookEvent
 from tests.core.test_pages import sign_in
 from verification.service import cards, credentials, keys
@@ -309,7 +309,7 @@ async def seed_pages(output_dir: Path) -> Seeded:
     assert outlet is not None
     manager = staff_user_row_to_current(await _account(ACCOUNTS[Role.PARTNER_MANAGER.value]))
     key = await api_keys.create_api_key(partner_id, ApiKeyCreate(name="Mesin kasir 1", outlet_id=outlet["id"]), manager)
-    hook = await webhooks.create_webhook(
+    hook = await webhook_endpoints.create_webhook(
         partner_id, WebhookCreate(url="http://127.0.0.1:9/kasir", events=list(WebhookEvent)), manager, settings
     )
     delivery = await webhooks.send_test(partner_id, hook.endpoint.id, manager)

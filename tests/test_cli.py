@@ -296,7 +296,10 @@ async def test_audit_verify_passes_an_untouched_log_and_names_the_first_altered_
     assert "3 events" in intact.stdout
     dry = run(cli_env, "retention", "run", "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    nothing = "would delete 0 import previews, 0 attempts, 0 idempotency records, 0 ended sessions, 0 print pdfs"
+    nothing = (
+        "would delete 0 import previews, 0 attempts, 0 idempotency records, 0 ended sessions, 0 webhook deliveries, "
+        "0 deleted webhooks, 0 print pdfs"
+    )
     assert nothing in dry.stdout
     assert run(cli_env, "retention", "run").returncode == 0
 

@@ -21,7 +21,7 @@ from core.settings import Settings
 from partners.controllers.deps import Manager, manager_pages
 from partners.controllers.key_pages import NO_STORE
 from partners.schemas import WebhookCreate, WebhookRead, WebhookUpdate
-from partners.service import webhooks
+from partners.service import webhook_endpoints, webhooks
 from partners.service.access import Membership, own_membership
 from partners.tables import WebhookEvent
 
@@ -34,7 +34,7 @@ class WebhookPages(Controller):
     @get("/", name="partner_webhooks", media_type=MediaType.HTML)
     async def list_webhooks(self, membership: NamedDependency[Membership]) -> Template:
         return Template(
-            "mitra/webhook.html", context={"endpoints": await webhooks.list_webhooks(membership.partner_id)}
+            "mitra/webhook.html", context={"endpoints": await webhook_endpoints.list_webhooks(membership.partner_id)}
         )
 
     @get("/baru", name="partner_webhook_new", media_type=MediaType.HTML)
@@ -49,14 +49,14 @@ class WebhookPages(Controller):
                 {"url": text(data, "url"), "description": text(data, "description"),
                  "events": [e.value for e in WebhookEvent if checked(data, f"event.{e.value}")]},
             )  # fmt: skip
-            created = await webhooks.create_webhook(manager.partner_id, body, manager.user, settings)
+            created = await webhook_endpoints.create_webhook(manager.partner_id, body, manager.user, settings)
         except Invalid as problem:
             return _form(data, problems_by_field(problem, manager.language))
         return Template("mitra/webhook_rahasia.html", context={"created": created, "new": True}, headers=NO_STORE)
 
     @get("/{webhook_id:uuid}", name="partner_webhook", media_type=MediaType.HTML)
     async def detail(self, webhook_id: FromPath[uuid.UUID], membership: NamedDependency[Membership]) -> Template:
-        endpoint = await webhooks.get_webhook(membership.partner_id, webhook_id)  # another partner's: 404
+        endpoint = await webhook_endpoints.get_webhook(membership.partner_id, webhook_id)  # another partner's: 404
         deliveries = await webhooks.list_deliveries(membership.partner_id, webhook_id)
         return Template("mitra/webhook_log.html", context={"endpoint": endpoint, "deliveries": deliveries})
 
@@ -81,14 +81,16 @@ class WebhookPages(Controller):
         settings: NamedDependency[Settings],
     ) -> Redirect:
         on = text(data, "aktif") == "ya"
-        await webhooks.update_webhook(manager.partner_id, webhook_id, WebhookUpdate(enabled=on), manager.user, settings)
+        await webhook_endpoints.update_webhook(
+            manager.partner_id, webhook_id, WebhookUpdate(enabled=on), manager.user, settings
+        )
         return Redirect(f"{BASE}/{webhook_id}?ok={'dinyalakan' if on else 'dimatikan'}", status_code=303)
 
     @post("/{webhook_id:uuid}/rahasia", media_type=MediaType.HTML, status_code=200)
     async def rotate(
         self, webhook_id: FromPath[uuid.UUID], manager: NamedDependency[Manager], settings: NamedDependency[Settings]
     ) -> Template:
-        rotated = await webhooks.rotate_secret(manager.partner_id, webhook_id, manager.user, settings)
+        rotated = await webhook_endpoints.rotate_secret(manager.partner_id, webhook_id, manager.user, settings)
         return Template("mitra/webhook_rahasia.html", context={"created": rotated, "new": False}, headers=NO_STORE)
 
 
@@ -102,12 +104,12 @@ def _form(values: dict[str, str], problems: dict[str, str] | None = None) -> Tem
 
 async def _endpoint(acting: Acting) -> WebhookRead:
     membership = await own_membership(acting.user)
-    return await webhooks.get_webhook(membership.partner_id, acting.path("webhook_id"))
+    return await webhook_endpoints.get_webhook(membership.partner_id, acting.path("webhook_id"))
 
 
 async def _delete(acting: Acting, endpoint: WebhookRead) -> None:
     membership = await own_membership(acting.user)
-    await webhooks.delete_webhook(membership.partner_id, endpoint.id, acting.user)
+    await webhook_endpoints.delete_webhook(membership.partner_id, endpoint.id, acting.user)
 
 
 DELETE = ConfirmedAction(

@@ -18,7 +18,7 @@ from core.settings import Settings
 from partners.controllers.deps import provide_managed_partner
 from partners.errors import PartnerNotFound, WebhookDeliveryNotFound, WebhookNotFound
 from partners.schemas import WebhookCreate, WebhookDeliveryRead, WebhookRead, WebhookSecret, WebhookUpdate
-from partners.service import webhooks
+from partners.service import webhook_endpoints, webhooks
 from partners.service.access import Membership
 
 # The answers that hold a secret must not stay in a browser's or a proxy's cache.
@@ -33,7 +33,7 @@ class WebhookController(Controller):
 
     @get("/", summary="The partner's webhook endpoints (never their secrets)", opt=raises(PartnerNotFound))
     async def list_webhooks(self, membership: NamedDependency[Membership]) -> list[WebhookRead]:
-        return await webhooks.list_webhooks(membership.partner_id)
+        return await webhook_endpoints.list_webhooks(membership.partner_id)
 
     @post(
         "/",
@@ -48,11 +48,11 @@ class WebhookController(Controller):
         request: AuthedRequest,
         settings: NamedDependency[Settings],
     ) -> WebhookSecret:
-        return await webhooks.create_webhook(membership.partner_id, data, request.user, settings)
+        return await webhook_endpoints.create_webhook(membership.partner_id, data, request.user, settings)
 
     @get("/{webhook_id:uuid}", summary="One endpoint", opt=raises(PartnerNotFound, WebhookNotFound))
     async def read(self, webhook_id: FromPath[uuid.UUID], membership: NamedDependency[Membership]) -> WebhookRead:
-        return await webhooks.get_webhook(membership.partner_id, webhook_id)
+        return await webhook_endpoints.get_webhook(membership.partner_id, webhook_id)
 
     @patch(
         "/{webhook_id:uuid}",
@@ -67,7 +67,7 @@ class WebhookController(Controller):
         request: AuthedRequest,
         settings: NamedDependency[Settings],
     ) -> WebhookRead:
-        return await webhooks.update_webhook(membership.partner_id, webhook_id, data, request.user, settings)
+        return await webhook_endpoints.update_webhook(membership.partner_id, webhook_id, data, request.user, settings)
 
     @delete(
         "/{webhook_id:uuid}",
@@ -77,7 +77,7 @@ class WebhookController(Controller):
     async def remove(
         self, webhook_id: FromPath[uuid.UUID], membership: NamedDependency[Membership], request: AuthedRequest
     ) -> None:
-        await webhooks.delete_webhook(membership.partner_id, webhook_id, request.user)
+        await webhook_endpoints.delete_webhook(membership.partner_id, webhook_id, request.user)
 
     @post(
         "/{webhook_id:uuid}/rotate-secret",
@@ -93,7 +93,7 @@ class WebhookController(Controller):
         request: AuthedRequest,
         settings: NamedDependency[Settings],
     ) -> WebhookSecret:
-        return await webhooks.rotate_secret(membership.partner_id, webhook_id, request.user, settings)
+        return await webhook_endpoints.rotate_secret(membership.partner_id, webhook_id, request.user, settings)
 
     @post(
         "/{webhook_id:uuid}/test",

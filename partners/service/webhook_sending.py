@@ -27,7 +27,7 @@ from core.database.transactions import for_update, write_transaction
 from core.localtime import utc_now
 from core.service.audit import record_event
 from core.settings import Settings
-from partners.service.webhooks import is_local_address, unseal, url_problems
+from partners.service.webhook_endpoints import is_local_address, unseal, url_problems
 from partners.tables import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 log = structlog.get_logger()

@@ -18,7 +18,7 @@ from core.settings import Settings
 from core.web import csv_response
 from partners.controllers.catalog import CATEGORY_LABELS
 from partners.controllers.deps import Manager, manager_pages
-from partners.service import webhooks
+from partners.service import webhook_endpoints
 from partners.service.onboarding import read_partner
 from verification.errors import refusal_titles
 from verification.service import attempt_review, figures, returns
@@ -114,7 +114,7 @@ class PartnerDashboard(Controller):
                 "threshold": figures.small_cell_threshold(manager.user, settings),
                 "returns": await returns.partner_returns(manager.partner_id, settings),
                 "category_labels": CATEGORY_LABELS,
-                "failing_webhooks": await webhooks.failing_endpoints(manager.partner_id),
+                "failing_webhooks": await webhook_endpoints.failing_endpoints(manager.partner_id),
             },
         )
 
