@@ -98,13 +98,19 @@ CASES = [
     ("age_below_minimum", 409, {"age_min": 10}, None, 100_000),
     ("age_above_maximum", 409, {"age_max": 5}, None, 100_000),
     ("region_not_eligible", 409, {"regions": ["17.71.09"]}, None, 100_000),
-    ("outside_dates", 409, {"valid_from": (today() + timedelta(days=3)).isoformat()}, None, 100_000),
+    # Dates are worked out when the test runs, not when it is collected: a run that crosses midnight in WIB would
+    # otherwise judge today's redemption by yesterday's weekday and blackout.
+    ("outside_dates", 409, {"valid_from": lambda: (today() + timedelta(days=3)).isoformat()}, None, 100_000),
     ("outside_hours", 409, {"hours": hours_excluding_now}, None, 100_000),
-    ("weekday_not_eligible", 409, {"weekdays": [d for d in range(1, 8) if d != today().isoweekday()]}, None, 1),
+    ("weekday_not_eligible", 409, {"weekdays": lambda: [d for d in range(1, 8) if d != today().isoweekday()]}, None, 1),
     (
         "blackout_date",
         409,
-        {"blackout_dates": [{"from": today().isoformat(), "until": today().isoformat(), "label": "Libur sekolah"}]},
+        {
+            "blackout_dates": lambda: [
+                {"from": today().isoformat(), "until": today().isoformat(), "label": "Libur sekolah"}
+            ]
+        },
         None,
         1,
     ),
