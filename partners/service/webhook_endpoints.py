@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import json
 import secrets
 import uuid
 from datetime import timedelta
@@ -154,10 +153,7 @@ _FIELDS = (
 
 
 def _read(row: dict[str, Any]) -> WebhookRead:
-    events = row["events"]
-    return msgspec.convert(
-        {**row, "events": json.loads(events) if isinstance(events, str) else events}, WebhookRead, strict=False
-    )
+    return msgspec.convert(row, WebhookRead, strict=False)
 
 
 async def list_webhooks(partner_id: uuid.UUID) -> list[WebhookRead]:
@@ -165,6 +161,7 @@ async def list_webhooks(partner_id: uuid.UUID) -> list[WebhookRead]:
         await WebhookEndpoint.select(*_FIELDS)
         .where(WebhookEndpoint.partner == partner_id, WebhookEndpoint.deleted_at.is_null())
         .order_by(WebhookEndpoint.created_at)
+        .output(load_json=True)
     )
     return [_read(row) for row in rows]
 
@@ -178,6 +175,7 @@ async def get_webhook(partner_id: uuid.UUID, endpoint_id: uuid.UUID) -> WebhookR
             WebhookEndpoint.id == endpoint_id,
             WebhookEndpoint.deleted_at.is_null(),
         )
+        .output(load_json=True)
         .first()
     )
     if row is None:
@@ -241,7 +239,8 @@ async def update_webhook(
     if data.description is not None:
         changes[WebhookEndpoint.description] = data.description.strip()
     now = utc_now()
-    if data.enabled is True and not before.enabled:
+    switching_on = data.enabled is True and not before.enabled
+    if switching_on:
         changes |= {WebhookEndpoint.enabled: True, WebhookEndpoint.disabled_reason: None,
                     WebhookEndpoint.disabled_at: None}  # fmt: skip
     elif data.enabled is False and before.enabled:
@@ -249,7 +248,7 @@ async def update_webhook(
                     WebhookEndpoint.disabled_at: now}  # fmt: skip
     async with write_transaction():
         await WebhookEndpoint.update(changes).where(WebhookEndpoint.id == endpoint_id)
-        if data.enabled is True and not before.enabled:
+        if switching_on:
             # What waited while it was off gets a day again from now.
             await WebhookDelivery.update({WebhookDelivery.retry_until: now + RETRY_FOR}).where(
                 WebhookDelivery.endpoint == endpoint_id, WebhookDelivery.status == DeliveryStatus.PENDING

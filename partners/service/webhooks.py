@@ -44,13 +44,12 @@ _SUBSCRIBED: StampedCache[uuid.UUID, list[tuple[uuid.UUID, frozenset[str]]]] = S
 
 
 async def _load_subscribed(partner_id: uuid.UUID) -> list[tuple[uuid.UUID, frozenset[str]]]:
-    rows = await WebhookEndpoint.select(WebhookEndpoint.id, WebhookEndpoint.events).where(
-        WebhookEndpoint.partner == partner_id, WebhookEndpoint.enabled.eq(True)
+    rows = (
+        await WebhookEndpoint.select(WebhookEndpoint.id, WebhookEndpoint.events)
+        .where(WebhookEndpoint.partner == partner_id, WebhookEndpoint.enabled.eq(True))
+        .output(load_json=True)
     )
-    return [
-        (row["id"], frozenset(json.loads(row["events"]) if isinstance(row["events"], str) else row["events"]))
-        for row in rows
-    ]
+    return [(row["id"], frozenset(row["events"])) for row in rows]
 
 
 def _json_value(value: object) -> str:
@@ -127,8 +126,8 @@ async def _read_deliveries(
     ]
 
 
-async def get_delivery(partner_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> WebhookDeliveryRead:
-    await get_webhook(partner_id, endpoint_id)
+async def _one_delivery(endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> WebhookDeliveryRead:
+    """One delivery of an endpoint already known to be the caller's."""
     found = await _read_deliveries(endpoint_id, 1, delivery_id)
     if not found:
         raise WebhookDeliveryNotFound()
@@ -154,7 +153,7 @@ async def send_again(
         ).where(WebhookDelivery.id == delivery_id)  # fmt: skip
         await record_event("webhook.delivery_resent", "webhook", endpoint_id, actor=actor,
                            after={"delivery": str(delivery_id)})  # fmt: skip
-    return await get_delivery(partner_id, endpoint_id, delivery_id)
+    return await _one_delivery(endpoint_id, delivery_id)
 
 
 async def send_test(partner_id: uuid.UUID, endpoint_id: uuid.UUID, actor: CurrentUser) -> WebhookDeliveryRead:
@@ -166,4 +165,4 @@ async def send_test(partner_id: uuid.UUID, endpoint_id: uuid.UUID, actor: Curren
             _body(TEST_EVENT, {"endpoint_id": str(endpoint_id), "partner_id": str(partner_id)}, utc_now()),
         )  # fmt: skip
         await record_event("webhook.test_sent", "webhook", endpoint_id, actor=actor)
-    return await get_delivery(partner_id, endpoint_id, delivery)
+    return await _one_delivery(endpoint_id, delivery)
